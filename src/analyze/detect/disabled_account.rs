@@ -1,0 +1,194 @@
+//! Disabled accounts: sign-in attempts against accounts that were turned off.
+//!
+#![doc = include_str!("docs/disabled_account.md")]
+
+use std::collections::BTreeSet;
+
+use super::util::{self, CountAtLeast, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn};
+
+pub struct DisabledAccount;
+
+const KIND: &str = "disabled_account";
+
+const USER_DISABLED: i64 = 50057;
+
+impl Detection for DisabledAccount {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Sign-in attempts to disabled accounts"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/disabled_account.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.disabled_account;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_attempts", c.min_attempts.to_string()),
+            ("max_other_users", c.max_other_users.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.disabled_account;
+        let recs = ev.records;
+        let groups = util::group_by(ev, cfg, |r| {
+            (r.error_code == USER_DISABLED && !r.ip.is_empty()).then_some(r.ip.as_str())
+        });
+        let mut found = Vec::new();
+        for (&ip, events) in &groups {
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut CountAtLeast::new(c.min_attempts),
+            ) {
+                found.push((ip, events[b].to_vec()));
+            }
+        }
+        let ips: BTreeSet<&str> = found.iter().map(|(ip, _)| *ip).collect();
+        let pools = util::records_by_ip(ev, cfg, &ips);
+        found
+            .into_iter()
+            .map(|(ip, burst)| {
+                let disabled: BTreeSet<&str> = burst
+                    .iter()
+                    .map(|&i| recs[i].user_principal_name.as_str())
+                    .collect();
+                // Other accounts whose password worked from this IP at any
+                // time in the input.
+                let mut others: Vec<usize> = Vec::new();
+                let mut seen = BTreeSet::new();
+                for &i in pools.get(ip).map_or(&[][..], Vec::as_slice) {
+                    let u = recs[i].user_principal_name.as_str();
+                    if util::password_worked(&recs[i])
+                        && !u.is_empty()
+                        && !disabled.contains(u)
+                        && seen.insert(u)
+                    {
+                        others.push(i);
+                    }
+                }
+                util::finding(ev, draft(recs, c, ip, burst, disabled.len(), others))
+            })
+            .collect()
+    }
+}
+
+fn draft(
+    recs: &[SignIn],
+    c: &super::config::DisabledAccountConfig,
+    ip: &str,
+    burst: Vec<usize>,
+    disabled: usize,
+    others: Vec<usize>,
+) -> Draft {
+    let shared = others.len() >= c.max_other_users as usize;
+    let mut title = format!(
+        "{ip} tried {disabled} disabled account{} ({} attempt{})",
+        util::plural(disabled),
+        burst.len(),
+        util::plural(burst.len())
+    );
+    let severity = if !others.is_empty() && !shared {
+        title.push_str(&format!(
+            "; {} other account{} signed in from it",
+            others.len(),
+            util::plural(others.len())
+        ));
+        Severity::High
+    } else {
+        Severity::Low
+    };
+    let mut remediation = vec![
+        "Confirm the disabled accounts belong to people who left or were disabled on purpose, and find the device or script still using them (client app and user agent are in the evidence).".to_string(),
+    ];
+    if severity == Severity::High {
+        let names: Vec<&str> = others
+            .iter()
+            .take(20)
+            .map(|&i| recs[i].user_principal_name.as_str())
+            .collect();
+        remediation.push(format!(
+            "The same source holds working credentials for {}: check with those users, reset their passwords and revoke sessions if the sign-ins were not theirs, and block {ip}.",
+            names.join(", ")
+        ));
+    }
+    remediation.push("Keep leaver accounts disabled with sessions revoked, and remove them from groups and app assignments.".to_string());
+    let other_names: Vec<&str> = others
+        .iter()
+        .map(|&i| recs[i].user_principal_name.as_str())
+        .collect();
+    let d = Draft {
+        events: burst.clone(),
+        highlights: if severity == Severity::High {
+            others.iter().copied().take(2).collect()
+        } else {
+            Vec::new()
+        },
+        window_seconds: i64::from(c.window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, ip, severity, title)
+    };
+    d.fact("attempts", burst.len())
+        .fact("disabled_accounts", disabled)
+        .fact("other_accounts_signed_in", others.len())
+        .fact("other_accounts", util::json_list(&other_names, 20))
+        .fact("shared_egress", shared)
+        .fact(
+            "apps",
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str()), 10),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    #[test]
+    fn credential_list_source_is_high() {
+        let v = vec![
+            signin(0, "leaver1@contoso.com", "203.0.113.30", USER_DISABLED),
+            signin(40, "leaver2@contoso.com", "203.0.113.30", USER_DISABLED),
+            signin(80, "active@contoso.com", "203.0.113.30", 0),
+        ];
+        let recs = fixture(v);
+        let f = run(&DisabledAccount, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(
+            fact(&f[0], "other_accounts"),
+            Some(&serde_json::json!(["active@contoso.com"]))
+        );
+        assert_eq!(f[0].count, 2);
+    }
+
+    #[test]
+    fn leaver_phone_stays_low_and_a_higher_minimum_silences_it() {
+        let v: Vec<SignIn> = (0..3)
+            .map(|k| {
+                signin(
+                    k * 3600,
+                    "leaver1@contoso.com",
+                    "198.51.100.70",
+                    USER_DISABLED,
+                )
+            })
+            .collect();
+        let recs = fixture(v);
+        let f = run(&DisabledAccount, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Low);
+        let mut cfg = DetectionConfig::default();
+        cfg.disabled_account.min_attempts = 4;
+        assert!(run(&DisabledAccount, &recs, &cfg).is_empty());
+    }
+}

@@ -1,0 +1,401 @@
+//! Distributed spray: many IPs, few accounts each, one shared tool or target.
+//!
+#![doc = include_str!("docs/distributed_spray.md")]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::config::{DistributedSprayConfig, SprayGroup};
+use super::util::{self, Draft, Tally, WindowState};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn};
+
+pub struct DistributedSpray;
+
+const KIND: &str = "distributed_spray";
+
+impl Detection for DistributedSpray {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Distributed password spray across many IPs"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/distributed_spray.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.distributed_spray;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_ips", c.min_ips.to_string()),
+            ("min_users", c.min_users.to_string()),
+            ("min_failures", c.min_failures.to_string()),
+            (
+                "max_users_per_ip",
+                if c.max_users_per_ip > 0.0 {
+                    c.max_users_per_ip.to_string()
+                } else {
+                    "no ceiling".into()
+                },
+            ),
+            (
+                "group_by",
+                c.group_by
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("codes", util::codes_text(&c.codes)),
+            ("ignore_known_good_ips", c.ignore_known_good_ips.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.distributed_spray;
+        let recs = ev.records;
+        let window = util::minutes(c.window_minutes);
+        let known_good = if c.ignore_known_good_ips {
+            first_success_per_ip(ev, cfg)
+        } else {
+            HashMap::new()
+        };
+        let counted = |r: &SignIn| {
+            !r.ip.is_empty()
+                && !r.user_principal_name.is_empty()
+                && util::is_credential_failure(r, &c.codes)
+                && known_good.get(r.ip.as_str()).is_none_or(|&t| r.time_us < t)
+        };
+
+        let mut found: Vec<(SprayGroup, &str, Vec<usize>)> = Vec::new();
+        let mut groups_seen = BTreeSet::new();
+        for &g in &c.group_by {
+            if !groups_seen.insert(g) {
+                continue;
+            }
+            let groups = util::group_by(ev, cfg, |r| {
+                if !counted(r) {
+                    return None;
+                }
+                let value = match g {
+                    SprayGroup::UserAgent => r.user_agent.as_str(),
+                    SprayGroup::App => r.app_name.as_str(),
+                    SprayGroup::Tenant => "",
+                    SprayGroup::User => r.user_principal_name.as_str(),
+                };
+                (g == SprayGroup::Tenant || !value.is_empty()).then_some(value)
+            });
+            for (value, events) in &groups {
+                let mut st = SprayWindow::new(c);
+                for b in util::bursts(recs, events, window, &mut st) {
+                    found.push((g, value, events[b].to_vec()));
+                }
+            }
+        }
+        let found = drop_covered(found);
+
+        let ips: BTreeSet<&str> = found
+            .iter()
+            .flat_map(|(_, _, e)| e.iter().map(|&i| recs[i].ip.as_str()))
+            .collect();
+        let pools = util::records_by_ip(ev, cfg, &ips);
+        found
+            .into_iter()
+            .map(|(g, value, burst)| {
+                let burst_ips = util::distinct(recs, &burst, |r| r.ip.as_str());
+                let mut pool: Vec<usize> = burst_ips
+                    .iter()
+                    .filter_map(|ip| pools.get(ip))
+                    .flatten()
+                    .copied()
+                    .collect();
+                pool.sort_by_key(|&i| (recs[i].time_us, i));
+                let targets = util::first_time_per_user(recs, &burst);
+                let worked = util::password_worked_after(recs, &pool, &targets);
+                util::finding(
+                    ev,
+                    draft(
+                        recs,
+                        c.window_minutes,
+                        g,
+                        value,
+                        burst,
+                        burst_ips.len(),
+                        targets.len(),
+                        worked,
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Earliest sign-in per IP whose password worked, for any account.
+fn first_success_per_ip<'a>(ev: &Events<'a>, cfg: &DetectionConfig) -> HashMap<&'a str, i64> {
+    let mut first: HashMap<&str, i64> = HashMap::new();
+    for r in ev.records {
+        if !r.ip.is_empty() && util::password_worked(r) && util::visible(cfg, r) {
+            let t = first.entry(r.ip.as_str()).or_insert(r.time_us);
+            *t = (*t).min(r.time_us);
+        }
+    }
+    first
+}
+
+struct SprayWindow<'a> {
+    ips: Tally<&'a str>,
+    users: Tally<&'a str>,
+    pairs: Tally<(&'a str, &'a str)>,
+    failures: usize,
+    c: &'a DistributedSprayConfig,
+}
+
+impl<'a> SprayWindow<'a> {
+    fn new(c: &'a DistributedSprayConfig) -> Self {
+        SprayWindow {
+            ips: Tally::default(),
+            users: Tally::default(),
+            pairs: Tally::default(),
+            failures: 0,
+            c,
+        }
+    }
+}
+
+impl<'a> WindowState<'a> for SprayWindow<'a> {
+    fn push(&mut self, r: &'a SignIn) {
+        self.ips.add(r.ip.as_str());
+        self.users.add(r.user_principal_name.as_str());
+        self.pairs
+            .add((r.ip.as_str(), r.user_principal_name.as_str()));
+        self.failures += 1;
+    }
+
+    fn pop(&mut self, r: &'a SignIn) {
+        self.ips.remove(&r.ip.as_str());
+        self.users.remove(&r.user_principal_name.as_str());
+        self.pairs
+            .remove(&(r.ip.as_str(), r.user_principal_name.as_str()));
+        self.failures -= 1;
+    }
+
+    fn qualifies(&self) -> bool {
+        let ips = self.ips.distinct();
+        let c = self.c;
+        ips >= c.min_ips as usize
+            && self.users.distinct() >= c.min_users as usize
+            && self.failures >= c.min_failures as usize
+            && (c.max_users_per_ip <= 0.0
+                || self.pairs.distinct() as f64 <= c.max_users_per_ip * ips as f64)
+    }
+}
+
+/// Drops a burst whose failures all belong to a bigger (or equal, earlier
+/// listed) burst: one campaign seen through its user agent and its app is
+/// one finding.
+fn drop_covered(
+    mut found: Vec<(SprayGroup, &str, Vec<usize>)>,
+) -> Vec<(SprayGroup, &str, Vec<usize>)> {
+    // Stable: among equal sizes the `group_by` order decides.
+    found.sort_by_key(|(_, _, e)| std::cmp::Reverse(e.len()));
+    let mut kept: Vec<(SprayGroup, &str, Vec<usize>)> = Vec::new();
+    let mut kept_sets: Vec<BTreeSet<usize>> = Vec::new();
+    for (g, v, events) in found {
+        if kept_sets
+            .iter()
+            .any(|s| events.iter().all(|i| s.contains(i)))
+        {
+            continue;
+        }
+        kept_sets.push(events.iter().copied().collect());
+        kept.push((g, v, events));
+    }
+    kept
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draft(
+    recs: &[SignIn],
+    window_minutes: u32,
+    group: SprayGroup,
+    value: &str,
+    burst: Vec<usize>,
+    ips: usize,
+    users: usize,
+    worked: BTreeMap<&str, usize>,
+) -> Draft {
+    let first = burst.first().map_or(0, |&i| recs[i].time_us);
+    let last = burst.last().map_or(0, |&i| recs[i].time_us);
+    let span = util::span_text(last - first);
+    let (actor, mut title) = match group {
+        SprayGroup::UserAgent => (
+            format!("user_agent|{value}"),
+            format!("Distributed spray with user agent \"{value}\": {users} accounts from {ips} IPs in {span}"),
+        ),
+        SprayGroup::App => (
+            format!("app|{value}"),
+            format!("Distributed spray against {value}: {users} accounts from {ips} IPs in {span}"),
+        ),
+        SprayGroup::Tenant => (
+            "tenant".to_string(),
+            format!("Distributed spray across the tenant: {users} accounts from {ips} IPs in {span}"),
+        ),
+        SprayGroup::User => (
+            format!("user|{value}"),
+            format!("Distributed password attack on {value}: {} failures from {ips} IPs in {span}", burst.len()),
+        ),
+    };
+    let severity = if worked.is_empty() {
+        Severity::High
+    } else {
+        title.push_str(&format!("; the password worked for {}", worked.len()));
+        Severity::Critical
+    };
+    let mut remediation = Vec::new();
+    if !worked.is_empty() {
+        let names: Vec<&str> = worked.keys().copied().collect();
+        remediation.push(format!(
+            "Treat {} as compromised: reset the password, revoke sessions and refresh tokens, and review MFA methods registered since {}.",
+            names.join(", "),
+            util::rfc3339(first)
+        ));
+    }
+    remediation.extend([
+        "Per-IP blocking will not hold against rotating proxies: require MFA for every targeted account and block legacy authentication.".to_string(),
+        match group {
+            SprayGroup::UserAgent => format!("Consider a block on the user agent \"{value}\" at your proxy or WAF if no legitimate client sends it."),
+            SprayGroup::App => format!("Review who may sign in to {value} and whether it can be restricted by Conditional Access (device or location)."),
+            _ => "Look at the shared ASNs and countries in the evidence; a Conditional Access location block often covers most of the campaign.".to_string(),
+        },
+        "Add the guessed password patterns to the custom banned-password list.".to_string(),
+    ]);
+    let pairs: BTreeSet<(&str, &str)> = burst
+        .iter()
+        .map(|&i| (recs[i].ip.as_str(), recs[i].user_principal_name.as_str()))
+        .collect();
+    let asns: BTreeSet<i64> = burst.iter().filter_map(|&i| recs[i].asn).collect();
+    let d = Draft {
+        events: burst.clone(),
+        highlights: worked.values().copied().collect(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, actor, severity, title)
+    };
+    d.fact("grouped_by", group.as_str())
+        .fact("shared_value", value)
+        .fact("failures", burst.len())
+        .fact(
+            "avg_users_per_ip",
+            (pairs.len() as f64 / ips.max(1) as f64 * 100.0).round() / 100.0,
+        )
+        .fact("distinct_asns", asns.len())
+        .fact(
+            "countries",
+            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str()), 30),
+        )
+        .fact("password_worked_count", worked.len())
+        .fact("password_worked", util::worked_json(recs, &worked))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const TOOL_UA: &str = "python-requests/2.31.0";
+
+    /// 24 proxy IPs, each trying 2 accounts with the same tool UA over 8
+    /// minutes; one account later gets in from one of those IPs.
+    fn campaign() -> Vec<SignIn> {
+        let mut v = Vec::new();
+        for k in 0..24 {
+            for u in 0..2 {
+                let mut r = signin(
+                    k * 20 + u * 7,
+                    &format!("user{:02}@contoso.com", (k * 2 + u) % 40),
+                    &format!("198.51.100.{}", 10 + k),
+                    50126,
+                );
+                r.user_agent = TOOL_UA.into();
+                r.country = if k % 2 == 0 { "BR".into() } else { "VN".into() };
+                v.push(r);
+            }
+        }
+        let mut hit = signin(1500, "user05@contoso.com", "198.51.100.12", 0);
+        hit.user_agent = TOOL_UA.into();
+        v.push(hit);
+        v
+    }
+
+    /// Ordinary typos: office workers from home IPs that signed in before.
+    fn typos() -> Vec<SignIn> {
+        let mut v = Vec::new();
+        for k in 0..30 {
+            let ip = format!("192.0.2.{}", 20 + k);
+            let user = format!("staff{k:02}@contoso.com");
+            v.push(signin(k * 10, &user, &ip, 0));
+            v.push(signin(600 + k * 20, &user, &ip, 50126));
+            v.push(signin(610 + k * 20, &user, &ip, 0));
+        }
+        v
+    }
+
+    #[test]
+    fn fires_once_on_a_proxy_campaign() {
+        let recs = fixture(campaign());
+        let f = run(&DistributedSpray, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let f = &f[0];
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.ips.len(), 24);
+        assert_eq!(fact(f, "grouped_by"), Some(&"user_agent".into()));
+        assert_eq!(fact(f, "password_worked_count"), Some(&1.into()));
+        assert!(f.title.contains(TOOL_UA), "{}", f.title);
+    }
+
+    #[test]
+    fn typos_from_known_good_ips_do_not_fire() {
+        let recs = fixture(typos());
+        assert!(run(&DistributedSpray, &recs, &DetectionConfig::default()).is_empty());
+        // Turning the filter off shows why it exists.
+        let mut cfg = DetectionConfig::default();
+        cfg.distributed_spray.ignore_known_good_ips = false;
+        assert!(!run(&DistributedSpray, &recs, &cfg).is_empty());
+    }
+
+    #[test]
+    fn tenant_and_user_groupings() {
+        let recs = fixture(campaign());
+        let f = run(
+            &DistributedSpray,
+            &recs,
+            &DetectionConfig::preset("elastic").unwrap(),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(fact(&f[0], "grouped_by"), Some(&"tenant".into()));
+        assert!(f[0].title.contains("across the tenant"), "{}", f[0].title);
+        // Sentinel's per-account view does not see a spread-out spray...
+        let sentinel = DetectionConfig::preset("sentinel").unwrap();
+        assert!(run(&DistributedSpray, &recs, &sentinel).is_empty());
+        // ...but does see one account hammered from rotating IPs.
+        let cracking = fixture(
+            (0..35)
+                .map(|k| {
+                    signin(
+                        k * 400,
+                        "payroll@contoso.com",
+                        &format!("198.51.100.{}", 100 + k % 5),
+                        50126,
+                    )
+                })
+                .collect(),
+        );
+        let f = run(&DistributedSpray, &cracking, &sentinel);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(fact(&f[0], "grouped_by"), Some(&"user".into()));
+        assert_eq!(f[0].ips.len(), 5);
+    }
+}

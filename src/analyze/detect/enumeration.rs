@@ -1,0 +1,214 @@
+//! Enumeration: one IP trying many account names that do not exist.
+//!
+#![doc = include_str!("docs/enumeration.md")]
+
+use std::collections::BTreeSet;
+
+use super::config::CREDENTIAL_CODES;
+use super::util::{self, Draft, UsersAtLeast};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn};
+
+pub struct Enumeration;
+
+const KIND: &str = "enumeration";
+
+/// No such user in the tenant.
+const USER_NOT_FOUND: i64 = 50034;
+
+impl Detection for Enumeration {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Account enumeration from one IP"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/enumeration.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.enumeration;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_users", c.min_users.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.enumeration;
+        let recs = ev.records;
+        let groups = util::group_by(ev, cfg, |r| {
+            (r.error_code == USER_NOT_FOUND
+                && !r.ip.is_empty()
+                && !r.user_principal_name.is_empty())
+            .then_some(r.ip.as_str())
+        });
+        let mut found = Vec::new();
+        for (&ip, events) in &groups {
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut UsersAtLeast::new(c.min_users),
+            ) {
+                found.push((ip, events[b].to_vec()));
+            }
+        }
+        let ips: BTreeSet<&str> = found.iter().map(|(ip, _)| *ip).collect();
+        let pools = util::records_by_ip(ev, cfg, &ips);
+        found
+            .into_iter()
+            .map(|(ip, burst)| {
+                let pool = pools.get(ip).map_or(&[][..], Vec::as_slice);
+                util::finding(ev, draft(recs, c.window_minutes, ip, burst, pool))
+            })
+            .collect()
+    }
+}
+
+fn draft(
+    recs: &[SignIn],
+    window_minutes: u32,
+    ip: &str,
+    burst: Vec<usize>,
+    pool: &[usize],
+) -> Draft {
+    let first = recs[burst[0]].time_us;
+    let last = burst.last().map_or(first, |&i| recs[i].time_us);
+    let names = util::distinct(recs, &burst, |r| r.user_principal_name.as_str());
+    // What the same source did to accounts that do exist, from the start
+    // of the enumeration on.
+    let later: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&i| recs[i].time_us >= first)
+        .collect();
+    let existing_failed: BTreeSet<&str> = later
+        .iter()
+        .map(|&i| &recs[i])
+        .filter(|r| util::is_credential_failure(r, CREDENTIAL_CODES))
+        .map(|r| r.user_principal_name.as_str())
+        .collect();
+    let worked = later
+        .iter()
+        .copied()
+        .find(|&i| util::password_worked(&recs[i]));
+    let domains: BTreeSet<&str> = names
+        .iter()
+        .filter_map(|n| n.rsplit_once('@').map(|(_, d)| d))
+        .collect();
+    let mut title = format!(
+        "Account enumeration from {ip}: {} non-existent account{} tried in {}",
+        names.len(),
+        util::plural(names.len()),
+        util::span_text(last - first)
+    );
+    if !existing_failed.is_empty() {
+        title.push_str(&format!(
+            ", then {} real account{} attacked",
+            existing_failed.len(),
+            util::plural(existing_failed.len())
+        ));
+    }
+    let severity = match worked {
+        Some(i) => {
+            title.push_str(&format!(
+                "; the password of {} worked",
+                recs[i].user_principal_name
+            ));
+            Severity::High
+        }
+        None => Severity::Medium,
+    };
+    let mut remediation = vec![
+        format!("Block {ip} unless it belongs to one of your applications; if it does, fix the sign-in names it uses (see `domains_tried`)."),
+        "Expect a spray against the names that exist: check `password_spray` findings and make sure every account has MFA.".to_string(),
+    ];
+    if let Some(i) = worked {
+        remediation.insert(
+            0,
+            format!(
+                "Treat {} as compromised: reset the password and revoke sessions.",
+                recs[i].user_principal_name
+            ),
+        );
+    }
+    let d = Draft {
+        events: burst.clone(),
+        highlights: worked.into_iter().collect(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, ip, severity, title)
+    };
+    d.fact("names_tried", names.len())
+        .fact(
+            "domains_tried",
+            util::json_list(&domains.into_iter().collect::<Vec<_>>(), 20),
+        )
+        .fact("existing_accounts_failed", existing_failed.len())
+        .fact("password_worked", worked.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    #[test]
+    fn guessed_names_from_one_ip_fire() {
+        let mut v: Vec<SignIn> = [
+            "j.smith",
+            "jsmith",
+            "john.smith",
+            "smithj",
+            "a.jones",
+            "ajones",
+            "anna.jones",
+            "jonesa",
+            "m.brown",
+            "mbrown",
+            "mark.brown",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            signin(
+                k as i64 * 40,
+                &format!("{n}@contoso.com"),
+                "203.0.113.88",
+                USER_NOT_FOUND,
+            )
+        })
+        .collect();
+        v.push(signin(600, "marketing@contoso.com", "203.0.113.88", 50126));
+        let recs = fixture(v);
+        let f = run(&Enumeration, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].count, 11);
+        assert_eq!(fact(&f[0], "existing_accounts_failed"), Some(&1.into()));
+        assert_eq!(
+            fact(&f[0], "domains_tried"),
+            Some(&serde_json::json!(["contoso.com"]))
+        );
+    }
+
+    #[test]
+    fn a_few_typos_in_user_names_do_not_fire() {
+        let v: Vec<SignIn> = (0..5)
+            .map(|k| {
+                signin(
+                    k * 400,
+                    &format!("new.hire{k}@contoso.con"),
+                    "192.0.2.10",
+                    USER_NOT_FOUND,
+                )
+            })
+            .collect();
+        let recs = fixture(v);
+        assert!(run(&Enumeration, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

@@ -1,0 +1,199 @@
+//! Legacy authentication: protocols that send the password and skip MFA.
+//!
+#![doc = include_str!("docs/legacy_auth.md")]
+
+use super::util::{self, CountAtLeast, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+
+pub struct LegacyAuth;
+
+const KIND: &str = "legacy_auth";
+
+impl Detection for LegacyAuth {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Legacy authentication or ROPC sign-ins"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/legacy_auth.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.legacy_auth;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_events", c.min_events.to_string()),
+            ("client_apps", c.client_apps.join(", ")),
+            ("user_agents", c.user_agents.join(", ")),
+            ("successes_only", c.successes_only.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.legacy_auth;
+        let recs = ev.records;
+        let clients: Vec<&str> = c.client_apps.iter().map(|s| s.trim()).collect();
+        let agents: Vec<String> = c
+            .user_agents
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let is_legacy = |r: &SignIn| {
+            let client = r.client_app.trim();
+            (!client.is_empty() && clients.iter().any(|c| c.eq_ignore_ascii_case(client)))
+                || (!r.user_agent.is_empty() && {
+                    let ua = r.user_agent.to_ascii_lowercase();
+                    agents.iter().any(|a| ua.contains(a.as_str()))
+                })
+        };
+        let groups = util::group_by(ev, cfg, |r| {
+            (!r.user_principal_name.is_empty()
+                && r.status != StatusClass::Interrupted
+                && (!c.successes_only || r.status == StatusClass::Success)
+                && is_legacy(r))
+            .then_some(r.user_principal_name.as_str())
+        });
+        let mut out = Vec::new();
+        for (&user, events) in &groups {
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut CountAtLeast::new(c.min_events),
+            ) {
+                out.push(util::finding(
+                    ev,
+                    draft(recs, c.window_minutes, user, events[b].to_vec()),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn draft(recs: &[SignIn], window_minutes: u32, user: &str, burst: Vec<usize>) -> Draft {
+    let successes = burst
+        .iter()
+        .filter(|&&i| recs[i].status == StatusClass::Success)
+        .count();
+    let failures = burst.len() - successes;
+    let clients = util::distinct(recs, &burst, |r| r.client_app.as_str());
+    let ropc = burst
+        .iter()
+        .filter(|&&i| recs[i].user_agent.to_ascii_lowercase().contains("ropc"))
+        .count();
+    let how = if clients.is_empty() {
+        "ROPC".to_string()
+    } else {
+        clients.join(", ")
+    };
+    let title = format!(
+        "{user} used legacy authentication ({how}): {} sign-in{}, {successes} succeeded",
+        burst.len(),
+        util::plural(burst.len())
+    );
+    let severity = if successes > 0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let mut remediation = vec![
+        "Block legacy authentication for everyone with a Conditional Access policy (client apps: Exchange ActiveSync clients and other clients), with exceptions only for named service accounts and IPs.".to_string(),
+        format!("Turn off the protocols {user} does not need on the mailbox (IMAP, POP, SMTP AUTH, ActiveSync) and SMTP AUTH organisation-wide if nothing uses it."),
+    ];
+    if successes > 0 {
+        remediation.push(format!(
+            "If the successful sources in the evidence are not the owner's devices, the password of {user} is known: reset it, revoke sessions and check mailbox rules and forwarding."
+        ));
+    }
+    let d = Draft {
+        events: burst.clone(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, user, severity, title)
+    };
+    d.fact("successes", successes)
+        .fact("failures", failures)
+        .fact("client_apps", util::json_list(&clients, 20))
+        .fact("ropc_user_agent", ropc)
+        .fact(
+            "apps",
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str()), 10),
+        )
+        .fact(
+            "countries",
+            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str()), 20),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    #[test]
+    fn imap_and_ropc_sign_ins_fire() {
+        let v = vec![
+            SignIn {
+                client_app: "IMAP4".into(),
+                ..signin(0, "shared.mailbox@contoso.com", "203.0.113.14", 0)
+            },
+            SignIn {
+                client_app: "imap4".into(),
+                ..signin(600, "shared.mailbox@contoso.com", "203.0.113.14", 50126)
+            },
+            SignIn {
+                client_app: "Mobile Apps and Desktop clients".into(),
+                user_agent: "BAV2ROPC".into(),
+                ..signin(900, "intern@contoso.com", "198.51.100.31", 50126)
+            },
+        ];
+        let recs = fixture(v);
+        let f = run(&LegacyAuth, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let imap = f
+            .iter()
+            .find(|f| f.users == vec!["shared.mailbox@contoso.com"])
+            .unwrap();
+        assert_eq!(imap.severity, Severity::Medium);
+        assert_eq!(imap.count, 2);
+        let ropc = f
+            .iter()
+            .find(|f| f.users == vec!["intern@contoso.com"])
+            .unwrap();
+        assert_eq!(ropc.severity, Severity::Low);
+        assert_eq!(fact(ropc, "ropc_user_agent"), Some(&1.into()));
+        // Sentinel and Elastic only look at successes.
+        assert_eq!(
+            run(
+                &LegacyAuth,
+                &recs,
+                &DetectionConfig::preset("sentinel").unwrap()
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn modern_clients_do_not_fire() {
+        let v = vec![
+            signin(0, "a@contoso.com", "192.0.2.1", 0),
+            SignIn {
+                client_app: "Mobile Apps and Desktop clients".into(),
+                user_agent:
+                    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)"
+                        .into(),
+                ..signin(60, "a@contoso.com", "192.0.2.1", 0)
+            },
+        ];
+        let recs = fixture(v);
+        assert!(run(&LegacyAuth, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

@@ -1,0 +1,273 @@
+//! Lockouts: one account locked again and again, or many locked at once.
+//!
+#![doc = include_str!("docs/lockout.md")]
+
+use super::util::{self, CountAtLeast, Draft, Tally, WindowState};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::codes::LockoutCause;
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+
+pub struct Lockout;
+
+const KIND: &str = "lockout";
+
+impl Detection for Lockout {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Repeated smart lockouts"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/lockout.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.lockout;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_lockouts", c.min_lockouts.to_string()),
+            ("tenant_window_minutes", c.tenant_window_minutes.to_string()),
+            ("tenant_min_users", c.tenant_min_users.to_string()),
+            ("tenant_min_events", c.tenant_min_events.to_string()),
+            ("include_undetermined", c.include_undetermined.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.lockout;
+        let recs = ev.records;
+        let is_lockout = |r: &SignIn| {
+            r.error_code == 50053
+                && r.status == StatusClass::Failure
+                && !r.user_principal_name.is_empty()
+                && match util::lockout_cause(r) {
+                    LockoutCause::SmartLockout => true,
+                    LockoutCause::Undetermined => c.include_undetermined,
+                    LockoutCause::MaliciousIp | LockoutCause::HighRiskBlock => false,
+                }
+        };
+        let mut out = Vec::new();
+
+        let per_user = util::group_by(ev, cfg, |r| {
+            is_lockout(r).then_some(r.user_principal_name.as_str())
+        });
+        for (&user, events) in &per_user {
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut CountAtLeast::new(c.min_lockouts),
+            ) {
+                out.push(util::finding(
+                    ev,
+                    user_draft(recs, c.window_minutes, user, events[b].to_vec()),
+                ));
+            }
+        }
+
+        let tenant = util::group_by(ev, cfg, |r| is_lockout(r).then_some(()));
+        if let Some(events) = tenant.get(&()) {
+            let mut st = Wave {
+                users: Tally::default(),
+                events: 0,
+                min_users: c.tenant_min_users as usize,
+                min_events: c.tenant_min_events as usize,
+            };
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.tenant_window_minutes),
+                &mut st,
+            ) {
+                out.push(util::finding(
+                    ev,
+                    wave_draft(recs, c.tenant_window_minutes, events[b].to_vec()),
+                ));
+            }
+        }
+        out
+    }
+}
+
+struct Wave<'a> {
+    users: Tally<&'a str>,
+    events: usize,
+    min_users: usize,
+    min_events: usize,
+}
+
+impl<'a> WindowState<'a> for Wave<'a> {
+    fn push(&mut self, r: &'a SignIn) {
+        self.users.add(r.user_principal_name.as_str());
+        self.events += 1;
+    }
+
+    fn pop(&mut self, r: &'a SignIn) {
+        self.users.remove(&r.user_principal_name.as_str());
+        self.events -= 1;
+    }
+
+    fn qualifies(&self) -> bool {
+        self.users.distinct() >= self.min_users.max(1) && self.events >= self.min_events
+    }
+}
+
+fn cause_counts(recs: &[SignIn], events: &[usize]) -> (usize, usize) {
+    let confirmed = events
+        .iter()
+        .filter(|&&i| util::lockout_cause(&recs[i]) == LockoutCause::SmartLockout)
+        .count();
+    (confirmed, events.len() - confirmed)
+}
+
+fn span(recs: &[SignIn], events: &[usize]) -> i64 {
+    match (events.first(), events.last()) {
+        (Some(&a), Some(&b)) => recs[b].time_us - recs[a].time_us,
+        _ => 0,
+    }
+}
+
+fn user_draft(recs: &[SignIn], window_minutes: u32, user: &str, events: Vec<usize>) -> Draft {
+    let (confirmed, undetermined) = cause_counts(recs, &events);
+    let ips = util::distinct(recs, &events, |r| r.ip.as_str());
+    let title = format!(
+        "{user} locked out {} times in {} from {} IP{}",
+        events.len(),
+        util::span_text(span(recs, &events)),
+        ips.len(),
+        util::plural(ips.len())
+    );
+    let remediation = vec![
+        format!("Ask the owner of {user} whether they or one of their devices caused the lockouts; a phone or mail client with an old password is the usual innocent cause."),
+        format!("If not, block the source IPs in the evidence and make sure {user} is protected by MFA; look for a success from those IPs after the lockouts."),
+        "Smart lockout ends by itself; an admin can also unlock, and a self-service password reset clears it.".to_string(),
+    ];
+    let d = Draft {
+        events: events.clone(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, user, Severity::Medium, title)
+    };
+    d.fact("lockouts", events.len())
+        .fact("smart_lockout", confirmed)
+        .fact("undetermined", undetermined)
+        .fact(
+            "client_apps",
+            util::json_list(
+                &util::distinct(recs, &events, |r| r.client_app.as_str()),
+                10,
+            ),
+        )
+}
+
+fn wave_draft(recs: &[SignIn], window_minutes: u32, events: Vec<usize>) -> Draft {
+    let (confirmed, undetermined) = cause_counts(recs, &events);
+    let users = util::distinct(recs, &events, |r| r.user_principal_name.as_str()).len();
+    let ips = util::distinct(recs, &events, |r| r.ip.as_str()).len();
+    let title = format!(
+        "Lockout wave: {users} accounts locked out {} times in {} from {ips} IP{}",
+        events.len(),
+        util::span_text(span(recs, &events)),
+        util::plural(ips)
+    );
+    let remediation = vec![
+        "Find the common source: the IPs, user agents and apps in the evidence usually point to one spraying campaign or one misconfigured service.".to_string(),
+        "Block the attacking IPs or ASNs and check `password_spray` / `distributed_spray` findings for the same period.".to_string(),
+        "Warn the help desk: locked-out users will call, and attackers use the confusion for help-desk social engineering.".to_string(),
+    ];
+    let d = Draft {
+        events: events.clone(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, "tenant", Severity::High, title)
+    };
+    d.fact("lockouts", events.len())
+        .fact("smart_lockout", confirmed)
+        .fact("undetermined", undetermined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const LOCKED: &str = "Account is locked because user tried to sign in too many times with an incorrect user ID or password.";
+    const MALICIOUS: &str =
+        "Sign-in was blocked because it came from an IP address with malicious activity.";
+
+    fn locked(sec: i64, user: &str, ip: &str, reason: &str) -> SignIn {
+        SignIn {
+            failure_reason: reason.to_string(),
+            ..signin(sec, user, ip, 50053)
+        }
+    }
+
+    #[test]
+    fn repeated_lockouts_and_a_wave_fire() {
+        let mut v: Vec<SignIn> = (0..6)
+            .map(|k| locked(k * 300, "ceo@contoso.com", "203.0.113.20", LOCKED))
+            .collect();
+        for u in 0..12 {
+            v.push(locked(
+                4000 + u * 60,
+                &format!("user{u:02}@contoso.com"),
+                "203.0.113.21",
+                "",
+            ));
+        }
+        let recs = fixture(v);
+        let f = run(&Lockout, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let user = f
+            .iter()
+            .find(|f| f.users == vec!["ceo@contoso.com"])
+            .unwrap();
+        assert_eq!(user.severity, Severity::Medium);
+        assert_eq!(fact(user, "smart_lockout"), Some(&6.into()));
+        let wave = f
+            .iter()
+            .find(|f| f.title.starts_with("Lockout wave"))
+            .unwrap();
+        assert_eq!(wave.severity, Severity::High);
+        assert_eq!(fact(wave, "undetermined"), Some(&12.into()));
+        assert_eq!(fact(wave, "distinct_users"), Some(&12.into()));
+    }
+
+    #[test]
+    fn malicious_ip_blocks_and_single_lockouts_do_not_fire() {
+        let mut v: Vec<SignIn> = (0..20)
+            .map(|k| {
+                locked(
+                    k * 30,
+                    &format!("u{k}@contoso.com"),
+                    "203.0.113.99",
+                    MALICIOUS,
+                )
+            })
+            .collect();
+        v.push(locked(100, "ceo@contoso.com", "203.0.113.20", LOCKED));
+        v.push(locked(200, "ceo@contoso.com", "203.0.113.20", LOCKED));
+        let recs = fixture(v);
+        assert!(run(&Lockout, &recs, &DetectionConfig::default()).is_empty());
+        // Undetermined reasons can be excluded too.
+        let blank = fixture(
+            (0..12)
+                .map(|u| {
+                    locked(
+                        u * 60,
+                        &format!("user{u:02}@contoso.com"),
+                        "203.0.113.21",
+                        "",
+                    )
+                })
+                .collect(),
+        );
+        let mut cfg = DetectionConfig::default();
+        assert_eq!(run(&Lockout, &blank, &cfg).len(), 1);
+        cfg.lockout.include_undetermined = false;
+        assert!(run(&Lockout, &blank, &cfg).is_empty());
+    }
+}

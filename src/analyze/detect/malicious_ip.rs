@@ -1,0 +1,305 @@
+//! Malicious IPs: Entra's own blocks, your IP list, and sources that mostly fail.
+//!
+#![doc = include_str!("docs/malicious_ip.md")]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::util::{self, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::codes::LockoutCause;
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+
+pub struct MaliciousIp;
+
+const KIND: &str = "malicious_ip";
+
+impl Detection for MaliciousIp {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Known or evidently malicious source IP"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/malicious_ip.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.malicious_ip;
+        let list = if cfg.ip_list.is_empty() {
+            "none loaded".to_string()
+        } else {
+            format!("{} ({} entries)", cfg.ip_list.source(), cfg.ip_list.len())
+        };
+        vec![
+            ("entra_blocked", c.entra_blocked.to_string()),
+            ("use_ip_list", c.use_ip_list.to_string()),
+            ("ip_list", list),
+            ("min_failure_ratio", c.min_failure_ratio.to_string()),
+            ("ratio_min_users", c.ratio_min_users.to_string()),
+            ("ratio_min_failures", c.ratio_min_failures.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.malicious_ip;
+        let recs = ev.records;
+        let mut stats: HashMap<&str, IpStats> = HashMap::new();
+        for r in recs {
+            if r.ip.is_empty() || !util::visible(cfg, r) {
+                continue;
+            }
+            let s = stats.entry(r.ip.as_str()).or_default();
+            match r.status {
+                StatusClass::Success => s.successes += 1,
+                StatusClass::Failure => {
+                    s.failures += 1;
+                    if !r.user_principal_name.is_empty() {
+                        s.failing_users.insert(r.user_principal_name.as_str());
+                    }
+                    if r.error_code == 50053 {
+                        match util::lockout_cause(r) {
+                            LockoutCause::MaliciousIp => s.blocked_malicious += 1,
+                            LockoutCause::HighRiskBlock => s.blocked_risk += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                StatusClass::Interrupted => {}
+            }
+        }
+
+        let use_list = c.use_ip_list && !cfg.ip_list.is_empty();
+        let mut flagged: BTreeMap<&str, Reasons> = BTreeMap::new();
+        for (&ip, s) in &stats {
+            let blocked = c.entra_blocked && s.blocked_malicious + s.blocked_risk > 0;
+            let listed = if use_list {
+                cfg.ip_list.lookup(ip)
+            } else {
+                None
+            };
+            let judged = s.failures + s.successes;
+            let ratio = if judged == 0 {
+                0.0
+            } else {
+                s.failures as f64 / judged as f64
+            };
+            let mostly_failing = s.failures >= (c.ratio_min_failures as usize).max(1)
+                && s.failing_users.len() >= c.ratio_min_users as usize
+                && ratio >= c.min_failure_ratio;
+            if blocked || listed.is_some() || mostly_failing {
+                flagged.insert(
+                    ip,
+                    Reasons {
+                        blocked,
+                        listed,
+                        mostly_failing,
+                        ratio,
+                    },
+                );
+            }
+        }
+
+        let ips: BTreeSet<&str> = flagged.keys().copied().collect();
+        let pools = util::records_by_ip(ev, cfg, &ips);
+        flagged
+            .into_iter()
+            .filter_map(|(ip, why)| {
+                let pool = pools.get(ip)?;
+                let s = stats.get(ip)?;
+                Some(util::finding(ev, draft(recs, cfg, ip, why, s, pool)))
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct IpStats<'a> {
+    successes: usize,
+    failures: usize,
+    failing_users: HashSet<&'a str>,
+    blocked_malicious: usize,
+    blocked_risk: usize,
+}
+
+struct Reasons<'l> {
+    blocked: bool,
+    listed: Option<&'l str>,
+    mostly_failing: bool,
+    ratio: f64,
+}
+
+fn draft(
+    recs: &[SignIn],
+    cfg: &DetectionConfig,
+    ip: &str,
+    why: Reasons,
+    s: &IpStats,
+    pool: &[usize],
+) -> Draft {
+    let mut worked: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in pool {
+        if util::password_worked(&recs[i]) {
+            worked
+                .entry(recs[i].user_principal_name.as_str())
+                .or_insert(i);
+        }
+    }
+    let users = util::distinct(recs, pool, |r| r.user_principal_name.as_str()).len();
+    let mut reasons = Vec::new();
+    let mut parts = Vec::new();
+    if why.blocked {
+        reasons.push("entra_blocked".to_string());
+        parts.push(format!(
+            "blocked by Entra {} time{}",
+            s.blocked_malicious + s.blocked_risk,
+            util::plural(s.blocked_malicious + s.blocked_risk)
+        ));
+    }
+    if let Some(label) = why.listed {
+        reasons.push("ip_list".to_string());
+        parts.push(if label.is_empty() {
+            "on the IP list".to_string()
+        } else {
+            format!("on the IP list ({label})")
+        });
+    }
+    if why.mostly_failing {
+        reasons.push("high_failure_ratio".to_string());
+        parts.push(format!("{:.0}% of sign-ins failed", why.ratio * 100.0));
+    }
+    let mut title = format!(
+        "{ip}: {}; {} sign-in{} for {users} account{}",
+        parts.join(", "),
+        pool.len(),
+        util::plural(pool.len()),
+        util::plural(users)
+    );
+    let severity = if !worked.is_empty() {
+        title.push_str(&format!("; the password worked for {}", worked.len()));
+        Severity::Critical
+    } else if why.blocked || why.listed.is_some() {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut remediation = vec![format!(
+        "Block {ip} at the perimeter and in a Conditional Access named location, unless it turns out to be your own egress (then allowlist it)."
+    )];
+    if !worked.is_empty() {
+        let names: Vec<&str> = worked.keys().copied().collect();
+        remediation.push(format!(
+            "Reset passwords and revoke sessions for {}, whose password worked from this IP; review what those sessions did.",
+            names.join(", ")
+        ));
+    }
+    remediation.push("Search other logs (mail, VPN, proxy, audit log) for the same address and its neighbours in the same network.".to_string());
+    let d = Draft {
+        events: pool.to_vec(),
+        highlights: worked.values().copied().collect(),
+        window_seconds: 0,
+        remediation,
+        ..Draft::new(KIND, ip, severity, title)
+    };
+    d.fact("reasons", serde_json::Value::from(reasons))
+        .fact(
+            "ip_list_label",
+            why.listed.map_or(serde_json::Value::Null, |l| l.into()),
+        )
+        .fact(
+            "ip_list_source",
+            if why.listed.is_some() {
+                cfg.ip_list.source().into()
+            } else {
+                serde_json::Value::Null
+            },
+        )
+        .fact("blocked_malicious_ip", s.blocked_malicious)
+        .fact("blocked_high_risk", s.blocked_risk)
+        .fact("failures", s.failures)
+        .fact("successes", s.successes)
+        .fact("failure_ratio", (why.ratio * 1000.0).round() / 1000.0)
+        .fact("password_worked", util::worked_json(recs, &worked))
+        .fact(
+            "countries",
+            util::json_list(&util::distinct(recs, pool, |r| r.country.as_str()), 10),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+    use crate::analyze::detect::IpList;
+
+    fn blocked(sec: i64, user: &str, ip: &str) -> SignIn {
+        SignIn {
+            failure_reason:
+                "Sign-in was blocked because it came from an IP address with malicious activity."
+                    .into(),
+            ..signin(sec, user, ip, 50053)
+        }
+    }
+
+    #[test]
+    fn entra_blocks_list_hits_and_failing_sources_fire() {
+        let mut v = vec![
+            blocked(0, "a@contoso.com", "203.0.113.5"),
+            blocked(60, "b@contoso.com", "203.0.113.5"),
+        ];
+        // Same blocked IP later gets a password right for c.
+        v.push(signin(120, "c@contoso.com", "203.0.113.5", 50074));
+        v.push(signin(300, "d@contoso.com", "198.51.100.200", 0));
+        for k in 0..25 {
+            v.push(signin(
+                400 + k * 600,
+                &format!("user{:02}@contoso.com", k % 12),
+                "192.0.2.200",
+                50126,
+            ));
+        }
+        v.push(signin(9000, "user01@contoso.com", "192.0.2.200", 0));
+        let recs = fixture(v);
+        let cfg = DetectionConfig {
+            ip_list: IpList::parse("198.51.100.0/24 vps-range\n", "lists/bad.txt").unwrap(),
+            ..DetectionConfig::default()
+        };
+        let f = run(&MaliciousIp, &recs, &cfg);
+        assert_eq!(f.len(), 3, "{f:#?}");
+        let by_ip = |ip: &str| f.iter().find(|f| f.ips == vec![ip.to_string()]).unwrap();
+        assert_eq!(by_ip("203.0.113.5").severity, Severity::Critical);
+        assert_eq!(
+            fact(by_ip("203.0.113.5"), "blocked_malicious_ip"),
+            Some(&2.into())
+        );
+        let listed = by_ip("198.51.100.200");
+        assert_eq!(fact(listed, "ip_list_label"), Some(&"vps-range".into()));
+        assert!(listed.title.contains("vps-range"));
+        let ratio = by_ip("192.0.2.200");
+        assert_eq!(
+            fact(ratio, "reasons"),
+            Some(&serde_json::json!(["high_failure_ratio"]))
+        );
+    }
+
+    #[test]
+    fn ordinary_sources_do_not_fire() {
+        let mut v = Vec::new();
+        for k in 0..30 {
+            let u = format!("staff{k:02}@contoso.com");
+            v.push(signin(k * 30, &u, "192.0.2.10", 0));
+            if k % 5 == 0 {
+                v.push(signin(k * 30 + 5, &u, "192.0.2.10", 50126));
+            }
+        }
+        // Lockout text is not a malicious-IP verdict.
+        v.push(SignIn {
+            failure_reason: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into(),
+            ..signin(2000, "x@contoso.com", "198.51.100.9", 50053)
+        });
+        let recs = fixture(v);
+        assert!(run(&MaliciousIp, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

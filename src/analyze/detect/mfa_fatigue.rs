@@ -1,0 +1,224 @@
+//! MFA fatigue: bursts of failed MFA prompts for one account.
+//!
+#![doc = include_str!("docs/mfa_fatigue.md")]
+
+use std::collections::BTreeSet;
+
+use super::util::{self, CountAtLeast, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+
+pub struct MfaFatigue;
+
+const KIND: &str = "mfa_fatigue";
+
+/// Strong-authentication (second factor) step not completed.
+const MFA_FAILED: i64 = 500121;
+
+impl Detection for MfaFatigue {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "MFA fatigue (push bombing)"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/mfa_fatigue.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.mfa_fatigue;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_failures", c.min_failures.to_string()),
+            ("require_success", c.require_success.to_string()),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.mfa_fatigue;
+        let recs = ev.records;
+        let window = util::minutes(c.window_minutes);
+        let prompts = util::group_by(ev, cfg, |r| {
+            (r.error_code == MFA_FAILED && !r.user_principal_name.is_empty())
+                .then_some(r.user_principal_name.as_str())
+        });
+        let mut found = Vec::new();
+        for (&user, events) in &prompts {
+            for b in util::bursts(recs, events, window, &mut CountAtLeast::new(c.min_failures)) {
+                found.push((user, events[b].to_vec()));
+            }
+        }
+        let users: BTreeSet<&str> = found.iter().map(|(u, _)| *u).collect();
+        let successes = util::group_by(ev, cfg, |r| {
+            (r.status == StatusClass::Success && users.contains(r.user_principal_name.as_str()))
+                .then_some(r.user_principal_name.as_str())
+        });
+        let mut out = Vec::new();
+        for (user, burst) in found {
+            let first = recs[burst[0]].time_us;
+            let last = burst.last().map_or(first, |&i| recs[i].time_us);
+            let success = successes.get(user).and_then(|pool| {
+                pool.iter()
+                    .copied()
+                    .find(|&i| recs[i].time_us >= first && recs[i].time_us <= last + window)
+            });
+            if c.require_success && success.is_none() {
+                continue;
+            }
+            out.push(util::finding(
+                ev,
+                draft(recs, c.window_minutes, user, burst, success),
+            ));
+        }
+        out
+    }
+}
+
+fn mentions(r: &SignIn, needles: &[&str]) -> bool {
+    [&r.failure_reason, &r.additional_details, &r.mfa_result]
+        .iter()
+        .any(|text| {
+            let t = text.to_ascii_lowercase();
+            needles.iter().any(|n| t.contains(n))
+        })
+}
+
+fn draft(
+    recs: &[SignIn],
+    window_minutes: u32,
+    user: &str,
+    burst: Vec<usize>,
+    success: Option<usize>,
+) -> Draft {
+    let first = recs[burst[0]].time_us;
+    let last = burst.last().map_or(first, |&i| recs[i].time_us);
+    let declined = burst
+        .iter()
+        .filter(|&&i| mentions(&recs[i], &["declined"]))
+        .count();
+    let unanswered = burst
+        .iter()
+        .filter(|&&i| {
+            mentions(
+                &recs[i],
+                &["did not respond", "timed out", "timeout", "not responded"],
+            )
+        })
+        .count();
+    let fraud = burst
+        .iter()
+        .filter(|&&i| mentions(&recs[i], &["fraud"]))
+        .count();
+    let prompt_ips = util::distinct(recs, &burst, |r| r.ip.as_str());
+    let mut title = format!(
+        "MFA fatigue against {user}: {} failed MFA prompt{} in {}",
+        burst.len(),
+        util::plural(burst.len()),
+        util::span_text(last - first)
+    );
+    if declined > 0 {
+        title.push_str(&format!(", {declined} declined"));
+    }
+    let severity = if let Some(s) = success {
+        let r = &recs[s];
+        title.push_str(&format!(
+            "; then a sign-in succeeded from {}",
+            if r.ip.is_empty() {
+                "an unknown IP"
+            } else {
+                r.ip.as_str()
+            }
+        ));
+        Severity::Critical
+    } else if fraud > 0 {
+        title.push_str("; the user reported fraud");
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut remediation = vec![
+        format!("The prompts prove the password of {user} is known to whoever triggered them: reset it and revoke sessions and refresh tokens."),
+        format!("Ask the owner of {user} whether they approved a prompt around {}; if a sign-in succeeded, review what that session did.", util::rfc3339(last)),
+        "Turn on number matching and additional context in Microsoft Authenticator, or move the account to phishing-resistant MFA.".to_string(),
+    ];
+    if !prompt_ips.is_empty() {
+        remediation.push(format!(
+            "Block the prompting IPs ({}) unless they are the owner's.",
+            prompt_ips.join(", ")
+        ));
+    }
+    let d = Draft {
+        events: burst.clone(),
+        highlights: success.into_iter().collect(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, user, severity, title)
+    };
+    d.fact("mfa_failures", burst.len())
+        .fact("declined", declined)
+        .fact("unanswered", unanswered)
+        .fact("fraud_reported", fraud)
+        .fact("success_after", success.is_some())
+        .fact(
+            "success_from_prompting_ip",
+            success.is_some_and(|s| prompt_ips.contains(&recs[s].ip.as_str())),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    fn denied(sec: i64) -> SignIn {
+        SignIn {
+            failure_reason: "Authentication failed during strong authentication request.".into(),
+            additional_details: "MFA denied; user declined the authentication".into(),
+            ..signin(sec, "finance@contoso.com", "203.0.113.61", MFA_FAILED)
+        }
+    }
+
+    #[test]
+    fn push_bombing_then_approval_is_critical() {
+        let mut v: Vec<SignIn> = (0..12).map(|k| denied(k * 25)).collect();
+        v.push(signin(340, "finance@contoso.com", "203.0.113.61", 0));
+        let recs = fixture(v);
+        let f = run(&MfaFatigue, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert_eq!(f[0].count, 12);
+        assert_eq!(fact(&f[0], "declined"), Some(&12.into()));
+        assert_eq!(fact(&f[0], "success_from_prompting_ip"), Some(&true.into()));
+        // Sentinel's preset needs more than 10 within 5 minutes: 12 over
+        // 4.6 minutes qualifies there too.
+        assert_eq!(
+            run(
+                &MfaFatigue,
+                &recs,
+                &DetectionConfig::preset("sentinel").unwrap()
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_few_timeouts_do_not_fire() {
+        let v: Vec<SignIn> = (0..4)
+            .map(|k| SignIn {
+                additional_details: "MFA denied; user did not respond to mobile app notification"
+                    .into(),
+                ..signin(k * 120, "finance@contoso.com", "192.0.2.8", MFA_FAILED)
+            })
+            .collect();
+        let recs = fixture(v);
+        assert!(run(&MfaFatigue, &recs, &DetectionConfig::default()).is_empty());
+        let mut cfg = DetectionConfig::default();
+        cfg.mfa_fatigue.min_failures = 4;
+        cfg.mfa_fatigue.require_success = true;
+        assert!(run(&MfaFatigue, &recs, &cfg).is_empty());
+    }
+}

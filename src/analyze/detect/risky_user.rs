@@ -1,0 +1,238 @@
+//! Risky users: Identity Protection blocks, high risk levels, at-risk states.
+//!
+#![doc = include_str!("docs/risky_user.md")]
+
+use std::collections::BTreeMap;
+
+use super::util::{self, CountAtLeast, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+
+pub struct RiskyUser;
+
+const KIND: &str = "risky_user";
+
+impl Detection for RiskyUser {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Account flagged as risky"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/risky_user.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.risky_user;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_events", c.min_events.to_string()),
+            ("codes", util::codes_text(&c.codes)),
+            ("risk_levels", c.risk_levels.join(", ")),
+            ("risk_states", c.risk_states.join(", ")),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.risky_user;
+        let recs = ev.records;
+        let states: Vec<String> = c.risk_states.iter().map(|s| squash(s)).collect();
+        let level_hit = |r: &SignIn| {
+            c.risk_levels.iter().any(|l| {
+                r.risk_level_during_sign_in.eq_ignore_ascii_case(l)
+                    || r.risk_level_aggregated.eq_ignore_ascii_case(l)
+            })
+        };
+        let state_hit =
+            |r: &SignIn| !r.risk_state.is_empty() && states.contains(&squash(&r.risk_state));
+        let groups = util::group_by(ev, cfg, |r| {
+            (!r.user_principal_name.is_empty()
+                && (c.codes.contains(&r.error_code) || level_hit(r) || state_hit(r)))
+            .then_some(r.user_principal_name.as_str())
+        });
+        let mut out = Vec::new();
+        for (&user, events) in &groups {
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut CountAtLeast::new(c.min_events),
+            ) {
+                let burst = events[b].to_vec();
+                let risky_successes = burst
+                    .iter()
+                    .filter(|&&i| recs[i].status == StatusClass::Success && level_hit(&recs[i]))
+                    .count();
+                let high_risk = burst.iter().filter(|&&i| level_hit(&recs[i])).count();
+                out.push(util::finding(
+                    ev,
+                    draft(recs, c, user, burst, high_risk, risky_successes),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `confirmedCompromised`, `confirmed_compromised` and `ConfirmedCompromised`
+/// are the same state in different exports.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '_' && *c != ' ')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn draft(
+    recs: &[SignIn],
+    c: &super::config::RiskyUserConfig,
+    user: &str,
+    burst: Vec<usize>,
+    high_risk: usize,
+    risky_successes: usize,
+) -> Draft {
+    let mut per_code: BTreeMap<i64, usize> = BTreeMap::new();
+    for &i in &burst {
+        if c.codes.contains(&recs[i].error_code) {
+            *per_code.entry(recs[i].error_code).or_default() += 1;
+        }
+    }
+    let states = util::distinct(recs, &burst, |r| r.risk_state.as_str());
+    let compromised = states.iter().any(|s| squash(s) == "confirmedcompromised");
+    let mut event_types: Vec<String> = burst
+        .iter()
+        .flat_map(|&i| recs[i].risk_event_types.split(','))
+        .map(|s| {
+            s.trim()
+                .trim_matches(|c| c == '[' || c == ']' || c == '"')
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    event_types.sort();
+    event_types.dedup();
+
+    let mut parts: Vec<String> = per_code
+        .iter()
+        .map(|(code, n)| format!("blocked {n} time{} ({code})", util::plural(*n)))
+        .collect();
+    if high_risk > 0 {
+        parts.push(format!(
+            "{high_risk} risky sign-in{}",
+            util::plural(high_risk)
+        ));
+    }
+    if !states.is_empty() {
+        parts.push(format!("risk state {}", states.join("/")));
+    }
+    let mut title = format!("{user} flagged as risky: {}", parts.join(", "));
+    let severity = if compromised || risky_successes > 0 {
+        if risky_successes > 0 {
+            title.push_str(&format!(
+                "; {risky_successes} risky sign-in{} succeeded",
+                util::plural(risky_successes)
+            ));
+        }
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let mut remediation = vec![
+        format!("Open {user} under ID Protection > Risky users and read the detections behind the risk before deciding anything."),
+        format!("If the account is compromised: reset the password (force a change at next sign-in), revoke sessions and refresh tokens, and confirm the compromise so the risk is recorded."),
+        "A 53011 block clears only when the risk is remediated: an admin password reset, a secure password change or MFA through a risk-based Conditional Access policy, or dismissing the risk after investigation (dismissing leaves the old password in place).".to_string(),
+    ];
+    if per_code.contains_key(&53004) {
+        remediation.push(format!(
+            "53004 means someone tried to register MFA methods on {user} while it was risky: list its authentication methods and remove any the owner does not recognise."
+        ));
+    }
+    let d = Draft {
+        events: burst.clone(),
+        window_seconds: i64::from(c.window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, user, severity, title)
+    };
+    d.fact(
+        "blocks_by_code",
+        serde_json::Value::Object(
+            per_code
+                .iter()
+                .map(|(k, v)| (k.to_string(), (*v).into()))
+                .collect(),
+        ),
+    )
+    .fact("risky_sign_ins", high_risk)
+    .fact("risky_successes", risky_successes)
+    .fact("risk_states", util::json_list(&states, 10))
+    .fact("risk_event_types", util::json_list(&event_types, 20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    #[test]
+    fn risk_blocks_and_compromised_state_fire() {
+        let v = vec![
+            signin(0, "sales@contoso.com", "203.0.113.40", 53011),
+            signin(90, "sales@contoso.com", "203.0.113.40", 53011),
+            signin(200, "sales@contoso.com", "203.0.113.41", 53004),
+            SignIn {
+                risk_level_during_sign_in: "high".into(),
+                risk_state: "confirmedCompromised".into(),
+                risk_event_types: "unfamiliarFeatures,anonymizedIPAddress".into(),
+                ..signin(5000, "ops@contoso.com", "198.51.100.3", 0)
+            },
+        ];
+        let recs = fixture(v);
+        let f = run(&RiskyUser, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let sales = f
+            .iter()
+            .find(|f| f.users == vec!["sales@contoso.com"])
+            .unwrap();
+        assert_eq!(sales.severity, Severity::High);
+        assert_eq!(sales.count, 3);
+        assert!(
+            sales.title.contains("53011") && sales.title.contains("53004"),
+            "{}",
+            sales.title
+        );
+        assert!(sales.remediation.iter().any(|r| r.contains("53004")));
+        let ops = f
+            .iter()
+            .find(|f| f.users == vec!["ops@contoso.com"])
+            .unwrap();
+        assert_eq!(ops.severity, Severity::Critical);
+        assert_eq!(
+            fact(ops, "risk_event_types"),
+            Some(&serde_json::json!([
+                "anonymizedIPAddress",
+                "unfamiliarFeatures"
+            ]))
+        );
+    }
+
+    #[test]
+    fn low_risk_and_remediated_users_do_not_fire() {
+        let v = vec![
+            SignIn {
+                risk_level_during_sign_in: "low".into(),
+                risk_state: "remediated".into(),
+                ..signin(0, "a@contoso.com", "192.0.2.3", 0)
+            },
+            SignIn {
+                risk_level_aggregated: "none".into(),
+                risk_state: "dismissed".into(),
+                ..signin(60, "b@contoso.com", "192.0.2.4", 50126)
+            },
+        ];
+        let recs = fixture(v);
+        assert!(run(&RiskyUser, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

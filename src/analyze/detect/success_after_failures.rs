@@ -1,0 +1,285 @@
+//! Success after failures: the password worked right after a run of guesses.
+//!
+#![doc = include_str!("docs/success_after_failures.md")]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::config::SuccessAfterFailuresConfig;
+use super::util::{self, Draft, Tally};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn};
+
+pub struct SuccessAfterFailures;
+
+const KIND: &str = "success_after_failures";
+
+impl Detection for SuccessAfterFailures {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Password worked after a run of failures"
+    }
+
+    fn doc(&self) -> &'static str {
+        include_str!("docs/success_after_failures.md")
+    }
+
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
+        let c = &cfg.success_after_failures;
+        vec![
+            ("window_minutes", c.window_minutes.to_string()),
+            ("min_failures", c.min_failures.to_string()),
+            ("ip_min_users", c.ip_min_users.to_string()),
+            ("codes", util::codes_text(&c.codes)),
+        ]
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.success_after_failures;
+        let recs = ev.records;
+        let relevant = |r: &SignIn| {
+            !r.user_principal_name.is_empty()
+                && (util::password_worked(r) || util::is_credential_failure(r, &c.codes))
+        };
+        let by_ip = util::group_by(ev, cfg, |r| {
+            (!r.ip.is_empty() && relevant(r)).then_some(r.ip.as_str())
+        });
+        let mut ip_hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for events in by_ip.values() {
+            ip_runs(recs, events, c, &mut ip_hits);
+        }
+        let by_user = util::group_by(ev, cfg, |r| {
+            relevant(r).then_some(r.user_principal_name.as_str())
+        });
+        let mut out = Vec::new();
+        for (&user, events) in &by_user {
+            for hit in user_runs(recs, events, c, &ip_hits) {
+                out.push(util::finding(ev, draft(recs, c.window_minutes, user, hit)));
+            }
+        }
+        out
+    }
+}
+
+/// Successes from an IP after a multi-account run of failures from it,
+/// keyed by the success's record index, with the run's failures.
+fn ip_runs(
+    recs: &[SignIn],
+    events: &[usize],
+    c: &SuccessAfterFailuresConfig,
+    hits: &mut BTreeMap<usize, Vec<usize>>,
+) {
+    let window = util::minutes(c.window_minutes);
+    let mut run: VecDeque<usize> = VecDeque::new();
+    let mut users: Tally<&str> = Tally::default();
+    for &i in events {
+        let r = &recs[i];
+        while let Some(&old) = run.front() {
+            if r.time_us - recs[old].time_us <= window {
+                break;
+            }
+            users.remove(&recs[old].user_principal_name.as_str());
+            run.pop_front();
+        }
+        if !util::password_worked(r) {
+            users.add(recs[i].user_principal_name.as_str());
+            run.push_back(i);
+            continue;
+        }
+        if run.len() >= (c.min_failures as usize).max(1)
+            && users.distinct() >= c.ip_min_users as usize
+            && users.contains(&r.user_principal_name.as_str())
+        {
+            hits.insert(i, run.iter().copied().collect());
+        }
+        run.clear();
+        users = Tally::default();
+    }
+}
+
+/// One account's hits: successes after a run of its own failures or after
+/// an IP run (from `ip_hits`), merged while they follow within the window.
+struct Hit {
+    failures: BTreeSet<usize>,
+    successes: Vec<usize>,
+    by_account: bool,
+    by_ip: bool,
+    seen_before: bool,
+}
+
+fn user_runs(
+    recs: &[SignIn],
+    events: &[usize],
+    c: &SuccessAfterFailuresConfig,
+    ip_hits: &BTreeMap<usize, Vec<usize>>,
+) -> Vec<Hit> {
+    let window = util::minutes(c.window_minutes);
+    let mut run: VecDeque<usize> = VecDeque::new();
+    let mut good_ips: BTreeSet<&str> = BTreeSet::new();
+    let mut hits: Vec<Hit> = Vec::new();
+    for &i in events {
+        let r = &recs[i];
+        while run
+            .front()
+            .is_some_and(|&old| r.time_us - recs[old].time_us > window)
+        {
+            run.pop_front();
+        }
+        if !util::password_worked(r) {
+            run.push_back(i);
+            continue;
+        }
+        let by_account = run.len() >= (c.min_failures as usize).max(1);
+        let by_ip = ip_hits.get(&i);
+        if by_account || by_ip.is_some() {
+            let mut failures: BTreeSet<usize> = BTreeSet::new();
+            if by_account {
+                failures.extend(run.iter().copied());
+            }
+            if let Some(f) = by_ip {
+                failures.extend(f.iter().copied());
+            }
+            let seen_before = good_ips.contains(r.ip.as_str());
+            match hits.last_mut() {
+                Some(h)
+                    if h.successes
+                        .last()
+                        .is_some_and(|&s| r.time_us - recs[s].time_us <= window) =>
+                {
+                    h.failures.extend(failures);
+                    h.successes.push(i);
+                    h.by_account |= by_account;
+                    h.by_ip |= by_ip.is_some();
+                    h.seen_before &= seen_before;
+                }
+                _ => hits.push(Hit {
+                    failures,
+                    successes: vec![i],
+                    by_account,
+                    by_ip: by_ip.is_some(),
+                    seen_before,
+                }),
+            }
+        }
+        if !r.ip.is_empty() {
+            good_ips.insert(r.ip.as_str());
+        }
+        run.clear();
+    }
+    hits
+}
+
+fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hit: Hit) -> Draft {
+    let failures: Vec<usize> = hit.failures.into_iter().collect();
+    let first = failures.iter().map(|&i| recs[i].time_us).min().unwrap_or(0);
+    let s0 = &recs[hit.successes[0]];
+    let success_ips = util::distinct(recs, &hit.successes, |r| r.ip.as_str());
+    let success_codes: BTreeSet<i64> = hit.successes.iter().map(|&i| recs[i].error_code).collect();
+    let how = if s0.error_code == 0 {
+        "signed in".to_string()
+    } else {
+        format!("password accepted (error {})", s0.error_code)
+    };
+    let title = format!(
+        "{user}: {how} from {} after {} failed attempt{} in {}",
+        if s0.ip.is_empty() {
+            "an unknown IP"
+        } else {
+            s0.ip.as_str()
+        },
+        failures.len(),
+        util::plural(failures.len()),
+        util::span_text(s0.time_us - first)
+    );
+    let trigger = match (hit.by_account, hit.by_ip) {
+        (true, true) => "account+source_ip",
+        (true, false) => "account",
+        _ => "source_ip",
+    };
+    let remediation = vec![
+        format!("Confirm with the owner of {user} whether the sign-in at {} was theirs; until then treat the account as compromised.", util::rfc3339(s0.time_us)),
+        format!("If it was not: reset the password, revoke sessions and refresh tokens for {user}, remove MFA methods and devices registered since {}, and block {}.", util::rfc3339(first), success_ips.join(", ")),
+        "Review what the session did afterwards: mailbox rules and forwarding, OAuth consents, file downloads, new app registrations.".to_string(),
+    ];
+    let d = Draft {
+        events: failures.clone(),
+        highlights: hit.successes.clone(),
+        window_seconds: i64::from(window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, user, Severity::Critical, title)
+    };
+    d.fact("failures_before", failures.len())
+        .fact("successes", hit.successes.len())
+        .fact("success_ips", util::json_list(&success_ips, 20))
+        .fact(
+            "success_codes",
+            serde_json::Value::from(success_codes.into_iter().collect::<Vec<_>>()),
+        )
+        .fact(
+            "failing_ips",
+            util::distinct(recs, &failures, |r| r.ip.as_str()).len(),
+        )
+        .fact("triggered_by", trigger)
+        .fact("success_ip_seen_before", hit.seen_before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    #[test]
+    fn fires_when_the_password_works_after_guessing() {
+        let mut v: Vec<SignIn> = (0..12)
+            .map(|k| signin(k * 30, "hr@contoso.com", "203.0.113.77", 50126))
+            .collect();
+        v.push(signin(400, "hr@contoso.com", "203.0.113.77", 0));
+        v.push(signin(460, "hr@contoso.com", "203.0.113.77", 0));
+        let recs = fixture(v);
+        let f = run(&SuccessAfterFailures, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert_eq!(f[0].count, 12);
+        assert_eq!(fact(&f[0], "triggered_by"), Some(&"account".into()));
+        assert_eq!(fact(&f[0], "success_ip_seen_before"), Some(&false.into()));
+        assert_eq!(f[0].last_seen, "2024-03-04T08:06:40Z");
+    }
+
+    #[test]
+    fn fires_for_a_sprayed_account_through_the_ip_view() {
+        // 8 accounts, 2 attempts each, from one IP; user3 then gets an MFA
+        // prompt from it. No single account has 10 failures.
+        let mut v = Vec::new();
+        for round in 0..2 {
+            for u in 0..8 {
+                v.push(signin(
+                    round * 300 + u * 10,
+                    &format!("user{u}@contoso.com"),
+                    "198.51.100.66",
+                    50126,
+                ));
+            }
+        }
+        v.push(signin(700, "user3@contoso.com", "198.51.100.66", 50076));
+        let recs = fixture(v);
+        let f = run(&SuccessAfterFailures, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].users.len(), 8);
+        assert_eq!(fact(&f[0], "triggered_by"), Some(&"source_ip".into()));
+    }
+
+    #[test]
+    fn busy_nat_with_typos_does_not_fire() {
+        // 40 people behind one NAT: each mistypes once and then signs in.
+        let mut v = Vec::new();
+        for k in 0..40 {
+            let u = format!("staff{k:02}@contoso.com");
+            v.push(signin(k * 20, &u, "192.0.2.10", 50126));
+            v.push(signin(k * 20 + 15, &u, "192.0.2.10", 0));
+        }
+        let recs = fixture(v);
+        assert!(run(&SuccessAfterFailures, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

@@ -1,0 +1,136 @@
+//! Tenant-level totals and failures by error code: the `summary` part of
+//! `findings.json`.
+
+use crate::ingest::fields::format_time;
+use crate::model::codes;
+use crate::model::columns as col;
+use crate::model::{SignIn, StatusClass};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CodeRow {
+    pub code: i64,
+    pub name: String,
+    pub category: String,
+    pub status: &'static str,
+    pub count: u64,
+    pub users: u64,
+    pub ips: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    pub records: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub interrupts: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+    pub distinct_users: u64,
+    pub distinct_ips: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// Every non-success code, most frequent first.
+    pub by_error_code: Vec<CodeRow>,
+}
+
+/// Counts per status class as whole-column comparisons on the table.
+fn status_counts(df: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
+    let status = df.column(col::STATUS)?.str()?;
+    let mut out = BTreeMap::new();
+    for k in [
+        StatusClass::Success,
+        StatusClass::Interrupted,
+        StatusClass::Failure,
+    ] {
+        let n = status.equal(k.as_str()).sum().unwrap_or(0);
+        out.insert(k.as_str().to_string(), u64::from(n));
+    }
+    Ok(out)
+}
+
+pub fn summarize(
+    records: &[SignIn],
+    df: &DataFrame,
+    duplicates: u64,
+    rejected: u64,
+    skipped: u64,
+) -> PolarsResult<Summary> {
+    let counts = status_counts(df)?;
+    let get = |k: StatusClass| counts.get(k.as_str()).copied().unwrap_or(0);
+    let users: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r.user_principal_name.as_str())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let ips: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r.ip.as_str())
+        .filter(|u| !u.is_empty())
+        .collect();
+    struct Acc<'a> {
+        count: u64,
+        users: BTreeSet<&'a str>,
+        ips: BTreeSet<&'a str>,
+        first: i64,
+        last: i64,
+    }
+    let mut by: BTreeMap<i64, Acc> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.status != StatusClass::Success) {
+        let a = by.entry(r.error_code).or_insert(Acc {
+            count: 0,
+            users: BTreeSet::new(),
+            ips: BTreeSet::new(),
+            first: i64::MAX,
+            last: i64::MIN,
+        });
+        a.count += 1;
+        if !r.user_principal_name.is_empty() {
+            a.users.insert(&r.user_principal_name);
+        }
+        if !r.ip.is_empty() {
+            a.ips.insert(&r.ip);
+        }
+        a.first = a.first.min(r.time_us);
+        a.last = a.last.max(r.time_us);
+    }
+    let mut by_error_code: Vec<CodeRow> = by
+        .into_iter()
+        .map(|(code, a)| {
+            let info = codes::lookup(code);
+            CodeRow {
+                code,
+                name: info.map(|i| i.name.to_string()).unwrap_or_default(),
+                category: info
+                    .map(|i| i.category.to_string())
+                    .unwrap_or_else(|| "unknown".into()),
+                status: codes::status_class(code).as_str(),
+                count: a.count,
+                users: a.users.len() as u64,
+                ips: a.ips.len() as u64,
+                first_seen: format_time(a.first),
+                last_seen: format_time(a.last),
+            }
+        })
+        .collect();
+    by_error_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    Ok(Summary {
+        records: df.height() as u64,
+        successes: get(StatusClass::Success),
+        failures: get(StatusClass::Failure),
+        interrupts: get(StatusClass::Interrupted),
+        duplicates,
+        rejected,
+        skipped,
+        distinct_users: users.len() as u64,
+        distinct_ips: ips.len() as u64,
+        first_seen: records.first().map(|r| format_time(r.time_us)),
+        last_seen: records.last().map(|r| format_time(r.time_us)),
+        by_error_code,
+    })
+}

@@ -1,0 +1,194 @@
+//! Command-line definitions (clap derive). Only the raw flags live here;
+//! validation and defaults that need logic happen in `commands`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success, nothing at or above --fail-on
+  1  findings at or above --fail-on (analyze)
+  2  usage error or fatal error (nothing useful was produced)
+  3  partial: some input file, row or record could not be read (see the accounting)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "entrasift",
+    version,
+    about = "Fast, offline analyzer for Microsoft Entra ID sign-in logs",
+    long_about = "Reads Entra ID sign-in exports in any of their shapes (portal CSV/JSON, Graph pages, \
+Azure Monitor, Log Analytics CSV, Purview audit log; files, folders, .gz, .zip, stdin), normalizes them \
+to one UTC schema, explains every AADSTS code and detects attacks. Never touches the network.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Only errors on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read inputs and print, per file, the detected format and the accounting of every row.
+    #[command(
+        after_help = "Examples:\n  entrasift ingest exports/\n  entrasift ingest InteractiveSignIns_2025-03-01_2025-03-08.csv signins.json.gz\n  zcat export.json.gz | entrasift ingest -"
+    )]
+    Ingest(IngestArgs),
+    /// Write the normalized, de-duplicated table as CSV, Parquet or JSON Lines.
+    #[command(
+        after_help = "Examples:\n  entrasift convert exports/ --to parquet --out signins.parquet\n  entrasift convert a.csv b.json --to csv --out normalized.csv"
+    )]
+    Convert(ConvertArgs),
+    /// Analyze sign-ins and write the report folder (findings.json, ...).
+    #[command(after_help = format!("Examples:\n  entrasift analyze sample-data --out report\n  entrasift analyze exports/ --out weekly --fail-on high\n\n{EXIT_CODES}"))]
+    Analyze(AnalyzeArgs),
+    /// Explain AADSTS error codes: meaning, what to check, what to do.
+    #[command(
+        after_help = "Examples:\n  entrasift explain 50053\n  entrasift explain AADSTS53011 500121"
+    )]
+    Explain(ExplainArgs),
+    /// Generate realistic synthetic exports in every format, with planted attacks and a truth file.
+    #[command(
+        after_help = "Examples:\n  entrasift generate --out synthetic --records 5000 --seed 7\n  entrasift generate --out clean --no-attacks --formats portal-csv,graph-pages"
+    )]
+    Generate(GenerateArgs),
+    /// List every detection with the thresholds in force.
+    Detections(DetectionsArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Manpage,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, folders (walked recursively), .gz, .zip, or - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print the accounting as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: TableFormat,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write a UTF-8 byte-order mark at the start of CSV output (for Excel).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectionOptions {
+    /// Thresholds that reproduce another tool's rules.
+    #[arg(long, default_value = "default", value_parser = ["default", "sentinel", "splunk", "elastic"])]
+    pub preset: String,
+    /// TOML file with thresholds, windows, allowlists and on/off per detection.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// File of known-bad IPs/CIDRs, one per line, optional label after a space.
+    #[arg(long, value_name = "FILE")]
+    pub ip_list: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Report folder (created; must not be inside an input).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub detection: DetectionOptions,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value = "never")]
+    pub fail_on: FailOn,
+    /// Also print the summary and findings as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Codes such as 50053 or AADSTS53011.
+    #[arg(required = true)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Approximate number of background sign-ins.
+    #[arg(long, default_value_t = 5000)]
+    pub records: usize,
+    /// Random seed (same seed, same output).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Comma-separated output kinds (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub formats: Vec<String>,
+    /// Background only: no planted attacks.
+    #[arg(long)]
+    pub no_attacks: bool,
+    /// Days covered.
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectionsArgs {
+    #[command(flatten)]
+    pub detection: DetectionOptions,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}

@@ -1,0 +1,51 @@
+//! `entrasift convert`: the normalized table as CSV, Parquet or JSON Lines.
+
+use super::{check_out_path, load, Outcome};
+use crate::cli::{ConvertArgs, TableFormat};
+use crate::normalize::to_dataframe;
+use crate::report::{table, write::write_atomic};
+use anyhow::Context;
+
+pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    check_out_path(&args.out, &args.input.inputs)?;
+    let loaded = load(&args.input.inputs);
+    let (records, paths) = (&loaded.records, &loaded.paths);
+    match args.to {
+        TableFormat::Csv => {
+            write_atomic(&args.out, |w| table::write_csv(w, records, paths, args.bom))
+        }
+        TableFormat::Jsonl => write_atomic(&args.out, |w| table::write_jsonl(w, records, paths)),
+        TableFormat::Parquet => {
+            let mut df = to_dataframe(records, paths).context("building the table")?;
+            write_atomic(&args.out, |w| {
+                table::write_parquet(w, &mut df).map_err(std::io::Error::other)
+            })
+        }
+    }
+    .with_context(|| format!("writing {}", args.out.display()))?;
+    if !quiet {
+        eprintln!(
+            "wrote {} sign-in(s) to {} ({} duplicate(s) dropped, {} row(s) rejected)",
+            records.len(),
+            args.out.display(),
+            loaded.duplicates(),
+            loaded.rejected()
+        );
+        for r in loaded.inputs.iter().filter(|r| r.is_partial()) {
+            eprintln!(
+                "warning: {}: {} rejected{}",
+                crate::report::text::safe(&r.path),
+                r.rejected,
+                r.error
+                    .as_ref()
+                    .map(|e| format!("; {}", crate::report::text::safe(e)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(if loaded.partial() {
+        Outcome::Partial
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,114 @@
+//! One module per subcommand. This is the only layer where ingest,
+//! normalize, analyze and report meet.
+
+pub mod analyze;
+pub mod convert;
+pub mod ingest;
+pub mod misc;
+
+use crate::ingest::InputReport;
+use crate::model::SignIn;
+use crate::normalize;
+use std::path::PathBuf;
+
+/// How a run ended, mapped to the documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    FindingsAtThreshold,
+    Partial,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::FindingsAtThreshold => 1,
+            Outcome::Partial => 3,
+        }
+    }
+}
+
+/// Exit code for usage and fatal errors.
+pub const EXIT_FATAL: u8 = 2;
+
+/// Inputs read, de-duplicated and accounted for.
+pub struct Loaded {
+    pub records: Vec<SignIn>,
+    pub inputs: Vec<InputReport>,
+    pub paths: Vec<String>,
+}
+
+impl Loaded {
+    pub fn partial(&self) -> bool {
+        self.inputs.iter().any(InputReport::is_partial)
+    }
+    pub fn duplicates(&self) -> u64 {
+        self.inputs.iter().map(|i| i.duplicates).sum()
+    }
+    pub fn rejected(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rejected).sum()
+    }
+    pub fn skipped(&self) -> u64 {
+        self.inputs.iter().map(|i| i.skipped).sum()
+    }
+}
+
+pub fn load(inputs: &[PathBuf]) -> Loaded {
+    let ing = crate::ingest::ingest(inputs);
+    let paths: Vec<String> = ing.inputs.iter().map(|i| i.path.clone()).collect();
+    let n = normalize::normalize(ing.records, &ing.auth_details, &paths);
+    let mut reports = ing.inputs;
+    for (r, d) in reports.iter_mut().zip(&n.duplicates_by_input) {
+        r.duplicates = *d;
+    }
+    Loaded {
+        records: n.records,
+        inputs: reports,
+        paths,
+    }
+}
+
+/// Refuses an output path that is an input or lies inside an input
+/// folder, so a run can never overwrite or re-read its own evidence.
+pub fn check_out_path(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let abs = |p: &std::path::Path| -> PathBuf {
+        let base = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        // Canonicalize the longest existing ancestor; the rest may not exist yet.
+        let mut existing = base.clone();
+        let mut tail = Vec::new();
+        while !existing.exists() {
+            match existing.file_name() {
+                Some(n) => tail.push(n.to_os_string()),
+                None => break,
+            }
+            if !existing.pop() {
+                break;
+            }
+        }
+        let mut c = std::fs::canonicalize(&existing).unwrap_or(existing);
+        for t in tail.iter().rev() {
+            c.push(t);
+        }
+        c
+    };
+    let out_abs = abs(out);
+    for i in inputs {
+        if i.as_os_str() == "-" {
+            continue;
+        }
+        let in_abs = abs(i);
+        if out_abs == in_abs || out_abs.starts_with(&in_abs) {
+            anyhow::bail!(
+                "output {} is inside or equal to input {}: choose an --out outside the evidence",
+                out.display(),
+                i.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,580 @@
+//! Streams a JSON export and cuts it into records without building a
+//! document tree.
+//!
+//! Every JSON shape the exports use reduces to "a sequence of sign-in
+//! objects" once the containers around them are peeled off: a top-level
+//! array, several arrays concatenated (`][`, as PowerShell appends pages),
+//! Graph pages (`{"@odata.context":…,"value":[…]}`), Event Hub messages
+//! (`{"records":[…]}`), bare objects, and JSON Lines. The framer tracks
+//! only that outer structure; each record's bytes are handed on whole, to
+//! be parsed in parallel. A raw newline cannot occur inside a JSON string,
+//! so a record broken mid-string is cut at that newline and the stream
+//! resynchronises on the next line.
+
+use std::io::{self, Read};
+
+/// Largest single record accepted; anything bigger is far beyond any real
+/// sign-in and is treated as a broken file rather than buffered forever.
+pub const MAX_RECORD_BYTES: usize = 256 << 20;
+const READ_CHUNK: usize = 1 << 20;
+
+/// Keys whose array value holds the records of an envelope object.
+const RECORD_ARRAYS: &[&str] = &["value", "records"];
+/// Keys that mark an object as an envelope rather than a record.
+const ENVELOPE_KEYS: &[&str] = &[
+    "value",
+    "records",
+    "@odata.context",
+    "@odata.nextlink",
+    "@odata.count",
+    "@odata.deltalink",
+];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// 1-based position among the records of the input.
+    pub index: u64,
+}
+
+/// A problem the framer could attribute to one record.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub line: u64,
+    pub index: u64,
+    pub message: String,
+}
+
+/// Records cut from the stream, owned so they can be parsed on any thread.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub records: Vec<Span>,
+    pub problems: Vec<Problem>,
+}
+
+impl Batch {
+    pub fn record(&self, s: &Span) -> &[u8] {
+        &self.data[s.start..s.end]
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("read error: {0}")]
+    Io(#[from] io::Error),
+    #[error("record starting at line {line} is larger than {} MiB", MAX_RECORD_BYTES >> 20)]
+    TooLarge { line: u64 },
+}
+
+enum Level {
+    Array,
+    Envelope,
+}
+
+enum Scan {
+    Done(usize),
+    Eof(usize),
+    BrokenAt(usize),
+}
+
+pub struct Framer<R> {
+    r: R,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    line: u64,
+    stack: Vec<Level>,
+    lines_mode: Option<bool>,
+    next_index: u64,
+    max_record: usize,
+    /// After a broken record, closers of the containers it was in are
+    /// expected and skipped quietly until the next record starts.
+    recovering: bool,
+}
+
+impl<R: Read> Framer<R> {
+    pub fn new(r: R) -> Self {
+        Self::with_limit(r, MAX_RECORD_BYTES)
+    }
+
+    pub fn with_limit(r: R, max_record: usize) -> Self {
+        Framer {
+            r,
+            buf: Vec::with_capacity(READ_CHUNK),
+            pos: 0,
+            eof: false,
+            line: 1,
+            stack: Vec::new(),
+            lines_mode: None,
+            next_index: 1,
+            max_record,
+            recovering: false,
+        }
+    }
+
+    /// Reads more input, dropping what lies before `pos`. Returns false at
+    /// end of input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0
+            && (self.pos >= self.buf.len() / 2 || self.buf.len() + READ_CHUNK > self.buf.capacity())
+        {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + READ_CHUNK, 0);
+        let n = loop {
+            match self.r.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    fn peek(&mut self, off: usize) -> io::Result<Option<u8>> {
+        while self.pos + off >= self.buf.len() {
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(self.buf[self.pos + off]))
+    }
+
+    fn consume(&mut self, n: usize) {
+        let end = self.pos + n;
+        self.line += memchr::memchr_iter(b'\n', &self.buf[self.pos..end]).count() as u64;
+        self.pos = end;
+    }
+
+    /// Skips whitespace, commas and byte-order marks between records.
+    fn skip_separators(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self.peek(0)? {
+                None => return Ok(None),
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => self.consume(1),
+                Some(0xEF) if self.peek(1)? == Some(0xBB) && self.peek(2)? == Some(0xBF) => {
+                    self.consume(3)
+                }
+                Some(c) => return Ok(Some(c)),
+            }
+        }
+    }
+
+    /// Finds the end of the object or array starting at `pos`.
+    fn scan_container(&mut self) -> Result<Scan, FrameError> {
+        let mut depth = 0usize;
+        let mut in_str = false;
+        let mut esc = false;
+        let mut off = 0usize;
+        loop {
+            if self.pos + off >= self.buf.len() {
+                if off > self.max_record {
+                    return Err(FrameError::TooLarge { line: self.line });
+                }
+                if !self.fill()? {
+                    return Ok(Scan::Eof(off));
+                }
+            }
+            let chunk = &self.buf[self.pos + off..];
+            let mut k = 0;
+            while k < chunk.len() {
+                let c = chunk[k];
+                if in_str {
+                    if esc {
+                        esc = false;
+                    } else {
+                        // Jump to the next byte that can end or escape the string.
+                        match memchr::memchr3(b'"', b'\\', b'\n', &chunk[k..]) {
+                            None => {
+                                k = chunk.len();
+                                continue;
+                            }
+                            Some(j) => {
+                                k += j;
+                                match chunk[k] {
+                                    b'\\' => esc = true,
+                                    b'"' => in_str = false,
+                                    _ => return Ok(Scan::BrokenAt(off + k)),
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    match c {
+                        b'"' => in_str = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                return Ok(Scan::Done(off + k + 1));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                k += 1;
+            }
+            off += chunk.len();
+        }
+    }
+
+    /// Length of the current line (without the newline), reading as needed.
+    fn line_len(&mut self) -> Result<usize, FrameError> {
+        let mut off = 0;
+        loop {
+            if let Some(j) = memchr::memchr(b'\n', &self.buf[self.pos + off..]) {
+                return Ok(off + j);
+            }
+            off = self.buf.len() - self.pos;
+            if off > self.max_record {
+                return Err(FrameError::TooLarge { line: self.line });
+            }
+            if !self.fill()? {
+                return Ok(self.buf.len() - self.pos);
+            }
+        }
+    }
+
+    /// Reads the key of an object member at `pos` (which is `"`), returning
+    /// its lowercased text and consuming through the `:`.
+    fn read_key(&mut self) -> Result<Option<String>, FrameError> {
+        let mut off = 1;
+        let mut esc = false;
+        loop {
+            let Some(c) = self.peek(off)? else {
+                return Ok(None);
+            };
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                break;
+            } else if c == b'\n' || off > 4096 {
+                return Ok(None);
+            }
+            off += 1;
+        }
+        let key =
+            String::from_utf8_lossy(&self.buf[self.pos + 1..self.pos + off]).to_ascii_lowercase();
+        self.consume(off + 1);
+        loop {
+            match self.peek(0)? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.consume(1),
+                Some(b':') => {
+                    self.consume(1);
+                    return Ok(Some(key));
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Looks at the first key of the object at `pos` without consuming.
+    fn first_key_is_envelope(&mut self) -> io::Result<bool> {
+        let mut off = 1;
+        loop {
+            match self.peek(off)? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => off += 1,
+                Some(b'"') => break,
+                _ => return Ok(false),
+            }
+        }
+        let start = off + 1;
+        let mut end = start;
+        loop {
+            match self.peek(end)? {
+                Some(b'"') => break,
+                Some(_) if end - start < 32 => end += 1,
+                _ => return Ok(false),
+            }
+        }
+        let key = &self.buf[self.pos + start..self.pos + end];
+        Ok(ENVELOPE_KEYS
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k.as_bytes())))
+    }
+
+    /// Skips one JSON value inside an envelope (an `@odata.nextLink` string,
+    /// a count, a nested object we do not need).
+    fn skip_value(&mut self) -> Result<(), FrameError> {
+        loop {
+            match self.peek(0)? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.consume(1),
+                _ => break,
+            }
+        }
+        match self.peek(0)? {
+            None => Ok(()),
+            Some(b'{' | b'[') => {
+                match self.scan_container()? {
+                    Scan::Done(n) | Scan::Eof(n) | Scan::BrokenAt(n) => self.consume(n),
+                }
+                Ok(())
+            }
+            Some(b'"') => {
+                let mut off = 1;
+                let mut esc = false;
+                while let Some(c) = self.peek(off)? {
+                    off += 1;
+                    if esc {
+                        esc = false;
+                    } else if c == b'\\' {
+                        esc = true;
+                    } else if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                }
+                self.consume(off);
+                Ok(())
+            }
+            Some(_) => {
+                let mut off = 0;
+                while let Some(c) = self.peek(off)? {
+                    if matches!(c, b',' | b'}' | b']' | b'\n') {
+                        break;
+                    }
+                    off += 1;
+                }
+                self.consume(off);
+                Ok(())
+            }
+        }
+    }
+
+    fn take_index(&mut self) -> u64 {
+        let i = self.next_index;
+        self.next_index += 1;
+        i
+    }
+
+    fn emit(&mut self, batch: &mut Batch, len: usize) {
+        let start = batch.data.len();
+        batch
+            .data
+            .extend_from_slice(&self.buf[self.pos..self.pos + len]);
+        self.recovering = false;
+        let index = self.take_index();
+        batch.records.push(Span {
+            start,
+            end: batch.data.len(),
+            line: self.line,
+            index,
+        });
+        self.consume(len);
+    }
+
+    fn problem(&mut self, batch: &mut Batch, message: String) {
+        let index = self.take_index();
+        batch.problems.push(Problem {
+            line: self.line,
+            index,
+            message,
+        });
+    }
+
+    /// Appends records to `batch` until it holds about `target_bytes` or the
+    /// input ends. Returns false once the input is exhausted.
+    pub fn fill_batch(
+        &mut self,
+        batch: &mut Batch,
+        target_bytes: usize,
+    ) -> Result<bool, FrameError> {
+        while batch.data.len() < target_bytes {
+            let Some(c) = self.skip_separators()? else {
+                if !self.stack.is_empty() {
+                    self.stack.clear();
+                    self.problem(
+                        batch,
+                        "input ends inside an array or page: the file is truncated".into(),
+                    );
+                }
+                return Ok(false);
+            };
+            let in_envelope = matches!(self.stack.last(), Some(Level::Envelope));
+            match c {
+                b'[' if !in_envelope => {
+                    self.stack.push(Level::Array);
+                    self.consume(1);
+                }
+                b']' if matches!(self.stack.last(), Some(Level::Array)) => {
+                    self.stack.pop();
+                    self.consume(1);
+                }
+                b'}' if in_envelope => {
+                    self.stack.pop();
+                    self.consume(1);
+                }
+                b'"' if in_envelope => match self.read_key()? {
+                    Some(key) => {
+                        loop {
+                            match self.peek(0)? {
+                                Some(b' ' | b'\t' | b'\r' | b'\n') => self.consume(1),
+                                _ => break,
+                            }
+                        }
+                        if RECORD_ARRAYS.contains(&key.as_str()) && self.peek(0)? == Some(b'[') {
+                            self.stack.push(Level::Array);
+                            self.consume(1);
+                        } else {
+                            self.skip_value()?;
+                        }
+                    }
+                    None => {
+                        self.problem(batch, "malformed page envelope".into());
+                        self.stack.clear();
+                        self.skip_line()?;
+                    }
+                },
+                b'{' if !in_envelope => {
+                    if self.lines_mode == Some(true) && self.stack.is_empty() {
+                        let len = self.line_len()?;
+                        let mut rec = len;
+                        while rec > 0
+                            && matches!(self.buf[self.pos + rec - 1], b'\r' | b' ' | b'\t')
+                        {
+                            rec -= 1;
+                        }
+                        self.emit(batch, rec);
+                        continue;
+                    }
+                    if self.first_key_is_envelope()? {
+                        self.stack.push(Level::Envelope);
+                        self.consume(1);
+                        continue;
+                    }
+                    match self.scan_container()? {
+                        Scan::Done(n) => {
+                            if self.lines_mode.is_none() && self.stack.is_empty() {
+                                let single_line =
+                                    memchr::memchr(b'\n', &self.buf[self.pos..self.pos + n])
+                                        .is_none();
+                                self.lines_mode = Some(single_line);
+                            }
+                            self.emit(batch, n);
+                        }
+                        Scan::Eof(n) => {
+                            let line = self.line;
+                            self.problem(batch, format!("record starting at line {line} is cut off by the end of the input (truncated file)"));
+                            self.consume(n);
+                        }
+                        Scan::BrokenAt(n) => {
+                            let line = self.line;
+                            self.problem(batch, format!("record starting at line {line} is broken: a string runs into a line break"));
+                            self.consume(n);
+                            // A record cut mid-string leaves us inside whatever
+                            // container held it; restart from the next line.
+                            self.stack.clear();
+                            self.recovering = true;
+                        }
+                    }
+                }
+                b'}' | b']' if self.recovering => self.consume(1),
+                other => {
+                    let shown = if other.is_ascii_graphic() {
+                        format!("'{}'", other as char)
+                    } else {
+                        format!("byte 0x{other:02x}")
+                    };
+                    self.problem(
+                        batch,
+                        format!("unexpected {shown} where a record should start"),
+                    );
+                    self.skip_line()?;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn skip_line(&mut self) -> Result<(), FrameError> {
+        let n = self.line_len()?;
+        self.consume(n);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> (Vec<String>, Vec<String>) {
+        let mut f = Framer::new(text.as_bytes());
+        let mut batch = Batch::default();
+        while f.fill_batch(&mut batch, 7).unwrap() {}
+        let recs = batch
+            .records
+            .iter()
+            .map(|s| String::from_utf8(batch.record(s).to_vec()).unwrap())
+            .collect();
+        let probs = batch.problems.iter().map(|p| p.message.clone()).collect();
+        (recs, probs)
+    }
+
+    #[test]
+    fn every_container_shape_yields_the_records() {
+        let shapes = [
+            r#"[{"a":1},{"a":2}]"#,
+            "\u{feff}[\n  {\n    \"a\":  1\n  }\n][\n  {\n    \"a\":  2\n  }\n]",
+            r#"{"@odata.context":"x","value":[{"a":1},{"a":2}],"@odata.nextLink":"y"}"#,
+            r#"{"records":[{"a":1},{"a":2}]}"#,
+            "{\"a\":1}\n{\"a\":2}\n",
+            "{\"a\":1}{\"a\":2}",
+            "{\"value\":[{\"a\":1}]}\n{\"value\":[{\"a\":2}]}",
+        ];
+        for s in shapes {
+            let (recs, probs) = frame(s);
+            assert_eq!(recs.len(), 2, "{s}: {recs:?}");
+            assert!(probs.is_empty(), "{s}: {probs:?}");
+        }
+    }
+
+    #[test]
+    fn broken_lines_are_isolated() {
+        // JSON Lines: a cut line stays one (unparseable) record and a
+        // garbage line is a problem; the lines after both are still read.
+        let (recs, probs) = frame("{\"a\":1}\n{\"a\":\"tru\n{\"a\":3}\nxx\n{\"a\":4}");
+        assert_eq!(recs.len(), 4, "{recs:?}");
+        assert_eq!(recs[1], "{\"a\":\"tru");
+        assert_eq!(probs.len(), 1, "{probs:?}");
+        // Pretty arrays: a record cut mid-string is a problem, the next
+        // array is still read.
+        let (recs, probs) = frame("[\n{\n\"a\": \"tr\n}\n]\n[\n{\"a\": 2}\n]");
+        assert_eq!(recs, vec!["{\"a\": 2}"]);
+        assert_eq!(probs.len(), 1, "{probs:?}");
+    }
+
+    #[test]
+    fn truncated_array_is_reported() {
+        let (recs, probs) = frame("[{\"a\":1},\n{\"a\":2,\"b\":[1,");
+        assert_eq!(recs.len(), 1);
+        assert!(probs.iter().any(|p| p.contains("truncated")), "{probs:?}");
+    }
+
+    #[test]
+    fn oversized_record_is_an_error() {
+        let big = format!("[{{\"a\":\"{}\"}}]", "x".repeat(5000));
+        let mut f = Framer::with_limit(big.as_bytes(), 1000);
+        let mut batch = Batch::default();
+        assert!(matches!(
+            f.fill_batch(&mut batch, 1 << 20),
+            Err(FrameError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,595 @@
+//! Ingest: find the inputs, recognise each export's format from its bytes,
+//! and parse records in parallel into the normalized [`SignIn`] record,
+//! accounting for every input row.
+//!
+//! Each input is streamed: JSON through [`json::frame::Framer`], CSV through
+//! the `csv` crate. Records are cut into batches that are parsed on the
+//! rayon pool a few at a time, so memory stays bounded by the batches in
+//! flight plus the records kept, never by the size of the file.
+
+pub mod fields;
+pub mod formats;
+pub mod json;
+pub mod source;
+
+use crate::model::{SignIn, SourceFormat};
+use formats::{AuthDetail, CsvRows, Ctx, Row, RowResult, CSV_FORMATS, JSON_FORMATS};
+use json::frame::{Batch, Framer};
+use json::value::JVal;
+use rayon::prelude::*;
+use serde::Serialize;
+use source::{Input, Origin};
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+/// Bytes of JSON records per parse batch.
+const JSON_BATCH_BYTES: usize = 4 << 20;
+/// CSV rows per parse batch.
+const CSV_BATCH_ROWS: usize = 8192;
+/// Problems kept verbatim per input (the rest are counted by reason).
+const MAX_PROBLEMS: usize = 10;
+
+/// One rejected row: where and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub location: String,
+    pub reason: String,
+}
+
+/// The accounting of one input. `records_read = parsed + rejected +
+/// skipped`; `duplicates` are parsed records dropped because another input
+/// (or an earlier row) carried the same sign-in.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct InputReport {
+    pub path: String,
+    /// The detected format, or `None` if the input could not be read as
+    /// any known format.
+    pub format: Option<SourceFormat>,
+    pub compressed: bool,
+    pub bytes: u64,
+    pub sha256: String,
+    pub records_read: u64,
+    pub parsed: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+    /// Rows of a portal AuthDetails file joined onto their sign-ins.
+    pub auth_details: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    /// The first few rejected rows with their location.
+    pub problems: Vec<Problem>,
+    /// A reason the whole input (or its remainder) could not be read.
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl InputReport {
+    fn new(input: &Input) -> Self {
+        InputReport {
+            path: input.display.clone(),
+            notes: input.notes.clone(),
+            ..Default::default()
+        }
+    }
+
+    fn reject(&mut self, location: String, reason: String) {
+        self.records_read += 1;
+        self.rejected += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem {
+                location,
+                reason: reason.clone(),
+            });
+        }
+        *self
+            .rejected_by_reason
+            .entry(reason_key(&reason))
+            .or_default() += 1;
+    }
+
+    fn skip(&mut self, reason: String) {
+        self.records_read += 1;
+        self.skipped += 1;
+        *self.skipped_by_reason.entry(reason).or_default() += 1;
+    }
+
+    /// True when something in this input could not be used.
+    pub fn is_partial(&self) -> bool {
+        self.rejected > 0 || self.error.is_some()
+    }
+}
+
+/// Groups reasons that differ only in the quoted value.
+fn reason_key(reason: &str) -> String {
+    match reason.find(['"', ':']) {
+        Some(i) if i > 8 => reason[..i].trim_end().to_string(),
+        _ => reason.to_string(),
+    }
+}
+
+/// Everything read from the inputs, before de-duplication.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    pub records: Vec<SignIn>,
+    pub auth_details: Vec<AuthDetail>,
+    /// Index `i` describes `SignIn::source_file == i`.
+    pub inputs: Vec<InputReport>,
+}
+
+/// Reads every input under `paths`. Never fails as a whole: problems are
+/// recorded per input.
+pub fn ingest(paths: &[PathBuf]) -> Ingested {
+    let (inputs, unlisted) = source::discover(paths);
+    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| read_input(input, i as u32))
+        .collect();
+    let mut out = Ingested::default();
+    for (recs, details, report) in results {
+        out.records.extend(recs);
+        out.auth_details.extend(details);
+        out.inputs.push(report);
+    }
+    for u in unlisted {
+        out.inputs.push(InputReport {
+            path: u.display,
+            error: Some(u.reason),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// What the first bytes say the input is.
+enum Sniffed {
+    Json,
+    Csv(u8),
+    Empty,
+    Unknown(String),
+}
+
+fn sniff(head: &[u8]) -> Sniffed {
+    let mut h = head;
+    if h.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        h = &h[3..];
+    }
+    if h.starts_with(&[0xFF, 0xFE]) || h.starts_with(&[0xFE, 0xFF]) {
+        return Sniffed::Unknown("UTF-16 text; re-save the export as UTF-8".into());
+    }
+    let first = h.iter().position(|c| !c.is_ascii_whitespace());
+    let Some(first) = first else {
+        return Sniffed::Empty;
+    };
+    let h = &h[first..];
+    if h.iter().take(4096).any(|&c| c == 0) {
+        return Sniffed::Unknown("binary data (NUL bytes), not a text export".into());
+    }
+    match h[0] {
+        b'{' | b'[' => return Sniffed::Json,
+        _ => {}
+    }
+    // A CSV header: pick the delimiter that splits the first line most
+    // (Excel re-saves in some locales use `;`).
+    let line_end = memchr::memchr(b'\n', h).unwrap_or(h.len());
+    let line = &h[..line_end];
+    let count = |d: u8| {
+        let mut n = 0;
+        let mut quoted = false;
+        for &c in line {
+            if c == b'"' {
+                quoted = !quoted;
+            } else if c == d && !quoted {
+                n += 1;
+            }
+        }
+        n
+    };
+    let (comma, semi, tab) = (count(b','), count(b';'), count(b'\t'));
+    let delim = if semi > comma && semi >= tab {
+        b';'
+    } else if tab > comma {
+        b'\t'
+    } else {
+        b','
+    };
+    if comma + semi + tab == 0 {
+        let shown: String = String::from_utf8_lossy(&line[..line.len().min(60)])
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        return Sniffed::Unknown(format!(
+            "not JSON and no CSV header (first line starts {shown:?})"
+        ));
+    }
+    Sniffed::Csv(delim)
+}
+
+/// Reads everything left so the hash covers the whole input.
+fn drain(r: &mut dyn Read) -> io::Result<()> {
+    io::copy(r, &mut io::sink()).map(|_| ())
+}
+
+fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, InputReport) {
+    let mut report = InputReport::new(input);
+    let ctx = Ctx {
+        file_name: input.file_name.clone(),
+    };
+    let mut records = Vec::new();
+    let mut details = Vec::new();
+    let result = source::read_with(input, |r| -> io::Result<()> {
+        let mut head = Vec::with_capacity(64 << 10);
+        r.take(64 << 10).read_to_end(&mut head)?;
+        let mut stream = io::Cursor::new(head.clone()).chain(&mut *r);
+        match sniff(&head) {
+            Sniffed::Empty => {
+                report.notes.push("empty input: no records".into());
+            }
+            Sniffed::Unknown(why) => {
+                report.error = Some(format!("not a recognised sign-in export: {why}"));
+            }
+            Sniffed::Json => read_json(&mut stream, &ctx, index, &mut report, &mut records),
+            Sniffed::Csv(delim) => read_csv(
+                &mut stream,
+                delim,
+                &ctx,
+                index,
+                &mut report,
+                &mut records,
+                &mut details,
+            ),
+        }
+        drain(&mut stream)
+    });
+    match result {
+        Ok((io_result, digest, gz)) => {
+            let (sha, bytes) = digest.finish();
+            report.sha256 = sha;
+            report.bytes = bytes;
+            report.compressed = gz;
+            if let Err(e) = io_result {
+                let msg = format!("read stopped: {e}");
+                report.error = Some(match report.error.take() {
+                    Some(prev) => format!("{prev}; {msg}"),
+                    None => msg,
+                });
+            }
+        }
+        Err(e) => report.error = Some(format!("cannot open: {}", source::io_reason(&e))),
+    }
+    if matches!(input.origin, Origin::Stdin)
+        && report.format.is_none()
+        && report.error.is_none()
+        && report.records_read == 0
+    {
+        report.notes.push("standard input was empty".into());
+    }
+    report.parsed = records.len() as u64;
+    report.auth_details = details.len() as u64;
+    (records, details, report)
+}
+
+/// Applies a row's outcome to the accounting.
+fn settle(
+    outcome: RowResult,
+    location: impl FnOnce() -> String,
+    index: u32,
+    record_no: u64,
+    report: &mut InputReport,
+    records: &mut Vec<SignIn>,
+    details: &mut Vec<AuthDetail>,
+) {
+    match outcome {
+        Ok(Row::SignIn(mut s)) => {
+            s.source_file = index;
+            s.source_record = record_no;
+            report.records_read += 1;
+            records.push(*s);
+        }
+        Ok(Row::AuthDetail(d)) => {
+            report.records_read += 1;
+            report.skipped += 1;
+            *report
+                .skipped_by_reason
+                .entry("authentication-detail row (joined to its sign-in)".into())
+                .or_default() += 1;
+            details.push(d);
+        }
+        Ok(Row::Skip(why)) => report.skip(why),
+        Err(why) => report.reject(location(), why),
+    }
+}
+
+fn map_json_record(bytes: &[u8], ctx: &Ctx) -> (RowResult, Option<SourceFormat>) {
+    let v = match JVal::parse(bytes) {
+        Ok(v) => v,
+        Err(e) => return (Err(format!("invalid JSON: {e}")), None),
+    };
+    if !v.is_obj() {
+        return (
+            Err("a JSON value that is not an object where a record should be".into()),
+            None,
+        );
+    }
+    for f in JSON_FORMATS {
+        if f.claims(&v) {
+            return (f.map(&v, ctx), Some(f.format()));
+        }
+    }
+    let keys: Vec<&str> = v.keys().take(6).collect();
+    (
+        Err(format!(
+            "JSON object of no known sign-in shape (keys: {})",
+            keys.join(", ")
+        )),
+        None,
+    )
+}
+
+fn read_json(
+    r: &mut dyn Read,
+    ctx: &Ctx,
+    index: u32,
+    report: &mut InputReport,
+    records: &mut Vec<SignIn>,
+) {
+    let mut framer = Framer::new(r);
+    let threads = rayon::current_num_threads().max(1);
+    let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
+    let mut more = true;
+    while more {
+        // Cut a few batches, then parse them in parallel.
+        let mut batches = Vec::with_capacity(threads * 2);
+        while more && batches.len() < threads * 2 {
+            let mut b = Batch::default();
+            match framer.fill_batch(&mut b, JSON_BATCH_BYTES) {
+                Ok(m) => more = m,
+                Err(e) => {
+                    report.error = Some(format!("{e}; the rest of the input was not read"));
+                    more = false;
+                }
+            }
+            batches.push(b);
+        }
+        let parsed: Vec<Vec<(RowResult, Option<SourceFormat>)>> = batches
+            .par_iter()
+            .map(|b| {
+                b.records
+                    .iter()
+                    .map(|s| map_json_record(b.record(s), ctx))
+                    .collect()
+            })
+            .collect();
+        for (b, results) in batches.iter().zip(parsed) {
+            // Framer problems and records interleave by record index.
+            let mut problems = b.problems.iter().peekable();
+            for (span, (outcome, fmt)) in b.records.iter().zip(results) {
+                while let Some(p) = problems.next_if(|p| p.index < span.index) {
+                    report.reject(
+                        format!("record {} (line {})", p.index, p.line),
+                        p.message.clone(),
+                    );
+                }
+                if let (Some(f), true) = (fmt, outcome.is_ok()) {
+                    *formats.entry(f).or_default() += 1;
+                }
+                settle(
+                    outcome,
+                    || format!("record {} (line {})", span.index, span.line),
+                    index,
+                    span.index,
+                    report,
+                    records,
+                    &mut Vec::new(),
+                );
+            }
+            for p in problems {
+                report.reject(
+                    format!("record {} (line {})", p.index, p.line),
+                    p.message.clone(),
+                );
+            }
+        }
+    }
+    // The format is the one most records had (ties broken by name order).
+    report.format = formats
+        .iter()
+        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
+        .map(|(f, _)| *f);
+    if formats.len() > 1 {
+        let mix: Vec<String> = formats
+            .iter()
+            .map(|(f, n)| format!("{} {}", n, f.as_str()))
+            .collect();
+        report
+            .notes
+            .push(format!("mixed record shapes: {}", mix.join(", ")));
+    }
+    if report.format.is_none()
+        && report.records_read > 0
+        && report.rejected == report.records_read
+        && report.error.is_none()
+    {
+        report.error = Some("no record in this input is a known sign-in shape".into());
+    }
+}
+
+fn read_csv(
+    r: &mut dyn Read,
+    delim: u8,
+    ctx: &Ctx,
+    index: u32,
+    report: &mut InputReport,
+    records: &mut Vec<SignIn>,
+    details: &mut Vec<AuthDetail>,
+) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(r);
+    let mut header_rec = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut header_rec) {
+        Ok(true) => {}
+        Ok(false) => {
+            report.notes.push("empty input: no records".into());
+            return;
+        }
+        Err(e) => {
+            report.error = Some(format!("unreadable CSV header: {e}"));
+            return;
+        }
+    }
+    let header: Vec<String> = header_rec
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let mut bound: Option<Box<dyn CsvRows>> = None;
+    for f in CSV_FORMATS {
+        match f.bind(&header, ctx) {
+            Some(Ok(b)) => {
+                bound = Some(b);
+                break;
+            }
+            Some(Err(why)) => {
+                report.error = Some(why);
+                return;
+            }
+            None => {}
+        }
+    }
+    let Some(rows) = bound else {
+        let shown: Vec<String> = header
+            .iter()
+            .take(6)
+            .map(|h| h.trim().chars().take(30).collect())
+            .collect();
+        report.error = Some(format!(
+            "not a recognised sign-in export: CSV header ({}{}) matches no known export",
+            shown.join(", "),
+            if header.len() > 6 { ", …" } else { "" }
+        ));
+        return;
+    };
+    report.format = Some(rows.format());
+    report.notes.extend(rows.notes());
+    if delim != b',' {
+        report.notes.push(format!(
+            "read with delimiter {:?} (re-saved file)",
+            delim as char
+        ));
+    }
+    let width = header.len();
+    let threads = rayon::current_num_threads().max(1);
+    let mut row_no: u64 = 0;
+    let mut lossy_rows = 0u64;
+    let mut more = true;
+    while more {
+        let mut batch: Vec<(u64, u64, csv::ByteRecord)> =
+            Vec::with_capacity(CSV_BATCH_ROWS * threads);
+        while batch.len() < CSV_BATCH_ROWS * threads {
+            let mut rec = csv::ByteRecord::new();
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {
+                    row_no += 1;
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    batch.push((row_no, line, rec));
+                }
+                Ok(false) => {
+                    more = false;
+                    break;
+                }
+                Err(e) => {
+                    row_no += 1;
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    report.reject(
+                        format!("row {row_no} (line {line})"),
+                        format!("unreadable CSV row: {e}"),
+                    );
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        report.error = Some(format!("read stopped at line {line}: {e}"));
+                        more = false;
+                        break;
+                    }
+                }
+            }
+        }
+        let outcomes: Vec<(RowResult, bool)> = batch
+            .par_chunks(CSV_BATCH_ROWS)
+            .flat_map_iter(|chunk| {
+                chunk.iter().map(|(_, _, rec)| {
+                    if rec.len() != width
+                        && !(rec.len() == 1 && rec.get(0).is_some_and(|c| c.is_empty()))
+                    {
+                        return (
+                            Err(format!(
+                                "row has {} fields, the header has {width}",
+                                rec.len()
+                            )),
+                            false,
+                        );
+                    }
+                    if rec.len() == 1 {
+                        return (Ok(Row::Skip("blank line".into())), false);
+                    }
+                    let mut lossy = false;
+                    let cells: Vec<std::borrow::Cow<str>> = rec
+                        .iter()
+                        .map(|c| {
+                            let s = String::from_utf8_lossy(c);
+                            if matches!(s, std::borrow::Cow::Owned(_)) {
+                                lossy = true;
+                            }
+                            s
+                        })
+                        .collect();
+                    let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+                    (rows.map(&refs, ctx), lossy)
+                })
+            })
+            .collect();
+        for ((row, line, _), (outcome, lossy)) in batch.iter().zip(outcomes) {
+            if lossy {
+                lossy_rows += 1;
+            }
+            settle(
+                outcome,
+                || format!("row {row} (line {line})"),
+                index,
+                *row,
+                report,
+                records,
+                details,
+            );
+        }
+    }
+    if lossy_rows > 0 {
+        report.notes.push(format!(
+            "{lossy_rows} row(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert!(matches!(sniff(b"\xEF\xBB\xBF  [{"), Sniffed::Json));
+        assert!(matches!(
+            sniff(b"Date (UTC),Request ID\n"),
+            Sniffed::Csv(b',')
+        ));
+        assert!(matches!(
+            sniff(b"Date (UTC);Request ID;User\n"),
+            Sniffed::Csv(b';')
+        ));
+        assert!(matches!(sniff(b"  \n "), Sniffed::Empty));
+        assert!(matches!(sniff(b"\x7fELF\x00\x00"), Sniffed::Unknown(_)));
+        assert!(matches!(sniff(b"hello world\n"), Sniffed::Unknown(_)));
+    }
+}

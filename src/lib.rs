@@ -1,0 +1,16 @@
+//! entrasift: offline analyzer for Microsoft Entra ID sign-in logs.
+//!
+//! The pipeline reads top to bottom:
+//! `ingest` (find inputs, recognise the export format, parse records in
+//! parallel) -> `normalize` (one schema in UTC, de-duplication, the polars
+//! table) -> `analyze` (aggregations and detections) -> `report` (HTML,
+//! Markdown, JSON, CSV, charts). `model` is the vocabulary all of them share.
+
+pub mod analyze;
+pub mod cli;
+pub mod commands;
+pub mod generate;
+pub mod ingest;
+pub mod model;
+pub mod normalize;
+pub mod report;

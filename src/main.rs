@@ -1,0 +1,41 @@
+//! Binary edge: parse arguments, dispatch, turn the outcome into an exit
+//! code (documented in README.md and `--help`).
+
+use clap::Parser;
+use entrasift::cli::{Cli, Command};
+use entrasift::commands::{self, misc, EXIT_FATAL};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // Only fails if a pool already exists, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let q = cli.quiet;
+    let result = match &cli.command {
+        Command::Ingest(a) => commands::ingest::run(a),
+        Command::Convert(a) => commands::convert::run(a, q),
+        Command::Analyze(a) => commands::analyze::run(a, q),
+        Command::Explain(a) => misc::explain(a),
+        Command::Generate(a) => misc::generate(a, q),
+        Command::Detections(a) => misc::detections(a),
+        Command::Completions(a) => misc::completions(a),
+        Command::Manpage => misc::manpage(),
+    };
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("entrasift: error: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}

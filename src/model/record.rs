@@ -1,0 +1,167 @@
+//! The one normalized sign-in record every reader produces.
+//!
+//! Text fields use the empty string for "absent": the exports themselves do
+//! not distinguish a missing value from an empty one, and it keeps the
+//! record cheap to build.
+
+use serde::{Deserialize, Serialize};
+
+/// Outcome class, always derived from the error code (never from status
+/// text, which some collectors rewrite or get wrong).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusClass {
+    #[default]
+    Success,
+    Interrupted,
+    Failure,
+}
+
+impl StatusClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusClass::Success => "success",
+            StatusClass::Interrupted => "interrupted",
+            StatusClass::Failure => "failure",
+        }
+    }
+}
+
+/// Which sign-in log the record belongs to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInType {
+    #[default]
+    Interactive,
+    NonInteractive,
+    ServicePrincipal,
+    ManagedIdentity,
+}
+
+impl SignInType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInType::Interactive => "interactive",
+            SignInType::NonInteractive => "non_interactive",
+            SignInType::ServicePrincipal => "service_principal",
+            SignInType::ManagedIdentity => "managed_identity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "interactive" => SignInType::Interactive,
+            "non_interactive" => SignInType::NonInteractive,
+            "service_principal" => SignInType::ServicePrincipal,
+            "managed_identity" => SignInType::ManagedIdentity,
+            _ => return None,
+        })
+    }
+}
+
+/// The export shape a record was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    /// Microsoft Graph `auditLogs/signIns` objects: portal JSON downloads,
+    /// Graph pages and what collectors write from them.
+    GraphJson,
+    /// Azure Monitor diagnostic-setting records (storage blobs, Event Hub).
+    AzureMonitor,
+    /// Log Analytics / Sentinel `SigninLogs` query exported to CSV.
+    LogAnalyticsCsv,
+    /// Entra admin center "Download CSV".
+    PortalCsv,
+    /// Purview unified audit log (CSV exports or raw AuditData JSON).
+    PurviewAudit,
+}
+
+impl SourceFormat {
+    pub const ALL: [SourceFormat; 5] = [
+        SourceFormat::GraphJson,
+        SourceFormat::AzureMonitor,
+        SourceFormat::LogAnalyticsCsv,
+        SourceFormat::PortalCsv,
+        SourceFormat::PurviewAudit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::GraphJson => "graph_json",
+            SourceFormat::AzureMonitor => "azure_monitor",
+            SourceFormat::LogAnalyticsCsv => "log_analytics_csv",
+            SourceFormat::PortalCsv => "portal_csv",
+            SourceFormat::PurviewAudit => "purview_audit",
+        }
+    }
+
+    /// When the same sign-in arrives in several formats, the copy from the
+    /// richest format is kept (lower is richer). The audit log carries the
+    /// fewest fields, so it loses every tie.
+    pub fn richness_rank(self) -> u8 {
+        match self {
+            SourceFormat::GraphJson => 0,
+            SourceFormat::AzureMonitor => 1,
+            SourceFormat::LogAnalyticsCsv => 2,
+            SourceFormat::PortalCsv => 3,
+            SourceFormat::PurviewAudit => 4,
+        }
+    }
+}
+
+/// One sign-in in the normalized schema (see `model::columns`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SignIn {
+    /// Microseconds since the Unix epoch, UTC.
+    pub time_us: i64,
+    pub request_id: String,
+    pub correlation_id: String,
+    pub session_id: String,
+    /// Lowercased.
+    pub user_principal_name: String,
+    pub user_id: String,
+    pub user_display_name: String,
+    /// Canonical text form (IPv4 dotted, IPv6 compressed lowercase); no port.
+    pub ip: String,
+    pub error_code: i64,
+    pub status: StatusClass,
+    pub failure_reason: String,
+    pub additional_details: String,
+    pub app_name: String,
+    pub app_id: String,
+    pub resource: String,
+    pub client_app: String,
+    pub user_agent: String,
+    pub os: String,
+    pub browser: String,
+    pub device_id: String,
+    pub compliant: Option<bool>,
+    pub managed: Option<bool>,
+    pub city: String,
+    pub state: String,
+    /// Two-letter code as Entra gives it.
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub asn: Option<i64>,
+    pub sign_in_type: SignInType,
+    pub risk_level_during_sign_in: String,
+    pub risk_level_aggregated: String,
+    pub risk_state: String,
+    /// Comma-separated, as `riskEventTypes_v2` lists them.
+    pub risk_event_types: String,
+    pub conditional_access_status: String,
+    pub authentication_requirement: String,
+    pub mfa_method: String,
+    pub mfa_result: String,
+    pub source_format: Option<SourceFormat>,
+    /// Index into the run's input list (sorted by path, so stable).
+    pub source_file: u32,
+    /// 1-based record number within that input (line for JSON Lines, row
+    /// for CSV, element for JSON arrays).
+    pub source_record: u64,
+}

@@ -1,0 +1,219 @@
+//! Normalize: one de-duplicated, time-ordered set of sign-ins, and the
+//! polars table built from it.
+//!
+//! The same sign-in seen twice (overlapping exports, or one event in two
+//! formats) is kept once. The key is the sign-in's request id with its time
+//! truncated to the second and its error code: formats carry different
+//! time precision (Graph 100 ns, Log Analytics ms, the audit log s), and
+//! one request id can carry several rows with different codes (an MFA
+//! interrupt, then a success). Rows without a request id fall back to
+//! (second, user, IP, code, app, type). Of duplicates, the copy from the
+//! richest format wins, then the lowest input path and record number, so
+//! the result never depends on file order.
+
+pub mod table;
+
+use crate::ingest::formats::AuthDetail;
+use crate::model::SignIn;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+pub use table::to_dataframe;
+
+/// The de-duplicated sign-ins, sorted by time (then request id, code,
+/// user) so every later stage sees the same order.
+#[derive(Debug, Default)]
+pub struct Normalized {
+    pub records: Vec<SignIn>,
+    /// Duplicates dropped, per input index.
+    pub duplicates_by_input: Vec<u64>,
+}
+
+fn key_cmp(a: &SignIn, b: &SignIn) -> Ordering {
+    let sa = a.time_us.div_euclid(1_000_000);
+    let sb = b.time_us.div_euclid(1_000_000);
+    match (a.request_id.is_empty(), b.request_id.is_empty()) {
+        (false, false) => (&a.request_id, sa, a.error_code).cmp(&(&b.request_id, sb, b.error_code)),
+        (true, true) => (
+            sa,
+            &a.user_principal_name,
+            &a.ip,
+            a.error_code,
+            &a.app_id,
+            a.sign_in_type,
+        )
+            .cmp(&(
+                sb,
+                &b.user_principal_name,
+                &b.ip,
+                b.error_code,
+                &b.app_id,
+                b.sign_in_type,
+            )),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+    }
+}
+
+/// Orders records by preference among duplicates.
+fn preference(a: &SignIn, b: &SignIn, paths: &[String]) -> Ordering {
+    let rank = |s: &SignIn| {
+        s.source_format
+            .map(|f| f.richness_rank())
+            .unwrap_or(u8::MAX)
+    };
+    let path = |s: &SignIn| {
+        paths
+            .get(s.source_file as usize)
+            .map(String::as_str)
+            .unwrap_or("")
+    };
+    (rank(a), path(a), a.source_record).cmp(&(rank(b), path(b), b.source_record))
+}
+
+/// Final, deterministic order of the kept records.
+pub fn output_order(a: &SignIn, b: &SignIn) -> Ordering {
+    (
+        a.time_us,
+        &a.request_id,
+        a.error_code,
+        &a.user_principal_name,
+        &a.ip,
+        &a.app_id,
+    )
+        .cmp(&(
+            b.time_us,
+            &b.request_id,
+            b.error_code,
+            &b.user_principal_name,
+            &b.ip,
+            &b.app_id,
+        ))
+}
+
+/// De-duplicates `records`; `paths[i]` names input `i` (used only to break
+/// ties between duplicate copies). AuthDetails rows fill in the MFA method
+/// and result of the sign-in with the same request id where those are
+/// empty.
+pub fn normalize(
+    mut records: Vec<SignIn>,
+    auth_details: &[AuthDetail],
+    paths: &[String],
+) -> Normalized {
+    records.sort_unstable_by(|a, b| key_cmp(a, b).then_with(|| preference(a, b, paths)));
+    let mut duplicates_by_input = vec![0u64; paths.len()];
+    let mut kept: Vec<SignIn> = Vec::with_capacity(records.len());
+    for r in records {
+        if let Some(last) = kept.last() {
+            if key_cmp(last, &r) == Ordering::Equal {
+                if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
+                    *d += 1;
+                }
+                continue;
+            }
+        }
+        kept.push(r);
+    }
+    if !auth_details.is_empty() {
+        join_auth_details(&mut kept, auth_details);
+    }
+    kept.sort_unstable_by(output_order);
+    Normalized {
+        records: kept,
+        duplicates_by_input,
+    }
+}
+
+/// Takes the first non-password step per request (steps sorted so the
+/// choice does not depend on file order).
+fn join_auth_details(records: &mut [SignIn], details: &[AuthDetail]) {
+    let mut sorted: Vec<&AuthDetail> = details.iter().collect();
+    sorted.sort();
+    let mut by_request: BTreeMap<&str, &AuthDetail> = BTreeMap::new();
+    for d in sorted {
+        if d.method.is_empty()
+            || d.method.eq_ignore_ascii_case("password")
+            || d.method.eq_ignore_ascii_case("previously satisfied")
+        {
+            continue;
+        }
+        by_request.entry(d.request_id.as_str()).or_insert(d);
+    }
+    for r in records.iter_mut() {
+        if !r.mfa_method.is_empty() {
+            continue;
+        }
+        if let Some(d) = by_request.get(r.request_id.as_str()) {
+            r.mfa_method = d.method.clone();
+            r.mfa_result = if d.result_detail.is_empty() {
+                match d.succeeded {
+                    Some(true) => "succeeded".into(),
+                    Some(false) => "failed".into(),
+                    None => String::new(),
+                }
+            } else {
+                d.result_detail.clone()
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceFormat;
+
+    fn rec(id: &str, t: i64, code: i64, fmt: SourceFormat, file: u32) -> SignIn {
+        SignIn {
+            request_id: id.into(),
+            time_us: t,
+            error_code: code,
+            source_format: Some(fmt),
+            source_file: file,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn same_sign_in_in_two_formats_is_kept_once_richest_wins() {
+        let paths = vec!["a.csv".to_string(), "b.json".to_string()];
+        let recs = vec![
+            rec("r1", 1_000_000, 0, SourceFormat::PurviewAudit, 0),
+            rec("r1", 1_456_789, 0, SourceFormat::GraphJson, 1),
+            rec("r1", 1_456_789, 50074, SourceFormat::GraphJson, 1),
+            rec("r2", 9_000_000, 50126, SourceFormat::PortalCsv, 0),
+        ];
+        let n = normalize(recs.clone(), &[], &paths);
+        assert_eq!(n.records.len(), 3);
+        assert_eq!(n.duplicates_by_input, vec![1, 0]);
+        assert!(n.records.iter().any(|r| r.request_id == "r1"
+            && r.error_code == 0
+            && r.source_format == Some(SourceFormat::GraphJson)));
+        // Order of input does not matter.
+        let mut rev = recs;
+        rev.reverse();
+        assert_eq!(normalize(rev, &[], &paths).records, n.records);
+    }
+
+    #[test]
+    fn auth_details_fill_mfa() {
+        let recs = vec![rec("r1", 1, 0, SourceFormat::PortalCsv, 0)];
+        let d = vec![
+            AuthDetail {
+                request_id: "r1".into(),
+                method: "Password".into(),
+                succeeded: Some(true),
+                result_detail: String::new(),
+            },
+            AuthDetail {
+                request_id: "r1".into(),
+                method: "Mobile app notification".into(),
+                succeeded: Some(true),
+                result_detail: "MFA completed in Azure AD".into(),
+            },
+        ];
+        let n = normalize(recs, &d, &["x".into()]);
+        assert_eq!(n.records[0].mfa_method, "Mobile app notification");
+        assert_eq!(n.records[0].mfa_result, "MFA completed in Azure AD");
+    }
+}

@@ -1,0 +1,67 @@
+//! `findings.json`: the versioned machine interface weekly jobs parse.
+//! Keys and spellings are a contract; add, never rename.
+
+use crate::analyze::summary::Summary;
+use crate::ingest::InputReport;
+use crate::model::Finding;
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct InputEntry<'a> {
+    pub path: &'a str,
+    /// `null` when the input matched no known format.
+    pub format: Option<&'static str>,
+    pub sha256: &'a str,
+    pub bytes: u64,
+    /// Rows/records read from the input.
+    pub records: u64,
+    pub parsed: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+    pub error: Option<&'a str>,
+    pub rejected_by_reason: &'a std::collections::BTreeMap<String, u64>,
+    pub problems: &'a [crate::ingest::Problem],
+}
+
+impl<'a> InputEntry<'a> {
+    pub fn from(r: &'a InputReport) -> Self {
+        InputEntry {
+            path: &r.path,
+            format: r.format.map(|f| f.as_str()),
+            sha256: &r.sha256,
+            bytes: r.bytes,
+            records: r.records_read,
+            parsed: r.parsed,
+            duplicates: r.duplicates,
+            rejected: r.rejected,
+            skipped: r.skipped,
+            error: r.error.as_deref(),
+            rejected_by_reason: &r.rejected_by_reason,
+            problems: &r.problems,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingsDoc<'a> {
+    pub schema_version: u32,
+    pub summary: &'a Summary,
+    pub inputs: Vec<InputEntry<'a>>,
+    pub findings: &'a [Finding],
+}
+
+pub fn document<'a>(
+    summary: &'a Summary,
+    inputs: &'a [InputReport],
+    findings: &'a [Finding],
+) -> FindingsDoc<'a> {
+    FindingsDoc {
+        schema_version: SCHEMA_VERSION,
+        summary,
+        inputs: inputs.iter().map(InputEntry::from).collect(),
+        findings,
+    }
+}

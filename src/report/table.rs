@@ -1,0 +1,112 @@
+//! The normalized table written as CSV, JSON Lines or Parquet.
+
+use super::write::csv_cell;
+use crate::ingest::fields::format_time;
+use crate::model::columns as col;
+use crate::model::SignIn;
+use polars::prelude::*;
+use std::io::{self, Write};
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Cells of one record in `col::ALL_COLUMNS` order.
+fn cells<'a>(r: &'a SignIn, paths: &'a [String]) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow::{Borrowed as B, Owned as O};
+    vec![
+        O(format_time(r.time_us)),
+        B(&r.request_id),
+        B(&r.correlation_id),
+        B(&r.session_id),
+        B(&r.user_principal_name),
+        B(&r.user_id),
+        B(&r.user_display_name),
+        B(&r.ip),
+        O(r.error_code.to_string()),
+        B(r.status.as_str()),
+        B(&r.failure_reason),
+        B(&r.additional_details),
+        B(&r.app_name),
+        B(&r.app_id),
+        B(&r.resource),
+        B(&r.client_app),
+        B(&r.user_agent),
+        B(&r.os),
+        B(&r.browser),
+        B(&r.device_id),
+        O(opt(r.compliant)),
+        O(opt(r.managed)),
+        B(&r.city),
+        B(&r.state),
+        B(&r.country),
+        O(opt(r.latitude)),
+        O(opt(r.longitude)),
+        O(opt(r.asn)),
+        B(r.sign_in_type.as_str()),
+        B(&r.risk_level_during_sign_in),
+        B(&r.risk_level_aggregated),
+        B(&r.risk_state),
+        B(&r.risk_event_types),
+        B(&r.conditional_access_status),
+        B(&r.authentication_requirement),
+        B(&r.mfa_method),
+        B(&r.mfa_result),
+        B(r.source_format.map(|f| f.as_str()).unwrap_or("")),
+        B(paths
+            .get(r.source_file as usize)
+            .map(String::as_str)
+            .unwrap_or("")),
+        O(r.source_record.to_string()),
+    ]
+}
+
+/// CSV for spreadsheets and Timeline Explorer: UTF-8, ISO 8601 UTC times,
+/// formula-looking cells neutralised, optional BOM.
+pub fn write_csv(
+    w: &mut impl Write,
+    records: &[SignIn],
+    paths: &[String],
+    bom: bool,
+) -> io::Result<()> {
+    if bom {
+        w.write_all("\u{feff}".as_bytes())?;
+    }
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record(col::ALL_COLUMNS)?;
+    for r in records {
+        cw.write_record(cells(r, paths).iter().map(|c| csv_cell(c).into_owned()))?;
+    }
+    cw.flush()?;
+    Ok(())
+}
+
+/// One JSON object per line with the schema's column names.
+pub fn write_jsonl(w: &mut impl Write, records: &[SignIn], paths: &[String]) -> io::Result<()> {
+    for r in records {
+        let mut obj = serde_json::Map::new();
+        for (name, value) in col::ALL_COLUMNS.iter().zip(cells(r, paths)) {
+            let v = match *name {
+                col::ERROR_CODE | col::SOURCE_RECORD => {
+                    serde_json::from_str(&value).unwrap_or(serde_json::Value::Null)
+                }
+                col::ASN | col::LATITUDE | col::LONGITUDE | col::COMPLIANT | col::MANAGED => {
+                    if value.is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::from_str(&value).unwrap_or(serde_json::Value::Null)
+                    }
+                }
+                _ => serde_json::Value::String(value.into_owned()),
+            };
+            obj.insert((*name).to_string(), v);
+        }
+        serde_json::to_writer(&mut *w, &obj)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+pub fn write_parquet(w: &mut impl Write, df: &mut DataFrame) -> PolarsResult<()> {
+    ParquetWriter::new(w).finish(df).map(|_| ())
+}
