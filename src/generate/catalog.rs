@@ -64,6 +64,15 @@ pub const BEIJING: usize = 21;
 pub const ASHBURN: usize = 22;
 pub const BOYDTON: usize = 23;
 pub const QUINCY: usize = 24;
+pub const ISTANBUL: usize = 25;
+pub const JAKARTA: usize = 26;
+pub const MUMBAI: usize = 27;
+pub const SEOUL: usize = 28;
+pub const MEXICO_CITY: usize = 29;
+pub const WARSAW: usize = 30;
+pub const PARIS: usize = 31;
+pub const KYIV: usize = 32;
+pub const BANGKOK: usize = 33;
 
 pub static PLACES: &[Place] = &[
     place("Seattle", "Washington", "US", 47.6062, -122.3321, -8),
@@ -124,8 +133,24 @@ pub fn metro(office: usize) -> &'static [usize] {
 
 /// Places used by the distributed spray's rotating proxies.
 pub const PROXY_PLACES: &[usize] = &[
-    AMSTERDAM, FRANKFURT, LAGOS, HANOI, SAO_PAULO, SINGAPORE, BUCHAREST, 25, 26, 27, 28, 29, 30,
-    31, 32, 33, ASHBURN, MOSCOW,
+    AMSTERDAM,
+    FRANKFURT,
+    LAGOS,
+    HANOI,
+    SAO_PAULO,
+    SINGAPORE,
+    BUCHAREST,
+    ISTANBUL,
+    JAKARTA,
+    MUMBAI,
+    SEOUL,
+    MEXICO_CITY,
+    WARSAW,
+    PARIS,
+    KYIV,
+    BANGKOK,
+    ASHBURN,
+    MOSCOW,
 ];
 
 /// (ASN, what it is) pairs; the numbers are public registry facts.
@@ -399,6 +424,12 @@ pub const BAV2ROPC: Client = Client {
     browser: "",
     browser_type: "Other",
 };
+pub const EAS_IPHONE: Client = Client {
+    ua: "Apple-iPhone15C2/2104.95",
+    os: "Ios",
+    browser: "",
+    browser_type: "Other",
+};
 /// IMAP and SMTP logons pass no user agent at all.
 pub const NO_UA: Client = Client {
     ua: "",
@@ -412,6 +443,7 @@ pub const CLIENT_MOBILE_DESKTOP: &str = "Mobile Apps and Desktop clients";
 pub const CLIENT_IMAP: &str = "IMAP4";
 pub const CLIENT_SMTP: &str = "Authenticated SMTP";
 pub const CLIENT_OTHER: &str = "Other clients";
+pub const CLIENT_EAS: &str = "Exchange ActiveSync";
 
 /// (display form, ASCII form for the UPN).
 pub static FIRST_NAMES: &[(&str, &str)] = &[

@@ -36,7 +36,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(mix(seed ^ 0x5EED_0F_E17A_51F7))
+        Rng(mix(seed ^ 0x005E_ED0F_E17A_51F7))
     }
 
     /// An independent stream, so one part of the generator can change how

@@ -6,6 +6,8 @@
 //! background for a day either side, otherwise their ordinary sign-ins
 //! would turn every such success into an extra impossible-travel finding.
 
+use std::collections::BTreeSet;
+
 use crate::model::{SignIn, SignInType};
 
 use super::catalog::{self as cat, reason, App, Client};
@@ -109,53 +111,96 @@ fn attempt(rng: &mut Rng, t: i64, code: i64, actor: Actor<'_>, a: &Attempt<'_>) 
     user_event(rng, t, code, &correlation, &shape)
 }
 
-fn jitter(rng: &mut Rng) -> i64 {
-    rng.range(0, US_PER_SEC)
-}
-
-/// Hands out distinct victims.
-struct Victims {
-    pool: Vec<usize>,
-}
-
-impl Victims {
-    fn take(&mut self, n: usize) -> Vec<usize> {
-        let k = n.min(self.pool.len());
-        self.pool.drain(..k).collect()
-    }
-
-    fn take_where(&mut self, pred: impl Fn(usize) -> bool) -> Option<usize> {
-        let pos = self
-            .pool
-            .iter()
-            .position(|&u| pred(u))
-            .or(if self.pool.is_empty() { None } else { Some(0) })?;
-        Some(self.pool.remove(pos))
-    }
-}
-
 pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Planted {
-    let mut out = Planted {
-        events: Vec::new(),
-        scenarios: Vec::new(),
-        quiet: Vec::new(),
-    };
-    let days = i64::from(days.max(1));
-    let slot = |i: i64, rng: &mut Rng| {
-        start_us
-            + (i * days / SLOTS) * US_PER_DAY
-            + SLOT_HOURS[i as usize] * US_PER_HOUR
-            + rng.range(0, 40 * US_PER_MIN)
-    };
-    let mut pool: Vec<usize> = (0..tenant.users.len())
+    let mut victims: Vec<usize> = (0..tenant.users.len())
         .filter(|&i| tenant.users[i].is_regular() && Some(i) != tenant.traveller)
         .collect();
-    rng.shuffle(&mut pool);
-    let mut victims = Victims { pool };
-    let users = &tenant.users;
+    rng.shuffle(&mut victims);
+    let mut p = Planter {
+        rng,
+        users: &tenant.users,
+        victims,
+        out: Planted {
+            events: Vec::new(),
+            scenarios: Vec::new(),
+            quiet: Vec::new(),
+        },
+        start_us,
+        days: i64::from(days.max(1)),
+    };
+    p.password_spray();
+    p.distributed_spray();
+    p.brute_force();
+    p.malicious_ip();
+    p.risky_user();
+    p.mfa_fatigue();
+    p.impossible_travel();
+    p.enumeration();
+    p.disabled_account();
+    p.legacy_auth();
+    p.lockout();
+    p.out
+}
 
-    // Slot 0: one address, one or two passwords across thirty accounts.
-    {
+struct Planter<'a> {
+    rng: &'a mut Rng,
+    users: &'a [User],
+    /// Regular users not yet used by a scenario, in random order.
+    victims: Vec<usize>,
+    out: Planted,
+    start_us: i64,
+    days: i64,
+}
+
+impl Planter<'_> {
+    /// Start of scenario slot `i`: slots are spread over the days, each at
+    /// its own hour.
+    fn slot(&mut self, i: i64) -> i64 {
+        self.start_us
+            + (i * self.days / SLOTS) * US_PER_DAY
+            + SLOT_HOURS[i as usize] * US_PER_HOUR
+            + self.rng.range(0, 40 * US_PER_MIN)
+    }
+
+    fn take(&mut self, n: usize) -> Vec<usize> {
+        let k = n.min(self.victims.len());
+        self.victims.drain(..k).collect()
+    }
+
+    fn take_one(&mut self) -> Option<usize> {
+        self.take(1).first().copied()
+    }
+
+    /// The first victim matching `pred`, else the first one left.
+    fn take_where(&mut self, pred: impl Fn(&User) -> bool) -> Option<usize> {
+        if self.victims.is_empty() {
+            return None;
+        }
+        let users = self.users;
+        let pos = self
+            .victims
+            .iter()
+            .position(|&u| pred(&users[u]))
+            .unwrap_or(0);
+        Some(self.victims.remove(pos))
+    }
+
+    fn jitter(&mut self) -> i64 {
+        self.rng.range(0, US_PER_SEC)
+    }
+
+    /// Keeps `user`'s background away from a successful intrusion.
+    fn quiet(&mut self, user: usize, from_us: i64, to_us: i64) {
+        self.out.quiet.push(Quiet {
+            upn: self.users[user].upn.clone(),
+            from_us: from_us - QUIET_MARGIN,
+            to_us: to_us + QUIET_MARGIN,
+        });
+    }
+
+    /// One address, one or two passwords across thirty accounts.
+    fn password_spray(&mut self) {
+        let users = self.users;
         let mut s = Story::new("password_spray");
         let ip = net("192.0.2.45", cat::AMSTERDAM, cat::ASN_M247);
         let a = Attempt {
@@ -165,21 +210,21 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::OFFICE_HOME,
             resource: cat::OFFICE_HOME,
         };
-        let targets = victims.take(30);
-        let mut t = slot(0, rng);
+        let targets = self.take(30);
+        let mut t = self.slot(0);
         for &u in &targets {
             s.events
-                .push(attempt(rng, t, 50126, Actor::from(&users[u]), &a));
-            t += rng.range(40, 60) * US_PER_SEC + jitter(rng);
+                .push(attempt(self.rng, t, 50126, Actor::from(&users[u]), &a));
+            t += self.rng.range(40, 60) * US_PER_SEC + self.jitter();
         }
         let mut second = targets.clone();
-        rng.shuffle(&mut second);
+        self.rng.shuffle(&mut second);
         t += 2 * US_PER_MIN;
         for (k, &u) in second.iter().enumerate() {
             let code = if k % 6 == 5 { 50053 } else { 50126 };
             s.events
-                .push(attempt(rng, t, code, Actor::from(&users[u]), &a));
-            t += rng.range(40, 60) * US_PER_SEC + jitter(rng);
+                .push(attempt(self.rng, t, code, Actor::from(&users[u]), &a));
+            t += self.rng.range(40, 60) * US_PER_SEC + self.jitter();
         }
         s.ips.push(ip.ip.clone());
         s.users
@@ -189,19 +234,26 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             ip.ip,
             targets.len()
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 1: rotating proxies, one shared user agent, 2-3 accounts each.
-    {
+    /// Rotating proxies, one shared user agent, 2-3 accounts each.
+    fn distributed_spray(&mut self) {
+        let users = self.users;
         let mut s = Story::new("distributed_spray");
-        let targets = victims.take(24);
-        let mut t0 = slot(1, rng);
+        let targets = self.take(24);
+        if targets.is_empty() {
+            return;
+        }
+        let mut t0 = self.slot(1);
         let span = 12 * US_PER_MIN;
+        let mut countries = BTreeSet::new();
         for k in 0..20usize {
+            let place = cat::PROXY_PLACES[k % cat::PROXY_PLACES.len()];
+            countries.insert(cat::PLACES[place].country);
             let ip = net(
                 &format!("192.0.2.{}", 101 + k),
-                cat::PROXY_PLACES[k % cat::PROXY_PLACES.len()],
+                place,
                 cat::PROXY_ASNS[k % cat::PROXY_ASNS.len()],
             );
             let a = Attempt {
@@ -219,32 +271,36 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
                 picks.push(targets[(2 * k + 7) % targets.len()]);
             }
             for u in picks {
-                let t = t0 + rng.range(0, span);
+                let t = t0 + self.rng.range(0, span);
                 s.events
-                    .push(attempt(rng, t, 50126, Actor::from(&users[u]), &a));
+                    .push(attempt(self.rng, t, 50126, Actor::from(&users[u]), &a));
                 s.users.push(users[u].upn.clone());
             }
             s.ips.push(ip.ip);
-            t0 += rng.range(0, 3) * US_PER_SEC;
+            t0 += self.rng.range(0, 3) * US_PER_SEC;
         }
         let d = format!(
             "20 addresses in {} countries each try 2-3 of {} accounts within {} minutes, all with one Firefox 115 user agent",
-            12,
+            countries.len(),
             targets.len(),
             span / US_PER_MIN + 1
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 2: brute force on one account from three addresses, then in.
-    if let Some(b) = victims.take(1).first().copied() {
+    /// Brute force on one account from three addresses, then in.
+    fn brute_force(&mut self) {
+        let users = self.users;
+        let Some(b) = self.take_one() else {
+            return;
+        };
         let nets = [
             net("192.0.2.60", cat::FRANKFURT, cat::ASN_HETZNER),
             net("192.0.2.61", cat::FRANKFURT, cat::ASN_HETZNER),
             net("192.0.2.62", cat::FRANKFURT, cat::ASN_OVH),
         ];
         let mut s = Story::new("brute_force");
-        let mut t = slot(2, rng);
+        let mut t = self.slot(2);
         for k in 0..45usize {
             let a = Attempt {
                 net: &nets[k / 15],
@@ -254,8 +310,8 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
                 resource: cat::OFFICE_HOME,
             };
             s.events
-                .push(attempt(rng, t, 50126, Actor::from(&users[b]), &a));
-            t += rng.range(15, 22) * US_PER_SEC + jitter(rng);
+                .push(attempt(self.rng, t, 50126, Actor::from(&users[b]), &a));
+            t += self.rng.range(15, 22) * US_PER_SEC + self.jitter();
         }
         t += 25 * US_PER_SEC;
         let a = Attempt {
@@ -265,19 +321,19 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::OFFICE_HOME,
             resource: cat::OFFICE_HOME,
         };
-        let success = attempt(rng, t, 0, Actor::from(&users[b]), &a);
+        let success = attempt(self.rng, t, 0, Actor::from(&users[b]), &a);
         let success_time = success.time_us;
         s.events.push(success);
         s.ips.extend(nets.iter().map(|n| n.ip.clone()));
         s.users.push(users[b].upn.clone());
         let first = s.events[0].time_us;
-        quiet(&mut out, &users[b], first, success_time);
+        self.quiet(b, first, success_time);
         s.finish(
             format!(
                 "45 wrong passwords for {} from 192.0.2.60-62 within 16 minutes, then a success from 192.0.2.60",
                 users[b].upn
             ),
-            &mut out,
+            &mut self.out,
         );
         // Shares the brute force's events, so it carries their window.
         let mut s = Story::new("success_after_failures");
@@ -289,12 +345,13 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
                 "{} signs in from 192.0.2.60 right after the 45-failure brute force (same events as the brute_force scenario)",
                 users[b].upn
             ),
-            &mut out,
+            &mut self.out,
         );
     }
 
-    // Slot 3: Entra's own verdict on a hostile address.
-    {
+    /// Entra's own verdict on a hostile address.
+    fn malicious_ip(&mut self) {
+        let users = self.users;
         let mut s = Story::new("malicious_ip");
         let ip = net("192.0.2.66", cat::LAGOS, cat::ASN_MTN_NG);
         let a = Attempt {
@@ -304,29 +361,37 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::MS_OFFICE,
             resource: cat::RES_GRAPH,
         };
-        let targets = victims.take(6);
-        let t0 = slot(3, rng);
+        // A slow botnet source: a dozen accounts over three hours, never
+        // enough of them in half an hour to read as a spray, but a failure
+        // record that stands out even where the reason text is lost (the
+        // audit log keeps only "IdsLocked").
+        let targets = self.take(12);
+        let t0 = self.slot(3);
         for (k, &u) in targets.iter().enumerate() {
-            for r in 0..(1 + k % 2) {
-                let t =
-                    t0 + (k as i64 * 6 + r as i64 * 2) * US_PER_MIN + rng.range(0, 50) * US_PER_SEC;
-                let mut e = attempt(rng, t, 50053, Actor::from(&users[u]), &a);
+            let mut t = t0 + k as i64 * 15 * US_PER_MIN + self.rng.range(0, 5 * US_PER_MIN);
+            for _ in 0..(2 + k % 2) {
+                let mut e = attempt(self.rng, t, 50053, Actor::from(&users[u]), &a);
                 e.failure_reason = reason::MALICIOUS_IP.to_string();
                 s.events.push(e);
+                t += self.rng.range(2, 6) * US_PER_MIN + self.jitter();
             }
             s.users.push(users[u].upn.clone());
         }
         s.ips.push(ip.ip.clone());
         let d = format!(
-            "Entra refuses {} (malicious-activity 50053) for {} accounts",
+            "Entra refuses {} (malicious-activity 50053) for {} accounts over three hours",
             ip.ip,
             targets.len()
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 4: Identity Protection blocks a user flagged high risk.
-    if let Some(r) = victims.take(1).first().copied() {
+    /// Identity Protection blocks a user flagged high risk.
+    fn risky_user(&mut self) {
+        let users = self.users;
+        let Some(r) = self.take_one() else {
+            return;
+        };
         let mut s = Story::new("risky_user");
         let ip = net("192.0.2.88", cat::BUCHAREST, cat::ASN_RCS_RDS);
         let a = Attempt {
@@ -336,10 +401,10 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::OFFICE_HOME,
             resource: cat::OFFICE_HOME,
         };
-        let t0 = slot(4, rng);
+        let t0 = self.slot(4);
         for m in [0, 3, 9, 20] {
-            let t = t0 + m * US_PER_MIN + rng.range(0, 40) * US_PER_SEC;
-            let mut e = attempt(rng, t, 53011, Actor::from(&users[r]), &a);
+            let t = t0 + m * US_PER_MIN + self.rng.range(0, 40) * US_PER_SEC;
+            let mut e = attempt(self.rng, t, 53011, Actor::from(&users[r]), &a);
             e.risk_level_during_sign_in = "high".to_string();
             e.risk_level_aggregated = "high".to_string();
             e.risk_state = "atRisk".to_string();
@@ -353,11 +418,15 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             "{} is blocked as a high-risk user (53011, riskState atRisk) from {}",
             users[r].upn, ip.ip
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 5: push bombing until the user gives in.
-    if let Some(m) = victims.take_where(|u| users[u].mfa_method == "Mobile app notification") {
+    /// Push bombing until the user gives in.
+    fn mfa_fatigue(&mut self) {
+        let users = self.users;
+        let Some(m) = self.take_where(|u| u.mfa_method == "Mobile app notification") else {
+            return;
+        };
         let mut s = Story::new("mfa_fatigue");
         let ip = net("192.0.2.93", cat::ASHBURN, cat::ASN_DIGITALOCEAN);
         let a = Attempt {
@@ -368,51 +437,55 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             resource: cat::OFFICE_HOME,
         };
         let method = "Mobile app notification";
-        let mut t = slot(5, rng);
-        let mut e = attempt(rng, t, 50074, Actor::from(&users[m]), &a);
+        let mut t = self.slot(5);
+        let mut e = attempt(self.rng, t, 50074, Actor::from(&users[m]), &a);
         e.authentication_requirement = "multiFactorAuthentication".to_string();
         e.mfa_result = reason::MFA_REQUIRED_STEP.to_string();
         s.events.push(e);
         t += 30 * US_PER_SEC;
         for _ in 0..12 {
-            let mut e = attempt(rng, t, 500121, Actor::from(&users[m]), &a);
+            let mut e = attempt(self.rng, t, 500121, Actor::from(&users[m]), &a);
             e.authentication_requirement = "multiFactorAuthentication".to_string();
             e.mfa_method = method.to_string();
             e.mfa_result = reason::MFA_DENIED.to_string();
             e.additional_details = reason::MFA_DENIED.to_string();
             e.conditional_access_status = "failure".to_string();
             s.events.push(e);
-            t += rng.range(30, 45) * US_PER_SEC + jitter(rng);
+            t += self.rng.range(30, 45) * US_PER_SEC + self.jitter();
         }
         t += 20 * US_PER_SEC;
-        let mut e = attempt(rng, t, 0, Actor::from(&users[m]), &a);
+        let mut e = attempt(self.rng, t, 0, Actor::from(&users[m]), &a);
         with_mfa(&mut e, method, reason::MFA_DONE);
         s.events.push(e);
         s.ips.push(ip.ip.clone());
         s.users.push(users[m].upn.clone());
-        quiet(&mut out, &users[m], s.events[0].time_us, t);
+        self.quiet(m, s.events[0].time_us, t);
         let d = format!(
             "{} denies 12 push prompts from {} within 8 minutes (500121), then approves one",
             users[m].upn, ip.ip
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 6: the same account succeeds in Seattle and Moscow 30 minutes apart.
-    if let Some(tu) = victims.take_where(|u| {
-        users[u].office == cat::SEATTLE && !users[u].remote && users[u].home.ip.starts_with("198.")
-    }) {
+    /// The same account succeeds in Seattle and Moscow 30 minutes apart.
+    fn impossible_travel(&mut self) {
+        let users = self.users;
+        let Some(tu) = self
+            .take_where(|u| u.office == cat::SEATTLE && !u.remote && u.home.ip.starts_with("198."))
+        else {
+            return;
+        };
         let user = &users[tu];
         let mut s = Story::new("impossible_travel");
-        let t0 = slot(6, rng);
+        let t0 = self.slot(6);
         let home = user.home.clone();
         let device = Device {
             id: &user.laptop_device,
             compliant: Some(user.laptop_managed),
             managed: Some(user.laptop_managed),
         };
-        let session = rng.guid();
-        let correlation = rng.guid();
+        let session = self.rng.guid();
+        let correlation = self.rng.guid();
         let shape = Shape {
             kind: SignInType::Interactive,
             actor: Actor::from(user),
@@ -424,7 +497,7 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             device,
             session: &session,
         };
-        let mut e = user_event(rng, t0, 0, &correlation, &shape);
+        let mut e = user_event(self.rng, t0, 0, &correlation, &shape);
         with_mfa(&mut e, "Previously satisfied", reason::MFA_BY_CLAIM);
         s.events.push(e);
         let moscow = net("192.0.2.77", cat::MOSCOW, cat::ASN_ROSTELECOM);
@@ -435,24 +508,24 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::OFFICE_HOME,
             resource: cat::OFFICE_HOME,
         };
-        let t1 = t0 + 30 * US_PER_MIN + rng.range(0, 60) * US_PER_SEC;
-        let mut e = attempt(rng, t1, 0, Actor::from(user), &a);
+        let t1 = t0 + 30 * US_PER_MIN + self.rng.range(0, 60) * US_PER_SEC;
+        let mut e = attempt(self.rng, t1, 0, Actor::from(user), &a);
         with_mfa(&mut e, user.mfa_method, reason::MFA_DONE);
         s.events.push(e);
         s.ips.push(moscow.ip.clone());
         s.users.push(user.upn.clone());
-        quiet(&mut out, user, t0, t1);
+        self.quiet(tu, t0, t1);
         let d = format!(
             "{} signs in from home in {} and from Moscow ({}) 30 minutes later (~8,400 km)",
             user.upn,
             cat::PLACES[home.place].city,
             moscow.ip
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 7: guessing which accounts exist.
-    {
+    /// Guessing which accounts exist.
+    fn enumeration(&mut self) {
         let mut s = Story::new("enumeration");
         let ip = net("192.0.2.99", cat::HANOI, cat::ASN_VIETTEL);
         let a = Attempt {
@@ -467,19 +540,19 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             .take(25)
             .map(|n| format!("{n}@{DOMAIN}"))
             .collect();
-        let mut t = slot(7, rng);
+        let mut t = self.slot(7);
         for (k, name) in names.iter().enumerate() {
             let actor = Actor {
                 upn: name,
                 id: "",
                 display: "",
             };
-            s.events.push(attempt(rng, t, 50034, actor, &a));
+            s.events.push(attempt(self.rng, t, 50034, actor, &a));
             if k % 9 == 4 {
-                t += rng.range(2, 6) * US_PER_SEC;
-                s.events.push(attempt(rng, t, 50034, actor, &a));
+                t += self.rng.range(2, 6) * US_PER_SEC;
+                s.events.push(attempt(self.rng, t, 50034, actor, &a));
             }
-            t += rng.range(25, 45) * US_PER_SEC + jitter(rng);
+            t += self.rng.range(25, 45) * US_PER_SEC + self.jitter();
         }
         s.ips.push(ip.ip.clone());
         s.users.extend(names.iter().cloned());
@@ -488,77 +561,82 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             ip.ip,
             names.len()
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 8: leaver accounts tried across apps from an address that also
-    // signs a valid user in.
-    let disabled: Vec<usize> = (0..users.len())
-        .filter(|&i| users[i].disabled)
-        .take(3)
-        .collect();
-    if !disabled.is_empty() {
-        if let Some(ok) = victims.take(1).first().copied() {
-            let mut s = Story::new("disabled_account");
-            let ip = net("192.0.2.150", cat::SAO_PAULO, cat::ASN_CLARO_BR);
-            let t0 = slot(8, rng);
-            for (k, &d) in disabled.iter().enumerate() {
-                for (j, (app, res)) in [
-                    (cat::OFFICE_HOME, cat::OFFICE_HOME),
-                    (cat::OUTLOOK_WEB, cat::RES_EXCHANGE),
-                    (cat::TEAMS, cat::RES_TEAMS),
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    let a = Attempt {
-                        net: &ip,
-                        client: cat::WIN_CHROME,
-                        client_app: cat::CLIENT_BROWSER,
-                        app,
-                        resource: res,
-                    };
-                    let t = t0
-                        + (k as i64 * 9 + j as i64 * 3) * US_PER_MIN
-                        + rng.range(0, 90) * US_PER_SEC;
-                    s.events
-                        .push(attempt(rng, t, 50057, Actor::from(&users[d]), &a));
-                }
-                s.users.push(users[d].upn.clone());
-            }
-            let a = Attempt {
-                net: &ip,
-                client: cat::WIN_CHROME,
-                client_app: cat::CLIENT_BROWSER,
-                app: cat::OFFICE_HOME,
-                resource: cat::OFFICE_HOME,
-            };
-            let t = t0 + 35 * US_PER_MIN + rng.range(0, 60) * US_PER_SEC;
-            s.events
-                .push(attempt(rng, t, 0, Actor::from(&users[ok]), &a));
-            s.users.push(users[ok].upn.clone());
-            s.ips.push(ip.ip.clone());
-            quiet(&mut out, &users[ok], t, t);
-            let d = format!(
-                "{} tries {} disabled accounts in three apps each (50057) and signs {} in",
-                ip.ip,
-                disabled.len(),
-                users[ok].upn
-            );
-            s.finish(d, &mut out);
+    /// Leaver accounts tried across apps from an address that also signs a
+    /// valid user in.
+    fn disabled_account(&mut self) {
+        let users = self.users;
+        let disabled: Vec<usize> = (0..users.len())
+            .filter(|&i| users[i].disabled)
+            .take(3)
+            .collect();
+        if disabled.is_empty() {
+            return;
         }
+        let Some(ok) = self.take_one() else {
+            return;
+        };
+        let mut s = Story::new("disabled_account");
+        let ip = net("192.0.2.150", cat::SAO_PAULO, cat::ASN_CLARO_BR);
+        let apps = [
+            (cat::OFFICE_HOME, cat::OFFICE_HOME),
+            (cat::OUTLOOK_WEB, cat::RES_EXCHANGE),
+            (cat::TEAMS, cat::RES_TEAMS),
+        ];
+        let t0 = self.slot(8);
+        for (k, &d) in disabled.iter().enumerate() {
+            for (j, (app, resource)) in apps.into_iter().enumerate() {
+                let a = Attempt {
+                    net: &ip,
+                    client: cat::WIN_CHROME,
+                    client_app: cat::CLIENT_BROWSER,
+                    app,
+                    resource,
+                };
+                let t = t0
+                    + (k as i64 * 9 + j as i64 * 3) * US_PER_MIN
+                    + self.rng.range(0, 90) * US_PER_SEC;
+                s.events
+                    .push(attempt(self.rng, t, 50057, Actor::from(&users[d]), &a));
+            }
+            s.users.push(users[d].upn.clone());
+        }
+        let a = Attempt {
+            net: &ip,
+            client: cat::WIN_CHROME,
+            client_app: cat::CLIENT_BROWSER,
+            app: cat::OFFICE_HOME,
+            resource: cat::OFFICE_HOME,
+        };
+        let t = t0 + 35 * US_PER_MIN + self.rng.range(0, 60) * US_PER_SEC;
+        s.events
+            .push(attempt(self.rng, t, 0, Actor::from(&users[ok]), &a));
+        s.users.push(users[ok].upn.clone());
+        s.ips.push(ip.ip.clone());
+        self.quiet(ok, t, t);
+        let d = format!(
+            "{} tries {} disabled accounts in three apps each (50057) and signs {} in",
+            ip.ip,
+            disabled.len(),
+            users[ok].upn
+        );
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 9: basic authentication with stolen passwords.
-    {
+    /// Basic authentication with stolen passwords.
+    fn legacy_auth(&mut self) {
+        let users = self.users;
         let mut s = Story::new("legacy_auth");
         let ip = net("192.0.2.170", cat::SINGAPORE, cat::ASN_DIGITALOCEAN);
-        let targets = victims.take(3);
-        let t0 = slot(9, rng);
-        let kinds: [(Client, &'static str, usize); 3] = [
+        let targets = self.take(4);
+        let t0 = self.slot(9);
+        let kinds: [(Client, &'static str, usize); 4] = [
             (cat::NO_UA, cat::CLIENT_IMAP, 3),
             (cat::NO_UA, cat::CLIENT_SMTP, 3),
             (cat::BAV2ROPC, cat::CLIENT_OTHER, 2),
+            (cat::EAS_IPHONE, cat::CLIENT_EAS, 2),
         ];
         for (k, &u) in targets.iter().enumerate() {
             let (client, client_app, n) = kinds[k % kinds.len()];
@@ -573,27 +651,32 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             let first = t;
             if client_app == cat::CLIENT_SMTP {
                 s.events
-                    .push(attempt(rng, t, 50126, Actor::from(&users[u]), &a));
-                t += rng.range(20, 60) * US_PER_SEC;
+                    .push(attempt(self.rng, t, 50126, Actor::from(&users[u]), &a));
+                t += self.rng.range(20, 60) * US_PER_SEC;
             }
             for _ in 0..n {
                 s.events
-                    .push(attempt(rng, t, 0, Actor::from(&users[u]), &a));
-                t += rng.range(3, 8) * US_PER_MIN + jitter(rng);
+                    .push(attempt(self.rng, t, 0, Actor::from(&users[u]), &a));
+                t += self.rng.range(3, 8) * US_PER_MIN + self.jitter();
             }
-            quiet(&mut out, &users[u], first, t);
+            self.quiet(u, first, t);
             s.users.push(users[u].upn.clone());
         }
         s.ips.push(ip.ip.clone());
         let d = format!(
-            "{} signs in over IMAP4, Authenticated SMTP and BAV2ROPC with single-factor passwords",
-            ip.ip
+            "{} signs {} accounts in over IMAP4, Authenticated SMTP, BAV2ROPC and Exchange ActiveSync with single-factor passwords",
+            ip.ip,
+            targets.len()
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
 
-    // Slot 10: one account locked out again and again.
-    if let Some(k) = victims.take(1).first().copied() {
+    /// One account locked out again and again.
+    fn lockout(&mut self) {
+        let users = self.users;
+        let Some(k) = self.take_one() else {
+            return;
+        };
         let mut s = Story::new("lockout");
         let ip = net("192.0.2.180", cat::BEIJING, cat::ASN_CHINANET);
         let a = Attempt {
@@ -603,18 +686,18 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             app: cat::OFFICE_HOME,
             resource: cat::OFFICE_HOME,
         };
-        let t0 = slot(10, rng);
+        let t0 = self.slot(10);
         for episode in 0..3 {
             let mut t = t0 + episode * 45 * US_PER_MIN;
             for _ in 0..8 {
                 s.events
-                    .push(attempt(rng, t, 50126, Actor::from(&users[k]), &a));
-                t += rng.range(60, 70) * US_PER_SEC + jitter(rng);
+                    .push(attempt(self.rng, t, 50126, Actor::from(&users[k]), &a));
+                t += self.rng.range(60, 70) * US_PER_SEC + self.jitter();
             }
             for _ in 0..6 {
                 s.events
-                    .push(attempt(rng, t, 50053, Actor::from(&users[k]), &a));
-                t += rng.range(50, 70) * US_PER_SEC + jitter(rng);
+                    .push(attempt(self.rng, t, 50053, Actor::from(&users[k]), &a));
+                t += self.rng.range(50, 70) * US_PER_SEC + self.jitter();
             }
         }
         s.ips.push(ip.ip.clone());
@@ -623,16 +706,6 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
             "{} is locked out three times in two hours from {} (18 smart-lockout 50053 after 24 wrong passwords)",
             users[k].upn, ip.ip
         );
-        s.finish(d, &mut out);
+        s.finish(d, &mut self.out);
     }
-
-    out
-}
-
-fn quiet(out: &mut Planted, user: &User, from_us: i64, to_us: i64) {
-    out.quiet.push(Quiet {
-        upn: user.upn.clone(),
-        from_us: from_us - QUIET_MARGIN,
-        to_us: to_us + QUIET_MARGIN,
-    });
 }

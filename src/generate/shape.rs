@@ -181,7 +181,7 @@ pub fn unique_token_id(e: &SignIn) -> String {
 pub fn is_legacy_client(client_app: &str) -> bool {
     matches!(
         client_app,
-        cat::CLIENT_IMAP | cat::CLIENT_SMTP | cat::CLIENT_OTHER | "Exchange ActiveSync" | "POP3"
+        cat::CLIENT_IMAP | cat::CLIENT_SMTP | cat::CLIENT_OTHER | cat::CLIENT_EAS | "POP3"
     )
 }
 
@@ -467,7 +467,8 @@ fn processing_details(e: &SignIn) -> J<'static> {
         )]),
         _ => {
             let mut items = Vec::with_capacity(3);
-            if e.sign_in_type == SignInType::Interactive && hash_salted(&e.request_id, 13) % 2 == 0
+            if e.sign_in_type == SignInType::Interactive
+                && hash_salted(&e.request_id, 13).is_multiple_of(2)
             {
                 items.push(kv("Login Hint Present", "True"));
             }

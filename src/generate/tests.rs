@@ -295,8 +295,8 @@ fn planted_scenarios_exceed_detection_thresholds() {
     assert_eq!(&saf.users, &s.users);
     let last = of_user(user)
         .into_iter()
-        .filter(|e| e.time_us <= saf.last_us)
-        .last()
+        .rev()
+        .find(|e| e.time_us <= saf.last_us)
         .expect("events");
     assert_eq!(
         (last.error_code, last.ip.as_str()),
@@ -312,7 +312,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
         })
         .map(|e| e.user_principal_name.as_str())
         .collect();
-    assert!(users.len() >= 5);
+    assert!(users.len() >= 10);
 
     // Risky user: 53011 with atRisk / high.
     let s = scenario(&ds, "risky_user");
@@ -392,6 +392,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
     assert!(ok.iter().any(|e| e.client_app == "IMAP4"));
     assert!(ok.iter().any(|e| e.client_app == "Authenticated SMTP"));
     assert!(ok.iter().any(|e| e.user_agent == "BAV2ROPC"));
+    assert!(ok.iter().any(|e| e.client_app == "Exchange ActiveSync"));
 
     // Lockout: one user locked out again and again by smart lockout.
     let s = scenario(&ds, "lockout");
@@ -785,35 +786,4 @@ fn every_format_carries_its_subset_of_the_same_events() {
         );
         assert!(!others.is_empty());
     }
-}
-
-#[test]
-fn tmp_dump_for_inspection() {
-    let Ok(dir) = std::env::var("GEN_DUMP") else {
-        return;
-    };
-    let records: usize = std::env::var("GEN_RECORDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5000);
-    let o = opts(records, 42, true);
-    let t = std::time::Instant::now();
-    let ds = build_dataset(&o);
-    eprintln!("build {} events in {:?}", ds.events.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let _ = fs::remove_dir_all(&dir);
-    let only = std::env::var("GEN_FORMATS").unwrap_or_default();
-    for k in OutputKind::ALL
-        .into_iter()
-        .filter(|k| only.is_empty() || only.split(',').any(|f| f == k.as_str()))
-    {
-        let t = std::time::Instant::now();
-        let oo = GenerateOptions {
-            formats: vec![k],
-            ..o.clone()
-        };
-        write_dataset(&ds, &oo, Path::new(&dir)).expect("write");
-        eprintln!("  {} {:?}", k.as_str(), t.elapsed());
-    }
-    eprintln!("write in {:?}", t.elapsed());
 }

@@ -96,7 +96,7 @@ pub fn iso_offset(t_us: i64, tick: u8) -> String {
     let c = civil(t_us);
     let mut s = String::with_capacity(33);
     date_time(&c, 'T', &mut s);
-    if tick % 10 == 0 {
+    if tick.is_multiple_of(10) {
         let _ = write!(s, ".{:06}+00:00", c.micros);
     } else {
         let _ = write!(s, ".{:06}{}+00:00", c.micros, tick % 10);

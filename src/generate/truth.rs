@@ -32,6 +32,16 @@ pub struct Counts {
     pub by_ip: BTreeMap<String, usize>,
 }
 
+/// Counts without cloning the key on every hit.
+fn bump(map: &mut BTreeMap<String, usize>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
 pub fn counts<'a>(events: impl IntoIterator<Item = &'a SignIn>) -> Counts {
     let mut c = Counts::default();
     for e in events {
@@ -42,10 +52,10 @@ pub fn counts<'a>(events: impl IntoIterator<Item = &'a SignIn>) -> Counts {
             .or_default() += 1;
         *c.by_error_code.entry(e.error_code).or_default() += 1;
         if !e.user_principal_name.is_empty() {
-            *c.by_user.entry(e.user_principal_name.clone()).or_default() += 1;
+            bump(&mut c.by_user, &e.user_principal_name);
         }
         if !e.ip.is_empty() {
-            *c.by_ip.entry(e.ip.clone()).or_default() += 1;
+            bump(&mut c.by_ip, &e.ip);
         }
     }
     c
@@ -97,6 +107,7 @@ const NOTES: &[&str] = &[
     "Log Analytics exports: use CreatedDateTime, not TimeGenerated (ingestion lags by up to 150 s).",
     "Purview: IntraSystemId is the sign-in's request id and InterSystemsId its correlation id; ResultStatus is deliberately unreliable, decide from Operation and ErrorNumber.",
     "Managed-identity sign-ins have no IP address and no location (Azure Monitor writes 0.0/0.0 coordinates for them).",
+    "The portal CSV has no coordinates (only \"City, State, CC\"), and the audit log has no coordinates, risk fields or failure-reason text (only LogonError): detections that need them cannot fire on those formats.",
 ];
 
 pub fn write(

@@ -220,9 +220,16 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
     let mut records = Vec::new();
     let mut details = Vec::new();
     let result = source::read_with(input, |r| -> io::Result<()> {
+        // A stream that breaks inside its first bytes (a cut .gz) still
+        // yields what was decoded before the break.
         let mut head = Vec::with_capacity(64 << 10);
-        r.take(64 << 10).read_to_end(&mut head)?;
-        let mut stream = io::Cursor::new(head.clone()).chain(&mut *r);
+        let head_error = (&mut *r).take(64 << 10).read_to_end(&mut head).err();
+        let rest: &mut dyn Read = if head_error.is_some() {
+            &mut io::empty()
+        } else {
+            &mut *r
+        };
+        let mut stream = io::Cursor::new(head.clone()).chain(rest);
         match sniff(&head) {
             Sniffed::Empty => {
                 report.notes.push("empty input: no records".into());
@@ -241,7 +248,10 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
                 &mut details,
             ),
         }
-        drain(&mut stream)
+        match head_error {
+            Some(e) => Err(e),
+            None => drain(&mut stream),
+        }
     });
     match result {
         Ok((io_result, digest, gz)) => {

@@ -14,7 +14,7 @@
 pub mod table;
 
 use crate::ingest::formats::AuthDetail;
-use crate::model::SignIn;
+use crate::model::{SignIn, StatusClass};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -100,6 +100,15 @@ pub fn normalize(
     auth_details: &[AuthDetail],
     paths: &[String],
 ) -> Normalized {
+    for r in records.iter_mut() {
+        // Graph and the portal write the placeholder "Other." on
+        // successes; it is not a failure reason.
+        if r.status == StatusClass::Success
+            && matches!(r.failure_reason.as_str(), "Other." | "Other")
+        {
+            r.failure_reason.clear();
+        }
+    }
     records.sort_unstable_by(|a, b| key_cmp(a, b).then_with(|| preference(a, b, paths)));
     let mut duplicates_by_input = vec![0u64; paths.len()];
     let mut kept: Vec<SignIn> = Vec::with_capacity(records.len());

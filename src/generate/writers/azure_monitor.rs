@@ -117,7 +117,7 @@ pub fn blobs(ds: &Dataset, ctx: &Ctx, dir: &str, out: &mut Output) -> Result<(),
             c.hour
         );
         let dialect = Dialect {
-            spaced: c.hour % 2 == 0,
+            spaced: c.hour.is_multiple_of(2),
             strings: c.hour % 3 == 1,
         };
         let mut sink = out.create(&rel)?;

@@ -297,8 +297,8 @@ fn write_file(
             ctx,
             e,
             props: shape::sign_in_object(ctx, e, Flavor::AzureMonitor),
-            pretty: pretty_every > 0 && h % pretty_every == 0,
-            dynamic_half: (h >> 8) % 2 == 0,
+            pretty: pretty_every > 0 && h.is_multiple_of(pretty_every),
+            dynamic_half: (h >> 8).is_multiple_of(2),
         };
         let cells: Vec<Cow<'_, str>> = header.iter().map(|c| row.cell(c)).collect();
         csv.row(cells.iter().map(|c| c.as_bytes()))?;

@@ -125,7 +125,7 @@ pub fn window_end(opts: &GenerateOptions) -> i64 {
 }
 
 /// Events of the given kinds, newest first (portal and Graph order).
-pub fn newest_first<'a>(ds: &'a Dataset, keep: impl Fn(&SignIn) -> bool) -> Vec<&'a SignIn> {
+pub fn newest_first(ds: &Dataset, keep: impl Fn(&SignIn) -> bool) -> Vec<&SignIn> {
     ds.events.iter().rev().filter(|e| keep(e)).collect()
 }
 

@@ -45,7 +45,7 @@ fn request_type(e: &SignIn) -> &'static str {
     } else if !e.mfa_method.is_empty() && e.mfa_method != "Previously satisfied" {
         "SAS:EndAuth"
     } else if e.client_app == "Browser" {
-        if hash_salted(&e.request_id, 62) % 3 == 0 {
+        if hash_salted(&e.request_id, 62).is_multiple_of(3) {
             "Login:login"
         } else {
             "OAuth2:Authorize"
@@ -69,7 +69,7 @@ fn sign_in_record<'a>(ctx: &'a Ctx, e: &'a SignIn, loose_types: bool) -> Record<
     };
     let h = hash_salted(&e.request_id, 63);
     // ResultStatus is unreliable: failures are often still "Success".
-    let result_status = if !failed || h % 3 == 0 {
+    let result_status = if !failed || h.is_multiple_of(3) {
         "Success"
     } else {
         "Failed"
@@ -101,7 +101,7 @@ fn sign_in_record<'a>(ctx: &'a Ctx, e: &'a SignIn, loose_types: bool) -> Record<
         name_value("UserAuthenticationMethod", J::s("1")),
         name_value("RequestType", J::s(request_type(e))),
     ];
-    if !failed && h % 4 == 0 {
+    if !failed && h.is_multiple_of(4) {
         ext.push(name_value("KeepMeSignedIn", J::s("true")));
     }
     let compliant = matches!((e.compliant, e.managed), (Some(true), Some(true)));
@@ -318,7 +318,8 @@ fn records<'a>(ds: &'a Dataset, ctx: &'a Ctx, loose_every: u64) -> (Vec<Record<'
     let mut all: Vec<Record<'a>> = subset
         .iter()
         .map(|e| {
-            let loose = loose_every > 0 && hash_salted(&e.request_id, 64) % loose_every == 0;
+            let loose =
+                loose_every > 0 && hash_salted(&e.request_id, 64).is_multiple_of(loose_every);
             sign_in_record(ctx, e, loose)
         })
         .collect();

@@ -222,6 +222,9 @@ impl<R: Read> Framer<R> {
                         b'}' | b']' => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
+                                if off + k + 1 > self.max_record {
+                                    return Err(FrameError::TooLarge { line: self.line });
+                                }
                                 return Ok(Scan::Done(off + k + 1));
                             }
                         }
@@ -473,6 +476,8 @@ impl<R: Read> Framer<R> {
                             let line = self.line;
                             self.problem(batch, format!("record starting at line {line} is cut off by the end of the input (truncated file)"));
                             self.consume(n);
+                            // Reported once: not again as an unclosed array.
+                            self.stack.clear();
                         }
                         Scan::BrokenAt(n) => {
                             let line = self.line;
@@ -515,16 +520,23 @@ mod tests {
     use super::*;
 
     fn frame(text: &str) -> (Vec<String>, Vec<String>) {
+        // Tiny batches, so records and problems cross batch boundaries.
         let mut f = Framer::new(text.as_bytes());
-        let mut batch = Batch::default();
-        while f.fill_batch(&mut batch, 7).unwrap() {}
-        let recs = batch
-            .records
-            .iter()
-            .map(|s| String::from_utf8(batch.record(s).to_vec()).unwrap())
-            .collect();
-        let probs = batch.problems.iter().map(|p| p.message.clone()).collect();
-        (recs, probs)
+        let (mut recs, mut probs) = (Vec::new(), Vec::new());
+        loop {
+            let mut batch = Batch::default();
+            let more = f.fill_batch(&mut batch, 7).unwrap();
+            recs.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|s| String::from_utf8(batch.record(s).to_vec()).unwrap()),
+            );
+            probs.extend(batch.problems.iter().map(|p| p.message.clone()));
+            if !more {
+                return (recs, probs);
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,13 @@
+//! One integration-test binary (linking polars once instead of per file).
+//!
+//! - `ingest`: every export format normalizes to the generator's truth;
+//!   splitting, reordering and duplicating inputs changes nothing; the real
+//!   public samples read cleanly.
+//! - `malformed`: broken input is accounted for, never fatal.
+//! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
+//!   codes, determinism).
+
+mod cli;
+mod common;
+mod ingest;
+mod malformed;
