@@ -50,6 +50,7 @@ fn num(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+#[allow(clippy::too_many_arguments)] // the fields of one timestamp
 fn to_micros(
     y: i32,
     mo: u32,
@@ -237,7 +238,7 @@ pub fn format_time(us: i64) -> String {
         Some(dt) => {
             if frac == 0 {
                 dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-            } else if frac % 1000 == 0 {
+            } else if frac.is_multiple_of(1000) {
                 dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
             } else {
                 dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()

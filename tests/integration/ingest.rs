@@ -104,8 +104,10 @@ fn splitting_and_duplicating_files_changes_nothing() {
     // Split every JSON Lines file in two, in a fresh folder, and add a
     // second copy of one half elsewhere.
     let split = tempfile::tempdir().unwrap();
-    let mut n = 0;
-    for entry in walk(&dir.path().join("graph-jsonl")) {
+    for (n, entry) in walk(&dir.path().join("graph-jsonl"))
+        .into_iter()
+        .enumerate()
+    {
         let text = std::fs::read_to_string(&entry).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let (a, b) = lines.split_at(lines.len() / 2);
@@ -115,7 +117,6 @@ fn splitting_and_duplicating_files_changes_nothing() {
             std::fs::create_dir_all(split.path().join("copy")).unwrap();
             std::fs::write(split.path().join("copy").join("again.jsonl"), b.join("\n")).unwrap();
         }
-        n += 1;
     }
     let again = load(&[split.path().to_path_buf()]);
     assert_eq!(identities(&again.records), identities(&base.records));

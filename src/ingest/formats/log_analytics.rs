@@ -53,10 +53,12 @@ const JSON_COLUMNS: &[(&str, &str)] = &[
     ("signInEventTypes", "SignInEventTypes"),
 ];
 
+/// (graph name, plain column, `_dynamic` column, `_string` column)
+type JsonColumn = (&'static str, Option<usize>, Option<usize>, Option<usize>);
+
 struct Bound {
     scalars: Vec<(&'static str, Option<usize>)>,
-    /// (graph name, plain column, `_dynamic` column, `_string` column)
-    json: Vec<(&'static str, Option<usize>, Option<usize>, Option<usize>)>,
+    json: Vec<JsonColumn>,
     result_type: Option<usize>,
     result_description: Option<usize>,
     location: Option<usize>,

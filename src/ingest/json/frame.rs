@@ -162,6 +162,13 @@ impl<R: Read> Framer<R> {
         self.pos = end;
     }
 
+    fn skip_ws(&mut self) -> io::Result<()> {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek(0)? {
+            self.consume(1);
+        }
+        Ok(())
+    }
+
     /// Skips whitespace, commas and byte-order marks between records.
     fn skip_separators(&mut self) -> io::Result<Option<u8>> {
         loop {
@@ -317,12 +324,7 @@ impl<R: Read> Framer<R> {
     /// Skips one JSON value inside an envelope (an `@odata.nextLink` string,
     /// a count, a nested object we do not need).
     fn skip_value(&mut self) -> Result<(), FrameError> {
-        loop {
-            match self.peek(0)? {
-                Some(b' ' | b'\t' | b'\r' | b'\n') => self.consume(1),
-                _ => break,
-            }
-        }
+        self.skip_ws()?;
         match self.peek(0)? {
             None => Ok(()),
             Some(b'{' | b'[') => {
@@ -426,12 +428,7 @@ impl<R: Read> Framer<R> {
                 }
                 b'"' if in_envelope => match self.read_key()? {
                     Some(key) => {
-                        loop {
-                            match self.peek(0)? {
-                                Some(b' ' | b'\t' | b'\r' | b'\n') => self.consume(1),
-                                _ => break,
-                            }
-                        }
+                        self.skip_ws()?;
                         if RECORD_ARRAYS.contains(&key.as_str()) && self.peek(0)? == Some(b'[') {
                             self.stack.push(Level::Array);
                             self.consume(1);
