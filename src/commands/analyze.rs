@@ -96,17 +96,8 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
                 crate::report::text::safe(&f.title)
             )?;
         }
-        for r in loaded.inputs.iter().filter(|r| r.is_partial()) {
-            writeln!(
-                err,
-                "warning: {}: {} rejected{}",
-                crate::report::text::safe(&r.path),
-                r.rejected,
-                r.error
-                    .as_ref()
-                    .map(|e| format!("; {}", crate::report::text::safe(e)))
-                    .unwrap_or_default()
-            )?;
+        for w in loaded.warnings() {
+            writeln!(err, "{w}")?;
         }
         writeln!(err, "report written to {}", args.out.display())?;
     }

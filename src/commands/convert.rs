@@ -31,16 +31,8 @@ pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
             loaded.duplicates(),
             loaded.rejected()
         );
-        for r in loaded.inputs.iter().filter(|r| r.is_partial()) {
-            eprintln!(
-                "warning: {}: {} rejected{}",
-                crate::report::text::safe(&r.path),
-                r.rejected,
-                r.error
-                    .as_ref()
-                    .map(|e| format!("; {}", crate::report::text::safe(e)))
-                    .unwrap_or_default()
-            );
+        for w in loaded.warnings() {
+            eprintln!("{w}");
         }
     }
     Ok(if loaded.partial() {

@@ -52,6 +52,20 @@ impl Loaded {
     pub fn skipped(&self) -> u64 {
         self.inputs.iter().map(|i| i.skipped).sum()
     }
+
+    /// One terminal-safe warning line per input that was not fully read.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        use crate::report::text::safe;
+        self.inputs.iter().filter(|r| r.is_partial()).map(|r| {
+            let why = r.error.as_ref().map(|e| format!("; {}", safe(e)));
+            format!(
+                "warning: {}: {} rejected{}",
+                safe(&r.path),
+                r.rejected,
+                why.unwrap_or_default()
+            )
+        })
+    }
 }
 
 pub fn load(inputs: &[PathBuf]) -> Loaded {

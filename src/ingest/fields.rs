@@ -195,7 +195,6 @@ fn parse_slash(s: &str) -> Option<i64> {
             off = offset(t.as_bytes())?;
         }
     }
-    let tb = time.as_bytes();
     let mut fields = time.split(':');
     let mut h = num(fields.next()?.as_bytes())?;
     let mi = num(fields.next()?.as_bytes())?;
@@ -211,7 +210,6 @@ fn parse_slash(s: &str) -> Option<i64> {
         }
         None => (0, 0),
     };
-    let _ = tb;
     if let Some(pm) = ampm {
         if h == 0 || h > 12 {
             return None;

@@ -229,8 +229,9 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
         } else {
             &mut *r
         };
-        let mut stream = io::Cursor::new(head.clone()).chain(rest);
-        match sniff(&head) {
+        let sniffed = sniff(&head);
+        let mut stream = io::Cursor::new(head).chain(rest);
+        match sniffed {
             Sniffed::Empty => {
                 report.notes.push("empty input: no records".into());
             }
@@ -530,35 +531,41 @@ fn read_csv(
         let outcomes: Vec<(RowResult, bool)> = batch
             .par_chunks(CSV_BATCH_ROWS)
             .flat_map_iter(|chunk| {
-                chunk.iter().map(|(_, _, rec)| {
+                // Cells borrow from the batch; only a row with invalid UTF-8
+                // (rare) gets owned, repaired copies.
+                let mut refs: Vec<&str> = Vec::with_capacity(width);
+                let mut out = Vec::with_capacity(chunk.len());
+                for (_, _, rec) in chunk {
                     if rec.len() != width
                         && !(rec.len() == 1 && rec.get(0).is_some_and(|c| c.is_empty()))
                     {
-                        return (
+                        out.push((
                             Err(format!(
                                 "row has {} fields, the header has {width}",
                                 rec.len()
                             )),
                             false,
-                        );
+                        ));
+                        continue;
                     }
                     if rec.len() == 1 {
-                        return (Ok(Row::Skip("blank line".into())), false);
+                        out.push((Ok(Row::Skip("blank line".into())), false));
+                        continue;
                     }
-                    let mut lossy = false;
-                    let cells: Vec<std::borrow::Cow<str>> = rec
-                        .iter()
-                        .map(|c| {
-                            let s = String::from_utf8_lossy(c);
-                            if matches!(s, std::borrow::Cow::Owned(_)) {
-                                lossy = true;
-                            }
-                            s
-                        })
-                        .collect();
-                    let refs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-                    (rows.map(&refs, ctx), lossy)
-                })
+                    refs.clear();
+                    refs.extend(rec.iter().map_while(|c| std::str::from_utf8(c).ok()));
+                    if refs.len() == rec.len() {
+                        out.push((rows.map(&refs, ctx), false));
+                    } else {
+                        let owned: Vec<String> = rec
+                            .iter()
+                            .map(|c| String::from_utf8_lossy(c).into_owned())
+                            .collect();
+                        let cells: Vec<&str> = owned.iter().map(String::as_str).collect();
+                        out.push((rows.map(&cells, ctx), true));
+                    }
+                }
+                out
             })
             .collect();
         for ((row, line, _), (outcome, lossy)) in batch.iter().zip(outcomes) {

@@ -20,21 +20,20 @@ fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) -> (i32, serde_json::Va
     (code, serde_json::from_str(&text).unwrap())
 }
 
+/// A JSON array of strings.
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn has_finding(doc: &serde_json::Value, kind: &str, ips: &[String], users: &[String]) -> bool {
     doc["findings"].as_array().unwrap().iter().any(|f| {
         f["kind"] == kind && {
-            let fi: Vec<String> = f["ips"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
-            let fu: Vec<String> = f["users"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
+            let fi: Vec<String> = strings(&f["ips"]);
+            let fu: Vec<String> = strings(&f["users"]);
             ips.iter().any(|i| fi.contains(i)) || users.iter().any(|u| fu.contains(u))
         }
     })
@@ -55,18 +54,8 @@ fn every_planted_scenario_is_found_in_every_format() {
         assert_eq!(doc["schema_version"], 1);
         for s in scenarios {
             let kind = s["kind"].as_str().unwrap();
-            let ips: Vec<String> = s["ips"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
-            let users: Vec<String> = s["users"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
+            let ips: Vec<String> = strings(&s["ips"]);
+            let users: Vec<String> = strings(&s["users"]);
             // The audit log has no interrupts, no coordinates and no risk
             // fields, so scenarios that need them cannot show there.
             if subset == "purview"

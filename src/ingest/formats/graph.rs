@@ -154,19 +154,12 @@ pub fn sign_in_type(r: &JVal) -> SignInType {
             _ => {}
         }
     }
-    let msi = r.get("managedServiceIdentity");
-    if !msi.get("msiType").string().is_empty()
-        && !msi.get("msiType").text().eq_ignore_ascii_case("none")
-    {
-        return SignInType::ManagedIdentity;
-    }
-    if !r.get("managedIdentityType").string().is_empty()
-        && !r
-            .get("managedIdentityType")
-            .text()
-            .eq_ignore_ascii_case("none")
-    {
-        return SignInType::ManagedIdentity;
+    let msi_type = r.at(&["managedServiceIdentity", "msiType"]);
+    for marker in [msi_type, r.get("managedIdentityType")] {
+        let t = marker.text();
+        if !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("none") {
+            return SignInType::ManagedIdentity;
+        }
     }
     if r.get("userPrincipalName").string().is_empty()
         && !r.get("servicePrincipalId").string().is_empty()
