@@ -1,4 +1,5 @@
 //! Analysis over normalized sign-ins: aggregations and attack detections.
 
+pub mod aggregate;
 pub mod detect;
 pub mod summary;

@@ -2,12 +2,13 @@
 //! report folder.
 
 use super::{check_out_path, load, Outcome};
+use crate::analyze::aggregate;
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
 use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn};
 use crate::model::Severity;
 use crate::normalize::to_dataframe;
-use crate::report::{json, write::write_atomic};
+use crate::report::{json, table, write::write_atomic};
 use anyhow::Context;
 use std::io::Write;
 
@@ -60,6 +61,18 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
     );
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    let tables = aggregate::tables(&df, &loaded.records).context("building the failure tables")?;
+    let table_dir = args.out.join("tables");
+    std::fs::create_dir_all(&table_dir)
+        .with_context(|| format!("creating {}", table_dir.display()))?;
+    let by_code = table_dir.join("by_code.csv");
+    write_atomic(&by_code, |w| table::write_rows(w, &summary.by_error_code))
+        .with_context(|| format!("writing {}", by_code.display()))?;
+    for (name, rows) in tables.named() {
+        let path = table_dir.join(format!("{name}.csv"));
+        write_atomic(&path, |w| table::write_rows(w, rows))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let doc = json::document(&summary, &loaded.inputs, &findings);
     let path = args.out.join("findings.json");
     write_atomic(&path, |w| {

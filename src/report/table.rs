@@ -110,3 +110,28 @@ pub fn write_jsonl(w: &mut impl Write, records: &[SignIn], paths: &[String]) -> 
 pub fn write_parquet(w: &mut impl Write, df: &mut DataFrame) -> PolarsResult<()> {
     ParquetWriter::new(w).finish(df).map(|_| ())
 }
+
+/// One aggregation table as CSV: columns in the row type's field order,
+/// every cell neutralised like the rest of our CSV (keys such as user
+/// agents and UPNs come from the log). An empty table is an empty file.
+pub fn write_rows<T: serde::Serialize>(w: &mut impl Write, rows: &[T]) -> io::Result<()> {
+    // serde names the columns in declaration order; the cells are then
+    // re-emitted through the formula guard.
+    let mut plain = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        plain.serialize(row)?;
+    }
+    let bytes = plain
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    let mut out = csv::Writer::from_writer(w);
+    for rec in rdr.records() {
+        let rec = rec?;
+        out.write_record(rec.iter().map(|c| csv_cell(c).into_owned()))?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -244,3 +244,73 @@ fn convert_writes_every_table_format() {
     let pq = std::fs::read(out.path().join("t.parquet")).unwrap();
     assert_eq!(&pq[..4], b"PAR1");
 }
+
+#[test]
+fn analyze_writes_failure_tables_that_rank_the_attackers() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = generate(dir.path(), 1500, true, 13);
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("r");
+    analyze(&[&dir.path().join("graph-pages")], &report, &[]);
+    let read = |name: &str| -> Vec<csv::StringRecord> {
+        let mut r = csv::Reader::from_path(report.join("tables").join(name)).unwrap();
+        assert_eq!(
+            &r.headers().unwrap()[0],
+            if name == "by_code.csv" { "code" } else { "key" }
+        );
+        r.records().map(|x| x.unwrap()).collect()
+    };
+    let scenario = |kind: &str| {
+        truth["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    // The spray IP has the most failures and targets the most users.
+    let by_ip = read("by_ip.csv");
+    let spray_ip = strings(&scenario("password_spray")["ips"])[0].clone();
+    let row = by_ip.iter().find(|r| r[0] == *spray_ip).unwrap();
+    let users: u64 = row[6].parse().unwrap();
+    assert!(users >= 25, "{row:?}");
+    assert!(
+        by_ip[..3].iter().any(|r| r[0] == *spray_ip),
+        "{:?}",
+        &by_ip[..3]
+    );
+    // The brute-forced user is the most-failing user.
+    let victim = strings(&scenario("brute_force")["users"])[0].clone();
+    assert_eq!(&read("by_user.csv")[0][0], victim.as_str());
+    assert!(read("by_code.csv").iter().any(|r| &r[0] == "50126"));
+    assert_eq!(read("by_hour.csv").len(), 24);
+    for t in [
+        "by_app.csv",
+        "by_country.csv",
+        "by_client_app.csv",
+        "by_day.csv",
+    ] {
+        assert!(!read(t).is_empty(), "{t}");
+    }
+}
+
+#[test]
+fn hostile_keys_are_neutralised_in_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.jsonl"),
+        "{\"createdDateTime\":\"2026-03-02T10:00:00Z\",\"userPrincipalName\":\"=HYPERLINK(\\\"http://x\\\")\",\"ipAddress\":\"198.51.100.4\",\"status\":{\"errorCode\":50126}}\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    analyze(&[dir.path()], &out.path().join("r"), &[]);
+    let text = std::fs::read_to_string(out.path().join("r/tables/by_user.csv")).unwrap();
+    assert!(text.contains("'=hyperlink"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("=") || l.starts_with("\"=")),
+        "{text}"
+    );
+}
