@@ -5,3 +5,4 @@ pub mod json;
 pub mod table;
 pub mod text;
 pub mod write;
+pub mod data;
