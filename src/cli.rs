@@ -141,6 +141,27 @@ pub struct AnalyzeArgs {
     /// Also print the summary and findings as JSON on standard output.
     #[arg(long)]
     pub json: bool,
+    /// Outputs to write (comma-separated; default all). findings.json is
+    /// always written: it is the machine interface.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub format: Vec<ReportPart>,
+    /// An earlier report folder (or its findings.json): mark findings new /
+    /// ongoing / resolved and show the change in totals.
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// The parts of a report folder.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReportPart {
+    /// findings.json
+    Json,
+    /// findings.csv and tables/*.csv
+    Csv,
+    /// summary.md
+    Md,
+    /// manifest.json
+    Manifest,
 }
 
 #[derive(Debug, Args)]

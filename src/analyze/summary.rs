@@ -33,6 +33,10 @@ pub struct Summary {
     pub skipped: u64,
     pub distinct_users: u64,
     pub distinct_ips: u64,
+    /// Distinct IPs with at least one failure.
+    pub failing_ips: u64,
+    /// Distinct users with at least one failure.
+    pub targeted_users: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     /// Every non-success code, most frequent first.
@@ -52,6 +56,16 @@ fn status_counts(df: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
         out.insert(k.as_str().to_string(), u64::from(n));
     }
     Ok(out)
+}
+
+fn failing(records: &[SignIn], key: impl Fn(&SignIn) -> &String) -> u64 {
+    let set: BTreeSet<&str> = records
+        .iter()
+        .filter(|r| r.status == StatusClass::Failure)
+        .map(|r| key(r).as_str())
+        .filter(|k| !k.is_empty())
+        .collect();
+    set.len() as u64
 }
 
 pub fn summarize(
@@ -129,6 +143,8 @@ pub fn summarize(
         skipped,
         distinct_users: users.len() as u64,
         distinct_ips: ips.len() as u64,
+        failing_ips: failing(records, |r| &r.ip),
+        targeted_users: failing(records, |r| &r.user_principal_name),
         first_seen: records.first().map(|r| format_time(r.time_us)),
         last_seen: records.last().map(|r| format_time(r.time_us)),
         by_error_code,

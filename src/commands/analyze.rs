@@ -5,12 +5,15 @@ use super::{check_out_path, load, Outcome};
 use crate::analyze::aggregate;
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
-use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn};
+use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
 use crate::model::Severity;
 use crate::normalize::to_dataframe;
-use crate::report::{json, table, write::write_atomic};
+use crate::report::data::ReportData;
+use crate::report::{baseline, json, manifest, markdown, table, write::write_atomic};
 use anyhow::Context;
+use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::Path;
 
 /// Builds the detection settings from preset, config file and IP list.
 pub fn detection_config(opts: &DetectionOptions) -> anyhow::Result<DetectionConfig> {
@@ -40,9 +43,54 @@ fn threshold(f: FailOn) -> Option<Severity> {
     })
 }
 
+/// Writes `dir/rel` atomically and remembers it for the manifest.
+struct Writer<'a> {
+    dir: &'a Path,
+    written: Vec<String>,
+}
+
+impl Writer<'_> {
+    fn file(
+        &mut self,
+        rel: &str,
+        f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> anyhow::Result<()> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        write_atomic(&path, f).with_context(|| format!("writing {}", path.display()))?;
+        self.written.push(rel.to_string());
+        Ok(())
+    }
+}
+
+fn utc_now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    let started = (utc_now(), std::time::Instant::now());
     check_out_path(&args.out, &args.input.inputs)?;
     let cfg = detection_config(&args.detection)?;
+    let parts: BTreeSet<ReportPart> = if args.format.is_empty() {
+        [
+            ReportPart::Json,
+            ReportPart::Csv,
+            ReportPart::Md,
+            ReportPart::Manifest,
+        ]
+        .into()
+    } else {
+        args.format
+            .iter()
+            .copied()
+            .chain([ReportPart::Json])
+            .collect()
+    };
     let loaded = load(&args.input.inputs);
     let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
     let summary = summarize(
@@ -52,6 +100,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
         loaded.rejected(),
         loaded.skipped(),
     )?;
+    let tables = aggregate::tables(&df, &loaded.records).context("building the failure tables")?;
     let findings = detect::run_all(
         &Events {
             records: &loaded.records,
@@ -59,60 +108,79 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
         },
         &cfg,
     );
+    let comparison = match &args.baseline {
+        Some(p) => Some(baseline::compare(p, &summary, &findings)?),
+        None => None,
+    };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let tables = aggregate::tables(&df, &loaded.records).context("building the failure tables")?;
-    let table_dir = args.out.join("tables");
-    std::fs::create_dir_all(&table_dir)
-        .with_context(|| format!("creating {}", table_dir.display()))?;
-    let by_code = table_dir.join("by_code.csv");
-    write_atomic(&by_code, |w| table::write_rows(w, &summary.by_error_code))
-        .with_context(|| format!("writing {}", by_code.display()))?;
-    for (name, rows) in tables.named() {
-        let path = table_dir.join(format!("{name}.csv"));
-        write_atomic(&path, |w| table::write_rows(w, rows))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    let doc = json::document(&summary, &loaded.inputs, &findings);
-    let path = args.out.join("findings.json");
-    write_atomic(&path, |w| {
+    let mut out = Writer {
+        dir: &args.out,
+        written: Vec::new(),
+    };
+    let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
+    out.file("findings.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &doc)?;
         w.write_all(b"\n")
-    })
-    .with_context(|| format!("writing {}", path.display()))?;
+    })?;
+    let data = ReportData {
+        summary: &summary,
+        tables: &tables,
+        findings: &findings,
+        inputs: &loaded.inputs,
+        records: &loaded.records,
+        tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
+    };
+    if parts.contains(&ReportPart::Csv) {
+        out.file("findings.csv", |w| table::write_findings(w, &findings))?;
+        out.file("tables/by_code.csv", |w| {
+            table::write_rows(w, &summary.by_error_code)
+        })?;
+        for (name, rows) in tables.named() {
+            out.file(&format!("tables/{name}.csv"), |w| {
+                table::write_rows(w, rows)
+            })?;
+        }
+    }
+    if parts.contains(&ReportPart::Md) {
+        let md = markdown::render(&data, comparison.as_ref());
+        out.file("summary.md", |w| w.write_all(md.as_bytes()))?;
+    }
+    if parts.contains(&ReportPart::Manifest) {
+        let outputs = out
+            .written
+            .iter()
+            .map(|rel| manifest::describe(&args.out, rel))
+            .collect::<std::io::Result<Vec<_>>>()
+            .context("hashing outputs")?;
+        let m = manifest::Manifest {
+            tool: "entrasift",
+            version: env!("CARGO_PKG_VERSION"),
+            command_line: std::env::args().collect(),
+            preset: &cfg.preset,
+            settings: cfg.to_toml_string()?,
+            fail_on: format!("{:?}", args.fail_on).to_lowercase(),
+            inputs: &loaded.inputs,
+            outputs,
+            started: started.0,
+            finished: utc_now(),
+            seconds: started.1.elapsed().as_secs_f64(),
+        };
+        out.file("manifest.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &m)?;
+            w.write_all(b"\n")
+        })?;
+    }
     if args.json {
-        let mut out = std::io::stdout().lock();
+        let mut stdout = std::io::stdout().lock();
         serde_json::to_writer(
-            &mut out,
+            &mut stdout,
             &serde_json::json!({"summary": &summary, "findings": &findings}),
         )?;
-        writeln!(out)?;
+        writeln!(stdout)?;
     }
     if !quiet {
-        let mut err = std::io::stderr().lock();
-        writeln!(
-            err,
-            "{} sign-in(s): {} success, {} failure, {} interrupted; {} duplicate(s), {} rejected, {} skipped",
-            summary.records, summary.successes, summary.failures, summary.interrupts, summary.duplicates, summary.rejected, summary.skipped
-        )?;
-        for sev in Severity::ALL {
-            let n = findings.iter().filter(|f| f.severity == sev).count();
-            if n > 0 {
-                writeln!(err, "  {:<8} {n}", sev.as_str())?;
-            }
-        }
-        for f in findings.iter().take(10) {
-            writeln!(
-                err,
-                "  [{}] {}",
-                f.severity.as_str(),
-                crate::report::text::safe(&f.title)
-            )?;
-        }
-        for w in loaded.warnings() {
-            writeln!(err, "{w}")?;
-        }
-        writeln!(err, "report written to {}", args.out.display())?;
+        print_summary(&summary, &findings, &loaded, comparison.as_ref(), &args.out)?;
     }
     if let Some(t) = threshold(args.fail_on) {
         if findings.iter().any(|f| f.severity >= t) {
@@ -124,4 +192,42 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+fn print_summary(
+    summary: &crate::analyze::summary::Summary,
+    findings: &[crate::model::Finding],
+    loaded: &super::Loaded,
+    comparison: Option<&baseline::Comparison>,
+    out: &Path,
+) -> std::io::Result<()> {
+    use crate::report::text::safe;
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "{} sign-in(s): {} success, {} failure, {} interrupted; {} duplicate(s), {} rejected, {} skipped",
+        summary.records, summary.successes, summary.failures, summary.interrupts, summary.duplicates, summary.rejected, summary.skipped
+    )?;
+    for sev in Severity::ALL {
+        let n = findings.iter().filter(|f| f.severity == sev).count();
+        if n > 0 {
+            writeln!(err, "  {:<8} {n}", sev.as_str())?;
+        }
+    }
+    for f in findings.iter().take(10) {
+        writeln!(err, "  [{}] {}", f.severity.as_str(), safe(&f.title))?;
+    }
+    if let Some(c) = comparison {
+        writeln!(
+            err,
+            "since baseline: {} new, {} ongoing, {} resolved finding(s)",
+            c.new.len(),
+            c.ongoing.len(),
+            c.resolved.len()
+        )?;
+    }
+    for w in loaded.warnings() {
+        writeln!(err, "{w}")?;
+    }
+    writeln!(err, "report written to {}", out.display())
 }

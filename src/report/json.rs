@@ -1,6 +1,7 @@
 //! `findings.json`: the versioned machine interface weekly jobs parse.
 //! Keys and spellings are a contract; add, never rename.
 
+use super::baseline::Comparison;
 use crate::analyze::summary::Summary;
 use crate::ingest::InputReport;
 use crate::model::Finding;
@@ -51,17 +52,23 @@ pub struct FindingsDoc<'a> {
     pub summary: &'a Summary,
     pub inputs: Vec<InputEntry<'a>>,
     pub findings: &'a [Finding],
+    /// Present with `--baseline`: new / ongoing / resolved and the change
+    /// in totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'a Comparison>,
 }
 
 pub fn document<'a>(
     summary: &'a Summary,
     inputs: &'a [InputReport],
     findings: &'a [Finding],
+    baseline: Option<&'a Comparison>,
 ) -> FindingsDoc<'a> {
     FindingsDoc {
         schema_version: SCHEMA_VERSION,
         summary,
         inputs: inputs.iter().map(InputEntry::from).collect(),
         findings,
+        baseline,
     }
 }

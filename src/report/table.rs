@@ -135,3 +135,50 @@ pub fn write_rows<T: serde::Serialize>(w: &mut impl Write, rows: &[T]) -> io::Re
     out.flush()?;
     Ok(())
 }
+
+/// `findings.csv`: one row per finding, lists joined with `;`, remediation
+/// steps with ` | `; cells neutralised like every other CSV.
+pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) -> io::Result<()> {
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record([
+        "id",
+        "kind",
+        "severity",
+        "title",
+        "first_seen",
+        "last_seen",
+        "count",
+        "window_seconds",
+        "ips",
+        "users",
+        "error_codes",
+        "sample_request_id",
+        "sample_file",
+        "sample_record",
+        "remediation",
+    ])?;
+    for f in findings {
+        let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
+        let sample = f.evidence.samples.first();
+        let cells = [
+            f.id.clone(),
+            f.kind.clone(),
+            f.severity.as_str().to_string(),
+            f.title.clone(),
+            f.first_seen.clone(),
+            f.last_seen.clone(),
+            f.count.to_string(),
+            f.window_seconds.to_string(),
+            f.ips.join(";"),
+            f.users.join(";"),
+            codes.join(";"),
+            sample.map(|s| s.request_id.clone()).unwrap_or_default(),
+            sample.map(|s| s.file.clone()).unwrap_or_default(),
+            sample.map(|s| s.record.to_string()).unwrap_or_default(),
+            f.remediation.join(" | "),
+        ];
+        cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
+    }
+    cw.flush()?;
+    Ok(())
+}

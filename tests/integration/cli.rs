@@ -314,3 +314,101 @@ fn hostile_keys_are_neutralised_in_tables() {
         "{text}"
     );
 }
+
+/// Every file under `dir` (relative path -> bytes), manifest left out.
+fn report_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.ends_with("manifest.json") {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 800, true, 17);
+    let a = dir.path().join("portal-csv");
+    let b = dir.path().join("azure-monitor-event-hub");
+    let out = tempfile::tempdir().unwrap();
+    analyze(&[&a, &b], &out.path().join("one"), &[]);
+    analyze(&[&b, &a], &out.path().join("two"), &[]);
+    let one = report_files(&out.path().join("one"));
+    let two = report_files(&out.path().join("two"));
+    for want in ["findings.json", "findings.csv", "summary.md", "tables/by_ip.csv", "tables/by_code.csv"] {
+        assert!(one.contains_key(want), "{want} missing: {:?}", one.keys());
+    }
+    assert!(one == two, "outputs differ between runs");
+    let md = String::from_utf8(one["summary.md"].clone()).unwrap();
+    assert!(md.contains("## Findings") && md.contains("50053 by cause"), "{md}");
+    let csv_text = String::from_utf8(one["findings.csv"].clone()).unwrap();
+    assert!(csv_text.starts_with("id,kind,severity,title"));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("one/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["tool"], "entrasift");
+    assert!(m["settings"].as_str().unwrap().contains("[password_spray]"));
+    let inputs = m["inputs"].as_array().unwrap();
+    assert!(inputs.iter().all(|i| i["sha256"].as_str().unwrap().len() == 64));
+    for o in m["outputs"].as_array().unwrap() {
+        let path = out.path().join("one").join(o["path"].as_str().unwrap());
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(o["sha256"].as_str().unwrap(), hex);
+    }
+    // --format picks a subset; findings.json is always there.
+    analyze(&[&a], &out.path().join("md-only"), &["--format", "md"]);
+    let sub = report_files(&out.path().join("md-only"));
+    assert_eq!(sub.keys().cloned().collect::<Vec<_>>(), vec!["findings.json".to_string(), "summary.md".to_string()]);
+}
+
+#[test]
+fn baseline_marks_findings_new_ongoing_and_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 800, true, 19);
+    let clean = tempfile::tempdir().unwrap();
+    generate(clean.path(), 800, false, 19);
+    let out = tempfile::tempdir().unwrap();
+    let attacked = dir.path().join("graph-jsonl");
+    let (_, week1) = analyze(&[&attacked], &out.path().join("w1"), &[]);
+    let n = week1["findings"].as_array().unwrap().len();
+    assert!(n > 5);
+    // Same data again: everything ongoing.
+    let w1 = out.path().join("w1");
+    let (_, same) = analyze(&[&attacked], &out.path().join("w2"), &["--baseline", w1.to_str().unwrap()]);
+    assert_eq!(same["baseline"]["ongoing"].as_array().unwrap().len(), n);
+    assert!(same["baseline"]["new"].as_array().unwrap().is_empty());
+    // A clean week: every earlier finding is resolved, failures went down.
+    let (_, quiet) = analyze(&[&clean.path().join("graph-jsonl")], &out.path().join("w3"), &["--baseline", w1.join("findings.json").to_str().unwrap()]);
+    assert_eq!(quiet["baseline"]["resolved"].as_array().unwrap().len(), n);
+    let failures = &quiet["baseline"]["change"][0];
+    assert_eq!(failures["name"], "failures");
+    assert!(failures["current"].as_u64().unwrap() < failures["previous"].as_u64().unwrap());
+    let md = std::fs::read_to_string(out.path().join("w3/summary.md")).unwrap();
+    assert!(md.contains("Change since the baseline"));
+}
+
+#[test]
+fn hostile_strings_are_escaped_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |id: &str, t: &str, code: i64| {
+        format!(
+            "{{\"createdDateTime\":\"2026-03-02T10:00:{t}Z\",\"id\":\"{id}\",\"userPrincipalName\":\"a\\\"b'@x.com\",\"userAgent\":\"<script>alert(1)</script>\",\"ipAddress\":\"198.51.100.4\",\"status\":{{\"errorCode\":{code},\"failureReason\":\"bad </td> | reason\"}}}}\n"
+        )
+    };
+    let text: String = (0..40).map(|i| rec(&format!("r{i}"), &format!("{:02}", i % 60), 50126)).collect();
+    std::fs::write(dir.path().join("x.jsonl"), text).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    analyze(&[dir.path()], &out.path().join("r"), &[]);
+    let md = std::fs::read_to_string(out.path().join("r/summary.md")).unwrap();
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(!md.contains("</td>"), "{md}");
+    assert!(md.contains("a\"b'@x.com"), "{md}");
+}

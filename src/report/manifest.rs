@@ -1,0 +1,45 @@
+//! `manifest.json`: what produced this report — tool, command line,
+//! settings in force, every input with its hash and accounting, every
+//! output with its hash — so the run can be reproduced and verified. The
+//! only non-deterministic fields are the run times.
+
+use crate::ingest::InputReport;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct OutputFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub command_line: Vec<String>,
+    pub preset: &'a str,
+    /// The detection settings in force, as TOML.
+    pub settings: String,
+    pub fail_on: String,
+    pub inputs: &'a [InputReport],
+    pub outputs: Vec<OutputFile>,
+    pub started: String,
+    pub finished: String,
+    pub seconds: f64,
+}
+
+/// SHA-256 and size of a written file.
+pub fn describe(dir: &std::path::Path, rel: &str) -> std::io::Result<OutputFile> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(dir.join(rel))?;
+    let hash: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(OutputFile {
+        path: rel.to_string(),
+        sha256: hash,
+        bytes: bytes.len() as u64,
+    })
+}

@@ -1,0 +1,284 @@
+//! `summary.md`: the report's story in Markdown for tickets and mail.
+
+use super::baseline::Comparison;
+use super::data::ReportData;
+use crate::analyze::aggregate::GroupRow;
+use crate::model::codes::{self, LockoutCause};
+use crate::model::{Severity, StatusClass};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Escapes log text for Markdown: characters that would start formatting,
+/// links, tables or HTML are backslash-escaped; line breaks become spaces.
+pub fn md_esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn top_table(out: &mut String, title: &str, key: &str, rows: &[GroupRow], n: usize) {
+    let _ = writeln!(out, "\n### {title}\n");
+    if rows.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    let _ = writeln!(out, "| {key} | failures | interrupts | successes | users | IPs | codes | first seen (UTC) | last seen (UTC) |");
+    out.push_str("|---|---:|---:|---:|---:|---:|---|---|---|\n");
+    for r in rows.iter().filter(|r| r.failures > 0).take(n) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md_esc(&r.key),
+            r.failures,
+            r.interrupts,
+            r.successes,
+            r.users,
+            r.ips,
+            md_esc(&r.codes),
+            r.first_seen,
+            r.last_seen
+        );
+    }
+}
+
+pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
+    let s = d.summary;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Entra ID sign-in analysis\n");
+    let _ = writeln!(
+        out,
+        "Produced by {} from {} input(s). All times are UTC.\n",
+        md_esc(&d.tool),
+        d.inputs.len()
+    );
+    let _ = writeln!(out, "## Summary\n");
+    let _ = writeln!(out, "| | |\n|---|---:|");
+    for (k, v) in [
+        ("sign-ins (after de-duplication)", s.records),
+        ("successes", s.successes),
+        ("failures", s.failures),
+        ("interrupts (not failures)", s.interrupts),
+        ("duplicates dropped", s.duplicates),
+        ("rows rejected", s.rejected),
+        ("rows skipped (not sign-ins)", s.skipped),
+        ("distinct users", s.distinct_users),
+        ("distinct IPs", s.distinct_ips),
+    ] {
+        let _ = writeln!(out, "| {k} | {v} |");
+    }
+    if let (Some(a), Some(b)) = (&s.first_seen, &s.last_seen) {
+        let _ = writeln!(out, "\nTime range: {a} to {b}.");
+    }
+    if let Some(c) = baseline {
+        let _ = writeln!(out, "\n### Change since the baseline\n");
+        let _ = writeln!(out, "Baseline: `{}`.\n", md_esc(&c.path));
+        let _ = writeln!(out, "| | previous | now | change |\n|---|---:|---:|---:|");
+        for m in &c.change {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:+} |",
+                m.name,
+                m.previous,
+                m.current,
+                m.current as i64 - m.previous as i64
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nFindings: {} new, {} ongoing, {} resolved.",
+            c.new.len(),
+            c.ongoing.len(),
+            c.resolved.len()
+        );
+        for r in &c.resolved {
+            let _ = writeln!(
+                out,
+                "- resolved: [{}] {}",
+                md_esc(&r.kind),
+                md_esc(&r.title)
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n## Findings\n");
+    if d.findings.is_empty() {
+        out.push_str("No findings.\n");
+    } else {
+        let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
+        for f in d.findings {
+            *by_sev.entry(f.severity).or_default() += 1;
+        }
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
+            .collect();
+        let _ = writeln!(out, "{}.\n", counts.join(", "));
+        for f in d.findings {
+            let tag = baseline
+                .and_then(|c| c.status_of(&f.id))
+                .map(|st| format!(" ({st})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "### {} — {}{}\n",
+                f.severity.as_str().to_uppercase(),
+                md_esc(&f.title),
+                tag
+            );
+            let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
+            let _ = writeln!(
+                out,
+                "- seen: {} to {} ({} event(s))",
+                f.first_seen, f.last_seen, f.count
+            );
+            if !f.ips.is_empty() {
+                let ips: Vec<String> = f.ips.iter().map(|x| md_esc(x)).collect();
+                let _ = writeln!(out, "- IPs: {}", ips.join(", "));
+            }
+            if !f.users.is_empty() {
+                let users: Vec<String> = f.users.iter().map(|x| md_esc(x)).collect();
+                let _ = writeln!(out, "- users: {}", users.join(", "));
+            }
+            if !f.error_codes.is_empty() {
+                let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
+                let _ = writeln!(out, "- error codes: {}", codes.join(", "));
+            }
+            if let Some(sample) = f.evidence.samples.first() {
+                let _ = writeln!(
+                    out,
+                    "- evidence: request `{}` in {} record {}",
+                    md_esc(&sample.request_id),
+                    md_esc(&sample.file),
+                    sample.record
+                );
+            }
+            if !f.remediation.is_empty() {
+                out.push_str("- what to do:\n");
+                for step in &f.remediation {
+                    let _ = writeln!(out, "  - {}", md_esc(step));
+                }
+            }
+            out.push('\n');
+        }
+    }
+
+    let _ = writeln!(out, "## Failures by error code\n");
+    if s.by_error_code.is_empty() {
+        out.push_str("None.\n");
+    } else {
+        out.push_str("| code | name | status | count | users | IPs | meaning |\n|---:|---|---|---:|---:|---:|---|\n");
+        for c in &s.by_error_code {
+            let meaning = codes::lookup(c.code)
+                .map(|i| i.meaning)
+                .unwrap_or("not in the catalog");
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                c.code,
+                md_esc(&c.name),
+                c.status,
+                c.count,
+                c.users,
+                c.ips,
+                md_esc(meaning)
+            );
+        }
+    }
+    // 50053 means different things; the failure reason tells which.
+    let mut causes: BTreeMap<LockoutCause, u64> = BTreeMap::new();
+    for r in d
+        .records
+        .iter()
+        .filter(|r| r.error_code == 50053 && r.status != StatusClass::Success)
+    {
+        *causes
+            .entry(codes::classify_50053(&r.failure_reason))
+            .or_default() += 1;
+    }
+    if !causes.is_empty() {
+        out.push_str("\n### 50053 by cause\n\n");
+        for (cause, n) in &causes {
+            let _ = writeln!(
+                out,
+                "- **{}**: {n} — {}",
+                cause.label(),
+                cause.explanation()
+            );
+        }
+    }
+    if s.by_error_code.iter().any(|c| codes::is_risk_block(c.code)) {
+        out.push_str("\n### Clearing a risk block (53011, 530032, 53004)\n\n");
+        for r in codes::risk_block_remediation() {
+            let _ = writeln!(
+                out,
+                "- **{}**: {} (role: {}; licence: {}). {}",
+                r.title, r.steps, r.role, r.licence, r.caveat
+            );
+        }
+    }
+
+    let t = d.tables;
+    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10);
+    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10);
+    top_table(&mut out, "Apps", "app", &t.by_app, 10);
+    top_table(&mut out, "Countries", "country", &t.by_country, 10);
+    top_table(&mut out, "Client apps", "client app", &t.by_client_app, 10);
+
+    let _ = writeln!(out, "\n## Inputs\n");
+    out.push_str("| input | format | read | parsed | duplicates | rejected | skipped | SHA-256 |\n|---|---|---:|---:|---:|---:|---:|---|\n");
+    for i in d.inputs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            md_esc(&i.path),
+            i.format.map(|f| f.as_str()).unwrap_or("unrecognised"),
+            i.records_read,
+            i.parsed,
+            i.duplicates,
+            i.rejected,
+            i.skipped,
+            i.sha256
+        );
+    }
+    for i in d.inputs.iter().filter(|i| i.is_partial()) {
+        let _ = writeln!(
+            out,
+            "\n- {}: {}",
+            md_esc(&i.path),
+            md_esc(i.error.as_deref().unwrap_or("some rows were rejected"))
+        );
+        for (reason, n) in &i.rejected_by_reason {
+            let _ = writeln!(out, "  - {n} rejected: {}", md_esc(reason));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md_esc;
+
+    #[test]
+    fn log_text_cannot_format_or_inject() {
+        assert_eq!(
+            md_esc("<script>alert(1)</script>"),
+            "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
+        );
+        assert_eq!(md_esc("a|b\n# c"), "a\\|b \\# c");
+        assert_eq!(md_esc("[x](http://e)"), "\\[x\\]\\(http://e\\)");
+    }
+}
