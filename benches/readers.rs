@@ -30,15 +30,15 @@ fn readers(c: &mut Criterion) {
     group.sample_size(10);
     for kind in &opts.formats {
         let path = dir.path().join(kind.as_str());
-        let n = load(std::slice::from_ref(&path)).records.len() as u64;
+        let n = load(std::slice::from_ref(&path), true).records.len() as u64;
         group.throughput(Throughput::Elements(n));
         group.bench_with_input(BenchmarkId::from_parameter(kind.as_str()), &path, |b, p| {
-            b.iter(|| load(std::slice::from_ref(p)).records.len())
+            b.iter(|| load(std::slice::from_ref(p), true).records.len())
         });
     }
     group.finish();
 
-    let loaded = load(&[dir.path().join("portal-json")]);
+    let loaded = load(&[dir.path().join("portal-json")], true);
     let cfg = DetectionConfig::default();
     let mut group = c.benchmark_group("detect");
     group.sample_size(10);

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     }
     let q = cli.quiet;
     let result = match &cli.command {
-        Command::Ingest(a) => commands::ingest::run(a),
+        Command::Ingest(a) => commands::ingest::run(a, q),
         Command::Convert(a) => commands::convert::run(a, q),
         Command::Analyze(a) => commands::analyze::run(a, q),
         Command::Explain(a) => misc::explain(a),

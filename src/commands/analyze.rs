@@ -91,7 +91,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
             .chain([ReportPart::Json])
             .collect()
     };
-    let loaded = load(&args.input.inputs);
+    let loaded = load(&args.input.inputs, quiet);
     let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
     let summary = summarize(
         &loaded.records,

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
     check_out_path(&args.out, &args.input.inputs)?;
-    let loaded = load(&args.input.inputs);
+    let loaded = load(&args.input.inputs, quiet);
     let (records, paths) = (&loaded.records, &loaded.paths);
     match args.to {
         TableFormat::Csv => {

@@ -4,8 +4,8 @@ use super::{load, Loaded, Outcome};
 use crate::cli::IngestArgs;
 use std::io::Write;
 
-pub fn run(args: &IngestArgs) -> anyhow::Result<Outcome> {
-    let loaded = load(&args.input.inputs);
+pub fn run(args: &IngestArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    let loaded = load(&args.input.inputs, quiet);
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = serde_json::json!({

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod convert;
 pub mod ingest;
 pub mod misc;
+mod progress;
 
 use crate::ingest::InputReport;
 use crate::model::SignIn;
@@ -68,8 +69,12 @@ impl Loaded {
     }
 }
 
-pub fn load(inputs: &[PathBuf]) -> Loaded {
+/// Reads, de-duplicates and accounts for the inputs; shows progress on a
+/// terminal unless `quiet`.
+pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
+    let bar = progress::Progress::start(quiet);
     let ing = crate::ingest::ingest(inputs);
+    drop(bar);
     let paths: Vec<String> = ing.inputs.iter().map(|i| i.path.clone()).collect();
     let n = normalize::normalize(ing.records, &ing.auth_details, &paths);
     let mut reports = ing.inputs;

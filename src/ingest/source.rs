@@ -214,6 +214,12 @@ fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
     Ok(out)
 }
 
+/// Bytes read from all inputs so far in this process. The one piece of
+/// global state: it lets a progress display watch every reader (files,
+/// archive members, stdin, on any thread) without threading a callback
+/// through the formats.
+pub static BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Counts and hashes every byte read through it, so the SHA-256 in the
 /// report is of exactly what was analysed.
 pub struct Hashing<R> {
@@ -228,6 +234,7 @@ impl<R: Read> Read for Hashing<R> {
             s.0.update(&buf[..n]);
             s.1 += n as u64;
         }
+        BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }

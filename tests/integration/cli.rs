@@ -181,6 +181,12 @@ fn ingest_and_explain_and_stdin() {
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("format portal_csv"), "{text}");
+    // No progress line when standard error is not a terminal.
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(text.contains("total:"), "{text}");
     let o = Command::new(bin())
         .args(["explain", "AADSTS50053", "99999999"])
@@ -344,29 +350,48 @@ fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
     analyze(&[&b, &a], &out.path().join("two"), &[]);
     let one = report_files(&out.path().join("one"));
     let two = report_files(&out.path().join("two"));
-    for want in ["findings.json", "findings.csv", "summary.md", "tables/by_ip.csv", "tables/by_code.csv"] {
+    for want in [
+        "findings.json",
+        "findings.csv",
+        "summary.md",
+        "tables/by_ip.csv",
+        "tables/by_code.csv",
+    ] {
         assert!(one.contains_key(want), "{want} missing: {:?}", one.keys());
     }
     assert!(one == two, "outputs differ between runs");
     let md = String::from_utf8(one["summary.md"].clone()).unwrap();
-    assert!(md.contains("## Findings") && md.contains("50053 by cause"), "{md}");
+    assert!(
+        md.contains("## Findings") && md.contains("50053 by cause"),
+        "{md}"
+    );
     let csv_text = String::from_utf8(one["findings.csv"].clone()).unwrap();
     assert!(csv_text.starts_with("id,kind,severity,title"));
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("one/manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("one/manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(m["tool"], "entrasift");
     assert!(m["settings"].as_str().unwrap().contains("[password_spray]"));
     let inputs = m["inputs"].as_array().unwrap();
-    assert!(inputs.iter().all(|i| i["sha256"].as_str().unwrap().len() == 64));
+    assert!(inputs
+        .iter()
+        .all(|i| i["sha256"].as_str().unwrap().len() == 64));
     for o in m["outputs"].as_array().unwrap() {
         let path = out.path().join("one").join(o["path"].as_str().unwrap());
         use sha2::Digest;
-        let hex: String = sha2::Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = sha2::Sha256::digest(std::fs::read(path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(o["sha256"].as_str().unwrap(), hex);
     }
     // --format picks a subset; findings.json is always there.
     analyze(&[&a], &out.path().join("md-only"), &["--format", "md"]);
     let sub = report_files(&out.path().join("md-only"));
-    assert_eq!(sub.keys().cloned().collect::<Vec<_>>(), vec!["findings.json".to_string(), "summary.md".to_string()]);
+    assert_eq!(
+        sub.keys().cloned().collect::<Vec<_>>(),
+        vec!["findings.json".to_string(), "summary.md".to_string()]
+    );
 }
 
 #[test]
@@ -382,11 +407,19 @@ fn baseline_marks_findings_new_ongoing_and_resolved() {
     assert!(n > 5);
     // Same data again: everything ongoing.
     let w1 = out.path().join("w1");
-    let (_, same) = analyze(&[&attacked], &out.path().join("w2"), &["--baseline", w1.to_str().unwrap()]);
+    let (_, same) = analyze(
+        &[&attacked],
+        &out.path().join("w2"),
+        &["--baseline", w1.to_str().unwrap()],
+    );
     assert_eq!(same["baseline"]["ongoing"].as_array().unwrap().len(), n);
     assert!(same["baseline"]["new"].as_array().unwrap().is_empty());
     // A clean week: every earlier finding is resolved, failures went down.
-    let (_, quiet) = analyze(&[&clean.path().join("graph-jsonl")], &out.path().join("w3"), &["--baseline", w1.join("findings.json").to_str().unwrap()]);
+    let (_, quiet) = analyze(
+        &[&clean.path().join("graph-jsonl")],
+        &out.path().join("w3"),
+        &["--baseline", w1.join("findings.json").to_str().unwrap()],
+    );
     assert_eq!(quiet["baseline"]["resolved"].as_array().unwrap().len(), n);
     let failures = &quiet["baseline"]["change"][0];
     assert_eq!(failures["name"], "failures");
@@ -403,7 +436,9 @@ fn hostile_strings_are_escaped_in_markdown() {
             "{{\"createdDateTime\":\"2026-03-02T10:00:{t}Z\",\"id\":\"{id}\",\"userPrincipalName\":\"a\\\"b'@x.com\",\"userAgent\":\"<script>alert(1)</script>\",\"ipAddress\":\"198.51.100.4\",\"status\":{{\"errorCode\":{code},\"failureReason\":\"bad </td> | reason\"}}}}\n"
         )
     };
-    let text: String = (0..40).map(|i| rec(&format!("r{i}"), &format!("{:02}", i % 60), 50126)).collect();
+    let text: String = (0..40)
+        .map(|i| rec(&format!("r{i}"), &format!("{:02}", i % 60), 50126))
+        .collect();
     std::fs::write(dir.path().join("x.jsonl"), text).unwrap();
     let out = tempfile::tempdir().unwrap();
     analyze(&[dir.path()], &out.path().join("r"), &[]);

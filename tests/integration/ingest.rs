@@ -15,7 +15,7 @@ fn every_format_normalizes_to_the_same_records() {
     for (name, info) in formats {
         let subset = info["subset"].as_str().unwrap();
         let want = &truth["expected"][subset];
-        let loaded = load(&[dir.path().join(name)]);
+        let loaded = load(&[dir.path().join(name)], true);
         assert_eq!(
             loaded.rejected(),
             0,
@@ -76,7 +76,7 @@ fn all_formats_together_collapse_to_one_copy_of_each_sign_in() {
     for name in truth["formats"].as_object().unwrap().keys() {
         inputs.push(dir.path().join(name));
     }
-    let all = load(&inputs);
+    let all = load(&inputs, true);
     assert_eq!(
         all.records.len() as u64,
         truth["expected"]["all"]["records"].as_u64().unwrap()
@@ -90,7 +90,7 @@ fn all_formats_together_collapse_to_one_copy_of_each_sign_in() {
         .all(|r| r.source_format != Some(entrasift::model::SourceFormat::PurviewAudit)));
     // Order of inputs changes nothing.
     inputs.reverse();
-    let again = load(&inputs);
+    let again = load(&inputs, true);
     assert_eq!(identities(&again.records), identities(&all.records));
     // Inputs are listed in path order, so even the provenance is identical.
     assert_eq!(again.records, all.records);
@@ -100,7 +100,7 @@ fn all_formats_together_collapse_to_one_copy_of_each_sign_in() {
 fn splitting_and_duplicating_files_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 600, true, 3);
-    let base = load(&[dir.path().join("graph-jsonl")]);
+    let base = load(&[dir.path().join("graph-jsonl")], true);
     // Split every JSON Lines file in two, in a fresh folder, and add a
     // second copy of one half elsewhere.
     let split = tempfile::tempdir().unwrap();
@@ -118,7 +118,7 @@ fn splitting_and_duplicating_files_changes_nothing() {
             std::fs::write(split.path().join("copy").join("again.jsonl"), b.join("\n")).unwrap();
         }
     }
-    let again = load(&[split.path().to_path_buf()]);
+    let again = load(&[split.path().to_path_buf()], true);
     assert_eq!(identities(&again.records), identities(&base.records));
     assert!(again.duplicates() > 0);
 }
@@ -145,7 +145,7 @@ fn real_public_samples_read_without_rejects() {
         ("azure-monitor-diag", 17),
         ("loganalytics-csv", 9),
     ] {
-        let loaded = load(&[root.join(dir)]);
+        let loaded = load(&[root.join(dir)], true);
         // Elastic's captures repeat some sign-ins across files: those are
         // duplicates, not losses.
         assert_eq!(
@@ -164,7 +164,7 @@ fn real_public_samples_read_without_rejects() {
         }
     }
     // The Purview sample is an "Add service principal." record: skipped.
-    let p = load(&[root.join("purview-ual")]);
+    let p = load(&[root.join("purview-ual")], true);
     assert_eq!(p.records.len(), 1);
     assert!(p.skipped() >= 1);
 }

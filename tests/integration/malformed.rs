@@ -66,7 +66,7 @@ fn malformed_files_are_reported_and_the_batch_continues() {
     let gzb = gz.finish().unwrap();
     write(p, "cut.jsonl.gz", &gzb[..gzb.len() / 2]);
 
-    let loaded = load(&[p.to_path_buf()]);
+    let loaded = load(&[p.to_path_buf()], true);
     let by = |name: &str| {
         loaded
             .inputs
@@ -128,7 +128,10 @@ fn malformed_files_are_reported_and_the_batch_continues() {
 fn missing_paths_are_accounted_not_fatal() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "good.jsonl", GOOD_JSONL.as_bytes());
-    let loaded = load(&[d.path().join("nope.csv"), d.path().join("good.jsonl")]);
+    let loaded = load(
+        &[d.path().join("nope.csv"), d.path().join("good.jsonl")],
+        true,
+    );
     assert_eq!(loaded.records.len(), 1);
     assert!(loaded
         .inputs
