@@ -72,7 +72,7 @@ fn utc_now() -> String {
         .to_string()
 }
 
-pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
+pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outcome> {
     let started = (utc_now(), std::time::Instant::now());
     check_out_path(&args.out, &args.input.inputs)?;
     let cfg = detection_config(&args.detection)?;
@@ -180,7 +180,14 @@ pub fn run(args: &AnalyzeArgs, quiet: bool) -> anyhow::Result<Outcome> {
         writeln!(stdout)?;
     }
     if !quiet {
-        print_summary(&summary, &findings, &loaded, comparison.as_ref(), &args.out)?;
+        print_summary(
+            &summary,
+            &findings,
+            &loaded,
+            comparison.as_ref(),
+            &args.out,
+            color,
+        )?;
     }
     if let Some(t) = threshold(args.fail_on) {
         if findings.iter().any(|f| f.severity >= t) {
@@ -200,6 +207,7 @@ fn print_summary(
     loaded: &super::Loaded,
     comparison: Option<&baseline::Comparison>,
     out: &Path,
+    color: bool,
 ) -> std::io::Result<()> {
     use crate::report::text::safe;
     let mut err = std::io::stderr().lock();
@@ -211,11 +219,20 @@ fn print_summary(
     for sev in Severity::ALL {
         let n = findings.iter().filter(|f| f.severity == sev).count();
         if n > 0 {
-            writeln!(err, "  {:<8} {n}", sev.as_str())?;
+            writeln!(
+                err,
+                "  {} {n}",
+                crate::report::text::severity_label(sev, color)
+            )?;
         }
     }
     for f in findings.iter().take(10) {
-        writeln!(err, "  [{}] {}", f.severity.as_str(), safe(&f.title))?;
+        writeln!(
+            err,
+            "  {} {}",
+            crate::report::text::severity_label(f.severity, color),
+            safe(&f.title)
+        )?;
     }
     if let Some(c) = comparison {
         writeln!(

@@ -447,3 +447,25 @@ fn hostile_strings_are_escaped_in_markdown() {
     assert!(!md.contains("</td>"), "{md}");
     assert!(md.contains("a\"b'@x.com"), "{md}");
 }
+
+#[test]
+fn colour_follows_the_color_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 300, true, 6);
+    let out = tempfile::tempdir().unwrap();
+    let run = |color: &str, dest: &str| {
+        let o = Command::new(bin())
+            .arg("analyze")
+            .arg(dir.path().join("graph-jsonl"))
+            .arg("--out")
+            .arg(out.path().join(dest))
+            .args(["--color", color])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(run("always", "a").contains("\u{1b}[31m"));
+    let plain = run("auto", "b");
+    assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
+    assert!(plain.contains("critical"));
+}
