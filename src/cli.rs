@@ -187,6 +187,10 @@ pub enum ReportPart {
     Md,
     /// manifest.json
     Manifest,
+    /// report.html (self-contained, charts inline)
+    Html,
+    /// charts/*.svg
+    Charts,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
 use crate::model::Severity;
 use crate::normalize::to_dataframe;
 use crate::report::data::ReportData;
-use crate::report::{baseline, json, manifest, markdown, table, write::write_atomic};
+use crate::report::{baseline, charts, html, json, manifest, markdown, table, write::write_atomic};
 use anyhow::Context;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -82,6 +82,8 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             ReportPart::Csv,
             ReportPart::Md,
             ReportPart::Manifest,
+            ReportPart::Html,
+            ReportPart::Charts,
         ]
         .into()
     } else {
@@ -140,6 +142,20 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             out.file(&format!("tables/{name}.csv"), |w| {
                 table::write_rows(w, rows)
             })?;
+        }
+    }
+    if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
+        let chart_list = charts::all_charts(&data);
+        if parts.contains(&ReportPart::Charts) {
+            for c in &chart_list {
+                out.file(&format!("charts/{}.svg", c.name), |w| {
+                    w.write_all(c.svg.as_bytes())
+                })?;
+            }
+        }
+        if parts.contains(&ReportPart::Html) {
+            let page = html::render(&data, &chart_list);
+            out.file("report.html", |w| w.write_all(page.as_bytes()))?;
         }
     }
     if parts.contains(&ReportPart::Md) {

@@ -187,7 +187,7 @@ fn legend(root: &Area, x: i32, y: i32, items: &[(String, RGBAColor)]) -> DrawRes
         root.draw(&Text::new(
             text.clone(),
             (x + 18, top + 6),
-            text_style(13, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            text_style(15, INK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
     Ok(())
@@ -384,7 +384,7 @@ fn failures_over_time(d: &ReportData) -> Chart {
     let x_desc = format!("Time (UTC), failures {}", axis.bucket_name());
     let svg = render(&title, (WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20).into_font().color(&INK))
+            .caption(&title, (FONT, 22).into_font().color(&INK))
             .margin(10)
             .margin_right(200)
             .x_label_area_size(42)
@@ -402,8 +402,8 @@ fn failures_over_time(d: &ReportData) -> Chart {
             .y_labels(6)
             .x_desc(x_desc.as_str())
             .y_desc("Failed sign-ins")
-            .label_style(text_style(13, INK))
-            .axis_desc_style(text_style(14, INK))
+            .label_style(text_style(15, INK))
+            .axis_desc_style(text_style(15, INK))
             .draw()?;
         chart.draw_series(spans.iter().map(|&(x0, x1, _)| {
             Rectangle::new([(x0, 0), (x1, y_max)], BLACK.mix(0.09).filled())
@@ -441,7 +441,7 @@ fn failures_over_time(d: &ReportData) -> Chart {
             chart.draw_series(std::iter::once(Text::new(
                 text,
                 (*x0, y),
-                text_style(11, INK),
+                text_style(13, INK),
             )))?;
         }
         let mut items: Vec<(String, RGBAColor)> = series
@@ -466,7 +466,11 @@ fn heatmap(d: &ReportData) -> Chart {
     let title = "Failures by hour of day and weekday (UTC)".to_string();
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let mut grid = [[0u32; 24]; 7];
-    for r in d.records.iter().filter(|r| r.status == StatusClass::Failure) {
+    for r in d
+        .records
+        .iter()
+        .filter(|r| r.status == StatusClass::Failure)
+    {
         let day = r.time_us.div_euclid(DAY_US);
         // 1970-01-01 was a Thursday (index 3 with Monday = 0).
         let weekday = (day + 3).rem_euclid(7) as usize;
@@ -488,12 +492,13 @@ fn heatmap(d: &ReportData) -> Chart {
     };
     let svg = render(&title, (WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20).into_font().color(&INK))
+            .caption(&title, (FONT, 22).into_font().color(&INK))
             .margin(10)
             .margin_right(130)
             .x_label_area_size(42)
             .y_label_area_size(52)
-            .build_cartesian_2d((0i32..24).into_segmented(), (0i32..7).into_segmented())?;
+            // Integer ranges are inclusive of their end when segmented.
+            .build_cartesian_2d((0i32..23).into_segmented(), (0i32..6).into_segmented())?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -513,8 +518,8 @@ fn heatmap(d: &ReportData) -> Chart {
             })
             .x_desc("Hour of day (UTC)")
             .y_desc("Weekday (UTC)")
-            .label_style(text_style(13, INK))
-            .axis_desc_style(text_style(14, INK))
+            .label_style(text_style(15, INK))
+            .axis_desc_style(text_style(15, INK))
             .draw()?;
         let mut cells = Vec::new();
         let mut labels = Vec::new();
@@ -536,7 +541,7 @@ fn heatmap(d: &ReportData) -> Chart {
                     labels.push(Text::new(
                         n.to_string(),
                         (SegmentValue::CenterOf(h), SegmentValue::CenterOf(row)),
-                        text_style(11, if dark { WHITE } else { INK })
+                        text_style(13, if dark { WHITE } else { INK })
                             .pos(Pos::new(HPos::Center, VPos::Center)),
                     ));
                 }
@@ -548,7 +553,7 @@ fn heatmap(d: &ReportData) -> Chart {
         root.draw(&Text::new(
             "failures per cell",
             (x, 52),
-            text_style(12, INK),
+            text_style(14, INK),
         ))?;
         let steps: Vec<u32> = if peak == 0 {
             vec![0]
@@ -595,12 +600,13 @@ fn hbar_chart(
     let x_max = peak + peak * 2 / 5 + 1;
     render(title, (WIDTH, height), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20).into_font().color(&INK))
+            .caption(title, (FONT, 22).into_font().color(&INK))
             .margin(10)
             .margin_right(24)
             .x_label_area_size(42)
             .y_label_area_size(250)
-            .build_cartesian_2d(0u64..x_max, (0i32..n).into_segmented())?;
+            // Integer ranges are inclusive of their end when segmented.
+            .build_cartesian_2d(0u64..x_max, (0i32..n - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -617,8 +623,8 @@ fn hbar_chart(
             })
             .x_label_formatter(&|v| v.to_string())
             .x_desc(x_desc)
-            .label_style(text_style(13, INK))
-            .axis_desc_style(text_style(14, INK))
+            .label_style(text_style(15, INK))
+            .axis_desc_style(text_style(15, INK))
             .draw()?;
         chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
             let seg = n - 1 - i as i32;
@@ -638,7 +644,7 @@ fn hbar_chart(
                 + Text::new(
                     b.note.clone(),
                     (5, 0),
-                    text_style(12, MUTED).pos(Pos::new(HPos::Left, VPos::Center)),
+                    text_style(14, MUTED).pos(Pos::new(HPos::Left, VPos::Center)),
                 )
         }))?;
         if !legend_items.is_empty() {
@@ -647,7 +653,7 @@ fn hbar_chart(
                 .map(|(t, c)| (t.clone(), c.to_rgba()))
                 .collect();
             let y = height as i32 - 50 - 20 * items.len() as i32;
-            legend(root, WIDTH as i32 - 200, y, &items)?;
+            legend(root, WIDTH as i32 - 250, y, &items)?;
         }
         Ok(())
     })
@@ -657,9 +663,36 @@ fn failing(rows: &[GroupRow]) -> impl Iterator<Item = &GroupRow> {
     rows.iter().filter(|r| r.failures > 0).take(TOP)
 }
 
+/// For each of `keys`, how many distinct `peer` values its failed sign-ins
+/// have (accounts an IP failed against, IPs an account failed from). The
+/// tables count peers over all sign-ins, which for a shared office address
+/// would call every colleague a target.
+fn failing_peers(
+    records: &[SignIn],
+    keys: &[&str],
+    key: fn(&SignIn) -> &str,
+    peer: fn(&SignIn) -> &str,
+) -> BTreeMap<String, u64> {
+    let wanted: BTreeSet<&str> = keys.iter().copied().collect();
+    let mut sets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.status == StatusClass::Failure) {
+        let (k, p) = (key(r), peer(r));
+        if wanted.contains(k) && !p.is_empty() {
+            sets.entry(k).or_default().insert(p);
+        }
+    }
+    sets.into_iter()
+        .map(|(k, v)| (k.to_string(), v.len() as u64))
+        .collect()
+}
+
 fn top_ips(d: &ReportData) -> Chart {
     let title = format!("Top {TOP} failing IP addresses and the accounts they targeted");
-    let bars: Vec<Bar> = failing(&d.tables.by_ip)
+    let rows: Vec<&GroupRow> = failing(&d.tables.by_ip).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let targets = failing_peers(d.records, &keys, |r| &r.ip, |r| &r.user_principal_name);
+    let bars: Vec<Bar> = rows
+        .iter()
         .map(|r| Bar {
             label: label(&r.key, LABEL_CHARS),
             value: r.failures,
@@ -667,7 +700,11 @@ fn top_ips(d: &ReportData) -> Chart {
             note: format!(
                 "{} · {} targeted",
                 plural(r.failures, "failure", "failures"),
-                plural(r.users, "user", "users")
+                plural(
+                    targets.get(&r.key).copied().unwrap_or(0),
+                    "account",
+                    "accounts"
+                )
             ),
         })
         .collect();
@@ -687,12 +724,16 @@ fn top_ips(d: &ReportData) -> Chart {
 
 fn top_users(d: &ReportData) -> Chart {
     let title = format!("Top {TOP} targeted accounts");
-    let bars: Vec<Bar> = failing(&d.tables.by_user)
+    let rows: Vec<&GroupRow> = failing(&d.tables.by_user).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let sources = failing_peers(d.records, &keys, |r| &r.user_principal_name, |r| &r.ip);
+    let bars: Vec<Bar> = rows
+        .iter()
         .map(|r| {
             let mut note = format!(
                 "{} from {}",
                 plural(r.failures, "failure", "failures"),
-                plural(r.ips, "IP", "IPs")
+                plural(sources.get(&r.key).copied().unwrap_or(0), "IP", "IPs")
             );
             if r.lockouts > 0 {
                 note.push_str(&format!(" · {}", plural(r.lockouts, "lockout", "lockouts")));
@@ -740,7 +781,7 @@ fn error_codes(d: &ReportData) -> Chart {
                 note: format!(
                     "{} · {}{}",
                     row.count,
-                    plural(row.users, "user", "users"),
+                    plural(row.users, "account", "accounts"),
                     if interrupt { " · interrupt" } else { "" }
                 ),
             }
@@ -752,7 +793,7 @@ fn error_codes(d: &ReportData) -> Chart {
         &bars,
         &[
             ("failure".into(), VERMILLION),
-            ("interrupt (extra step, not a failed attempt)".into(), SKY_BLUE),
+            ("interrupt (not a failed attempt)".into(), SKY_BLUE),
         ],
         "No failed or interrupted sign-ins.",
     );
@@ -777,7 +818,7 @@ fn countries(d: &ReportData) -> Chart {
             note: format!(
                 "{} · {} · {}",
                 plural(r.failures, "failure", "failures"),
-                plural(r.users, "user", "users"),
+                plural(r.users, "account", "accounts"),
                 plural(r.ips, "IP", "IPs")
             ),
         })
@@ -799,7 +840,7 @@ fn countries(d: &ReportData) -> Chart {
 // ---------------------------------------------------------- finding timeline
 
 const SPARK_W: u32 = 440;
-const SPARK_H: u32 = 130;
+const SPARK_H: u32 = 150;
 const SPARK_BINS: i64 = 36;
 
 /// True when a sign-in belongs to the finding's actors: the named accounts
@@ -871,8 +912,8 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
         let mut chart = ChartBuilder::on(root)
             .margin(4)
             .margin_top(20)
-            .margin_right(14)
-            .x_label_area_size(30)
+            .margin_right(20)
+            .x_label_area_size(36)
             .y_label_area_size(30)
             .build_cartesian_2d(
                 (0i64..bins).with_key_points(vec![0, bins / 2, bins]),
@@ -885,8 +926,8 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
             .x_label_formatter(&|i| stamp(lo + i * bin_us))
             .y_label_formatter(&|v| v.abs().to_string())
             .x_desc("UTC")
-            .label_style(text_style(11, INK))
-            .axis_desc_style(text_style(11, MUTED))
+            .label_style(text_style(14, INK))
+            .axis_desc_style(text_style(14, MUTED))
             .draw()?;
         chart.draw_series(std::iter::once(Rectangle::new(
             [(shade_x0, y_lo), (shade_x1.max(shade_x0 + 1), y_hi)],
@@ -896,16 +937,22 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
         for i in 0..bins as usize {
             let x = i as i64;
             if fails[i] > 0 {
-                bars.push(Rectangle::new([(x, 0), (x + 1, fails[i])], VERMILLION.filled()));
+                bars.push(Rectangle::new(
+                    [(x, 0), (x + 1, fails[i])],
+                    VERMILLION.filled(),
+                ));
             }
             if interrupts[i] > 0 {
                 bars.push(Rectangle::new(
                     [(x, fails[i]), (x + 1, fails[i] + interrupts[i])],
-                    ORANGE.filled(),
+                    SKY_BLUE.filled(),
                 ));
             }
             if oks[i] > 0 {
-                bars.push(Rectangle::new([(x, -oks[i]), (x + 1, 0)], BLUE_OI.filled()));
+                bars.push(Rectangle::new(
+                    [(x, -oks[i]), (x + 1, 0)],
+                    BLUISH_GREEN.filled(),
+                ));
             }
         }
         chart.draw_series(bars)?;
@@ -917,13 +964,13 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
             chart.draw_series(std::iter::once(Text::new(
                 "no sign-ins by these actors in the records",
                 (1, y_hi / 2),
-                text_style(11, MUTED),
+                text_style(14, MUTED),
             )))?;
         }
         let key = [
             ("failures ▲", VERMILLION),
-            ("interrupts ▲", ORANGE),
-            ("successes ▼", BLUE_OI),
+            ("interrupts ▲", SKY_BLUE),
+            ("successes ▼", BLUISH_GREEN),
             ("finding span", GREY),
         ];
         let mut x = 36;
@@ -937,9 +984,9 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
             root.draw(&Text::new(
                 text,
                 (x + 12, 10),
-                text_style(11, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+                text_style(14, INK).pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
-            x += 12 + 7 * text.chars().count() as i32 + 12;
+            x += 12 + 7 * text.chars().count() as i32 + 10;
         }
         Ok(())
     })
@@ -1130,12 +1177,20 @@ mod tests {
         for c in &charts[..2] {
             assert!(c.svg.contains("UTC"), "{}", c.name);
         }
-        // The spray source tops the IP chart, with the accounts it hit.
+        // The spray source tops the IP chart, with the accounts it failed
+        // against (not every account that ever used the address).
         let top = &d.tables.by_ip[0];
+        let targeted: BTreeSet<&str> = d
+            .records
+            .iter()
+            .filter(|r| r.ip == top.key && r.status == StatusClass::Failure)
+            .map(|r| r.user_principal_name.as_str())
+            .collect();
+        assert!(targeted.len() > 10, "{} is not a spray source", top.key);
         assert!(charts[2].svg.contains(&top.key));
         assert!(charts[2]
             .svg
-            .contains(&format!("{} users targeted", top.users)));
+            .contains(&format!("{} accounts targeted", targeted.len())));
         // High findings are marked on the time chart by their number.
         assert!(charts[0].svg.contains(">\nF1"), "no F1 window label");
         for f in d.findings.iter().take(5) {
@@ -1169,20 +1224,8 @@ mod tests {
 
     #[test]
     fn empty_input_gives_placeholders_not_errors() {
-        let summary = crate::analyze::summary::Summary {
-            records: 0,
-            successes: 0,
-            failures: 0,
-            interrupts: 0,
-            duplicates: 0,
-            rejected: 0,
-            skipped: 0,
-            distinct_users: 0,
-            distinct_ips: 0,
-            first_seen: None,
-            last_seen: None,
-            by_error_code: vec![],
-        };
+        let df = crate::normalize::to_dataframe(&[], &[]).expect("empty table");
+        let summary = crate::analyze::summary::summarize(&[], &df, 0, 0, 0).expect("summary");
         let tables = crate::analyze::aggregate::Tables::default();
         let d = ReportData {
             summary: &summary,
@@ -1193,7 +1236,11 @@ mod tests {
             tool: "entrasift test".into(),
         };
         for c in all_charts(&d) {
-            assert!(c.svg.starts_with("<svg") && c.svg.contains("</svg>"), "{}", c.name);
+            assert!(
+                c.svg.starts_with("<svg") && c.svg.contains("</svg>"),
+                "{}",
+                c.name
+            );
         }
     }
 }
