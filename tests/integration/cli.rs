@@ -354,6 +354,9 @@ fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
         "findings.json",
         "findings.csv",
         "summary.md",
+        "report.html",
+        "charts/failures_over_time.svg",
+        "charts/failures_heatmap.svg",
         "tables/by_ip.csv",
         "tables/by_code.csv",
     ] {
