@@ -191,6 +191,8 @@ pub enum ReportPart {
     Html,
     /// charts/*.svg
     Charts,
+    /// report.xlsx (only when asked)
+    Xlsx,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,9 @@ use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
 use crate::model::Severity;
 use crate::normalize::to_dataframe;
 use crate::report::data::ReportData;
-use crate::report::{baseline, charts, html, json, manifest, markdown, table, write::write_atomic};
+use crate::report::{
+    baseline, charts, html, json, manifest, markdown, table, write::write_atomic, xlsx,
+};
 use anyhow::Context;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -157,6 +159,10 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             let page = html::render(&data, &chart_list);
             out.file("report.html", |w| w.write_all(page.as_bytes()))?;
         }
+    }
+    if parts.contains(&ReportPart::Xlsx) {
+        let book = xlsx::render(&data)?;
+        out.file("report.xlsx", |w| w.write_all(&book))?;
     }
     if parts.contains(&ReportPart::Md) {
         let md = markdown::render(&data, comparison.as_ref());

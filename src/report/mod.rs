@@ -11,3 +11,4 @@ pub mod markdown;
 pub mod table;
 pub mod text;
 pub mod write;
+pub mod xlsx;

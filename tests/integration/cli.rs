@@ -472,3 +472,36 @@ fn colour_follows_the_color_flag() {
     assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
     assert!(plain.contains("critical"));
 }
+
+#[test]
+fn xlsx_workbook_when_asked_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 400, true, 23);
+    let out = tempfile::tempdir().unwrap();
+    let src = dir.path().join("portal-csv");
+    analyze(&[&src], &out.path().join("a"), &["--format", "xlsx"]);
+    analyze(&[&src], &out.path().join("b"), &["--format", "xlsx"]);
+    let a = std::fs::read(out.path().join("a/report.xlsx")).unwrap();
+    let b = std::fs::read(out.path().join("b/report.xlsx")).unwrap();
+    assert_eq!(&a[..2], b"PK");
+    assert!(a == b, "workbook differs between identical runs");
+    // Every sheet is there, with the findings' actors in it.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
+    let mut names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().to_string())
+        .collect();
+    names.sort();
+    let sheets = names
+        .iter()
+        .filter(|n| n.starts_with("xl/worksheets/sheet"))
+        .count();
+    assert_eq!(sheets, 9, "{names:?}");
+    let mut shared = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut shared,
+    )
+    .unwrap();
+    assert!(shared.contains("password_spray"), "findings sheet content");
+    assert!(shared.contains("192.0.2.45"), "spray IP in the sheets");
+}
