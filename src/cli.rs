@@ -88,6 +88,12 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Manpage,
+    /// Validate this copy of the tool on compiled-in reference data (every format, every planted attack).
+    #[command(
+        name = "self-test",
+        after_help = "Prints one PASS/FAIL line per check; exits 0 when all pass, 1 otherwise."
+    )]
+    SelfTest(SelfTestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +199,13 @@ pub enum ReportPart {
     Charts,
     /// report.xlsx (only when asked)
     Xlsx,
+}
+
+#[derive(Debug, Args)]
+pub struct SelfTestArgs {
+    /// Print the measured results as JSON instead of checking them.
+    #[arg(long)]
+    pub actual: bool,
 }
 
 #[derive(Debug, Args)]

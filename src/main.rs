@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Detections(a) => misc::detections(a),
         Command::Completions(a) => misc::completions(a),
         Command::Manpage => misc::manpage(),
+        Command::SelfTest(a) => commands::selftest::run(a.actual),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod ingest;
 pub mod misc;
 mod progress;
+pub mod selftest;
 
 use crate::ingest::InputReport;
 use crate::model::SignIn;

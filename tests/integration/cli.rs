@@ -505,3 +505,47 @@ fn xlsx_workbook_when_asked_is_reproducible() {
     assert!(shared.contains("password_spray"), "findings sheet content");
     assert!(shared.contains("192.0.2.45"), "spray IP in the sheets");
 }
+
+#[test]
+fn the_binary_alone_self_tests_and_analyzes_in_an_empty_folder() {
+    let lab = tempfile::tempdir().unwrap();
+    let copy = lab.path().join("entrasift");
+    std::fs::copy(bin(), &copy).unwrap();
+    let o = Command::new(&copy)
+        .arg("self-test")
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("self-test passed") && !text.contains("FAIL"),
+        "{text}"
+    );
+    assert!(
+        text.lines().filter(|l| l.starts_with("PASS")).count() >= 25,
+        "{text}"
+    );
+    let o = Command::new(&copy)
+        .args([
+            "generate",
+            "--out",
+            "data",
+            "--records",
+            "300",
+            "--formats",
+            "portal-csv",
+        ])
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = Command::new(&copy)
+        .args(["analyze", "data", "--out", "report", "-q"])
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(lab.path().join("report/report.html")).unwrap();
+    assert!(html.contains("<svg"));
+}
