@@ -541,7 +541,7 @@ fn the_binary_alone_self_tests_and_analyzes_in_an_empty_folder() {
         .unwrap();
     assert!(o.status.success());
     let o = Command::new(&copy)
-        .args(["analyze", "data", "--out", "report", "-q"])
+        .args(["analyze", "data/portal-csv", "--out", "report", "-q"])
         .current_dir(lab.path())
         .output()
         .unwrap();
