@@ -34,16 +34,22 @@ if engine == "duckdb":
     elif kind == "json":
         con.execute(f"create view t as select status.errorCode as code, ipAddress as ip, userPrincipalName as u from read_json({files}, format='array', union_by_name=true, maximum_object_size=100000000)")
     else:
-        con.execute(f"create view t as select properties.status.errorCode as code, properties.ipAddress as ip, properties.userPrincipalName as u from read_json({files}, format='newline_delimited', union_by_name=true)")
+        # Categories differ in shape (managed identities have no user), so
+        # read properties as JSON and extract.
+        con.execute(f"create view t as select json_extract_string(properties, '$.status.errorCode') as code, json_extract_string(properties, '$.ipAddress') as ip, json_extract_string(properties, '$.userPrincipalName') as u from read_json({files}, format='newline_delimited', columns={{'properties': 'JSON'}})")
     con.execute("select code, count(*) from t where code::int <> 0 group by 1").fetchall()
     con.execute("select ip, count(*), count(distinct u) from t group by 1").fetchall()
     con.execute("select u, count(*) from t group by 1").fetchall()
 else:
     import polars as pl
+    def user_col(df, name):
+        # Service-principal files have no user column.
+        return pl.col(name).alias("u") if name in df.columns else pl.lit(None, dtype=pl.Utf8).alias("u")
     if kind == "csv":
-        df = pl.concat([pl.read_csv(f, infer_schema=False).select(pl.col("Sign-in error code").alias("code"), pl.col("IP address").alias("ip"), pl.col("Username").alias("u")) for f in files])
+        frames = [pl.read_csv(f, infer_schema=False) for f in files]
+        df = pl.concat([d.select(pl.col("Sign-in error code").alias("code"), pl.col("IP address").alias("ip"), user_col(d, "Username")) for d in frames])
     elif kind == "json":
-        df = pl.concat([pl.read_json(f).select(pl.col("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("ipAddress").alias("ip"), pl.col("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
+        df = pl.concat([pl.read_json(f, infer_schema_length=None).select(pl.col("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("ipAddress").alias("ip"), pl.col("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
     else:
         df = pl.concat([pl.read_ndjson(f).select(pl.col("properties").struct.field("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("properties").struct.field("ipAddress").alias("ip"), pl.col("properties").struct.field("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
     df.filter(pl.col("code") != "0").group_by("code").len()
