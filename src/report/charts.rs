@@ -107,7 +107,10 @@ where
 /// the opening tag.
 fn with_title(mut svg: String, title: &str) -> String {
     if let Some(end) = svg.find('>') {
-        svg.insert_str(end + 1, &format!("\n<title>{}</title>", xml_esc(title)));
+        svg.insert_str(
+            end + 1,
+            &format!("\n<title>{}</title>", super::html::esc(title)),
+        );
     }
     svg
 }
@@ -122,27 +125,11 @@ fn placeholder(title: &str, size: (u32, u32), message: &str) -> String {
          <text x=\"{cx}\" y=\"28\" text-anchor=\"middle\" font-family=\"{FONT}\" font-size=\"16\" fill=\"#222222\">{t}</text>\n\
          <text x=\"{cx}\" y=\"{cy}\" text-anchor=\"middle\" font-family=\"{FONT}\" font-size=\"13\" fill=\"#555555\">{m}</text>\n\
          </svg>\n",
-        t = xml_esc(title),
-        m = xml_esc(message),
+        t = super::html::esc(title),
+        m = super::html::esc(message),
         cx = w / 2,
         cy = h / 2,
     )
-}
-
-fn xml_esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A log value made fit for an axis: control characters (invalid in XML)
