@@ -1,7 +1,7 @@
 //! Command-line definitions (clap derive). Only the raw flags live here;
 //! validation and defaults that need logic happen in `commands`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
@@ -19,17 +19,27 @@ Exit codes:
     long_about = "Reads Entra ID sign-in exports in any of their shapes (portal CSV/JSON, Graph pages, \
 Azure Monitor, Log Analytics CSV, Purview audit log; files, folders, .gz, .zip, stdin), normalizes them \
 to one UTC schema, explains every AADSTS code and detects attacks. Never touches the network.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    // Our own --version, so that `--version --verbose` can add the commit
+    // and the dependency list (clap's flag would exit before seeing -v).
+    disable_version_flag = true,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Print the version (with --verbose: also the git commit and every dependency with its licence).
+    #[arg(short = 'V', long, action = ArgAction::SetTrue)]
+    pub version: bool,
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// Only errors on standard error.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Also print each stage's duration and every input's format and row counts on standard error.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Colour in terminal output (auto: only on a terminal and without NO_COLOR).
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -94,6 +104,18 @@ pub enum Command {
         after_help = "Prints one PASS/FAIL line per check; exits 0 when all pass, 1 otherwise."
     )]
     SelfTest(SelfTestArgs),
+    /// Version, git commit, build target and every compiled-in dependency with its licence.
+    #[command(
+        after_help = "Examples:\n  entrasift about\n  entrasift about --json > entrasift-build.json"
+    )]
+    About(AboutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AboutArgs {
+    /// Print as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

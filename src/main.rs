@@ -14,8 +14,29 @@ fn main() -> ExitCode {
             .num_threads(n.max(1))
             .build_global();
     }
+    if cli.quiet && cli.verbose {
+        // clap does not enforce conflicts between global flags given on
+        // different levels (`-q analyze -v`), so check here.
+        <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--quiet and --verbose cannot be used together",
+            )
+            .exit();
+    }
     let q = cli.quiet;
-    let result = match &cli.command {
+    commands::set_verbose(cli.verbose);
+    let Some(command) = &cli.command else {
+        let result = if cli.version {
+            commands::about::version(cli.verbose)
+        } else {
+            // Only flags such as -v were given: show what is possible.
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            Ok(commands::Outcome::Usage)
+        };
+        return finish(result);
+    };
+    let result = match command {
         Command::Ingest(a) => commands::ingest::run(a, q),
         Command::Convert(a) => commands::convert::run(a, q),
         Command::Analyze(a) => commands::analyze::run(a, q, cli.color.for_stderr()),
@@ -25,7 +46,12 @@ fn main() -> ExitCode {
         Command::Completions(a) => misc::completions(a),
         Command::Manpage => misc::manpage(),
         Command::SelfTest(a) => commands::selftest::run(a.actual),
+        Command::About(a) => commands::about::run(a.json),
     };
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<commands::Outcome>) -> ExitCode {
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {

@@ -1,7 +1,7 @@
 //! `entrasift analyze`: ingest, normalize, summarize, detect, and write the
 //! report folder.
 
-use super::{check_out_path, load, Outcome};
+use super::{check_out_path, detail, load, Outcome, Stage};
 use crate::analyze::aggregate;
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
@@ -62,7 +62,9 @@ impl Writer<'_> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
+        let t = std::time::Instant::now();
         write_atomic(&path, f).with_context(|| format!("writing {}", path.display()))?;
+        detail(|| format!("wrote {rel} in {:.3} s", t.elapsed().as_secs_f64()));
         self.written.push(rel.to_string());
         Ok(())
     }
@@ -96,7 +98,10 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             .collect()
     };
     let loaded = load(&args.input.inputs, quiet);
+    let stage = Stage::start("build the table");
     let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
+    drop(stage);
+    let stage = Stage::start("summarize");
     let summary = summarize(
         &loaded.records,
         &df,
@@ -104,7 +109,11 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         loaded.rejected(),
         loaded.skipped(),
     )?;
+    drop(stage);
+    let stage = Stage::start("aggregate");
     let tables = aggregate::tables(&df, &loaded.records).context("building the failure tables")?;
+    drop(stage);
+    let stage = Stage::start("detect");
     let findings = detect::run_all(
         &Events {
             records: &loaded.records,
@@ -112,6 +121,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         },
         &cfg,
     );
+    drop(stage);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &summary, &findings)?),
         None => None,

@@ -1,6 +1,7 @@
 //! One module per subcommand. This is the only layer where ingest,
 //! normalize, analyze and report meet.
 
+pub mod about;
 pub mod analyze;
 pub mod convert;
 pub mod ingest;
@@ -12,6 +13,47 @@ use crate::ingest::InputReport;
 use crate::model::SignIn;
 use crate::normalize;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// `-v/--verbose`, set once by `main` before any command runs. A flag
+/// rather than a parameter because every stage of every command reports
+/// through it, and it never changes during a run.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+/// With `--verbose`, one line on standard error (`msg` is only built then).
+pub(crate) fn detail(msg: impl FnOnce() -> String) {
+    if VERBOSE.load(Ordering::Relaxed) {
+        eprintln!("entrasift: {}", msg());
+    }
+}
+
+/// Times one pipeline stage; with `--verbose` its duration is reported
+/// when it ends, so a slow run shows where the time went.
+pub(crate) struct Stage {
+    name: &'static str,
+    start: Instant,
+}
+
+impl Stage {
+    pub(crate) fn start(name: &'static str) -> Self {
+        Stage {
+            name,
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        let (name, secs) = (self.name, self.start.elapsed().as_secs_f64());
+        detail(|| format!("{name}: {secs:.3} s"));
+    }
+}
 
 /// How a run ended, mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +61,8 @@ pub enum Outcome {
     Clean,
     FindingsAtThreshold,
     Partial,
+    /// Nothing was asked for (help was printed instead).
+    Usage,
 }
 
 impl Outcome {
@@ -27,6 +71,7 @@ impl Outcome {
             Outcome::Clean => 0,
             Outcome::FindingsAtThreshold => 1,
             Outcome::Partial => 3,
+            Outcome::Usage => EXIT_FATAL,
         }
     }
 }
@@ -74,13 +119,33 @@ impl Loaded {
 /// terminal unless `quiet`.
 pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
     let bar = progress::Progress::start(quiet);
+    let stage = Stage::start("read and parse");
     let ing = crate::ingest::ingest(inputs);
+    drop(stage);
     drop(bar);
     let paths: Vec<String> = ing.inputs.iter().map(|i| i.path.clone()).collect();
+    let stage = Stage::start("normalize and de-duplicate");
     let n = normalize::normalize(ing.records, &ing.auth_details, &paths);
+    drop(stage);
     let mut reports = ing.inputs;
     for (r, d) in reports.iter_mut().zip(&n.duplicates_by_input) {
         r.duplicates = *d;
+    }
+    for r in &reports {
+        detail(|| {
+            use crate::report::text::safe;
+            format!(
+                "{}: {}{}, {} bytes, {} parsed, {} duplicate, {} rejected, {} skipped",
+                safe(&r.path),
+                r.format.map_or("unrecognised", |f| f.as_str()),
+                if r.compressed { " (compressed)" } else { "" },
+                r.bytes,
+                r.parsed,
+                r.duplicates,
+                r.rejected,
+                r.skipped
+            )
+        });
     }
     Loaded {
         records: n.records,

@@ -549,3 +549,81 @@ fn the_binary_alone_self_tests_and_analyzes_in_an_empty_folder() {
     let html = std::fs::read_to_string(lab.path().join("report/report.html")).unwrap();
     assert!(html.contains("<svg"));
 }
+
+#[test]
+fn version_about_and_verbose_describe_the_build_and_the_run() {
+    let run = |args: &[&str]| {
+        let o = Command::new(bin()).args(args).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, short, _) = run(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert!(short.starts_with(&format!("entrasift {} (", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(short.lines().count(), 1);
+
+    let (code, long, _) = run(&["--version", "--verbose"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        long.contains("commit:") && long.contains("polars"),
+        "{long}"
+    );
+    let (_, about, _) = run(&["about"]);
+    assert_eq!(about, long, "about and --version --verbose print the same");
+
+    let (code, json, _) = run(&["about", "--json"]);
+    assert_eq!(code, Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let deps = doc["dependencies"].as_array().unwrap();
+    for name in [
+        "polars", "rayon", "chrono", "clap", "csv", "serde", "plotters",
+    ] {
+        let d = deps
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed"));
+        assert!(!d["license"].as_str().unwrap().is_empty());
+    }
+    // Built from this checkout, so the commit is a real hash.
+    let commit = doc["git_commit"].as_str().unwrap();
+    assert!(
+        commit.len() >= 40 && commit[..40].chars().all(|c| c.is_ascii_hexdigit()),
+        "{commit}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 200, true, 3);
+    let src = dir.path().join("graph-jsonl");
+    let out = dir.path().join("r");
+    let (code, _, err) = run(&[
+        "analyze",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-v",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    for stage in [
+        "read and parse:",
+        "detect:",
+        "wrote findings.json",
+        "graph_json",
+    ] {
+        assert!(err.contains(stage), "verbose output lacks {stage}: {err}");
+    }
+    let (code, _, err) = run(&[
+        "-q",
+        "analyze",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-v",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--quiet and --verbose"), "{err}");
+    let (code, _, _) = run(&["-v"]);
+    assert_eq!(code, Some(2), "flags alone are a usage error");
+}
