@@ -1,7 +1,7 @@
 //! Command-line definitions (clap derive). Only the raw flags live here;
 //! validation and defaults that need logic happen in `commands`.
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
@@ -82,6 +82,16 @@ pub enum Command {
     /// Analyze sign-ins and write the report folder (findings.json, ...).
     #[command(after_help = format!("Examples:\n  entrasift analyze sample-data --out report\n  entrasift analyze exports/ --out weekly --fail-on high\n\n{EXIT_CODES}"))]
     Analyze(AnalyzeArgs),
+    /// Every sign-in of one account, IP or finding in time order, with the code explained and detection markers.
+    #[command(
+        after_help = "Examples:\n  entrasift timeline exports/ --user alex@contoso.com\n  \
+entrasift timeline exports/ --ip 203.0.113.7 --from 2026-03-02 --to 2026-03-04T12:00:00Z --format csv --out ip.csv\n  \
+entrasift timeline exports/ --finding password_spray-d5078f29634cc55d --format html --out spray.html --display-tz Europe/Berlin\n\n\
+Markers: a detection's window (the finding names this account or IP), a lockout (AADSTS50053) with its cause,\n\
+the first success of an account after failures. --finding selects the finding's accounts and IPs from a day\n\
+before its first event to a day after its last, unless --from/--to say otherwise."
+    )]
+    Timeline(TimelineArgs),
     /// Explain AADSTS error codes: meaning, what to check, what to do.
     #[command(
         after_help = "Examples:\n  entrasift explain 50053\n  entrasift explain AADSTS53011 500121"
@@ -202,6 +212,9 @@ pub struct AnalyzeArgs {
     /// ongoing / resolved and show the change in totals.
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub baseline: Option<PathBuf>,
+    /// In report.html, also show local time in this zone beside UTC (IANA name or +05:30). Data files stay UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub display_tz: Option<String>,
 }
 
 /// The parts of a report folder.
@@ -221,6 +234,50 @@ pub enum ReportPart {
     Charts,
     /// report.xlsx (only when asked)
     Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TimelineFormat {
+    /// Aligned columns for the terminal (long fields cut).
+    Table,
+    /// CSV for Timeline Explorer or Excel (every field whole).
+    Csv,
+    /// JSON Lines: each sign-in in the normalized schema with its markers.
+    Json,
+    /// One self-contained HTML page.
+    Html,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("actor").required(true).args(["user", "ip", "finding"])))]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Follow this account (user principal name; case does not matter).
+    #[arg(long, value_name = "UPN")]
+    pub user: Option<String>,
+    /// Follow this IP address.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Follow the accounts and IPs of this finding (its id in findings.json, or a unique prefix).
+    #[arg(long, value_name = "ID")]
+    pub finding: Option<String>,
+    /// Start (inclusive): RFC 3339 time or a date, UTC unless an offset is given.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End (inclusive; a bare date means the end of that day).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TimelineFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub detection: DetectionOptions,
+    /// Show local time in this zone beside UTC (IANA name such as Europe/Berlin, or +05:30).
+    #[arg(long, value_name = "ZONE")]
+    pub display_tz: Option<String>,
 }
 
 #[derive(Debug, Args)]

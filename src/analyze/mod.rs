@@ -3,3 +3,4 @@
 pub mod aggregate;
 pub mod detect;
 pub mod summary;
+pub mod timeline;

@@ -80,6 +80,11 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     let started = (utc_now(), std::time::Instant::now());
     check_out_path(&args.out, &args.input.inputs)?;
     let cfg = detection_config(&args.detection)?;
+    let zone = args
+        .display_tz
+        .as_deref()
+        .map(crate::report::zone::DisplayZone::parse)
+        .transpose()?;
     let parts: BTreeSet<ReportPart> = if args.format.is_empty() {
         [
             ReportPart::Json,
@@ -144,6 +149,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         inputs: &loaded.inputs,
         records: &loaded.records,
         tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
+        zone,
     };
     if parts.contains(&ReportPart::Csv) {
         out.file("findings.csv", |w| table::write_findings(w, &findings))?;

@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod misc;
 mod progress;
 pub mod selftest;
+pub mod timeline;
 
 use crate::ingest::InputReport;
 use crate::model::SignIn;

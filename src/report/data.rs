@@ -16,4 +16,6 @@ pub struct ReportData<'a> {
     pub records: &'a [SignIn],
     /// `entrasift <version>`.
     pub tool: String,
+    /// `--display-tz`: local time beside UTC on the page.
+    pub zone: Option<crate::report::zone::DisplayZone>,
 }

@@ -10,5 +10,7 @@ pub mod manifest;
 pub mod markdown;
 pub mod table;
 pub mod text;
+pub mod timeline;
 pub mod write;
 pub mod xlsx;
+pub mod zone;

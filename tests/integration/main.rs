@@ -9,5 +9,6 @@
 
 mod cli;
 mod common;
+mod forensic;
 mod ingest;
 mod malformed;

@@ -1,0 +1,313 @@
+//! One actor through time: every sign-in of an account, of an IP address,
+//! or of a finding's accounts and IPs, interactive and non-interactive
+//! together, each with the markers a responder scans for (inside a
+//! detection's window, a lockout and its cause, the first success after a
+//! run of failures).
+
+use crate::ingest::fields::canonical_ip;
+use crate::model::codes::{self, LockoutCause};
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whose sign-ins to follow. Several users and IPs select their union.
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    users: BTreeSet<String>,
+    ips: BTreeSet<String>,
+    /// Inclusive bounds, microseconds since the epoch (UTC).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// Padding either side of a finding's span when no explicit range is
+/// given: enough to show what led up to it and what followed (a success
+/// the next morning), not the whole export.
+const FINDING_PADDING_US: i64 = 24 * 3600 * 1_000_000;
+
+impl Selector {
+    pub fn user(upn: &str) -> Self {
+        let mut s = Selector::default();
+        s.users.insert(upn.trim().to_lowercase());
+        s
+    }
+
+    pub fn ip(ip: &str) -> Self {
+        let mut s = Selector::default();
+        s.ips.insert(canonical_ip(ip));
+        s
+    }
+
+    /// The finding's accounts and IPs, from a day before its first event
+    /// to a day after its last.
+    pub fn finding(f: &Finding) -> Self {
+        let bound = |t: &str, pad: i64| crate::ingest::fields::parse_time(t).map(|t| t + pad);
+        Selector {
+            users: f.users.iter().cloned().collect(),
+            ips: f.ips.iter().cloned().collect(),
+            from: bound(&f.first_seen, -FINDING_PADDING_US),
+            to: bound(&f.last_seen, FINDING_PADDING_US),
+        }
+    }
+
+    fn matches(&self, r: &SignIn) -> bool {
+        self.users.contains(&r.user_principal_name) || self.ips.contains(&r.ip)
+    }
+
+    /// A short description for headings: `user a@b`, `IP 1.2.3.4`, ...
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let list = |set: &BTreeSet<String>| {
+            let shown: Vec<&str> = set.iter().take(3).map(String::as_str).collect();
+            let more = set.len().saturating_sub(3);
+            if more > 0 {
+                format!("{} and {more} more", shown.join(", "))
+            } else {
+                shown.join(", ")
+            }
+        };
+        if !self.users.is_empty() {
+            parts.push(format!(
+                "{} {}",
+                if self.users.len() == 1 {
+                    "account"
+                } else {
+                    "accounts"
+                },
+                list(&self.users)
+            ));
+        }
+        if !self.ips.is_empty() {
+            parts.push(format!(
+                "{} {}",
+                if self.ips.len() == 1 { "IP" } else { "IPs" },
+                list(&self.ips)
+            ));
+        }
+        parts.join(" or ")
+    }
+}
+
+/// Why a sign-in stands out on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Marker {
+    /// Inside the time span of a finding that names this account or IP.
+    Finding {
+        id: String,
+        kind: String,
+        severity: Severity,
+    },
+    /// An AADSTS50053 lockout, with the cause the failure reason shows.
+    Lockout { cause: &'static str },
+    /// The first success of this account after failures with no success
+    /// in between.
+    SuccessAfterFailures { failures: u64 },
+}
+
+impl Marker {
+    /// Compact text for tables and CSV.
+    pub fn label(&self) -> String {
+        match self {
+            Marker::Finding { kind, severity, .. } => format!("{kind} ({})", severity.as_str()),
+            Marker::Lockout { cause } => format!("lockout: {cause}"),
+            Marker::SuccessAfterFailures { failures } => {
+                format!("first success after {failures} failure(s)")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry<'a> {
+    #[serde(flatten)]
+    pub record: &'a SignIn,
+    pub markers: Vec<Marker>,
+}
+
+/// The selected sign-ins in time order (the order of `records`, which
+/// normalize sorts by time), each with its markers. `findings` supply the
+/// detection windows.
+pub fn build<'a>(records: &'a [SignIn], findings: &[Finding], sel: &Selector) -> Vec<Entry<'a>> {
+    let lo = sel
+        .from
+        .map_or(0, |t| records.partition_point(|r| r.time_us < t));
+    let hi = sel.to.map_or(records.len(), |t| {
+        records.partition_point(|r| r.time_us <= t)
+    });
+    let windows = FindingWindows::new(findings);
+    // Failures since the last success, per account, counted over the
+    // selected range only: the marker is about what the responder sees.
+    let mut failures_since_success: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut out = Vec::new();
+    for r in records.get(lo..hi).unwrap_or(&[]) {
+        if !sel.matches(r) {
+            continue;
+        }
+        let mut markers = windows.covering(r);
+        if r.error_code == 50053 {
+            markers.push(Marker::Lockout {
+                cause: lockout_cause(codes::classify_50053(&r.failure_reason)),
+            });
+        }
+        let run = failures_since_success
+            .entry(r.user_principal_name.as_str())
+            .or_default();
+        match r.status {
+            StatusClass::Failure => *run += 1,
+            StatusClass::Success => {
+                if *run > 0 {
+                    markers.push(Marker::SuccessAfterFailures { failures: *run });
+                }
+                *run = 0;
+            }
+            StatusClass::Interrupted => {}
+        }
+        markers.sort();
+        out.push(Entry { record: r, markers });
+    }
+    out
+}
+
+fn lockout_cause(c: LockoutCause) -> &'static str {
+    match c {
+        LockoutCause::SmartLockout => "smart lockout",
+        LockoutCause::MaliciousIp => "malicious IP",
+        LockoutCause::HighRiskBlock => "high risk",
+        LockoutCause::Undetermined => "cause not stated",
+    }
+}
+
+/// Findings indexed by account and IP, so marking a record costs a map
+/// lookup rather than a scan of every finding.
+struct FindingWindows<'f> {
+    by_actor: BTreeMap<&'f str, Vec<(&'f Finding, i64, i64)>>,
+}
+
+impl<'f> FindingWindows<'f> {
+    fn new(findings: &'f [Finding]) -> Self {
+        let mut by_actor: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for f in findings {
+            let parse = crate::ingest::fields::parse_time;
+            let (Some(a), Some(b)) = (parse(&f.first_seen), parse(&f.last_seen)) else {
+                continue;
+            };
+            // Findings print whole seconds; the last event may lie later
+            // within that second.
+            let end = a.max(b) + 999_999;
+            for actor in f.users.iter().chain(&f.ips) {
+                by_actor
+                    .entry(actor.as_str())
+                    .or_default()
+                    .push((f, a.min(b), end));
+            }
+        }
+        FindingWindows { by_actor }
+    }
+
+    fn covering(&self, r: &SignIn) -> Vec<Marker> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for actor in [r.user_principal_name.as_str(), r.ip.as_str()] {
+            for (f, a, b) in self.by_actor.get(actor).into_iter().flatten() {
+                if (*a..=*b).contains(&r.time_us) && seen.insert(f.id.as_str()) {
+                    out.push(Marker::Finding {
+                        id: f.id.clone(),
+                        kind: f.kind.clone(),
+                        severity: f.severity,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Evidence;
+
+    fn signin(t: i64, user: &str, ip: &str, code: i64) -> SignIn {
+        SignIn {
+            time_us: t * 1_000_000,
+            user_principal_name: user.into(),
+            ip: ip.into(),
+            error_code: code,
+            status: codes::status_class(code),
+            failure_reason: if code == 50053 {
+                "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into()
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn finding(users: &[&str], ips: &[&str], first: i64, last: i64) -> Finding {
+        Finding {
+            id: "f1".into(),
+            kind: "password_spray".into(),
+            severity: Severity::High,
+            title: "t".into(),
+            ips: ips.iter().map(|s| s.to_string()).collect(),
+            users: users.iter().map(|s| s.to_string()).collect(),
+            error_codes: vec![],
+            count: 1,
+            first_seen: crate::ingest::fields::format_time(first * 1_000_000),
+            last_seen: crate::ingest::fields::format_time(last * 1_000_000),
+            window_seconds: 3600,
+            evidence: Evidence::default(),
+            remediation: vec![],
+        }
+    }
+
+    #[test]
+    fn follows_one_account_with_markers() {
+        let recs = vec![
+            signin(100, "a@x", "203.0.113.9", 50126),
+            signin(110, "b@x", "203.0.113.9", 50126),
+            signin(120, "a@x", "203.0.113.9", 50126),
+            signin(130, "a@x", "203.0.113.9", 50053),
+            signin(5000, "a@x", "198.51.100.1", 0),
+            signin(6000, "a@x", "198.51.100.1", 0),
+        ];
+        let f = finding(&[], &["203.0.113.9"], 100, 130);
+        let tl = build(&recs, std::slice::from_ref(&f), &Selector::user("A@X"));
+        let times: Vec<i64> = tl.iter().map(|e| e.record.time_us / 1_000_000).collect();
+        assert_eq!(times, [100, 120, 130, 5000, 6000]);
+        assert!(matches!(tl[0].markers[0], Marker::Finding { .. }));
+        assert!(tl[2].markers.contains(&Marker::Lockout {
+            cause: "smart lockout"
+        }));
+        assert_eq!(
+            tl[3].markers,
+            [Marker::SuccessAfterFailures { failures: 3 }]
+        );
+        assert!(tl[4].markers.is_empty(), "second success is ordinary");
+    }
+
+    #[test]
+    fn ip_and_range_and_finding_selection() {
+        let recs: Vec<SignIn> = (0..10)
+            .map(|i| {
+                signin(
+                    i * 100_000,
+                    if i % 2 == 0 { "a@x" } else { "b@x" },
+                    "192.0.2.1",
+                    50126,
+                )
+            })
+            .collect();
+        let mut sel = Selector::ip("192.0.2.1");
+        sel.from = Some(200_000 * 1_000_000);
+        sel.to = Some(500_000 * 1_000_000);
+        assert_eq!(build(&recs, &[], &sel).len(), 4);
+        // A finding selects its actors a day either side of its span.
+        let f = finding(&["b@x"], &[], 300_000, 300_000);
+        let tl = build(&recs, std::slice::from_ref(&f), &Selector::finding(&f));
+        let times: Vec<i64> = tl.iter().map(|e| e.record.time_us / 1_000_000).collect();
+        assert_eq!(times, [300_000]);
+        assert!(Selector::finding(&f).describe().contains("b@x"));
+    }
+}
