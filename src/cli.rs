@@ -92,6 +92,13 @@ the first success of an account after failures. --finding selects the finding's 
 before its first event to a day after its last, unless --from/--to say otherwise."
     )]
     Timeline(TimelineArgs),
+    /// Check a report folder against its manifest and its evidence: report files, inputs and settings re-hashed, the analysis re-run and compared byte for byte.
+    #[command(after_help = "Examples:\n  entrasift verify case-42/report\n  \
+entrasift verify report --base /mnt/evidence   (inputs were moved: resolve relative paths there)\n  \
+entrasift verify report --hashes-only --json\n\n\
+Exit codes: 0 everything matches; 1 something differs (listed); 2 the report cannot be verified\n\
+(no manifest, inputs read from standard input, ...).")]
+    Verify(VerifyArgs),
     /// Explain AADSTS error codes: meaning, what to check, what to do.
     #[command(
         after_help = "Examples:\n  entrasift explain 50053\n  entrasift explain AADSTS53011 500121"
@@ -278,6 +285,21 @@ pub struct TimelineArgs {
     /// Show local time in this zone beside UTC (IANA name such as Europe/Berlin, or +05:30).
     #[arg(long, value_name = "ZONE")]
     pub display_tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A report folder written by `entrasift analyze` (with its manifest.json).
+    pub report: PathBuf,
+    /// Folder to resolve the recorded relative paths from (default: the working folder the manifest records).
+    #[arg(long, value_name = "DIR")]
+    pub base: Option<PathBuf>,
+    /// Only re-hash the report and settings files; do not re-read inputs or re-run.
+    #[arg(long)]
+    pub hashes_only: bool,
+    /// Print the verdict as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

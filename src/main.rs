@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Convert(a) => commands::convert::run(a, q),
         Command::Analyze(a) => commands::analyze::run(a, q, cli.color.for_stderr()),
         Command::Timeline(a) => commands::timeline::run(a, q),
+        Command::Verify(a) => commands::verify::run(a, q),
         Command::Explain(a) => misc::explain(a),
         Command::Generate(a) => misc::generate(a, q),
         Command::Detections(a) => misc::detections(a),

@@ -72,6 +72,11 @@ pub fn version(verbose: bool) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The git commit the binary was built from.
+pub(crate) fn commit() -> &'static str {
+    env!("ENTRASIFT_GIT_COMMIT")
+}
+
 fn short_commit() -> &'static str {
     let c = env!("ENTRASIFT_GIT_COMMIT");
     c.get(..12).unwrap_or(c)

@@ -191,10 +191,27 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             .map(|rel| manifest::describe(&args.out, rel))
             .collect::<std::io::Result<Vec<_>>>()
             .context("hashing outputs")?;
+        let settings_files = [
+            args.detection.config.as_ref(),
+            args.detection.ip_list.as_ref(),
+            args.baseline
+                .as_deref()
+                .map(baseline::findings_file)
+                .as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| manifest::hash_file(p).with_context(|| format!("hashing {}", p.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
         let m = manifest::Manifest {
             tool: "entrasift",
             version: env!("CARGO_PKG_VERSION"),
+            git_commit: super::about::commit(),
             command_line: std::env::args().collect(),
+            working_directory: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            settings_files,
             preset: &cfg.preset,
             settings: cfg.to_toml_string()?,
             fail_on: format!("{:?}", args.fail_on).to_lowercase(),

@@ -9,6 +9,7 @@ pub mod misc;
 mod progress;
 pub mod selftest;
 pub mod timeline;
+pub mod verify;
 
 use crate::ingest::InputReport;
 use crate::model::SignIn;

@@ -84,16 +84,21 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// Reads a baseline: a report folder (its `findings.json`) or the file.
+/// A baseline may be given as the earlier report folder or its file.
+pub fn findings_file(path: &Path) -> std::path::PathBuf {
+    if path.is_dir() {
+        path.join("findings.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
 pub fn compare(
     path: &Path,
     summary: &Summary,
     findings: &[Finding],
 ) -> Result<Comparison, BaselineError> {
-    let file = if path.is_dir() {
-        path.join("findings.json")
-    } else {
-        path.to_path_buf()
-    };
+    let file = findings_file(path);
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|source| BaselineError::Io {
         path: shown.clone(),

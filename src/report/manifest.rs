@@ -6,7 +6,7 @@
 use crate::ingest::InputReport;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct OutputFile {
     pub path: String,
     pub sha256: String,
@@ -17,7 +17,15 @@ pub struct OutputFile {
 pub struct Manifest<'a> {
     pub tool: &'static str,
     pub version: &'static str,
+    /// The source the binary was built from (`entrasift about`).
+    pub git_commit: &'static str,
     pub command_line: Vec<String>,
+    /// Where relative paths in the command line were resolved, so
+    /// `entrasift verify` can re-run from there.
+    pub working_directory: String,
+    /// Files that shaped the result besides the inputs: --config,
+    /// --ip-list, --baseline. Their content matters, not only their name.
+    pub settings_files: Vec<OutputFile>,
     pub preset: &'a str,
     /// The detection settings in force, as TOML.
     pub settings: String,
@@ -31,14 +39,21 @@ pub struct Manifest<'a> {
 
 /// SHA-256 and size of a written file.
 pub fn describe(dir: &std::path::Path, rel: &str) -> std::io::Result<OutputFile> {
+    let mut f = hash_file(&dir.join(rel))?;
+    f.path = rel.to_string();
+    Ok(f)
+}
+
+/// SHA-256 and size of any file, named as given.
+pub fn hash_file(path: &std::path::Path) -> std::io::Result<OutputFile> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(dir.join(rel))?;
+    let bytes = std::fs::read(path)?;
     let hash: String = Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok(OutputFile {
-        path: rel.to_string(),
+        path: path.display().to_string(),
         sha256: hash,
         bytes: bytes.len() as u64,
     })

@@ -241,3 +241,154 @@ fn timeline_of_a_finding_and_its_html_and_json_forms() {
     assert_eq!(code, 2);
     assert!(err.contains("Mars/Base"), "{err}");
 }
+
+fn verdict(report: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["verify", report.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(&args, None);
+    let v = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{code} {out} {err}"));
+    (code, v)
+}
+
+fn differing(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "ok" && c["status"] != "not_checked")
+        .map(|c| {
+            (
+                c["group"].as_str().unwrap().to_string(),
+                c["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn verify_proves_a_report_and_names_what_changed() {
+    let case = tempfile::tempdir().unwrap();
+    generate(&case.path().join("evidence"), 600, true, 47);
+    std::fs::write(case.path().join("bad-ips.txt"), "192.0.2.45 spray source\n").unwrap();
+    // Relative paths, as an analyst types them in the case folder.
+    let (code, _, err) = run(
+        &[
+            "analyze",
+            "evidence/graph-jsonl",
+            "evidence/portal-csv",
+            "--ip-list",
+            "bad-ips.txt",
+            "--out",
+            "report",
+            "-q",
+        ],
+        Some(case.path()),
+    );
+    assert_eq!(code, 0, "{err}");
+    let report = case.path().join("report");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["settings_files"][0]["path"], "bad-ips.txt");
+    assert!(manifest["git_commit"].as_str().unwrap().len() >= 40);
+
+    // From anywhere: the manifest says where the relative paths live.
+    let (code, v) = verdict(&report, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["verified"], true);
+    let groups: std::collections::BTreeSet<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["input", "report", "rerun", "settings"].into());
+
+    // An edited report file.
+    let html = report.join("report.html");
+    let original = std::fs::read(&html).unwrap();
+    std::fs::write(&html, b"<p>nothing to see</p>").unwrap();
+    let (code, v) = verdict(&report, &["--hashes-only"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        differing(&v),
+        [("report".to_string(), "report.html".to_string())]
+    );
+    std::fs::write(&html, original).unwrap();
+
+    // A changed IP list changes the settings and the findings.
+    std::fs::write(case.path().join("bad-ips.txt"), "198.51.100.1\n").unwrap();
+    let (code, v) = verdict(&report, &[]);
+    assert_eq!(code, 1);
+    let diff = differing(&v);
+    assert!(
+        diff.contains(&("settings".into(), "bad-ips.txt".into())),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains(&("rerun".into(), "findings.json".into())),
+        "{diff:?}"
+    );
+    std::fs::write(case.path().join("bad-ips.txt"), "192.0.2.45 spray source\n").unwrap();
+
+    // Evidence moved elsewhere: --base points at the new case folder; then
+    // one tampered input is named, and so are the outputs it changes.
+    let moved = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-r", "evidence", "bad-ips.txt"])
+        .arg(moved.path())
+        .current_dir(case.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_dir_all(case.path().join("evidence")).unwrap();
+    let (code, v) = verdict(&report, &[]);
+    assert_eq!(code, 1, "inputs gone");
+    assert!(differing(&v).iter().any(|(g, _)| g == "input"));
+    let base = moved.path().to_str().unwrap();
+    let (code, v) = verdict(&report, &["--base", base]);
+    assert_eq!(code, 0, "{v:#}");
+    let csv = std::fs::read_dir(moved.path().join("evidence/portal-csv"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("InteractiveSignIns_2"))
+        .unwrap();
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text = text.replacen("Success", "Failure", 1);
+    std::fs::write(&csv, text).unwrap();
+    let (code, v) = verdict(&report, &["--base", base]);
+    assert_eq!(code, 1);
+    let diff = differing(&v);
+    let name = csv.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        diff.iter().any(|(g, p)| g == "input" && p.ends_with(&name)),
+        "{diff:?}"
+    );
+
+    // A run that read standard input cannot be re-read.
+    let stdin_report = case.path().join("from-stdin");
+    let mut child = Command::new(bin())
+        .args([
+            "analyze",
+            "-",
+            "--out",
+            stdin_report.to_str().unwrap(),
+            "-q",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let jsonl = moved
+        .path()
+        .join("evidence/graph-jsonl/sof-elk/SignInLogs-nonInteractiveUser.jsonl");
+    std::io::copy(
+        &mut std::fs::File::open(jsonl).unwrap(),
+        child.stdin.as_mut().unwrap(),
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    let (code, _, err) = run(&["verify", stdin_report.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("standard input"), "{err}");
+}
