@@ -219,6 +219,10 @@ pub struct AnalyzeArgs {
     /// ongoing / resolved and show the change in totals.
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub baseline: Option<PathBuf>,
+    /// Folder holding earlier report folders (each has a history.json): adds trend
+    /// charts across runs and what is new since the latest earlier run.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
     /// In report.html, also show local time in this zone beside UTC (IANA name or +05:30). Data files stay UTC.
     #[arg(long, value_name = "ZONE")]
     pub display_tz: Option<String>,
@@ -336,6 +340,10 @@ pub struct GenerateArgs {
     /// Days covered.
     #[arg(long, default_value_t = 7)]
     pub days: u32,
+    /// First day (UTC), e.g. 2026-03-09; default 2026-03-02. Successive
+    /// weeks make a history for `analyze --history`.
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use crate::model::Severity;
 use crate::normalize::to_dataframe;
 use crate::report::data::ReportData;
 use crate::report::{
-    baseline, charts, html, json, manifest, markdown, table, write::write_atomic, xlsx,
+    baseline, charts, history, html, json, manifest, markdown, table, write::write_atomic, xlsx,
 };
 use anyhow::Context;
 use std::collections::BTreeSet;
@@ -137,9 +137,28 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         dir: &args.out,
         written: Vec::new(),
     };
+    let run_record = history::RunRecord::of(&summary, &findings, &loaded.records);
+    let past = match &args.history {
+        Some(dir) => Some(history::load(dir, &args.out, run_record.clone())?),
+        None => None,
+    };
+    if let Some(h) = &past {
+        for (label, why) in &h.unreadable {
+            eprintln!(
+                "warning: history {}: cannot read {}: {}",
+                crate::report::text::safe(label),
+                history::FILE,
+                crate::report::text::safe(why)
+            );
+        }
+    }
     let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
     out.file("findings.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &doc)?;
+        w.write_all(b"\n")
+    })?;
+    out.file(history::FILE, |w| {
+        serde_json::to_writer_pretty(&mut *w, &run_record)?;
         w.write_all(b"\n")
     })?;
     let data = ReportData {
@@ -150,6 +169,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         records: &loaded.records,
         tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
         zone,
+        history: past.as_ref(),
     };
     if parts.contains(&ReportPart::Csv) {
         out.file("findings.csv", |w| table::write_findings(w, &findings))?;

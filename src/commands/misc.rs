@@ -32,7 +32,7 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<Outcome> {
             })
             .collect::<anyhow::Result<Vec<_>>>()?
     };
-    let opts = GenerateOptions {
+    let mut opts = GenerateOptions {
         records: args.records,
         seed: args.seed,
         formats,
@@ -40,6 +40,11 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<Outcome> {
         days: args.days,
         ..GenerateOptions::default()
     };
+    if let Some(start) = &args.start {
+        opts.start_us = crate::ingest::fields::parse_time(start).with_context(|| {
+            format!("cannot read --start {start:?} as a date such as 2026-03-09")
+        })?;
+    }
     let ds = build_dataset(&opts);
     let files = write_dataset(&ds, &opts, &args.out)?;
     if !quiet {

@@ -16,6 +16,8 @@ pub struct ReportData<'a> {
     pub records: &'a [SignIn],
     /// `entrasift <version>`.
     pub tool: String,
+    /// `--history`: earlier runs and what is new since the latest.
+    pub history: Option<&'a crate::report::history::History>,
     /// `--display-tz`: local time beside UTC on the page.
     pub zone: Option<crate::report::zone::DisplayZone>,
 }

@@ -163,6 +163,9 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     head(&mut out, d);
     out.push_str("<main>\n");
     summary(&mut out, d);
+    if let Some(h) = d.history {
+        trends(&mut out, h, charts);
+    }
     findings(&mut out, d);
     error_codes(&mut out, d);
     chart_section(&mut out, charts);
@@ -270,7 +273,7 @@ fn head(out: &mut String, d: &ReportData) {
          <title>Entra ID sign-in report: {range_plain}</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
          <header>\n<h1>Entra ID sign-in report</h1>\n\
          <p>{range} · {files} · {tool} · all times UTC</p>\n\
-         <nav>\n<a href=\"#summary\">Summary</a>\n<a href=\"#findings\">Findings</a>\n\
+         <nav>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Findings</a>\n\
          <a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
          <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
          <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n\
@@ -278,6 +281,11 @@ fn head(out: &mut String, d: &ReportData) {
         tool = esc(&d.tool),
         range_plain = range.replace(" UTC", ""),
         files = plural(d.inputs.len() as u64, "input file", "input files"),
+        trends_link = if d.history.is_some() {
+            "<a href=\"#trends\">Trends</a>\n"
+        } else {
+            ""
+        },
     );
 }
 
@@ -778,12 +786,117 @@ fn risk_blocks(out: &mut String, d: &ReportData) {
     }
 }
 
+/// Items listed per "new since the last run" list before "and N more".
+const NEW_ITEMS: usize = 50;
+
+/// `--history`: the trend chart, the runs as a table, and what is new
+/// since the latest earlier run.
+fn trends(out: &mut String, h: &super::history::History, charts: &[Chart]) {
+    out.push_str("<section id=\"trends\">\n<h2>Trends and what is new</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">Earlier runs read from <span class=\"mono path\">{}</span>, ordered by \
+         the period their data covers; this run is the last row.</p>",
+        esc(&h.folder)
+    );
+    if let Some(c) = charts.iter().find(|c| c.name == "trends") {
+        let _ = writeln!(out, "<figure>{}</figure>", c.svg);
+    }
+    let row = |label: &str, r: &super::history::RunRecord| {
+        let high: u64 = ["critical", "high"]
+            .iter()
+            .filter_map(|s| r.findings.get(*s))
+            .sum();
+        vec![
+            esc(label),
+            r.period_start.as_deref().map(when).unwrap_or_default(),
+            r.period_end.as_deref().map(when).unwrap_or_default(),
+            num(r.sign_ins),
+            num(r.failures),
+            num(r.lockouts),
+            num(r.spray_ips),
+            num(r.risky_users),
+            num(high),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = h.runs.iter().map(|r| row(&r.label, &r.record)).collect();
+    rows.push(row("this run", &h.current));
+    table(
+        out,
+        &[
+            ("Run", false),
+            ("From", false),
+            ("To", false),
+            ("Sign-ins", true),
+            ("Failures", true),
+            ("Lockouts", true),
+            ("Spray IPs", true),
+            ("Risky users", true),
+            ("High+ findings", true),
+        ],
+        &rows,
+    );
+    for (label, why) in &h.unreadable {
+        let _ = writeln!(
+            out,
+            "<p class=\"warn\">Could not read run {}: {}</p>",
+            esc(label),
+            esc(why)
+        );
+    }
+    let Some(prev) = h.previous() else {
+        out.push_str("<p>No earlier run in the history folder: nothing to compare with yet.</p>\n</section>\n");
+        return;
+    };
+    let _ = writeln!(out, "<h3>New since {}</h3>", esc(&prev.label));
+    let list = |out: &mut String, what: &str, items: &[String]| {
+        if items.is_empty() {
+            let _ = writeln!(out, "<p><b>{what}:</b> none.</p>");
+            return;
+        }
+        let shown: Vec<String> = items
+            .iter()
+            .take(NEW_ITEMS)
+            .map(|i| format!("<span class=\"mono\">{}</span>", esc(i)))
+            .collect();
+        let more = items.len().saturating_sub(NEW_ITEMS);
+        let _ = writeln!(
+            out,
+            "<p><b>{what} ({}):</b> {}{}</p>",
+            num(items.len() as u64),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    };
+    list(out, "Failing IP addresses", &h.new_failing_ips);
+    list(out, "Countries", &h.new_countries);
+    if h.new_findings.is_empty() {
+        out.push_str("<p><b>Findings:</b> none new.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<p><b>Findings ({}):</b></p>\n<ul>",
+            h.new_findings.len()
+        );
+        for k in &h.new_findings {
+            let _ = writeln!(out, "<li>{} {}</li>", badge(k.severity), esc(&k.title));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 fn chart_section(out: &mut String, charts: &[Chart]) {
     out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
     if charts.is_empty() {
         out.push_str("<p>No charts were drawn.</p>\n");
     }
-    for c in charts {
+    // The trend chart sits in its own section at the top.
+    for c in charts.iter().filter(|c| c.name != "trends") {
         // Chart markup is produced by `charts`, which escapes its own text.
         let _ = writeln!(
             out,

@@ -114,6 +114,10 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
         }
     }
 
+    if let Some(h) = d.history {
+        history(&mut out, h);
+    }
+
     let _ = writeln!(out, "\n## Findings\n");
     if d.findings.is_empty() {
         out.push_str("No findings.\n");
@@ -266,6 +270,62 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
         }
     }
     out
+}
+
+/// `--history`: the runs as a table and what is new since the latest.
+fn history(out: &mut String, h: &super::history::History) {
+    let _ = writeln!(out, "\n### Trend across runs\n");
+    let _ = writeln!(
+        out,
+        "| run | to | sign-ins | failures | lockouts | spray IPs | risky users |\n|---|---|---:|---:|---:|---:|---:|"
+    );
+    let all = h
+        .runs
+        .iter()
+        .map(|r| (r.label.as_str(), &r.record))
+        .chain(std::iter::once(("this run", &h.current)));
+    for (label, r) in all {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            md_esc(label),
+            md_esc(r.period_end.as_deref().unwrap_or("")),
+            r.sign_ins,
+            r.failures,
+            r.lockouts,
+            r.spray_ips,
+            r.risky_users
+        );
+    }
+    let Some(prev) = h.previous() else {
+        let _ = writeln!(out, "\nNo earlier run to compare with yet.");
+        return;
+    };
+    let _ = writeln!(out, "\n### New since {}\n", md_esc(&prev.label));
+    let join = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items
+                .iter()
+                .map(|i| md_esc(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let _ = writeln!(out, "- failing IP addresses: {}", join(&h.new_failing_ips));
+    let _ = writeln!(out, "- countries: {}", join(&h.new_countries));
+    if h.new_findings.is_empty() {
+        let _ = writeln!(out, "- findings: none new");
+    }
+    for k in &h.new_findings {
+        let _ = writeln!(
+            out,
+            "- new finding: {} — {}",
+            k.severity.as_str().to_uppercase(),
+            md_esc(&k.title)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -12,3 +12,4 @@ mod common;
 mod forensic;
 mod ingest;
 mod malformed;
+mod weekly;
