@@ -66,7 +66,7 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Write the normalized, de-duplicated table as CSV, Parquet or JSON Lines.
     #[command(
-        after_help = "Examples:\n  entrasift convert exports/ --to parquet --out signins.parquet\n  entrasift convert a.csv b.json --to csv --out normalized.csv"
+        after_help = "Examples:\n  entrasift convert exports/ --to parquet --out signins.parquet\n  entrasift convert a.csv b.json --to csv --out normalized.csv\n  entrasift convert week-12/ --to parquet --partition-by day --out signins-dataset/"
     )]
     Convert(ConvertArgs),
     /// Analyze sign-ins and write the report folder (findings.json, ...).
@@ -119,6 +119,13 @@ pub enum TableFormat {
     Jsonl,
 }
 
+/// How `convert --partition-by` splits the dataset.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Partitioning {
+    /// One folder per UTC day of the sign-in time.
+    Day,
+}
+
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
     #[command(flatten)]
@@ -126,9 +133,14 @@ pub struct ConvertArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub to: TableFormat,
-    /// Output file.
+    /// Output file; with --partition-by, the dataset folder (created, or
+    /// added to if it exists).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write a hive-partitioned Parquet dataset (`OUT/date=YYYY-MM-DD/*.parquet`,
+    /// UTC days) that later runs add files to (Parquet only).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub partition_by: Option<Partitioning>,
     /// Write a UTF-8 byte-order mark at the start of CSV output (for Excel).
     #[arg(long)]
     pub bom: bool,
