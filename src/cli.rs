@@ -82,7 +82,10 @@ pub enum Command {
         after_help = "Examples:\n  entrasift generate --out synthetic --records 5000 --seed 7\n  entrasift generate --out clean --no-attacks --formats portal-csv,graph-pages"
     )]
     Generate(GenerateArgs),
-    /// List every detection with the thresholds in force.
+    /// List every detection with the thresholds in force, or print them as SQL.
+    #[command(
+        after_help = "Examples:\n  entrasift detections --preset sentinel\n  entrasift detections --sql > detections.sql\n  entrasift detections --sql --config tuned.toml --out sql/"
+    )]
     Detections(DetectionsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
@@ -253,6 +256,14 @@ pub struct GenerateArgs {
 pub struct DetectionsArgs {
     #[command(flatten)]
     pub detection: DetectionOptions,
+    /// Print each enabled detection as standard SQL over the normalized
+    /// table (runs on Spark SQL and DuckDB), thresholds substituted.
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: write one `<kind>.sql` per detection into this folder
+    /// instead of printing them.
+    #[arg(long, value_name = "DIR", requires = "sql")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
