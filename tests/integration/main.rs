@@ -4,6 +4,8 @@
 //!   splitting, reordering and duplicating inputs changes nothing; the real
 //!   public samples read cleanly.
 //! - `malformed`: broken input is accounted for, never fatal.
+//! - `sql`: the day-partitioned Parquet dataset and the SQL detections run
+//!   by DuckDB agree with `analyze` (skipped with a note without DuckDB).
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
 //!   codes, determinism).
 
@@ -11,3 +13,4 @@ mod cli;
 mod common;
 mod ingest;
 mod malformed;
+mod sql;
