@@ -51,6 +51,12 @@ pub const OUTPUT_COLUMNS: &[&str] = &[
     "count",
 ];
 
+/// Differences every query shares.
+const COMMON_NOTES: &[&str] = &[
+    "severity, title, evidence and remediation are not computed: the rows say which findings exist",
+    "50053 reasons are classified after folding ASCII whitespace and collapsing up to 16 spaces in a row; analyze folds all Unicode whitespace",
+];
+
 /// The order `normalize::output_order` leaves sign-ins in: detections that
 /// walk events one by one break same-time ties the same way.
 pub(crate) const ORDER: &str = "time, request_id, error_code, user_principal_name, ip, app_id";
@@ -450,11 +456,14 @@ fn render(
          -- Returns one row per finding: kind, actor (as in the finding id),\n\
          -- user_principal_name, ip, first_seen, last_seen, count.\n",
     );
-    if !q.notes.is_empty() {
-        out.push_str("-- Differences from `entrasift analyze`:\n");
-        for n in &q.notes {
-            let _ = writeln!(out, "--   - {}", comment(n));
-        }
+    out.push_str("-- Differences from `entrasift analyze`:\n");
+    for n in COMMON_NOTES
+        .iter()
+        .copied()
+        .map(String::from)
+        .chain(q.notes)
+    {
+        let _ = writeln!(out, "--   - {}", comment(&n));
     }
     let mut ctes = prelude(cfg)?;
     ctes.extend(q.ctes);
