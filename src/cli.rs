@@ -76,7 +76,7 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Write the normalized, de-duplicated table as CSV, Parquet or JSON Lines.
     #[command(
-        after_help = "Examples:\n  entrasift convert exports/ --to parquet --out signins.parquet\n  entrasift convert a.csv b.json --to csv --out normalized.csv"
+        after_help = "Examples:\n  entrasift convert exports/ --to parquet --out signins.parquet\n  entrasift convert a.csv b.json --to csv --out normalized.csv\n  entrasift convert week-12/ --to parquet --partition-by day --out signins-dataset/"
     )]
     Convert(ConvertArgs),
     /// Analyze sign-ins and write the report folder (findings.json, ...).
@@ -109,7 +109,10 @@ Exit codes: 0 everything matches; 1 something differs (listed); 2 the report can
         after_help = "Examples:\n  entrasift generate --out synthetic --records 5000 --seed 7\n  entrasift generate --out clean --no-attacks --formats portal-csv,graph-pages"
     )]
     Generate(GenerateArgs),
-    /// List every detection with the thresholds in force.
+    /// List every detection with the thresholds in force, or print them as SQL.
+    #[command(
+        after_help = "Examples:\n  entrasift detections --preset sentinel\n  entrasift detections --sql > detections.sql\n  entrasift detections --sql --config tuned.toml --out sql/"
+    )]
     Detections(DetectionsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
@@ -158,6 +161,13 @@ pub enum TableFormat {
     Jsonl,
 }
 
+/// How `convert --partition-by` splits the dataset.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Partitioning {
+    /// One folder per UTC day of the sign-in time.
+    Day,
+}
+
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
     #[command(flatten)]
@@ -165,9 +175,14 @@ pub struct ConvertArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub to: TableFormat,
-    /// Output file.
+    /// Output file; with --partition-by, the dataset folder (created, or
+    /// added to if it exists).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write a hive-partitioned Parquet dataset (`OUT/date=YYYY-MM-DD/*.parquet`,
+    /// UTC days) that later runs add files to (Parquet only).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub partition_by: Option<Partitioning>,
     /// Write a UTF-8 byte-order mark at the start of CSV output (for Excel).
     #[arg(long)]
     pub bom: bool,
@@ -211,8 +226,9 @@ pub struct AnalyzeArgs {
     /// Also print the summary and findings as JSON on standard output.
     #[arg(long)]
     pub json: bool,
-    /// Outputs to write (comma-separated; default all). findings.json is
-    /// always written: it is the machine interface.
+    /// Outputs to write (comma-separated; default all). findings.json (the
+    /// machine interface) and history.json (for later --history runs) are
+    /// always written.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<ReportPart>,
     /// An earlier report folder (or its findings.json): mark findings new /
@@ -350,6 +366,14 @@ pub struct GenerateArgs {
 pub struct DetectionsArgs {
     #[command(flatten)]
     pub detection: DetectionOptions,
+    /// Print each enabled detection as standard SQL over the normalized
+    /// table (runs on Spark SQL and DuckDB), thresholds substituted.
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: write one `<kind>.sql` per detection into this folder
+    /// instead of printing them.
+    #[arg(long, value_name = "DIR", requires = "sql")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,33 +1,53 @@
-//! `entrasift convert`: the normalized table as CSV, Parquet or JSON Lines.
+//! `entrasift convert`: the normalized table as CSV, Parquet or JSON Lines,
+//! or as a day-partitioned Parquet dataset.
 
-use super::{check_out_path, load, Outcome};
-use crate::cli::{ConvertArgs, TableFormat};
+use super::{check_out_path, load, Loaded, Outcome};
+use crate::cli::{ConvertArgs, Partitioning, TableFormat};
 use crate::normalize::to_dataframe;
-use crate::report::{table, write::write_atomic};
+use crate::report::{dataset, table, write::write_atomic};
 use anyhow::Context;
 
 pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    // Refused before reading anything: a partitioned CSV would need its
+    // own header and quoting rules per file, and nothing asks for it.
+    if args.partition_by.is_some() && args.to != TableFormat::Parquet {
+        anyhow::bail!("--partition-by writes a Parquet dataset: use it with --to parquet");
+    }
     check_out_path(&args.out, &args.input.inputs)?;
+    if args.partition_by.is_some() && args.out.is_file() {
+        anyhow::bail!(
+            "--out {} is a file; --partition-by needs a dataset folder",
+            args.out.display()
+        );
+    }
     let loaded = load(&args.input.inputs, quiet);
     let (records, paths) = (&loaded.records, &loaded.paths);
-    match args.to {
-        TableFormat::Csv => {
-            write_atomic(&args.out, |w| table::write_csv(w, records, paths, args.bom))
+    let summary = match (args.to, args.partition_by) {
+        (TableFormat::Parquet, Some(Partitioning::Day)) => {
+            let done = dataset::append_by_day(&args.out, records, paths)
+                .with_context(|| format!("adding to the dataset {}", args.out.display()))?;
+            format!(
+                "{} sign-in(s) in {} day partition(s) of {}: {} new file(s), {} already there",
+                records.len(),
+                done.days,
+                args.out.display(),
+                done.written.len(),
+                done.present
+            )
         }
-        TableFormat::Jsonl => write_atomic(&args.out, |w| table::write_jsonl(w, records, paths)),
-        TableFormat::Parquet => {
-            let mut df = to_dataframe(records, paths).context("building the table")?;
-            write_atomic(&args.out, |w| {
-                table::write_parquet(w, &mut df).map_err(std::io::Error::other)
-            })
+        (to, _) => {
+            write_file(args, to, &loaded)
+                .with_context(|| format!("writing {}", args.out.display()))?;
+            format!(
+                "wrote {} sign-in(s) to {}",
+                records.len(),
+                args.out.display()
+            )
         }
-    }
-    .with_context(|| format!("writing {}", args.out.display()))?;
+    };
     if !quiet {
         eprintln!(
-            "wrote {} sign-in(s) to {} ({} duplicate(s) dropped, {} row(s) rejected)",
-            records.len(),
-            args.out.display(),
+            "{summary} ({} duplicate(s) dropped, {} row(s) rejected)",
             loaded.duplicates(),
             loaded.rejected()
         );
@@ -40,4 +60,21 @@ pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+fn write_file(args: &ConvertArgs, to: TableFormat, loaded: &Loaded) -> anyhow::Result<()> {
+    let (records, paths) = (&loaded.records, &loaded.paths);
+    match to {
+        TableFormat::Csv => {
+            write_atomic(&args.out, |w| table::write_csv(w, records, paths, args.bom))?
+        }
+        TableFormat::Jsonl => write_atomic(&args.out, |w| table::write_jsonl(w, records, paths))?,
+        TableFormat::Parquet => {
+            let mut df = to_dataframe(records, paths).context("building the table")?;
+            write_atomic(&args.out, |w| {
+                table::write_parquet(w, &mut df).map_err(std::io::Error::other)
+            })?
+        }
+    }
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! Small subcommands: explain, generate, detections, completions, manpage.
 
 use super::Outcome;
+use crate::analyze::detect::{sql::sql_all, DetectionConfig};
 use crate::cli::{Cli, CompletionsArgs, DetectionsArgs, ExplainArgs, GenerateArgs, Shell};
 use crate::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
+use crate::report::write::write_atomic;
 use anyhow::Context;
 use clap::CommandFactory;
 use std::io::Write;
+use std::path::Path;
 
 pub fn explain(args: &ExplainArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
@@ -61,6 +64,9 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
 pub fn detections(args: &DetectionsArgs) -> anyhow::Result<Outcome> {
     let cfg = super::analyze::detection_config(&args.detection)?;
+    if args.sql {
+        return detections_sql(&cfg, args.out.as_deref());
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "preset: {}", cfg.preset)?;
     for d in crate::analyze::detect::describe_all(&cfg) {
@@ -74,6 +80,29 @@ pub fn detections(args: &DetectionsArgs) -> anyhow::Result<Outcome> {
         for (k, v) in &d.thresholds {
             writeln!(out, "  {k} = {v}")?;
         }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `detections --sql`: every enabled detection's query, on standard output
+/// or as `<kind>.sql` files.
+fn detections_sql(cfg: &DetectionConfig, dir: Option<&Path>) -> anyhow::Result<Outcome> {
+    let queries = sql_all(cfg)?;
+    let Some(dir) = dir else {
+        let mut out = std::io::stdout().lock();
+        for (i, q) in queries.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            out.write_all(q.text.as_bytes())?;
+        }
+        return Ok(Outcome::Clean);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for q in &queries {
+        let path = dir.join(format!("{}.sql", q.kind));
+        write_atomic(&path, |w| w.write_all(q.text.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(Outcome::Clean)
 }

@@ -353,27 +353,44 @@ impl LockoutCause {
     }
 }
 
+/// How [`classify_50053`] tells the causes apart, in the order it tries
+/// them: a cause applies when every phrase of one of its alternatives
+/// occurs in the normalized reason. The SQL of `detections --sql` is
+/// generated from the same table, so both read a reason alike.
+pub const CAUSE_PHRASES: &[(LockoutCause, &[&[&str]])] = &[
+    (
+        LockoutCause::MaliciousIp,
+        &[&["malicious activity"], &["malicious", "ip address"]],
+    ),
+    (
+        LockoutCause::HighRiskBlock,
+        &[&["built-in protection"], &["high confidence of risk"]],
+    ),
+    (
+        LockoutCause::SmartLockout,
+        &[
+            &["too many times", "incorrect user id"],
+            &["too many times", "incorrect password"],
+            &["too many times", "incorrect username"],
+            &["too many times", "incorrect user name"],
+            &["too many times", "sign in too many times"],
+        ],
+    ),
+];
+
 /// Splits AADSTS50053 by its failure-reason text. Matching is
 /// case-insensitive and keyed on short phrases, because Microsoft rewords
 /// these messages over time.
 pub fn classify_50053(failure_reason: &str) -> LockoutCause {
     let reason = normalize_reason(failure_reason);
-    let has = |phrase: &str| reason.contains(phrase);
-    if has("malicious activity") || (has("malicious") && has("ip address")) {
-        LockoutCause::MaliciousIp
-    } else if has("built-in protection") || has("high confidence of risk") {
-        LockoutCause::HighRiskBlock
-    } else if has("too many times")
-        && (has("incorrect user id")
-            || has("incorrect password")
-            || has("incorrect username")
-            || has("incorrect user name")
-            || has("sign in too many times"))
-    {
-        LockoutCause::SmartLockout
-    } else {
-        LockoutCause::Undetermined
-    }
+    CAUSE_PHRASES
+        .iter()
+        .find(|(_, alternatives)| {
+            alternatives
+                .iter()
+                .any(|all| all.iter().all(|phrase| reason.contains(phrase)))
+        })
+        .map_or(LockoutCause::Undetermined, |(cause, _)| *cause)
 }
 
 /// Lower-cases, folds typographic apostrophes and collapses whitespace so

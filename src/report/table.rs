@@ -61,6 +61,22 @@ fn cells<'a>(r: &'a SignIn, paths: &'a [String]) -> Vec<std::borrow::Cow<'a, str
     ]
 }
 
+/// The cells that describe the sign-in itself, in schema order: every
+/// column except where the record was read from (format, file, record
+/// number).
+pub(crate) fn content_cells(r: &SignIn) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    col::ALL_COLUMNS
+        .iter()
+        .zip(cells(r, &[]))
+        .filter(|(name, _)| {
+            !matches!(
+                **name,
+                col::SOURCE_FORMAT | col::SOURCE_FILE | col::SOURCE_RECORD
+            )
+        })
+        .map(|(_, cell)| cell)
+}
+
 /// CSV for spreadsheets and Timeline Explorer: UTF-8, ISO 8601 UTC times,
 /// formula-looking cells neutralised, optional BOM.
 pub fn write_csv(

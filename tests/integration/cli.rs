@@ -388,12 +388,13 @@ fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
             .collect();
         assert_eq!(o["sha256"].as_str().unwrap(), hex);
     }
-    // --format picks a subset; findings.json is always there.
+    // --format picks a subset; findings.json and history.json (what a
+    // later --history run reads) are always there.
     analyze(&[&a], &out.path().join("md-only"), &["--format", "md"]);
     let sub = report_files(&out.path().join("md-only"));
     assert_eq!(
         sub.keys().cloned().collect::<Vec<_>>(),
-        vec!["findings.json".to_string(), "summary.md".to_string()]
+        ["findings.json", "history.json", "summary.md"]
     );
 }
 

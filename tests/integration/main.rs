@@ -4,12 +4,17 @@
 //!   splitting, reordering and duplicating inputs changes nothing; the real
 //!   public samples read cleanly.
 //! - `malformed`: broken input is accounted for, never fatal.
+//! - `sql`: the day-partitioned Parquet dataset and the SQL detections run
+//!   by DuckDB agree with `analyze` (skipped with a note without DuckDB).
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
-//!   codes, determinism).
+//!   codes, determinism, version and about).
+//! - `forensic`: actor timelines, local time beside UTC, `verify`.
+//! - `weekly`: `--history` trends and what is new since the last run.
 
 mod cli;
 mod common;
 mod forensic;
 mod ingest;
 mod malformed;
+mod sql;
 mod weekly;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -33,6 +34,48 @@ impl Detection for BruteForce {
             ("min_ips", c.min_ips.to_string()),
             ("codes", util::codes_text(&c.codes)),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.brute_force;
+        let failures = format!("n >= {}", sql::at_least_one(c.min_failures));
+        // One IP is always there; counting IPs only matters above that.
+        let (distinct, qualifies): (&[(&str, &[&str])], String) = if c.min_ips > 1 {
+            (
+                &[("ips", &["ip"])],
+                format!("{failures} AND ips >= {}", c.min_ips),
+            )
+        } else {
+            (&[], failures)
+        };
+        Query::new()
+            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from a guessing IP whose password worked, and raises the severity for it")
+            .cte(
+                "guesses",
+                format!(
+                    "SELECT time, user_principal_name, ip FROM ev\n  \
+                     WHERE user_principal_name <> '' AND {}",
+                    sql::credential_failure(&c.codes)
+                ),
+            )
+            .bursts(&Bursts {
+                name: "brute",
+                from: "guesses",
+                keys: &["user_principal_name"],
+                window_minutes: c.window_minutes,
+                distinct,
+                qualifies,
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM brute\nGROUP BY user_principal_name, burst_start",
+                sql::head(
+                    KIND,
+                    "user_principal_name",
+                    Some("user_principal_name"),
+                    None
+                ),
+                sql::SPAN
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -34,6 +35,68 @@ impl Detection for DisabledAccount {
             ("min_attempts", c.min_attempts.to_string()),
             ("max_other_users", c.max_other_users.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.disabled_account;
+        Query::new()
+            .cte(
+                "disabled_tries",
+                format!(
+                    "SELECT time, ip, user_principal_name FROM ev\n  \
+                     WHERE error_code = {USER_DISABLED} AND ip <> ''"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "disabled",
+                from: "disabled_tries",
+                keys: &["ip"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: format!("n >= {}", sql::at_least_one(c.min_attempts)),
+            })
+            // Other accounts whose password worked from the IP at any time;
+            // the first two are part of the finding when they raise it.
+            .cte(
+                "disabled_others",
+                "SELECT b.ip, b.burst_start, e.user_principal_name, MIN(e.time) AS first_time\n  \
+                 FROM (SELECT DISTINCT ip, burst_start FROM disabled) b\n  \
+                 JOIN ev e ON e.ip = b.ip AND e.password_worked AND e.user_principal_name <> ''\n  \
+                 LEFT JOIN (SELECT DISTINCT ip, burst_start, user_principal_name FROM disabled) d\n    \
+                 ON d.ip = b.ip AND d.burst_start = b.burst_start AND d.user_principal_name = e.user_principal_name\n  \
+                 WHERE d.ip IS NULL\n  \
+                 GROUP BY b.ip, b.burst_start, e.user_principal_name",
+            )
+            .cte(
+                "disabled_raised",
+                format!(
+                    "SELECT ip, burst_start, MIN(first_time) AS shown_first, MAX(first_time) AS shown_last\n  \
+                     FROM (\n    \
+                     SELECT ip, burst_start, first_time,\n      \
+                     ROW_NUMBER() OVER (PARTITION BY ip, burst_start ORDER BY first_time) AS k,\n      \
+                     COUNT(*) OVER (PARTITION BY ip, burst_start) AS others\n    \
+                     FROM disabled_others\n  \
+                     ) o WHERE k <= 2 AND others < {}\n  \
+                     GROUP BY ip, burst_start",
+                    c.max_other_users
+                ),
+            )
+            .cte(
+                "disabled_found",
+                format!(
+                    "SELECT ip, burst_start, {}\n  FROM disabled GROUP BY ip, burst_start",
+                    sql::SPAN
+                ),
+            )
+            .select(format!(
+                "SELECT {},\n  \
+                 CASE WHEN r.ip IS NULL THEN f.first_seen ELSE LEAST(f.first_seen, r.shown_first) END AS first_seen,\n  \
+                 CASE WHEN r.ip IS NULL THEN f.last_seen ELSE GREATEST(f.last_seen, r.shown_last) END AS last_seen,\n  \
+                 f.count AS count\n\
+                 FROM disabled_found f LEFT JOIN disabled_raised r\n  \
+                 ON r.ip = f.ip AND r.burst_start = f.burst_start",
+                sql::head(KIND, "f.ip", None, Some("f.ip"))
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -3,8 +3,10 @@
 #![doc = include_str!("docs/distributed_spray.md")]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use super::config::{DistributedSprayConfig, SprayGroup};
+use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -12,6 +14,11 @@ use crate::model::{Finding, Severity, SignIn};
 pub struct DistributedSpray;
 
 const KIND: &str = "distributed_spray";
+
+/// What identifies one sign-in after de-duplication; carried into the SQL
+/// groupings so one failure seen by two of them can be recognised.
+const EVENT_COLUMNS: &str =
+    "time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type";
 
 impl Detection for DistributedSpray {
     fn kind(&self) -> &'static str {
@@ -52,6 +59,122 @@ impl Detection for DistributedSpray {
             ("codes", util::codes_text(&c.codes)),
             ("ignore_known_good_ips", c.ignore_known_good_ips.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.distributed_spray;
+        let mut groups: Vec<SprayGroup> = Vec::new();
+        for &g in &c.group_by {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        let (good_join, known_good) = if c.ignore_known_good_ips {
+            (
+                " LEFT JOIN ds_good g ON g.ip = e.ip",
+                "\n    AND (g.first_good IS NULL OR e.time < g.first_good)",
+            )
+        } else {
+            ("", "")
+        };
+        let per_group: Vec<String> = groups
+            .iter()
+            .enumerate()
+            .map(|(rank, g)| {
+                let (value, filter) = match g {
+                    SprayGroup::UserAgent => ("user_agent", " WHERE user_agent <> ''"),
+                    SprayGroup::App => ("app_name", " WHERE app_name <> ''"),
+                    SprayGroup::Tenant => ("''", ""),
+                    SprayGroup::User => ("user_principal_name", ""),
+                };
+                format!(
+                    "SELECT '{}' AS grouped_by, {rank} AS group_rank, {value} AS value, {EVENT_COLUMNS} FROM ds_counted{filter}",
+                    g.as_str()
+                )
+            })
+            .collect();
+        let mut qualifies = format!(
+            "ips >= {} AND users >= {} AND n >= {}",
+            c.min_ips, c.min_users, c.min_failures
+        );
+        if c.max_users_per_ip > 0.0 {
+            let _ = write!(
+                qualifies,
+                " AND pairs <= {} * ips",
+                sql::float(c.max_users_per_ip)
+            );
+        }
+        let q = Query::new()
+            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from a spraying IP whose password worked, and raises the severity for it")
+            .note("with the users-per-IP ceiling, a window ending on several sign-ins with the same timestamp is judged once with all of them; analyze also judges it part-way through")
+            .cte(
+                "ds_good",
+                "SELECT ip, MIN(time) AS first_good FROM ev WHERE ip <> '' AND password_worked GROUP BY ip",
+            )
+            .cte(
+                "ds_counted",
+                format!(
+                    "SELECT e.* FROM ev e{good_join}\n  \
+                     WHERE e.ip <> '' AND e.user_principal_name <> '' AND {}{known_good}",
+                    sql::credential_failure(&c.codes)
+                ),
+            )
+            .cte("ds_events", per_group.join("\n  UNION ALL "))
+            .bursts(&Bursts {
+                name: "ds",
+                from: "ds_events",
+                keys: &["grouped_by", "value"],
+                window_minutes: c.window_minutes,
+                distinct: &[
+                    ("ips", &["ip"]),
+                    ("users", &["user_principal_name"]),
+                    ("pairs", &["ip", "user_principal_name"]),
+                ],
+                qualifies,
+            });
+        let head = sql::head(
+            KIND,
+            "CASE WHEN b.grouped_by = 'tenant' THEN 'tenant' ELSE concat(b.grouped_by, '|', b.value) END",
+            Some("CASE WHEN b.grouped_by = 'user' THEN b.value END"),
+            None,
+        );
+        let span = "MIN(b.time) AS first_seen, MAX(b.time) AS last_seen, COUNT(*) AS count";
+        if groups.len() < 2 {
+            return q.select(format!(
+                "SELECT {head}, {span}\nFROM ds b\nGROUP BY b.grouped_by, b.value, b.burst_start"
+            ));
+        }
+        // A burst whose failures all belong to a bigger burst of another
+        // grouping (or an equal one listed earlier) is the same campaign.
+        let same_event: Vec<String> = EVENT_COLUMNS
+            .split(", ")
+            .map(|col| format!("k.{col} = b.{col}"))
+            .collect();
+        q.cte(
+            "ds_size",
+            "SELECT grouped_by, group_rank, value, burst_start, COUNT(*) AS n\n  \
+             FROM ds GROUP BY grouped_by, group_rank, value, burst_start",
+        )
+        .cte(
+            "ds_covered",
+            format!(
+                "SELECT b.grouped_by, b.value, b.burst_start\n  \
+                 FROM ds b JOIN ds k ON k.grouped_by <> b.grouped_by AND {}\n  \
+                 JOIN ds_size sb ON sb.grouped_by = b.grouped_by AND sb.value = b.value AND sb.burst_start = b.burst_start\n  \
+                 JOIN ds_size sk ON sk.grouped_by = k.grouped_by AND sk.value = k.value AND sk.burst_start = k.burst_start\n  \
+                 WHERE sk.n > sb.n OR (sk.n = sb.n AND sk.group_rank < sb.group_rank)\n  \
+                 GROUP BY b.grouped_by, b.value, b.burst_start, k.grouped_by, k.value, k.burst_start, sb.n\n  \
+                 HAVING COUNT(*) = sb.n",
+                same_event.join(" AND ")
+            ),
+        )
+        .select(format!(
+            "SELECT {head}, {span}\n\
+             FROM ds b LEFT JOIN (SELECT DISTINCT grouped_by, value, burst_start FROM ds_covered) c\n  \
+             ON c.grouped_by = b.grouped_by AND c.value = b.value AND c.burst_start = b.burst_start\n\
+             WHERE c.grouped_by IS NULL\n\
+             GROUP BY b.grouped_by, b.value, b.burst_start"
+        ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

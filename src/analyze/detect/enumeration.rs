@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::config::CREDENTIAL_CODES;
+use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, UsersAtLeast};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -35,6 +36,32 @@ impl Detection for Enumeration {
             ("window_minutes", c.window_minutes.to_string()),
             ("min_users", c.min_users.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.enumeration;
+        Query::new()
+            .note("last_seen is the burst's last attempt: analyze extends it to a later sign-in from the IP whose password worked")
+            .cte(
+                "unknown_names",
+                format!(
+                    "SELECT time, ip, user_principal_name FROM ev\n  \
+                     WHERE error_code = {USER_NOT_FOUND} AND ip <> '' AND user_principal_name <> ''"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "enumeration",
+                from: "unknown_names",
+                keys: &["ip"],
+                window_minutes: c.window_minutes,
+                distinct: &[("users", &["user_principal_name"])],
+                qualifies: format!("users >= {}", sql::at_least_one(c.min_users)),
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM enumeration\nGROUP BY ip, burst_start",
+                sql::head(KIND, "ip", None, Some("ip")),
+                sql::SPAN
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("docs/impossible_travel.md")]
 
+use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
@@ -34,6 +35,84 @@ impl Detection for ImpossibleTravel {
             ("min_speed_kmh", c.min_speed_kmh.to_string()),
             ("interactive_only", c.interactive_only.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.impossible_travel;
+        let w = sql::minutes(c.window_minutes);
+        let interactive = if c.interactive_only {
+            " AND sign_in_type = 'interactive'"
+        } else {
+            ""
+        };
+        let rad = |col: &str| format!("radians({col})");
+        let half_sin = |a: &str, b: &str| format!("sin(({} - {}) / 2)", rad(a), rad(b));
+        let h = format!(
+            "{s1} * {s1} + cos({l1}) * cos({l2}) * {s2} * {s2}",
+            s1 = half_sin("latitude", "prev_lat"),
+            s2 = half_sin("longitude", "prev_lon"),
+            l1 = rad("prev_lat"),
+            l2 = rad("latitude")
+        );
+        Query::new()
+            .note("the speed test compares the time between sign-ins with distance / min_speed_kmh as an interval, rounded to the microsecond; analyze divides in floating point")
+            .cte(
+                "places",
+                format!(
+                    "SELECT time, user_principal_name, ip, latitude, longitude,\n    \
+                     ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY {}) AS pos\n  \
+                     FROM ev\n  \
+                     WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
+                     AND abs(latitude) <= 90 AND abs(longitude) <= 180 AND NOT (latitude = 0 AND longitude = 0)",
+                    sql::ORDER
+                ),
+            )
+            .cte(
+                "trips",
+                "SELECT p.*,\n    \
+                 LAG(time) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_time,\n    \
+                 LAG(ip) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_ip,\n    \
+                 LAG(latitude) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lat,\n    \
+                 LAG(longitude) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lon\n  \
+                 FROM places p",
+            )
+            .cte(
+                "legs",
+                format!(
+                    "SELECT t.*,\n    \
+                     SUM(CASE WHEN prev_time >= time - {w} THEN 0 ELSE 1 END) OVER (PARTITION BY user_principal_name ORDER BY pos \
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cluster,\n    \
+                     2 * {EARTH_RADIUS_KM:?} * asin(least(sqrt({h}), 1.0)) AS km\n  \
+                     FROM trips t"
+                ),
+            )
+            .cte(
+                "hops",
+                format!(
+                    "SELECT user_principal_name, cluster, pos FROM legs\n  \
+                     WHERE prev_time >= time - {w} AND prev_ip <> ip AND km >= {}\n    \
+                     AND (time = prev_time OR time <= prev_time + INTERVAL '1' SECOND * (km / {} * 3600))",
+                    sql::float(c.min_distance_km),
+                    sql::float(c.min_speed_kmh)
+                ),
+            )
+            .cte(
+                "hop_ends",
+                "SELECT user_principal_name, cluster, pos FROM hops\n  \
+                 UNION\n  \
+                 SELECT user_principal_name, cluster, pos - 1 FROM hops",
+            )
+            .select(format!(
+                "SELECT {}, MIN(p.time) AS first_seen, MAX(p.time) AS last_seen, COUNT(*) AS count\n\
+                 FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos\n\
+                 GROUP BY e.user_principal_name, e.cluster",
+                sql::head(
+                    KIND,
+                    "e.user_principal_name",
+                    Some("e.user_principal_name"),
+                    None
+                )
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

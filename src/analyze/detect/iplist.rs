@@ -61,6 +61,11 @@ impl Cidr {
         })
     }
 
+    /// (is IPv6, network bits, prefix length); IPv4 uses the low 32 bits.
+    pub(crate) fn parts(&self) -> (bool, u128, u8) {
+        (self.v6, self.addr, self.len)
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (v6, bits) = ip_bits(ip);
         v6 == self.v6 && bits & mask(v6, self.len) == self.addr

@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("docs/legacy_auth.md")]
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
@@ -32,6 +33,68 @@ impl Detection for LegacyAuth {
             ("user_agents", c.user_agents.join(", ")),
             ("successes_only", c.successes_only.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.legacy_auth;
+        let mut legacy = Vec::new();
+        let clients: Vec<String> = c
+            .client_apps
+            .iter()
+            .map(|s| sql::lit(&s.trim().to_ascii_lowercase()))
+            .collect();
+        if !clients.is_empty() {
+            legacy.push(format!(
+                "(trim(client_app) <> '' AND lower(trim(client_app)) IN ({}))",
+                clients.join(", ")
+            ));
+        }
+        for agent in &c.user_agents {
+            let a = agent.to_ascii_lowercase();
+            if !a.is_empty() {
+                legacy.push(format!(
+                    "(user_agent <> '' AND position({} IN lower(user_agent)) > 0)",
+                    sql::lit(&a)
+                ));
+            }
+        }
+        let legacy = if legacy.is_empty() {
+            "FALSE".to_string()
+        } else {
+            legacy.join("\n    OR ")
+        };
+        let status = if c.successes_only {
+            "status = 'success'"
+        } else {
+            "status <> 'interrupted'"
+        };
+        Query::new()
+            .note("client apps are trimmed of spaces only and compared with lower(); analyze trims all whitespace and folds ASCII case")
+            .cte(
+                "legacy",
+                format!(
+                    "SELECT time, user_principal_name FROM ev\n  \
+                     WHERE user_principal_name <> '' AND {status} AND (\n    {legacy})"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "legacy_burst",
+                from: "legacy",
+                keys: &["user_principal_name"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: format!("n >= {}", sql::at_least_one(c.min_events)),
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM legacy_burst\nGROUP BY user_principal_name, burst_start",
+                sql::head(
+                    KIND,
+                    "user_principal_name",
+                    Some("user_principal_name"),
+                    None
+                ),
+                sql::SPAN
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("docs/lockout.md")]
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::codes::LockoutCause;
@@ -34,6 +35,58 @@ impl Detection for Lockout {
             ("tenant_min_events", c.tenant_min_events.to_string()),
             ("include_undetermined", c.include_undetermined.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.lockout;
+        let mut causes = vec![format!("'{}'", LockoutCause::SmartLockout.as_str())];
+        if c.include_undetermined {
+            causes.push(format!("'{}'", LockoutCause::Undetermined.as_str()));
+        }
+        Query::new()
+            .cte(
+                "lockouts",
+                format!(
+                    "SELECT time, user_principal_name, 'tenant' AS scope FROM ev\n  \
+                     WHERE error_code = 50053 AND status = 'failure' AND user_principal_name <> ''\n    \
+                     AND lockout_cause IN ({})",
+                    causes.join(", ")
+                ),
+            )
+            .bursts(&Bursts {
+                name: "locked_user",
+                from: "lockouts",
+                keys: &["user_principal_name"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: format!("n >= {}", sql::at_least_one(c.min_lockouts)),
+            })
+            .bursts(&Bursts {
+                name: "lockout_wave",
+                from: "lockouts",
+                keys: &["scope"],
+                window_minutes: c.tenant_window_minutes,
+                distinct: &[("users", &["user_principal_name"])],
+                qualifies: format!(
+                    "users >= {} AND n >= {}",
+                    sql::at_least_one(c.tenant_min_users),
+                    c.tenant_min_events
+                ),
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM locked_user\nGROUP BY user_principal_name, burst_start\n\
+                 UNION ALL\n\
+                 SELECT {}, {}\nFROM lockout_wave\nGROUP BY scope, burst_start",
+                sql::head(
+                    KIND,
+                    "user_principal_name",
+                    Some("user_principal_name"),
+                    None
+                ),
+                sql::SPAN,
+                sql::head(KIND, "'tenant'", None, None),
+                sql::SPAN
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::codes::LockoutCause;
@@ -41,6 +42,46 @@ impl Detection for MaliciousIp {
             ("ratio_min_users", c.ratio_min_users.to_string()),
             ("ratio_min_failures", c.ratio_min_failures.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.malicious_ip;
+        let mut q = Query::new();
+        if c.use_ip_list && !cfg.ip_list.is_empty() {
+            q = q.note(format!(
+                "the --ip-list check ({} entries) is not part of this query: join the list to the result, or add its networks to the WHERE clause",
+                cfg.ip_list.len()
+            ));
+        }
+        let blocked = if c.entra_blocked {
+            "blocked > 0"
+        } else {
+            "FALSE"
+        };
+        q.cte(
+            "ip_stats",
+            format!(
+                "SELECT ip, {},\n    \
+                 SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successes,\n    \
+                 SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failures,\n    \
+                 COUNT(DISTINCT CASE WHEN status = 'failure' AND user_principal_name <> '' THEN user_principal_name END) AS failing_users,\n    \
+                 SUM(CASE WHEN status = 'failure' AND lockout_cause IN ('{}', '{}') THEN 1 ELSE 0 END) AS blocked\n  \
+                 FROM ev WHERE ip <> '' GROUP BY ip",
+                sql::SPAN,
+                LockoutCause::MaliciousIp.as_str(),
+                LockoutCause::HighRiskBlock.as_str()
+            ),
+        )
+        .select(format!(
+            "SELECT {}, first_seen, last_seen, count\nFROM ip_stats\n\
+             WHERE {blocked}\n   \
+             OR (failures >= {} AND failing_users >= {}\n       \
+             AND CASE WHEN failures + successes = 0 THEN 0.0 ELSE CAST(failures AS DOUBLE) / (failures + successes) END >= {})",
+            sql::head(KIND, "ip", None, Some("ip")),
+            sql::at_least_one(c.ratio_min_failures),
+            c.ratio_min_users,
+            sql::float(c.min_failure_ratio)
+        ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

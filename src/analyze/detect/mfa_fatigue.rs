@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
@@ -35,6 +36,61 @@ impl Detection for MfaFatigue {
             ("min_failures", c.min_failures.to_string()),
             ("require_success", c.require_success.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.mfa_fatigue;
+        let q = Query::new()
+            .note("last_seen is the burst's last prompt: analyze extends it to a sign-in that succeeded within a window after the burst")
+            .cte(
+                "prompts",
+                format!(
+                    "SELECT time, user_principal_name FROM ev\n  \
+                     WHERE error_code = {MFA_FAILED} AND user_principal_name <> ''"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "fatigue",
+                from: "prompts",
+                keys: &["user_principal_name"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: format!("n >= {}", sql::at_least_one(c.min_failures)),
+            })
+            .cte(
+                "fatigue_found",
+                format!(
+                    "SELECT user_principal_name, burst_start, {}\n  \
+                     FROM fatigue GROUP BY user_principal_name, burst_start",
+                    sql::SPAN
+                ),
+            );
+        let head = sql::head(
+            KIND,
+            "f.user_principal_name",
+            Some("f.user_principal_name"),
+            None,
+        );
+        if !c.require_success {
+            return q.select(format!(
+                "SELECT {head}, f.first_seen AS first_seen, f.last_seen AS last_seen, f.count AS count\nFROM fatigue_found f"
+            ));
+        }
+        q.cte(
+            "fatigue_success",
+            format!(
+                "SELECT DISTINCT f.user_principal_name, f.burst_start\n  \
+                 FROM fatigue_found f JOIN ev s\n    \
+                 ON s.user_principal_name = f.user_principal_name AND s.status = 'success'\n    \
+                 AND s.time >= f.first_seen AND s.time <= f.last_seen + {}",
+                sql::minutes(c.window_minutes)
+            ),
+        )
+        .select(format!(
+            "SELECT {head}, f.first_seen AS first_seen, f.last_seen AS last_seen, f.count AS count\n\
+             FROM fatigue_found f JOIN fatigue_success s\n  \
+             ON s.user_principal_name = f.user_principal_name AND s.burst_start = f.burst_start"
+        ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -7,8 +7,9 @@
 //! give the same report. Windows slide over each key's own timestamps (see
 //! `util`), so a burst is never cut in two by a bin edge.
 //!
-//! Adding a detection: write `<kind>.rs` with its `docs/<kind>.md`, add its
-//! settings table to `config.rs`, and add one line to [`DETECTIONS`].
+//! Adding a detection: write `<kind>.rs` (its Rust and its SQL) with its
+//! `docs/<kind>.md`, add its settings table to `config.rs`, and add one
+//! line to [`DETECTIONS`].
 
 use rayon::prelude::*;
 
@@ -27,6 +28,7 @@ mod malicious_ip;
 mod mfa_fatigue;
 mod password_spray;
 mod risky_user;
+pub mod sql;
 mod success_after_failures;
 mod util;
 
@@ -50,6 +52,9 @@ pub trait Detection: Sync {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding>;
     /// The settings in effect, as (name, value) for display.
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)>;
+    /// The same detection as SQL over the normalized table, thresholds
+    /// from `cfg` substituted (see `sql`).
+    fn sql(&self, cfg: &DetectionConfig) -> sql::Query;
 }
 
 pub static DETECTIONS: &[&dyn Detection] = &[

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, UsersAtLeast};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -34,6 +35,57 @@ impl Detection for PasswordSpray {
             ("per_app", c.per_app.to_string()),
             ("skip_shared_egress", c.skip_shared_egress.to_string()),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.password_spray;
+        let failure = sql::credential_failure(&c.codes);
+        let app = if c.per_app { "app_name" } else { "''" };
+        let q = Query::new()
+            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from the IP whose password worked, and raises the severity for it")
+            .cte(
+                "spray_events",
+                format!(
+                    "SELECT time, ip, {app} AS app_key, user_principal_name FROM ev\n  \
+                     WHERE ip <> '' AND user_principal_name <> '' AND {failure}"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "spray",
+                from: "spray_events",
+                keys: &["ip", "app_key"],
+                window_minutes: c.window_minutes,
+                distinct: &[("users", &["user_principal_name"])],
+                qualifies: format!("users >= {}", sql::at_least_one(c.min_users)),
+            });
+        // Shared egress: more accounts got in from the IP than failed.
+        let (q, keep) = if c.skip_shared_egress {
+            let q = q.cte(
+                "egress",
+                format!(
+                    "SELECT ip,\n    \
+                     COUNT(DISTINCT CASE WHEN password_worked THEN user_principal_name END) AS worked_users,\n    \
+                     COUNT(DISTINCT CASE WHEN NOT password_worked AND {failure} THEN user_principal_name END) AS failed_users\n  \
+                     FROM ev WHERE ip IN (SELECT ip FROM spray)\n  GROUP BY ip"
+                ),
+            );
+            (
+                q,
+                "\nWHERE ip NOT IN (SELECT ip FROM egress WHERE worked_users > failed_users)",
+            )
+        } else {
+            (q, "")
+        };
+        q.select(format!(
+            "SELECT {}, {}\nFROM spray{keep}\nGROUP BY ip, app_key, burst_start",
+            sql::head(
+                KIND,
+                "CASE WHEN app_key = '' THEN ip ELSE concat(ip, '|', app_key) END",
+                None,
+                Some("ip")
+            ),
+            sql::SPAN
+        ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

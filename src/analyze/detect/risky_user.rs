@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
@@ -34,6 +35,59 @@ impl Detection for RiskyUser {
             ("risk_levels", c.risk_levels.join(", ")),
             ("risk_states", c.risk_states.join(", ")),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.risky_user;
+        let mut hits = Vec::new();
+        if !c.codes.is_empty() {
+            hits.push(sql::codes_in(&c.codes));
+        }
+        for level in &c.risk_levels {
+            let l = sql::lit(&level.to_lowercase());
+            hits.push(format!(
+                "lower(risk_level_during_sign_in) = {l} OR lower(risk_level_aggregated) = {l}"
+            ));
+        }
+        if !c.risk_states.is_empty() {
+            let states: Vec<String> = c.risk_states.iter().map(|s| sql::lit(&squash(s))).collect();
+            hits.push(format!(
+                "(risk_state <> '' AND lower(replace(replace(risk_state, '_', ''), ' ', '')) IN ({}))",
+                states.join(", ")
+            ));
+        }
+        let hit = if hits.is_empty() {
+            "FALSE".to_string()
+        } else {
+            hits.join("\n    OR ")
+        };
+        Query::new()
+            .note("risk levels are compared with lower(), which folds non-ASCII letters too; analyze folds ASCII only")
+            .cte(
+                "risky",
+                format!(
+                    "SELECT time, user_principal_name FROM ev\n  \
+                     WHERE user_principal_name <> '' AND (\n    {hit})"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "risky_burst",
+                from: "risky",
+                keys: &["user_principal_name"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: format!("n >= {}", sql::at_least_one(c.min_events)),
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM risky_burst\nGROUP BY user_principal_name, burst_start",
+                sql::head(
+                    KIND,
+                    "user_principal_name",
+                    Some("user_principal_name"),
+                    None
+                ),
+                sql::SPAN
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

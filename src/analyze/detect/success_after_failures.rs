@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::config::SuccessAfterFailuresConfig;
+use super::sql::{self, Query};
 use super::util::{self, Draft, Tally};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
@@ -34,6 +35,126 @@ impl Detection for SuccessAfterFailures {
             ("ip_min_users", c.ip_min_users.to_string()),
             ("codes", util::codes_text(&c.codes)),
         ]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.success_after_failures;
+        let w = sql::minutes(c.window_minutes);
+        let min = sql::at_least_one(c.min_failures);
+        let order = sql::ORDER;
+        // `seg`: successes before the row in its IP's / account's order, so
+        // a success and the failures since the previous success share it.
+        let seg = |part: &str| {
+            format!(
+                "COALESCE(SUM(CASE WHEN ok THEN 1 ELSE 0 END) OVER (PARTITION BY {part} ORDER BY {order} \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+            )
+        };
+        // The failures each hit counts: the account's own run, the IP's run, or both.
+        let run_of = |by: &str, key: &str, seg: &str| {
+            format!(
+                "SELECT h.user_principal_name, h.chain, f.user_principal_name AS f_user, f.user_pos AS f_pos, f.time\n  \
+                 FROM sa_chains h JOIN sa_rel f\n    \
+                 ON h.{by} = 1 AND f.{key} = h.{key} AND f.{seg} = h.{seg} AND NOT f.ok AND f.time >= h.time - {w}"
+            )
+        };
+        Query::new()
+            .cte(
+                "sa_relevant",
+                format!(
+                    "SELECT time, request_id, error_code, user_principal_name, ip, app_id, password_worked AS ok FROM ev\n  \
+                     WHERE user_principal_name <> '' AND (password_worked OR {})",
+                    sql::credential_failure(&c.codes)
+                ),
+            )
+            .cte(
+                "sa_rel",
+                format!(
+                    "SELECT r.*,\n    \
+                     ROW_NUMBER() OVER (PARTITION BY ip ORDER BY {order}) AS ip_pos,\n    \
+                     {} AS ip_seg,\n    \
+                     ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY {order}) AS user_pos,\n    \
+                     {} AS user_seg\n  \
+                     FROM sa_relevant r",
+                    seg("ip"),
+                    seg("user_principal_name")
+                ),
+            )
+            // Successes from an IP after a multi-account run of failures
+            // from it that includes the account that got in.
+            .cte(
+                "sa_ip_hits",
+                format!(
+                    "SELECT s.ip, s.ip_pos\n  \
+                     FROM sa_rel s JOIN sa_rel f\n    \
+                     ON f.ip = s.ip AND f.ip_seg = s.ip_seg AND NOT f.ok AND f.time >= s.time - {w}\n  \
+                     WHERE s.ok AND s.ip <> ''\n  \
+                     GROUP BY s.ip, s.ip_pos, s.user_principal_name\n  \
+                     HAVING COUNT(*) >= {min} AND COUNT(DISTINCT f.user_principal_name) >= {}\n    \
+                     AND MAX(CASE WHEN f.user_principal_name = s.user_principal_name THEN 1 ELSE 0 END) = 1",
+                    c.ip_min_users
+                ),
+            )
+            .cte(
+                "sa_account_runs",
+                format!(
+                    "SELECT s.user_principal_name, s.user_pos, COUNT(f.user_pos) AS failures\n  \
+                     FROM sa_rel s LEFT JOIN sa_rel f\n    \
+                     ON f.user_principal_name = s.user_principal_name AND f.user_seg = s.user_seg AND NOT f.ok AND f.time >= s.time - {w}\n  \
+                     WHERE s.ok\n  \
+                     GROUP BY s.user_principal_name, s.user_pos"
+                ),
+            )
+            .cte(
+                "sa_hits",
+                format!(
+                    "SELECT s.user_principal_name, s.user_pos, s.user_seg, s.ip, s.ip_seg, s.time,\n    \
+                     CASE WHEN a.failures >= {min} THEN 1 ELSE 0 END AS by_account,\n    \
+                     CASE WHEN h.ip IS NULL THEN 0 ELSE 1 END AS by_ip\n  \
+                     FROM sa_rel s\n  \
+                     JOIN sa_account_runs a ON a.user_principal_name = s.user_principal_name AND a.user_pos = s.user_pos\n  \
+                     LEFT JOIN sa_ip_hits h ON h.ip = s.ip AND h.ip_pos = s.ip_pos\n  \
+                     WHERE s.ok AND (a.failures >= {min} OR h.ip IS NOT NULL)"
+                ),
+            )
+            // Hits of one account whose successes follow within the window
+            // are one finding.
+            .cte(
+                "sa_chains",
+                format!(
+                    "SELECT h.*, SUM(new_chain) OVER (PARTITION BY user_principal_name ORDER BY user_pos \
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS chain\n  \
+                     FROM (\n    \
+                     SELECT x.*, CASE WHEN LAG(time) OVER (PARTITION BY user_principal_name ORDER BY user_pos) >= time - {w} THEN 0 ELSE 1 END AS new_chain\n    \
+                     FROM sa_hits x\n  \
+                     ) h"
+                ),
+            )
+            .cte(
+                "sa_failures",
+                format!(
+                    "{}\n  UNION\n  {}",
+                    run_of("by_account", "user_principal_name", "user_seg"),
+                    run_of("by_ip", "ip", "ip_seg")
+                ),
+            )
+            .cte(
+                "sa_found",
+                "SELECT f.user_principal_name, f.chain, COUNT(*) AS failures, MIN(f.time) AS first_failure\n  \
+                 FROM sa_failures f GROUP BY f.user_principal_name, f.chain",
+            )
+            .select(format!(
+                "SELECT {},\n  \
+                 LEAST(MIN(f.first_failure), MIN(h.time)) AS first_seen, MAX(h.time) AS last_seen, MIN(f.failures) AS count\n\
+                 FROM sa_chains h JOIN sa_found f ON f.user_principal_name = h.user_principal_name AND f.chain = h.chain\n\
+                 GROUP BY h.user_principal_name, h.chain",
+                sql::head(
+                    KIND,
+                    "h.user_principal_name",
+                    Some("h.user_principal_name"),
+                    None
+                )
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

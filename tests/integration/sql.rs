@@ -1,0 +1,309 @@
+//! The scale-out path end to end: `convert --partition-by day` builds an
+//! appendable dataset, and the SQL of `detections --sql`, run by DuckDB
+//! over it, finds exactly what `analyze` finds.
+//!
+//! DuckDB comes from its Python package. Without it these tests print a
+//! note and pass, so `cargo test` works on a bare machine; CI sets
+//! `ENTRASIFT_REQUIRE_DUCKDB=1` (and installs it), which turns a missing
+//! DuckDB into a failure.
+
+use crate::common::{bin, generate};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs SQL files (or one statement with `--query`) against a dataset and
+/// prints the rows as JSON. Timestamps go out as epoch microseconds, the
+/// unit of finding ids.
+const RUNNER: &str = r#"
+import glob, json, os, sys
+import duckdb
+
+dataset, mode, arg = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+files = os.path.join(dataset, "**", "*.parquet").replace("'", "''")
+con.execute(
+    f"CREATE VIEW signins AS SELECT * FROM read_parquet('{files}', hive_partitioning = true)"
+)
+if mode == "--query":
+    print(json.dumps(con.execute(arg).fetchall()))
+    sys.exit(0)
+out = {}
+for path in sorted(glob.glob(os.path.join(arg, "*.sql"))):
+    query = open(path, encoding="utf-8").read().strip().rstrip(";")
+    rows = con.execute(
+        "SELECT kind, actor, epoch_us(first_seen), epoch_us(last_seen), count FROM ("
+        + query + ") q"
+    ).fetchall()
+    out[os.path.basename(path)[:-4]] = rows
+print(json.dumps(out))
+"#;
+
+/// Whether DuckDB can be used; a loud note (or a failure under
+/// `ENTRASIFT_REQUIRE_DUCKDB=1`) when it cannot.
+fn duckdb_available(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("ENTRASIFT_REQUIRE_DUCKDB").as_deref() != Ok("1"),
+            "{test}: ENTRASIFT_REQUIRE_DUCKDB=1 but `python3 -c 'import duckdb'` fails \
+             (pip install duckdb)"
+        );
+        eprintln!(
+            "\n*** NOTE: {test} SKIPPED: python3 with the duckdb package is not available. \
+             Install it (pip install duckdb) to check the SQL detections and the Parquet \
+             dataset; CI requires it. ***\n"
+        );
+    }
+    ok
+}
+
+fn duckdb(dataset: &Path, mode: &str, arg: &str) -> serde_json::Value {
+    let o = Command::new("python3")
+        .args(["-c", RUNNER])
+        .arg(dataset)
+        .args([mode, arg])
+        .output()
+        .expect("python3");
+    assert!(
+        o.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("runner JSON")
+}
+
+/// One number from a `--query` that returns a single value.
+fn scalar(dataset: &Path, query: &str) -> i64 {
+    duckdb(dataset, "--query", query)[0][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not a number: {query}"))
+}
+
+fn entrasift(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let o = Command::new(bin()).args(args).output().unwrap();
+    // 3 = some generated rows are deliberately malformed.
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "entrasift {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn convert(input: &Path, dataset: &Path) {
+    entrasift(&[
+        "convert".as_ref(),
+        input.as_os_str(),
+        "--to".as_ref(),
+        "parquet".as_ref(),
+        "--partition-by".as_ref(),
+        "day".as_ref(),
+        "--out".as_ref(),
+        dataset.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+}
+
+fn parquet_files(dataset: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for day in std::fs::read_dir(dataset).unwrap() {
+        let day = day.unwrap().path();
+        for f in std::fs::read_dir(&day).unwrap() {
+            let f = f.unwrap().path();
+            files.push(f.strip_prefix(dataset).unwrap().display().to_string());
+        }
+    }
+    files.sort();
+    files
+}
+
+const ROWS: &str = "SELECT count(*) FROM signins";
+
+#[test]
+fn dataset_is_day_partitioned_and_appendable() {
+    if !duckdb_available("dataset_is_day_partitioned_and_appendable") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 1500, true, 31);
+    let ds = dir.path().join("dataset");
+    let graph = dir.path().join("graph-pages");
+
+    convert(&graph, &ds);
+    let files = parquet_files(&ds);
+    let rows = scalar(&ds, ROWS);
+    assert!(rows > 1000 && files.len() >= 7, "{rows} rows in {files:?}");
+    for f in &files {
+        assert!(
+            f.starts_with("date=") && f.contains("/signins-") && f.ends_with(".parquet"),
+            "{f}"
+        );
+    }
+    // Every row sits in the folder of its own UTC day.
+    assert_eq!(
+        scalar(
+            &ds,
+            "SELECT count(*) FROM signins WHERE CAST(time AS DATE) <> date"
+        ),
+        0
+    );
+    assert_eq!(
+        scalar(
+            &ds,
+            "SELECT count(DISTINCT date) FROM signins WHERE typeof(date) = 'DATE'"
+        ),
+        files.len() as i64
+    );
+
+    // The same export again: no file added or rewritten, no row added.
+    let before: BTreeMap<String, std::time::SystemTime> = files
+        .iter()
+        .map(|f| {
+            let m = std::fs::metadata(ds.join(f)).unwrap().modified().unwrap();
+            (f.clone(), m)
+        })
+        .collect();
+    convert(&graph, &ds);
+    assert_eq!(parquet_files(&ds), files);
+    for (f, m) in &before {
+        assert_eq!(
+            &std::fs::metadata(ds.join(f)).unwrap().modified().unwrap(),
+            m,
+            "{f}"
+        );
+    }
+    assert_eq!(scalar(&ds, ROWS), rows);
+
+    // Another export (the same sign-ins as Log Analytics CSV) adds files
+    // and rows next to the first ones; the SQL prelude removes the overlap.
+    convert(&dir.path().join("log-analytics-csv"), &ds);
+    let after = parquet_files(&ds);
+    assert!(files.iter().all(|f| after.contains(f)));
+    assert!(after.len() > files.len());
+    assert!(scalar(&ds, ROWS) > rows);
+    assert_eq!(
+        scalar(
+            &ds,
+            "SELECT count(*) FROM signins WHERE CAST(time AS DATE) <> date"
+        ),
+        0
+    );
+}
+
+/// `util::stable_id`: the SQL returns kind, actor and first time, so it
+/// names its findings exactly as `analyze` does.
+fn finding_id(kind: &str, actor: &str, first_us: i64) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("{kind}|{actor}|{first_us}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{kind}-{h:016x}")
+}
+
+/// id -> (kind, count) of every finding of one `analyze` run.
+fn rust_findings(report: &Path) -> BTreeMap<String, (String, u64)> {
+    let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                (
+                    f["kind"].as_str().unwrap().to_string(),
+                    f["count"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Same shape from the SQL results.
+fn sql_findings(results: &serde_json::Value) -> BTreeMap<String, (String, u64)> {
+    let mut out = BTreeMap::new();
+    for (file_kind, rows) in results.as_object().unwrap() {
+        for row in rows.as_array().unwrap() {
+            let kind = row[0].as_str().unwrap();
+            assert_eq!(kind, file_kind);
+            let id = finding_id(kind, row[1].as_str().unwrap(), row[2].as_i64().unwrap());
+            let count = row[4].as_u64().unwrap();
+            assert!(
+                out.insert(id.clone(), (kind.to_string(), count)).is_none(),
+                "{id} twice"
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn sql_detections_on_duckdb_match_analyze() {
+    if !duckdb_available("sql_detections_on_duckdb_match_analyze") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 4000, true, 5);
+    let ds = dir.path().join("dataset");
+    let exports = [
+        dir.path().join("graph-pages"),
+        dir.path().join("log-analytics-csv"),
+    ];
+    // Two overlapping exports appended to one dataset: the SQL must drop
+    // the second copy of each sign-in as `normalize` does.
+    for e in &exports {
+        convert(e, &ds);
+    }
+    let config = dir.path().join("tuned.toml");
+    std::fs::write(
+        &config,
+        "preset = \"sentinel\"\nallowlist = [\"192.0.2.64/28\", \"2001:db8:7::/48\", \"198.51.100.23\"]\n",
+    )
+    .unwrap();
+
+    for (name, extra) in [
+        ("default", vec![]),
+        (
+            "sentinel+allowlist",
+            vec!["--config".as_ref(), config.as_os_str()],
+        ),
+    ] {
+        let report = dir.path().join(format!("report-{name}"));
+        let sql = dir.path().join(format!("sql-{name}"));
+        let mut args: Vec<&std::ffi::OsStr> = vec!["analyze".as_ref()];
+        args.extend(exports.iter().map(|e| e.as_os_str()));
+        args.extend(["--out".as_ref(), report.as_os_str(), "--quiet".as_ref()]);
+        args.extend(&extra);
+        entrasift(&args);
+        let mut args: Vec<&std::ffi::OsStr> = vec!["detections".as_ref(), "--sql".as_ref()];
+        args.extend(["--out".as_ref(), sql.as_os_str()]);
+        args.extend(&extra);
+        entrasift(&args);
+
+        let rust = rust_findings(&report);
+        let from_sql = sql_findings(&duckdb(&ds, "--files", sql.to_str().unwrap()));
+        // No allowed differences: same findings (kind, actor, first
+        // sign-in to the microsecond, via the id) with the same counts.
+        assert_eq!(from_sql, rust, "{name}");
+        assert!(!rust.is_empty(), "{name}: nothing to compare");
+        // With the default settings every detection fires on this data,
+        // so the equality covers each query.
+        if name == "default" {
+            let kinds: std::collections::BTreeSet<&str> =
+                rust.values().map(|(k, _)| k.as_str()).collect();
+            for kind in entrasift::analyze::detect::DETECTIONS
+                .iter()
+                .map(|d| d.kind())
+            {
+                assert!(kinds.contains(kind), "no {kind} finding to compare");
+            }
+        }
+    }
+}
