@@ -132,6 +132,20 @@ pub struct ConvertArgs {
     /// Write a UTF-8 byte-order mark at the start of CSV output (for Excel).
     #[arg(long)]
     pub bom: bool,
+    #[command(flatten)]
+    pub enrich: EnrichOptions,
+}
+
+/// Local MaxMind DB files that fill location and ASN where the logs lack
+/// them (the logs' own values always win). Read offline; never downloaded.
+#[derive(Debug, Args)]
+pub struct EnrichOptions {
+    /// City or Country database (.mmdb): MaxMind GeoLite2/GeoIP2, DB-IP Lite or IPinfo Lite.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Option<PathBuf>,
+    /// ASN database (.mmdb): MaxMind GeoLite2 ASN, DB-IP ASN Lite or IPinfo Lite.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub asn: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
@@ -180,6 +194,8 @@ pub struct AnalyzeArgs {
     /// ongoing / resolved and show the change in totals.
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub enrich: EnrichOptions,
 }
 
 /// The parts of a report folder.
@@ -187,7 +203,7 @@ pub struct AnalyzeArgs {
 pub enum ReportPart {
     /// findings.json
     Json,
-    /// findings.csv and tables/*.csv
+    /// findings.csv and tables/*.csv (ip_enrichment.csv among them)
     Csv,
     /// summary.md
     Md,
@@ -235,6 +251,10 @@ pub struct GenerateArgs {
     /// Days covered.
     #[arg(long, default_value_t = 7)]
     pub days: u32,
+    /// Also write geoip/geo-city.mmdb and geoip/geo-asn.mmdb placing every
+    /// generated address, to try --geoip and --asn offline.
+    #[arg(long)]
+    pub mmdb: bool,
 }
 
 #[derive(Debug, Args)]

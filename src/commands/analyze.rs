@@ -1,7 +1,7 @@
 //! `entrasift analyze`: ingest, normalize, summarize, detect, and write the
 //! report folder.
 
-use super::{check_out_path, load, Outcome};
+use super::{check_out_path, load_enriched, Outcome};
 use crate::analyze::aggregate;
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
@@ -95,7 +95,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             .chain([ReportPart::Json])
             .collect()
     };
-    let loaded = load(&args.input.inputs, quiet);
+    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
     let summary = summarize(
         &loaded.records,
@@ -134,6 +134,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         inputs: &loaded.inputs,
         records: &loaded.records,
         tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
+        enrichment: Some(&enrichment),
     };
     if parts.contains(&ReportPart::Csv) {
         out.file("findings.csv", |w| table::write_findings(w, &findings))?;
@@ -145,6 +146,9 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
                 table::write_rows(w, rows)
             })?;
         }
+        out.file("tables/ip_enrichment.csv", |w| {
+            table::write_rows(w, &enrichment.ips)
+        })?;
     }
     if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
         let chart_list = charts::all_charts(&data);
@@ -183,6 +187,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             settings: cfg.to_toml_string()?,
             fail_on: format!("{:?}", args.fail_on).to_lowercase(),
             inputs: &loaded.inputs,
+            enrichment_databases: &enrichment.databases,
             outputs,
             started: started.0,
             finished: utc_now(),

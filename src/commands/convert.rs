@@ -1,6 +1,6 @@
 //! `entrasift convert`: the normalized table as CSV, Parquet or JSON Lines.
 
-use super::{check_out_path, load, Outcome};
+use super::{check_out_path, load_enriched, Outcome};
 use crate::cli::{ConvertArgs, TableFormat};
 use crate::normalize::to_dataframe;
 use crate::report::{table, write::write_atomic};
@@ -8,7 +8,7 @@ use anyhow::Context;
 
 pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
     check_out_path(&args.out, &args.input.inputs)?;
-    let loaded = load(&args.input.inputs, quiet);
+    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let (records, paths) = (&loaded.records, &loaded.paths);
     match args.to {
         TableFormat::Csv => {

@@ -1015,6 +1015,7 @@ pub(crate) mod fixture {
                 inputs: &self.inputs,
                 records: &self.records,
                 tool: "entrasift 0.1.0".into(),
+                enrichment: None,
             }
         }
     }
@@ -1221,6 +1222,7 @@ mod tests {
             inputs: &[],
             records: &[],
             tool: "entrasift test".into(),
+            enrichment: None,
         };
         for c in all_charts(&d) {
             assert!(

@@ -16,4 +16,6 @@ pub struct ReportData<'a> {
     pub records: &'a [SignIn],
     /// `entrasift <version>`.
     pub tool: String,
+    /// Address enrichment and range labels, when the run did them.
+    pub enrichment: Option<&'a crate::enrich::EnrichReport>,
 }

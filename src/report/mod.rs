@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod charts;
 pub mod data;
+pub mod enrichment;
 pub mod explain;
 pub mod html;
 pub mod json;
