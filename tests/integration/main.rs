@@ -6,8 +6,10 @@
 //! - `malformed`: broken input is accounted for, never fatal.
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
 //!   codes, determinism).
+//! - `enrich`: `--geoip`/`--asn` with the databases `generate --mmdb` writes.
 
 mod cli;
 mod common;
+mod enrich;
 mod ingest;
 mod malformed;
