@@ -199,24 +199,27 @@ impl Enricher {
     /// distinct address. Each address is looked up once.
     pub fn apply(&self, records: &mut [SignIn]) -> EnrichReport {
         const NO_IP: u32 = u32::MAX;
-        let mut slot_of: HashMap<String, u32> = HashMap::new();
-        let mut ips: Vec<String> = Vec::new();
-        let slots: Vec<u32> = records
-            .iter()
-            .map(|r| {
-                if r.ip.is_empty() {
-                    return NO_IP;
-                }
-                if let Some(&s) = slot_of.get(r.ip.as_str()) {
-                    return s;
-                }
-                let s = ips.len() as u32;
-                slot_of.insert(r.ip.clone(), s);
-                ips.push(r.ip.clone());
-                s
-            })
-            .collect();
-        let looked: Vec<Lookup> = ips.par_iter().map(|ip| self.look_up(ip)).collect();
+        // Slots and lookups borrow the addresses from the records; only
+        // the distinct ones are copied, for the table.
+        let (slots, mut ips, looked) = {
+            let mut slot_of: HashMap<&str, u32> = HashMap::new();
+            let mut distinct: Vec<&str> = Vec::new();
+            let slots: Vec<u32> = records
+                .iter()
+                .map(|r| {
+                    if r.ip.is_empty() {
+                        return NO_IP;
+                    }
+                    *slot_of.entry(r.ip.as_str()).or_insert_with(|| {
+                        distinct.push(r.ip.as_str());
+                        (distinct.len() - 1) as u32
+                    })
+                })
+                .collect();
+            let looked: Vec<Lookup> = distinct.par_iter().map(|ip| self.look_up(ip)).collect();
+            let ips: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+            (slots, ips, looked)
+        };
         let mut seen = vec![Seen::default(); ips.len()];
         let mut report = EnrichReport {
             databases: self.databases(),
@@ -237,15 +240,21 @@ impl Enricher {
                 report.first_lookup_error.get_or_insert_with(|| e.clone());
             }
         }
-        report.ips = ips
+        // Order by index first: rows are large and there may be millions.
+        let mut order: Vec<usize> = (0..ips.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            seen[b]
+                .records
+                .cmp(&seen[a].records)
+                .then_with(|| ips[a].cmp(&ips[b]))
+        });
+        report.ips = order
             .into_iter()
-            .zip(looked)
-            .zip(seen)
-            .map(|((ip, l), s)| row(ip, &l, s))
+            .map(|i| {
+                let s = std::mem::take(&mut seen[i]);
+                row(std::mem::take(&mut ips[i]), &looked[i], s)
+            })
             .collect();
-        report
-            .ips
-            .sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.ip.cmp(&b.ip)));
         let mut labels: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for r in report.ips.iter().filter(|r| !r.label.is_empty()) {
             let e = labels.entry(r.label.as_str()).or_default();
