@@ -42,7 +42,7 @@ pub enum EnrichError {
         reason: String,
     },
     #[error(
-        "{flag} {path}: a {database_type:?} database has nothing {flag} uses; it needs {needs}"
+        "{flag} {path}: database type {database_type:?} has nothing {flag} uses; it needs {needs}"
     )]
     WrongType {
         flag: &'static str,
