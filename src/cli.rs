@@ -186,6 +186,20 @@ pub struct ConvertArgs {
     /// Write a UTF-8 byte-order mark at the start of CSV output (for Excel).
     #[arg(long)]
     pub bom: bool,
+    #[command(flatten)]
+    pub enrich: EnrichOptions,
+}
+
+/// Local MaxMind DB files that fill location and ASN where the logs lack
+/// them (the logs' own values always win). Read offline; never downloaded.
+#[derive(Debug, Args)]
+pub struct EnrichOptions {
+    /// City or Country database (.mmdb): MaxMind GeoLite2/GeoIP2, DB-IP Lite or IPinfo Lite.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Option<PathBuf>,
+    /// ASN database (.mmdb): MaxMind GeoLite2 ASN, DB-IP ASN Lite or IPinfo Lite.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub asn: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,6 +256,8 @@ pub struct AnalyzeArgs {
     /// In report.html, also show local time in this zone beside UTC (IANA name or +05:30). Data files stay UTC.
     #[arg(long, value_name = "ZONE")]
     pub display_tz: Option<String>,
+    #[command(flatten)]
+    pub enrich: EnrichOptions,
 }
 
 /// The parts of a report folder.
@@ -249,7 +265,7 @@ pub struct AnalyzeArgs {
 pub enum ReportPart {
     /// findings.json
     Json,
-    /// findings.csv and tables/*.csv
+    /// findings.csv and tables/*.csv (ip_enrichment.csv among them)
     Csv,
     /// summary.md
     Md,
@@ -305,6 +321,8 @@ pub struct TimelineArgs {
     /// Show local time in this zone beside UTC (IANA name such as Europe/Berlin, or +05:30).
     #[arg(long, value_name = "ZONE")]
     pub display_tz: Option<String>,
+    #[command(flatten)]
+    pub enrich: EnrichOptions,
 }
 
 #[derive(Debug, Args)]
@@ -360,6 +378,10 @@ pub struct GenerateArgs {
     /// weeks make a history for `analyze --history`.
     #[arg(long, value_name = "DATE")]
     pub start: Option<String>,
+    /// Also write geoip/geo-city.mmdb and geoip/geo-asn.mmdb placing every
+    /// generated address, to try --geoip and --asn offline.
+    #[arg(long)]
+    pub mmdb: bool,
 }
 
 #[derive(Debug, Args)]

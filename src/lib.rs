@@ -4,11 +4,14 @@
 //! `ingest` (find inputs, recognise the export format, parse records in
 //! parallel) -> `normalize` (one schema in UTC, de-duplication, the polars
 //! table) -> `analyze` (aggregations and detections) -> `report` (HTML,
-//! Markdown, JSON, CSV, charts). `model` is the vocabulary all of them share.
+//! Markdown, JSON, CSV, charts). `model` is the vocabulary all of them share;
+//! `enrich` fills location and ASN from local MaxMind DB files between
+//! normalize and analyze.
 
 pub mod analyze;
 pub mod cli;
 pub mod commands;
+pub mod enrich;
 pub mod generate;
 pub mod ingest;
 pub mod model;

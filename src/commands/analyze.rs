@@ -1,7 +1,7 @@
 //! `entrasift analyze`: ingest, normalize, summarize, detect, and write the
 //! report folder.
 
-use super::{check_out_path, detail, load, Outcome, Stage};
+use super::{check_out_path, detail, load_enriched, Outcome, Stage};
 use crate::analyze::aggregate;
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
@@ -102,7 +102,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             .chain([ReportPart::Json])
             .collect()
     };
-    let loaded = load(&args.input.inputs, quiet);
+    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let stage = Stage::start("build the table");
     let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
     drop(stage);
@@ -170,6 +170,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
         zone,
         history: past.as_ref(),
+        enrichment: Some(&enrichment),
     };
     if parts.contains(&ReportPart::Csv) {
         out.file("findings.csv", |w| table::write_findings(w, &findings))?;
@@ -181,6 +182,9 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
                 table::write_rows(w, rows)
             })?;
         }
+        out.file("tables/ip_enrichment.csv", |w| {
+            table::write_rows(w, &enrichment.ips)
+        })?;
     }
     if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
         let chart_list = charts::all_charts(&data);
@@ -236,6 +240,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             settings: cfg.to_toml_string()?,
             fail_on: format!("{:?}", args.fail_on).to_lowercase(),
             inputs: &loaded.inputs,
+            enrichment_databases: &enrichment.databases,
             outputs,
             started: started.0,
             finished: utc_now(),

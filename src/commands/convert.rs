@@ -1,7 +1,7 @@
 //! `entrasift convert`: the normalized table as CSV, Parquet or JSON Lines,
 //! or as a day-partitioned Parquet dataset.
 
-use super::{check_out_path, load, Loaded, Outcome};
+use super::{check_out_path, load_enriched, Loaded, Outcome};
 use crate::cli::{ConvertArgs, Partitioning, TableFormat};
 use crate::normalize::to_dataframe;
 use crate::report::{dataset, table, write::write_atomic};
@@ -20,7 +20,7 @@ pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
             args.out.display()
         );
     }
-    let loaded = load(&args.input.inputs, quiet);
+    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let (records, paths) = (&loaded.records, &loaded.paths);
     let summary = match (args.to, args.partition_by) {
         (TableFormat::Parquet, Some(Partitioning::Day)) => {

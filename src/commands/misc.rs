@@ -49,7 +49,14 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<Outcome> {
         })?;
     }
     let ds = build_dataset(&opts);
-    let files = write_dataset(&ds, &opts, &args.out)?;
+    let mut files = write_dataset(&ds, &opts, &args.out)?;
+    if args.mmdb {
+        files.extend(crate::generate::write_geo_databases(
+            &ds,
+            &opts,
+            &args.out.join("geoip"),
+        )?);
+    }
     if !quiet {
         eprintln!(
             "wrote {} file(s) with {} sign-in(s) and {} planted scenario(s) to {}",

@@ -156,6 +156,37 @@ pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
     }
 }
 
+/// Opens the `--geoip`/`--asn` databases (before reading any input, so a
+/// wrong file fails fast), loads the inputs, and enriches the records in
+/// place. Range labels apply even without a database.
+pub fn load_enriched(
+    inputs: &[PathBuf],
+    opts: &crate::cli::EnrichOptions,
+    quiet: bool,
+) -> anyhow::Result<(Loaded, crate::enrich::EnrichReport)> {
+    let enricher = crate::enrich::Enricher::open(opts.geoip.as_deref(), opts.asn.as_deref())?;
+    let mut loaded = load(inputs, quiet);
+    let stage = Stage::start("enrich addresses");
+    let report = enricher.apply(&mut loaded.records);
+    drop(stage);
+    if !quiet && !report.databases.is_empty() {
+        let f = &report.filled;
+        eprintln!(
+            "enrichment: filled country in {} record(s), state {}, city {}, coordinates {}, ASN {}; \
+             {} kept as logged where the database disagreed",
+            f.country, f.state, f.city, f.coordinates, f.asn, report.location_conflicts
+        );
+    }
+    if let Some(e) = &report.first_lookup_error {
+        eprintln!(
+            "warning: {} address lookup(s) failed; first: {}",
+            report.lookup_errors,
+            crate::report::text::safe(e)
+        );
+    }
+    Ok((loaded, report))
+}
+
 /// Refuses an output path that is an input or lies inside an input
 /// folder, so a run can never overwrite or re-read its own evidence.
 pub fn check_out_path(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<()> {

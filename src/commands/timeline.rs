@@ -1,7 +1,7 @@
 //! `entrasift timeline`: one account, IP or finding through time.
 
 use super::analyze::detection_config;
-use super::{load, Outcome};
+use super::{load_enriched, Outcome};
 use crate::analyze::detect::{self, Events};
 use crate::analyze::timeline::{self, Selector};
 use crate::cli::{TimelineArgs, TimelineFormat};
@@ -38,7 +38,7 @@ pub fn run(args: &TimelineArgs, quiet: bool) -> anyhow::Result<Outcome> {
         super::check_out_path(out, &args.input.inputs)?;
     }
     let cfg = detection_config(&args.detection)?;
-    let loaded = load(&args.input.inputs, quiet);
+    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let findings = detect::run_all(
         &Events {
             records: &loaded.records,

@@ -1,6 +1,7 @@
 //! `entrasift verify REPORT_DIR`: the chain of custody check. Reads the
 //! report's manifest, then (1) re-hashes every report file against it, so
-//! an edited report shows; (2) re-hashes the settings files and, by
+//! an edited report shows; (2) re-hashes the settings files and MMDB
+//! databases and, by
 //! re-reading them, every input; (3) re-runs the same analysis into a
 //! scratch folder and compares every output byte for byte.
 
@@ -25,6 +26,9 @@ struct Recorded {
     working_directory: String,
     #[serde(default)]
     settings_files: Vec<OutputFile>,
+    /// `--geoip`/`--asn` databases (extra fields ignored).
+    #[serde(default)]
+    enrichment_databases: Vec<OutputFile>,
     inputs: Vec<RecordedInput>,
     outputs: Vec<OutputFile>,
 }
@@ -136,6 +140,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut checks = Vec::new();
     check_files("report", &report, &rec.outputs, &mut checks);
     check_files("settings", &base, &rec.settings_files, &mut checks);
+    check_files("settings", &base, &rec.enrichment_databases, &mut checks);
 
     let recorded_inputs = rec.inputs.iter().map(|i| (i.path.as_str(), i));
     let rerun = if args.hashes_only {

@@ -193,6 +193,42 @@ pub const PROXY_ASNS: &[i64] = &[
     6849,
 ];
 
+/// The organisation each AS number above is registered to (public
+/// registry names, shortened), for the synthetic ASN database.
+pub fn asn_org(asn: i64) -> Option<&'static str> {
+    Some(match asn {
+        ASN_LUMEN => "Level 3 Parent, LLC",
+        ASN_ATT => "AT&T Enterprises, LLC",
+        ASN_BT => "British Telecommunications PLC",
+        ASN_COMCAST => "Comcast Cable Communications, LLC",
+        ASN_TELEKOM => "Deutsche Telekom AG",
+        ASN_ROGERS => "Rogers Communications Canada Inc.",
+        ASN_TMOBILE => "T-Mobile USA, Inc.",
+        ASN_VERIZON_WIRELESS => "Verizon Business",
+        ASN_VODAFONE_UK => "Vodafone Limited",
+        ASN_MICROSOFT => "Microsoft Corporation",
+        ASN_M247 => "M247 Europe SRL",
+        ASN_HETZNER => "Hetzner Online GmbH",
+        ASN_DIGITALOCEAN => "DigitalOcean, LLC",
+        ASN_OVH => "OVH SAS",
+        ASN_ROSTELECOM => "PJSC Rostelecom",
+        ASN_VIETTEL => "Viettel Group",
+        ASN_CLARO_BR => "Claro NXT Telecomunicacoes Ltda",
+        ASN_CHINANET => "Chinanet",
+        ASN_RCS_RDS => "RCS & RDS SA",
+        ASN_MTN_NG => "MTN NIGERIA Communication limited",
+        9121 => "Turk Telekomunikasyon Anonim Sirketi",
+        55836 => "Reliance Jio Infocomm Limited",
+        4766 => "Korea Telecom",
+        17974 => "PT Telekomunikasi Indonesia",
+        8151 => "UNINET",
+        5617 => "Orange Polska Spolka Akcyjna",
+        3215 => "Orange S.A.",
+        6849 => "JSC Ukrtelecom",
+        _ => return None,
+    })
+}
+
 /// Tenant that owns Microsoft first-party applications.
 pub const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 

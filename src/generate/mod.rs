@@ -15,6 +15,7 @@
 mod background;
 mod catalog;
 mod events;
+mod geo;
 mod json;
 mod rng;
 mod scenarios;
@@ -32,6 +33,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::model::{SignIn, SignInType, StatusClass};
+
+pub use geo::{write_geo_databases, ASN_FILE as GEO_ASN_FILE, CITY_FILE as GEO_CITY_FILE};
 
 /// 2026-03-02T00:00:00Z, a Monday.
 pub const DEFAULT_START_US: i64 = 1_772_409_600_000_000;
@@ -212,6 +215,12 @@ pub enum GenerateError {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
+    },
+    #[error("cannot build the MaxMind DB files for {path}: {source}")]
+    Mmdb {
+        path: PathBuf,
+        #[source]
+        source: crate::enrich::mmdb_write::WriteError,
     },
 }
 

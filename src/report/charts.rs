@@ -1084,6 +1084,7 @@ pub(crate) mod fixture {
                 tool: "entrasift 0.1.0".into(),
                 zone: None,
                 history: None,
+                enrichment: None,
             }
         }
     }
@@ -1292,6 +1293,7 @@ mod tests {
             tool: "entrasift test".into(),
             zone: None,
             history: None,
+            enrichment: None,
         };
         for c in all_charts(&d) {
             assert!(

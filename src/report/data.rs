@@ -20,4 +20,6 @@ pub struct ReportData<'a> {
     pub history: Option<&'a crate::report::history::History>,
     /// `--display-tz`: local time beside UTC on the page.
     pub zone: Option<crate::report::zone::DisplayZone>,
+    /// Address enrichment and range labels, when the run did them.
+    pub enrichment: Option<&'a crate::enrich::EnrichReport>,
 }

@@ -72,7 +72,7 @@ fn esc_cut(s: &str, max: usize) -> String {
 }
 
 /// Escaped cell text, or a dash for an empty value.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     if s.is_empty() {
         "<span class=\"muted\">–</span>".into()
     } else {
@@ -106,7 +106,7 @@ fn when_local(d: &ReportData, s: &str) -> String {
 }
 
 /// 1234567 -> `1,234,567`.
-fn num(n: u64) -> String {
+pub(super) fn num(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -137,7 +137,7 @@ fn finding_anchor(f: &Finding) -> String {
 }
 
 /// A table: `head` is (label, numeric) per column; cells are HTML already.
-fn table(out: &mut String, head: &[(&str, bool)], rows: &[Vec<String>]) {
+pub(super) fn table(out: &mut String, head: &[(&str, bool)], rows: &[Vec<String>]) {
     out.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
     for (h, numeric) in head {
         let class = if *numeric { " class=\"n\"" } else { "" };
@@ -172,6 +172,11 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     top_ips(&mut out, d);
     top_users(&mut out, d);
     apps_countries_clients(&mut out, d);
+    out.push_str(
+        &d.enrichment
+            .map(super::enrichment::html_section)
+            .unwrap_or_default(),
+    );
     inputs(&mut out, d);
     out.push_str("</main>\n");
     let _ =
@@ -909,7 +914,7 @@ fn chart_section(out: &mut String, charts: &[Chart]) {
     out.push_str("</section>\n");
 }
 
-fn more_note(out: &mut String, shown: usize, total: usize, file: &str) {
+pub(super) fn more_note(out: &mut String, shown: usize, total: usize, file: &str) {
     if total > shown {
         let _ = writeln!(
             out,

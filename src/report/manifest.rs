@@ -31,6 +31,9 @@ pub struct Manifest<'a> {
     pub settings: String,
     pub fail_on: String,
     pub inputs: &'a [InputReport],
+    /// The `--geoip`/`--asn` files used, with hash, type and build time:
+    /// the same lookups need the same database.
+    pub enrichment_databases: &'a [crate::enrich::DatabaseInfo],
     pub outputs: Vec<OutputFile>,
     pub started: String,
     pub finished: String,

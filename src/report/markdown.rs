@@ -242,6 +242,11 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
     top_table(&mut out, "Countries", "country", &t.by_country, 10);
     top_table(&mut out, "Client apps", "client app", &t.by_client_app, 10);
 
+    out.push_str(
+        &d.enrichment
+            .map(super::enrichment::markdown_section)
+            .unwrap_or_default(),
+    );
     let _ = writeln!(out, "\n## Inputs\n");
     out.push_str("| input | format | read | parsed | duplicates | rejected | skipped | SHA-256 |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for i in d.inputs {

@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod charts;
 pub mod data;
 pub mod dataset;
+pub mod enrichment;
 pub mod explain;
 pub mod history;
 pub mod html;

@@ -34,12 +34,24 @@ pub fn write_atomic(
 }
 
 /// Neutralises a cell a spreadsheet would run as a formula (leading `=`,
-/// `+`, `-`, `@`, tab or carriage return) by prefixing a quote.
+/// `+`, `-`, `@`, tab or carriage return) by prefixing a quote. A plain
+/// negative number (a western longitude) is left alone: spreadsheets read
+/// it as a number, and the quote would turn it into text.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     match s.as_bytes().first() {
+        Some(b'-') if is_negative_number(s) => std::borrow::Cow::Borrowed(s),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{s}")),
         _ => std::borrow::Cow::Borrowed(s),
     }
+}
+
+/// `-` then digits with at most one `.`: nothing a formula can hide in.
+fn is_negative_number(s: &str) -> bool {
+    let digits = &s[1..];
+    !digits.is_empty()
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1
 }
 
 #[cfg(test)]
@@ -52,6 +64,12 @@ mod tests {
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("-"), "'-");
+        assert_eq!(csv_cell("-."), "'-.");
+        assert_eq!(csv_cell("-1.2.3"), "'-1.2.3");
+        assert_eq!(csv_cell("-1e5"), "'-1e5");
+        assert_eq!(csv_cell("-122.33209991455078"), "-122.33209991455078");
+        assert_eq!(csv_cell("-7"), "-7");
         assert_eq!(csv_cell("alex@contoso.com"), "alex@contoso.com");
     }
 

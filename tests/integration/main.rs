@@ -10,9 +10,11 @@
 //!   codes, determinism, version and about).
 //! - `forensic`: actor timelines, local time beside UTC, `verify`.
 //! - `weekly`: `--history` trends and what is new since the last run.
+//! - `enrich`: `--geoip`/`--asn` with the databases `generate --mmdb` writes.
 
 mod cli;
 mod common;
+mod enrich;
 mod forensic;
 mod ingest;
 mod malformed;
