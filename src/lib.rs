@@ -9,6 +9,8 @@
 pub mod analyze;
 pub mod cli;
 pub mod commands;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod model;

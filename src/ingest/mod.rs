@@ -144,14 +144,14 @@ pub fn ingest(paths: &[PathBuf]) -> Ingested {
 }
 
 /// What the first bytes say the input is.
-enum Sniffed {
+pub(crate) enum Sniffed {
     Json,
     Csv(u8),
     Empty,
     Unknown(String),
 }
 
-fn sniff(head: &[u8]) -> Sniffed {
+pub(crate) fn sniff(head: &[u8]) -> Sniffed {
     let mut h = head;
     if h.starts_with(&[0xEF, 0xBB, 0xBF]) {
         h = &h[3..];
@@ -219,41 +219,105 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
     };
     let mut records = Vec::new();
     let mut details = Vec::new();
-    let result = source::read_with(input, |r| -> io::Result<()> {
-        // A stream that breaks inside its first bytes (a cut .gz) still
-        // yields what was decoded before the break.
-        let mut head = Vec::with_capacity(64 << 10);
-        let head_error = (&mut *r).take(64 << 10).read_to_end(&mut head).err();
-        let rest: &mut dyn Read = if head_error.is_some() {
-            &mut io::empty()
-        } else {
-            &mut *r
-        };
-        let sniffed = sniff(&head);
-        let mut stream = io::Cursor::new(head).chain(rest);
-        match sniffed {
-            Sniffed::Empty => {
-                report.notes.push("empty input: no records".into());
-            }
-            Sniffed::Unknown(why) => {
-                report.error = Some(format!("not a recognised sign-in export: {why}"));
-            }
-            Sniffed::Json => read_json(&mut stream, &ctx, index, &mut report, &mut records),
-            Sniffed::Csv(delim) => read_csv(
-                &mut stream,
-                delim,
-                &ctx,
-                index,
-                &mut report,
-                &mut records,
-                &mut details,
-            ),
-        }
-        match head_error {
-            Some(e) => Err(e),
-            None => drain(&mut stream),
-        }
+    let result = source::read_with(input, |r| {
+        read_stream(
+            r,
+            &ctx,
+            None,
+            index,
+            &mut report,
+            &mut records,
+            &mut details,
+        )
     });
+    close_input(result, &mut report);
+    if matches!(input.origin, Origin::Stdin)
+        && report.format.is_none()
+        && report.error.is_none()
+        && report.records_read == 0
+    {
+        report.notes.push("standard input was empty".into());
+    }
+    report.parsed = records.len() as u64;
+    report.auth_details = details.len() as u64;
+    (records, details, report)
+}
+
+/// Reads `bytes` exactly as a file named `name` holding them would be read,
+/// considering only the format `only` when given. The fuzz targets enter
+/// here.
+pub(crate) fn read_memory(
+    name: &str,
+    bytes: &[u8],
+    only: Option<SourceFormat>,
+) -> (Vec<SignIn>, Vec<AuthDetail>, InputReport) {
+    let mut report = InputReport {
+        path: name.to_string(),
+        ..Default::default()
+    };
+    let ctx = Ctx {
+        file_name: name.to_string(),
+    };
+    let mut records = Vec::new();
+    let mut details = Vec::new();
+    let result = source::read_bytes(bytes, |r| {
+        read_stream(r, &ctx, only, 0, &mut report, &mut records, &mut details)
+    });
+    close_input(result, &mut report);
+    report.parsed = records.len() as u64;
+    report.auth_details = details.len() as u64;
+    (records, details, report)
+}
+
+/// Sniffs, then reads the stream with the matching reader.
+fn read_stream(
+    r: &mut dyn Read,
+    ctx: &Ctx,
+    only: Option<SourceFormat>,
+    index: u32,
+    report: &mut InputReport,
+    records: &mut Vec<SignIn>,
+    details: &mut Vec<AuthDetail>,
+) -> io::Result<()> {
+    // A stream that breaks inside its first bytes (a cut .gz) still
+    // yields what was decoded before the break.
+    let mut head = Vec::with_capacity(64 << 10);
+    let head_error = (&mut *r).take(64 << 10).read_to_end(&mut head).err();
+    let rest: &mut dyn Read = if head_error.is_some() {
+        &mut io::empty()
+    } else {
+        &mut *r
+    };
+    let sniffed = sniff(&head);
+    let mut stream = io::Cursor::new(head).chain(rest);
+    let sink = Sink {
+        index,
+        only,
+        report,
+        records,
+        details,
+    };
+    match sniffed {
+        Sniffed::Empty => {
+            sink.report.notes.push("empty input: no records".into());
+        }
+        Sniffed::Unknown(why) => {
+            sink.report.error = Some(format!("not a recognised sign-in export: {why}"));
+        }
+        Sniffed::Json => read_json(&mut stream, ctx, sink),
+        Sniffed::Csv(delim) => read_csv(&mut stream, delim, ctx, sink),
+    }
+    match head_error {
+        Some(e) => Err(e),
+        None => drain(&mut stream),
+    }
+}
+
+/// Records how opening and reading an input ended.
+fn close_input(
+    result: io::Result<(io::Result<()>, source::Digestor, bool)>,
+    report: &mut InputReport,
+) {
     match result {
         Ok((io_result, digest, gz)) => {
             let (sha, bytes) = digest.finish();
@@ -270,50 +334,48 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
         }
         Err(e) => report.error = Some(format!("cannot open: {}", source::io_reason(&e))),
     }
-    if matches!(input.origin, Origin::Stdin)
-        && report.format.is_none()
-        && report.error.is_none()
-        && report.records_read == 0
-    {
-        report.notes.push("standard input was empty".into());
-    }
-    report.parsed = records.len() as u64;
-    report.auth_details = details.len() as u64;
-    (records, details, report)
+}
+
+/// Where a reader puts what it reads from one input.
+struct Sink<'a> {
+    index: u32,
+    /// Restricts reading to one format (each fuzz target aims at one
+    /// reader); `None` in real runs.
+    only: Option<SourceFormat>,
+    report: &'a mut InputReport,
+    records: &'a mut Vec<SignIn>,
+    details: &'a mut Vec<AuthDetail>,
 }
 
 /// Applies a row's outcome to the accounting.
-fn settle(
-    outcome: RowResult,
-    location: impl FnOnce() -> String,
-    index: u32,
-    record_no: u64,
-    report: &mut InputReport,
-    records: &mut Vec<SignIn>,
-    details: &mut Vec<AuthDetail>,
-) {
+fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64, sink: &mut Sink) {
     match outcome {
         Ok(Row::SignIn(mut s)) => {
-            s.source_file = index;
+            s.source_file = sink.index;
             s.source_record = record_no;
-            report.records_read += 1;
-            records.push(*s);
+            sink.report.records_read += 1;
+            sink.records.push(*s);
         }
         Ok(Row::AuthDetail(d)) => {
-            report.records_read += 1;
-            report.skipped += 1;
-            *report
+            sink.report.records_read += 1;
+            sink.report.skipped += 1;
+            *sink
+                .report
                 .skipped_by_reason
                 .entry("authentication-detail row (joined to its sign-in)".into())
                 .or_default() += 1;
-            details.push(d);
+            sink.details.push(d);
         }
-        Ok(Row::Skip(why)) => report.skip(why),
-        Err(why) => report.reject(location(), why),
+        Ok(Row::Skip(why)) => sink.report.skip(why),
+        Err(why) => sink.report.reject(location(), why),
     }
 }
 
-fn map_json_record(bytes: &[u8], ctx: &Ctx) -> (RowResult, Option<SourceFormat>) {
+fn map_json_record(
+    bytes: &[u8],
+    ctx: &Ctx,
+    only: Option<SourceFormat>,
+) -> (RowResult, Option<SourceFormat>) {
     let v = match JVal::parse(bytes) {
         Ok(v) => v,
         Err(e) => return (Err(format!("invalid JSON: {e}")), None),
@@ -325,7 +387,7 @@ fn map_json_record(bytes: &[u8], ctx: &Ctx) -> (RowResult, Option<SourceFormat>)
         );
     }
     for f in JSON_FORMATS {
-        if f.claims(&v) {
+        if only.is_none_or(|o| o == f.format()) && f.claims(&v) {
             return (f.map(&v, ctx), Some(f.format()));
         }
     }
@@ -339,13 +401,7 @@ fn map_json_record(bytes: &[u8], ctx: &Ctx) -> (RowResult, Option<SourceFormat>)
     )
 }
 
-fn read_json(
-    r: &mut dyn Read,
-    ctx: &Ctx,
-    index: u32,
-    report: &mut InputReport,
-    records: &mut Vec<SignIn>,
-) {
+fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     let mut framer = Framer::new(r);
     let threads = rayon::current_num_threads().max(1);
     let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
@@ -358,7 +414,7 @@ fn read_json(
             match framer.fill_batch(&mut b, JSON_BATCH_BYTES) {
                 Ok(m) => more = m,
                 Err(e) => {
-                    report.error = Some(format!("{e}; the rest of the input was not read"));
+                    sink.report.error = Some(format!("{e}; the rest of the input was not read"));
                     more = false;
                 }
             }
@@ -369,7 +425,7 @@ fn read_json(
             .map(|b| {
                 b.records
                     .iter()
-                    .map(|s| map_json_record(b.record(s), ctx))
+                    .map(|s| map_json_record(b.record(s), ctx, sink.only))
                     .collect()
             })
             .collect();
@@ -378,7 +434,7 @@ fn read_json(
             let mut problems = b.problems.iter().peekable();
             for (span, (outcome, fmt)) in b.records.iter().zip(results) {
                 while let Some(p) = problems.next_if(|p| p.index < span.index) {
-                    report.reject(
+                    sink.report.reject(
                         format!("record {} (line {})", p.index, p.line),
                         p.message.clone(),
                     );
@@ -389,15 +445,12 @@ fn read_json(
                 settle(
                     outcome,
                     || format!("record {} (line {})", span.index, span.line),
-                    index,
                     span.index,
-                    report,
-                    records,
-                    &mut Vec::new(),
+                    &mut sink,
                 );
             }
             for p in problems {
-                report.reject(
+                sink.report.reject(
                     format!("record {} (line {})", p.index, p.line),
                     p.message.clone(),
                 );
@@ -405,7 +458,7 @@ fn read_json(
         }
     }
     // The format is the one most records had (ties broken by name order).
-    report.format = formats
+    sink.report.format = formats
         .iter()
         .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
         .map(|(f, _)| *f);
@@ -414,28 +467,20 @@ fn read_json(
             .iter()
             .map(|(f, n)| format!("{} {}", n, f.as_str()))
             .collect();
-        report
+        sink.report
             .notes
             .push(format!("mixed record shapes: {}", mix.join(", ")));
     }
-    if report.format.is_none()
-        && report.records_read > 0
-        && report.rejected == report.records_read
-        && report.error.is_none()
+    if sink.report.format.is_none()
+        && sink.report.records_read > 0
+        && sink.report.rejected == sink.report.records_read
+        && sink.report.error.is_none()
     {
-        report.error = Some("no record in this input is a known sign-in shape".into());
+        sink.report.error = Some("no record in this input is a known sign-in shape".into());
     }
 }
 
-fn read_csv(
-    r: &mut dyn Read,
-    delim: u8,
-    ctx: &Ctx,
-    index: u32,
-    report: &mut InputReport,
-    records: &mut Vec<SignIn>,
-    details: &mut Vec<AuthDetail>,
-) {
+fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
         .flexible(true)
@@ -446,11 +491,11 @@ fn read_csv(
     match rdr.read_byte_record(&mut header_rec) {
         Ok(true) => {}
         Ok(false) => {
-            report.notes.push("empty input: no records".into());
+            sink.report.notes.push("empty input: no records".into());
             return;
         }
         Err(e) => {
-            report.error = Some(format!("unreadable CSV header: {e}"));
+            sink.report.error = Some(format!("unreadable CSV header: {e}"));
             return;
         }
     }
@@ -460,13 +505,16 @@ fn read_csv(
         .collect();
     let mut bound: Option<Box<dyn CsvRows>> = None;
     for f in CSV_FORMATS {
+        if sink.only.is_some_and(|o| o != f.format()) {
+            continue;
+        }
         match f.bind(&header, ctx) {
             Some(Ok(b)) => {
                 bound = Some(b);
                 break;
             }
             Some(Err(why)) => {
-                report.error = Some(why);
+                sink.report.error = Some(why);
                 return;
             }
             None => {}
@@ -478,17 +526,17 @@ fn read_csv(
             .take(6)
             .map(|h| h.trim().chars().take(30).collect())
             .collect();
-        report.error = Some(format!(
+        sink.report.error = Some(format!(
             "not a recognised sign-in export: CSV header ({}{}) matches no known export",
             shown.join(", "),
             if header.len() > 6 { ", …" } else { "" }
         ));
         return;
     };
-    report.format = Some(rows.format());
-    report.notes.extend(rows.notes());
+    sink.report.format = Some(rows.format());
+    sink.report.notes.extend(rows.notes());
     if delim != b',' {
-        report.notes.push(format!(
+        sink.report.notes.push(format!(
             "read with delimiter {:?} (re-saved file)",
             delim as char
         ));
@@ -516,12 +564,12 @@ fn read_csv(
                 Err(e) => {
                     row_no += 1;
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    report.reject(
+                    sink.report.reject(
                         format!("row {row_no} (line {line})"),
                         format!("unreadable CSV row: {e}"),
                     );
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        report.error = Some(format!("read stopped at line {line}: {e}"));
+                        sink.report.error = Some(format!("read stopped at line {line}: {e}"));
                         more = false;
                         break;
                     }
@@ -575,16 +623,13 @@ fn read_csv(
             settle(
                 outcome,
                 || format!("row {row} (line {line})"),
-                index,
                 *row,
-                report,
-                records,
-                details,
+                &mut sink,
             );
         }
     }
     if lossy_rows > 0 {
-        report.notes.push(format!(
+        sink.report.notes.push(format!(
             "{lossy_rows} row(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
         ));
     }

@@ -339,6 +339,22 @@ pub fn read_with<T>(
     }
 }
 
+/// Hands bytes held in memory to `f` exactly as [`read_with`] would hand
+/// a file with that content (gzip detection and bomb guard included).
+pub(crate) fn read_bytes<T>(
+    bytes: &[u8],
+    f: impl FnOnce(&mut dyn Read) -> T,
+) -> io::Result<(T, Digestor, bool)> {
+    let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+    let digest = Digestor(state.clone());
+    let raw = Hashing {
+        inner: bytes,
+        state,
+    };
+    let (t, gz) = maybe_gunzip(raw, bytes.len() as u64, f)?;
+    Ok((t, digest, gz))
+}
+
 fn maybe_gunzip<R: Read, T>(
     raw: R,
     compressed_size: u64,

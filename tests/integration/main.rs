@@ -4,10 +4,12 @@
 //!   splitting, reordering and duplicating inputs changes nothing; the real
 //!   public samples read cleanly.
 //! - `malformed`: broken input is accounted for, never fatal.
+//! - `fuzz_replay`: the fuzz corpus replayed on stable.
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
 //!   codes, determinism).
 
 mod cli;
 mod common;
+mod fuzz_replay;
 mod ingest;
 mod malformed;
