@@ -5,7 +5,7 @@
 //! accounting in which every record read is parsed, skipped, rejected or a
 //! duplicate. Not a supported API.
 
-use crate::ingest::json::frame::{Batch, FrameError, Framer};
+use crate::ingest::json::frame::{Batch, Framer};
 use crate::ingest::{self, InputReport, Sniffed};
 use crate::model::SourceFormat;
 use crate::normalize;
@@ -142,10 +142,7 @@ fn cut(r: impl Read, max_record: usize, batch_bytes: usize) -> Cut {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                out.error = Some(match e {
-                    FrameError::Io(e) => format!("read error: {e}"),
-                    too_large => too_large.to_string(),
-                });
+                out.error = Some(e.to_string());
                 break;
             }
         }

@@ -27,6 +27,11 @@ use std::path::PathBuf;
 const JSON_BATCH_BYTES: usize = 4 << 20;
 /// CSV rows per parse batch.
 const CSV_BATCH_ROWS: usize = 8192;
+/// Bytes of CSV rows per parse batch and thread, so fat rows cannot
+/// multiply the batch's memory.
+const CSV_BATCH_BYTES: usize = 8 << 20;
+/// The CSV reader's read-ahead buffer.
+const CSV_BUFFER: usize = 1 << 20;
 /// Problems kept verbatim per input (the rest are counted by reason).
 const MAX_PROBLEMS: usize = 10;
 
@@ -122,6 +127,12 @@ pub struct Ingested {
 /// recorded per input.
 pub fn ingest(paths: &[PathBuf]) -> Ingested {
     let (inputs, unlisted) = source::discover(paths);
+    read_inputs(&inputs, unlisted)
+}
+
+/// Reads inputs found by [`source::discover`]; one that has gone or changed
+/// since is accounted for like any other unreadable input.
+pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingested {
     let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = inputs
         .par_iter()
         .enumerate()
@@ -164,7 +175,10 @@ pub(crate) fn sniff(head: &[u8]) -> Sniffed {
         return Sniffed::Empty;
     };
     let h = &h[first..];
-    if h.iter().take(4096).any(|&c| c == 0) {
+    // Binary files and UTF-16 without a BOM are full of NULs; a text export
+    // with a stray NUL in one cell is still read (the cell keeps it).
+    let sample = &h[..h.len().min(4096)];
+    if memchr::memchr_iter(0, sample).count() * 32 > sample.len() {
         return Sniffed::Unknown("binary data (NUL bytes), not a text export".into());
     }
     match h[0] {
@@ -289,6 +303,7 @@ fn read_stream(
         &mut *r
     };
     let sniffed = sniff(&head);
+    let lf_lines = memchr::memchr(b'\n', &head).is_some();
     let mut stream = io::Cursor::new(head).chain(rest);
     let sink = Sink {
         index,
@@ -305,7 +320,7 @@ fn read_stream(
             sink.report.error = Some(format!("not a recognised sign-in export: {why}"));
         }
         Sniffed::Json => read_json(&mut stream, ctx, sink),
-        Sniffed::Csv(delim) => read_csv(&mut stream, delim, ctx, sink),
+        Sniffed::Csv(delim) => read_csv(&mut stream, delim, lf_lines, ctx, sink),
     }
     match head_error {
         Some(e) => Err(e),
@@ -371,7 +386,27 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
     }
 }
 
-fn map_json_record(
+/// What became of one JSON record: its outcome, the format that claimed
+/// it, and whether invalid UTF-8 in it was replaced.
+type JsonOutcome = (RowResult, Option<SourceFormat>, bool);
+
+fn map_json_record(bytes: &[u8], ctx: &Ctx, only: Option<SourceFormat>) -> JsonOutcome {
+    // Exports re-saved in a legacy code page carry invalid UTF-8 in names;
+    // like CSV cells, such a record is repaired rather than lost.
+    match std::str::from_utf8(bytes) {
+        Ok(_) => {
+            let (outcome, format) = map_json_value(bytes, ctx, only);
+            (outcome, format, false)
+        }
+        Err(_) => {
+            let repaired = String::from_utf8_lossy(bytes);
+            let (outcome, format) = map_json_value(repaired.as_bytes(), ctx, only);
+            (outcome, format, true)
+        }
+    }
+}
+
+fn map_json_value(
     bytes: &[u8],
     ctx: &Ctx,
     only: Option<SourceFormat>,
@@ -405,6 +440,7 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     let mut framer = Framer::new(r);
     let threads = rayon::current_num_threads().max(1);
     let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
+    let mut lossy_records = 0u64;
     let mut more = true;
     while more {
         // Cut a few batches, then parse them in parallel.
@@ -420,7 +456,7 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
             }
             batches.push(b);
         }
-        let parsed: Vec<Vec<(RowResult, Option<SourceFormat>)>> = batches
+        let parsed: Vec<Vec<JsonOutcome>> = batches
             .par_iter()
             .map(|b| {
                 b.records
@@ -432,7 +468,7 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
         for (b, results) in batches.iter().zip(parsed) {
             // Framer problems and records interleave by record index.
             let mut problems = b.problems.iter().peekable();
-            for (span, (outcome, fmt)) in b.records.iter().zip(results) {
+            for (span, (outcome, fmt, lossy)) in b.records.iter().zip(results) {
                 while let Some(p) = problems.next_if(|p| p.index < span.index) {
                     sink.report.reject(
                         format!("record {} (line {})", p.index, p.line),
@@ -442,6 +478,7 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
                 if let (Some(f), true) = (fmt, outcome.is_ok()) {
                     *formats.entry(f).or_default() += 1;
                 }
+                lossy_records += u64::from(lossy);
                 settle(
                     outcome,
                     || format!("record {} (line {})", span.index, span.line),
@@ -471,6 +508,11 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
             .notes
             .push(format!("mixed record shapes: {}", mix.join(", ")));
     }
+    if lossy_records > 0 {
+        sink.report.notes.push(format!(
+            "{lossy_records} record(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
+        ));
+    }
     if sink.report.format.is_none()
         && sink.report.records_read > 0
         && sink.report.rejected == sink.report.records_read
@@ -480,13 +522,59 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     }
 }
 
-fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
+/// Stops a CSV row from growing without end. The csv crate buffers a whole
+/// row, and one unclosed quote turns the rest of a file into a single
+/// field; this fails the read once the bytes since the last row boundary
+/// (plus the reader's read-ahead) pass the record limit.
+struct RowLimit<'a> {
+    inner: &'a mut dyn Read,
+    fed: u64,
+    /// Byte offset where the current row starts, updated by the reader loop.
+    row_start: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Read for RowLimit<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let limit = (json::frame::MAX_RECORD_BYTES + CSV_BUFFER) as u64;
+        if self.fed.saturating_sub(self.row_start.get()) > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a row longer than {} MiB (an unclosed quote?)",
+                    json::frame::MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.fed += n as u64;
+        Ok(n)
+    }
+}
+
+/// `lf_lines`: the input has `\n` line ends (possibly `\r\n`), as opposed
+/// to old Mac `\r` ones.
+fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Sink) {
+    let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
+    // With the csv crate's default CRLF terminator, the `\n` of a `\r\n`
+    // counts towards the next row, which then reports the line before its
+    // own. Ending rows at `\n` alone keeps line numbers exact; the `\r`
+    // left at the end of a row's last cell is whitespace the cells trim.
+    let terminator = if lf_lines {
+        csv::Terminator::Any(b'\n')
+    } else {
+        csv::Terminator::CRLF
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
+        .terminator(terminator)
         .flexible(true)
         .has_headers(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(r);
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(RowLimit {
+            inner: r,
+            fed: 0,
+            row_start: row_start.clone(),
+        });
     let mut header_rec = csv::ByteRecord::new();
     match rdr.read_byte_record(&mut header_rec) {
         Ok(true) => {}
@@ -501,7 +589,7 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
     }
     let header: Vec<String> = header_rec
         .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .map(|c| String::from_utf8_lossy(c.strip_suffix(b"\r").unwrap_or(c)).into_owned())
         .collect();
     let mut bound: Option<Box<dyn CsvRows>> = None;
     for f in CSV_FORMATS {
@@ -542,6 +630,7 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
         ));
     }
     let width = header.len();
+    let header_norm: Vec<String> = header.iter().map(|h| formats::Header::norm(h)).collect();
     let threads = rayon::current_num_threads().max(1);
     let mut row_no: u64 = 0;
     let mut lossy_rows = 0u64;
@@ -549,12 +638,15 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
     while more {
         let mut batch: Vec<(u64, u64, csv::ByteRecord)> =
             Vec::with_capacity(CSV_BATCH_ROWS * threads);
-        while batch.len() < CSV_BATCH_ROWS * threads {
+        let mut batch_bytes = 0;
+        while batch.len() < CSV_BATCH_ROWS * threads && batch_bytes < CSV_BATCH_BYTES * threads {
             let mut rec = csv::ByteRecord::new();
             match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {
                     row_no += 1;
+                    row_start.set(rdr.position().byte());
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    batch_bytes += rec.as_slice().len();
                     batch.push((row_no, line, rec));
                 }
                 Ok(false) => {
@@ -563,7 +655,11 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
                 }
                 Err(e) => {
                     row_no += 1;
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    // An I/O error has no position of its own: the row it
+                    // broke starts where the last good one ended.
+                    let line = e
+                        .position()
+                        .map_or_else(|| rdr.position().line(), |p| p.line());
                     sink.report.reject(
                         format!("row {row_no} (line {line})"),
                         format!("unreadable CSV row: {e}"),
@@ -584,9 +680,11 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
                 let mut refs: Vec<&str> = Vec::with_capacity(width);
                 let mut out = Vec::with_capacity(chunk.len());
                 for (_, _, rec) in chunk {
-                    if rec.len() != width
-                        && !(rec.len() == 1 && rec.get(0).is_some_and(|c| c.is_empty()))
-                    {
+                    let blank = rec.len() == 1
+                        && rec
+                            .get(0)
+                            .is_some_and(|c| c.iter().all(u8::is_ascii_whitespace));
+                    if rec.len() != width && !blank {
                         out.push((
                             Err(format!(
                                 "row has {} fields, the header has {width}",
@@ -596,8 +694,17 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
                         ));
                         continue;
                     }
-                    if rec.len() == 1 {
+                    if blank {
                         out.push((Ok(Row::Skip("blank line".into())), false));
+                        continue;
+                    }
+                    if repeats_header(rec, &header_norm) {
+                        out.push((
+                            Ok(Row::Skip(
+                                "repeated header (exports joined into one file)".into(),
+                            )),
+                            false,
+                        ));
                         continue;
                     }
                     refs.clear();
@@ -635,6 +742,15 @@ fn read_csv(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
     }
 }
 
+/// True when a row is the header again, as when exports are concatenated
+/// (`cat a.csv b.csv`, the second one's BOM included).
+fn repeats_header(rec: &csv::ByteRecord, header_norm: &[String]) -> bool {
+    let norm = |c: &[u8]| formats::Header::norm(&String::from_utf8_lossy(c));
+    rec.len() == header_norm.len()
+        && rec.get(0).is_some_and(|c| norm(c) == header_norm[0])
+        && rec.iter().zip(header_norm).all(|(c, h)| norm(c) == *h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,5 +769,11 @@ mod tests {
         assert!(matches!(sniff(b"  \n "), Sniffed::Empty));
         assert!(matches!(sniff(b"\x7fELF\x00\x00"), Sniffed::Unknown(_)));
         assert!(matches!(sniff(b"hello world\n"), Sniffed::Unknown(_)));
+        // UTF-16 without its BOM is binary; one NUL in a cell is not.
+        assert!(matches!(sniff(b"D\0a\0t\0e\0,\0"), Sniffed::Unknown(_)));
+        assert!(matches!(
+            sniff(b"Date (UTC),Request ID,Username\n2026-03-02,r1,a\0b\n"),
+            Sniffed::Csv(b',')
+        ));
     }
 }
