@@ -33,13 +33,25 @@ pub fn write_atomic(
     result
 }
 
-/// Neutralises a cell a spreadsheet would run as a formula (leading `=`,
-/// `+`, `-`, `@`, tab or carriage return) by prefixing a quote.
+/// Makes a cell safe to open: a cell a spreadsheet would run as a formula
+/// (leading `=`, `+`, `-`, `@`, tab or carriage return) gets a quote
+/// prefixed, and control characters other than tab and newline become `?`,
+/// so that `cat findings.csv` cannot drive the terminal with escapes.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{s}")),
-        _ => std::borrow::Cow::Borrowed(s),
+    let unsafe_char = |c: char| c.is_control() && c != '\t' && c != '\n';
+    let formula = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if !formula && !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(s.len() + 1);
+    if formula {
+        out.push('\'');
+    }
+    out.extend(s.chars().map(|c| if unsafe_char(c) { '?' } else { c }));
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -53,6 +65,9 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("-2+3"), "'-2+3");
         assert_eq!(csv_cell("alex@contoso.com"), "alex@contoso.com");
+        assert_eq!(csv_cell("\rx"), "'?x");
+        assert_eq!(csv_cell("a\u{1b}[31mb\u{7}"), "a?[31mb?");
+        assert_eq!(csv_cell("two\nlines\tok"), "two\nlines\tok");
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //!   public samples read cleanly.
 //! - `malformed`: broken input is accounted for, never fatal.
 //! - `fuzz_replay`: the fuzz corpus replayed on stable.
+//! - `hostile_output`: hostile log text comes out inert; unwritable
+//!   outputs fail cleanly.
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
 //!   codes, determinism).
 
 mod cli;
 mod common;
 mod fuzz_replay;
+mod hostile_output;
 mod ingest;
 mod malformed;
