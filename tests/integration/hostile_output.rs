@@ -3,7 +3,7 @@
 //! output must come out inert: escaped HTML, SVG and Markdown, CSV cells a
 //! spreadsheet will not run, no terminal escapes, and no file named after
 //! log content. Also: an output that cannot be written fails clearly and
-//! leaves no half-written file.
+//! leaves no half-written file. And the binary has no way to reach a network.
 
 use crate::common::{bin, generate};
 use std::path::{Path, PathBuf};
@@ -282,4 +282,33 @@ fn a_read_only_output_folder_fails_cleanly_unless_privileged() {
         assert!(walk(&out).is_empty(), "{:?}", walk(&out));
     }
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Offline by construction: the binary links no socket or name-lookup
+/// function. Imported symbol names sit NUL-terminated in the dynamic string
+/// table; the control names prove the search sees imports at all.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_imports_no_network_function() {
+    let exe = std::fs::read(bin()).unwrap();
+    let imports = |name: &str| {
+        let needle = [b"\0", name.as_bytes(), b"\0"].concat();
+        exe.windows(needle.len()).any(|w| w == needle)
+    };
+    assert!(imports("write") && imports("read"), "no import table found");
+    for f in [
+        "socket",
+        "connect",
+        "bind",
+        "listen",
+        "accept",
+        "accept4",
+        "sendto",
+        "sendmsg",
+        "recvfrom",
+        "getaddrinfo",
+        "gethostbyname",
+    ] {
+        assert!(!imports(f), "the binary imports {f}");
+    }
 }

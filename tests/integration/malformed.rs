@@ -328,7 +328,7 @@ fn nul_bytes_in_a_field() {
 fn a_fifty_megabyte_field_is_rejected_at_the_record_limit() {
     use entrasift::ingest::json::frame::MAX_RECORD_BYTES;
     const FIELD: usize = 50 << 20;
-    assert!(MAX_RECORD_BYTES < FIELD);
+    const { assert!(MAX_RECORD_BYTES < FIELD) };
     let d = tempfile::tempdir().unwrap();
     let big = "A".repeat(FIELD);
     // JSON: the record is skipped while scanned (never buffered whole) and
@@ -621,7 +621,7 @@ fn zip_member_names_never_become_paths() {
         .map(|(n, b)| (*n, b.as_bytes()))
         .collect();
     zip_with(&out.join("evil.zip"), &members);
-    let loaded = load(&[out.clone()], true);
+    let loaded = load(std::slice::from_ref(&out), true);
     assert_eq!(loaded.records.len(), names.len());
     for i in &loaded.inputs {
         assert!(i.notes.iter().any(|n| n.contains("path escape")), "{i:?}");
