@@ -83,6 +83,9 @@ enum Scan {
 pub struct Framer<R> {
     r: R,
     buf: Vec<u8>,
+    /// Reads land here first: growing `buf` by a zeroed chunk per read
+    /// cost a 1 MiB memset for each small read (gzip, pipes).
+    scratch: Box<[u8]>,
     pos: usize,
     eof: bool,
     line: u64,
@@ -104,6 +107,7 @@ impl<R: Read> Framer<R> {
         Framer {
             r,
             buf: Vec::with_capacity(READ_CHUNK),
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             pos: 0,
             eof: false,
             line: 1,
@@ -127,19 +131,14 @@ impl<R: Read> Framer<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + READ_CHUNK, 0);
         let n = loop {
-            match self.r.read(&mut self.buf[old..]) {
+            match self.r.read(&mut self.scratch) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(old + n);
+        self.buf.extend_from_slice(&self.scratch[..n]);
         if n == 0 {
             self.eof = true;
         }
