@@ -12,6 +12,8 @@ pub mod analyze;
 pub mod cli;
 pub mod commands;
 pub mod enrich;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod model;

@@ -24,7 +24,8 @@ pub enum Origin {
     ZipMember {
         archive: PathBuf,
         index: usize,
-        compressed: u64,
+        /// Most bytes the member may expand to (see [`MAX_EXPANSION_RATIO`]).
+        budget: u64,
     },
 }
 
@@ -61,7 +62,15 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<Unlisted>) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut seen = BTreeSet::new();
+                let before = (files.len(), bad.len());
                 walk(p, &mut seen, &mut files, &mut bad);
+                // Said out loud: a wrong folder must not pass as a clean run.
+                if (files.len(), bad.len()) == before {
+                    bad.push(Unlisted {
+                        display: p.display().to_string(),
+                        reason: "folder holds no files to read".into(),
+                    });
+                }
             }
             Ok(_) => files.push(p.clone()),
             Err(e) => bad.push(Unlisted {
@@ -179,8 +188,13 @@ fn label(name: &str) -> String {
 
 fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
     let file = File::open(path).map_err(|e| io_reason(&e))?;
+    let archive_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| format!("unreadable zip archive: {e}"))?;
+    // The fixed allowance is shared by all members, so an archive of many
+    // small bombs gets no more than one; a member's declared size is
+    // believed only up to the archive's own size.
+    let allowance = EXPANSION_ALLOWANCE / archive.len().max(1) as u64;
     let mut out = Vec::new();
     for i in 0..archive.len() {
         let entry = match archive.by_index_raw(i) {
@@ -206,7 +220,11 @@ fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
             origin: Origin::ZipMember {
                 archive: path.to_path_buf(),
                 index: i,
-                compressed: entry.compressed_size(),
+                budget: entry
+                    .compressed_size()
+                    .min(archive_len)
+                    .saturating_mul(MAX_EXPANSION_RATIO)
+                    .saturating_add(allowance),
             },
             notes,
         });
@@ -316,27 +334,45 @@ pub fn read_with<T>(
         Origin::ZipMember {
             archive,
             index,
-            compressed,
+            budget,
         } => {
             let file = File::open(archive)?;
+            let archive_len = file.metadata().map(|m| m.len()).unwrap_or(0);
             let mut z = zip::ZipArchive::new(file)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
             let member = z.by_index(*index).map_err(|e| {
                 io::Error::new(io::ErrorKind::InvalidData, format!("zip member: {e}"))
             })?;
+            let compressed = member.compressed_size().min(archive_len);
             let capped = Capped {
                 inner: member,
-                left: budget(*compressed),
+                left: *budget,
                 what: "zip member",
             };
             let raw = Hashing {
                 inner: capped,
                 state,
             };
-            let (t, gz) = maybe_gunzip(raw, *compressed, f)?;
+            let (t, gz) = maybe_gunzip(raw, compressed, f)?;
             Ok((t, digest, gz))
         }
     }
+}
+
+/// Hands bytes held in memory to `f` exactly as [`read_with`] would hand
+/// a file with that content (gzip detection and bomb guard included).
+pub(crate) fn read_bytes<T>(
+    bytes: &[u8],
+    f: impl FnOnce(&mut dyn Read) -> T,
+) -> io::Result<(T, Digestor, bool)> {
+    let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+    let digest = Digestor(state.clone());
+    let raw = Hashing {
+        inner: bytes,
+        state,
+    };
+    let (t, gz) = maybe_gunzip(raw, bytes.len() as u64, f)?;
+    Ok((t, digest, gz))
 }
 
 fn maybe_gunzip<R: Read, T>(

@@ -33,16 +33,28 @@ pub fn write_atomic(
     result
 }
 
-/// Neutralises a cell a spreadsheet would run as a formula (leading `=`,
-/// `+`, `-`, `@`, tab or carriage return) by prefixing a quote. A plain
-/// negative number (a western longitude) is left alone: spreadsheets read
-/// it as a number, and the quote would turn it into text.
+/// Makes a cell safe to open: a cell a spreadsheet would run as a formula
+/// (leading `=`, `+`, `-`, `@`, tab or carriage return) gets a quote
+/// prefixed, and control characters other than tab and newline become `?`,
+/// so that `cat findings.csv` cannot drive the terminal with escapes. A
+/// plain negative number (a western longitude) is left alone: spreadsheets
+/// read it as a number, and the quote would turn it into text.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.as_bytes().first() {
-        Some(b'-') if is_negative_number(s) => std::borrow::Cow::Borrowed(s),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{s}")),
-        _ => std::borrow::Cow::Borrowed(s),
+    let unsafe_char = |c: char| c.is_control() && c != '\t' && c != '\n';
+    let formula = match s.as_bytes().first() {
+        Some(b'-') => !is_negative_number(s),
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        _ => false,
+    };
+    if !formula && !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(s.len() + 1);
+    if formula {
+        out.push('\'');
+    }
+    out.extend(s.chars().map(|c| if unsafe_char(c) { '?' } else { c }));
+    std::borrow::Cow::Owned(out)
 }
 
 /// `-` then digits with at most one `.`: nothing a formula can hide in.
@@ -71,6 +83,9 @@ mod tests {
         assert_eq!(csv_cell("-122.33209991455078"), "-122.33209991455078");
         assert_eq!(csv_cell("-7"), "-7");
         assert_eq!(csv_cell("alex@contoso.com"), "alex@contoso.com");
+        assert_eq!(csv_cell("\rx"), "'?x");
+        assert_eq!(csv_cell("a\u{1b}[31mb\u{7}"), "a?[31mb?");
+        assert_eq!(csv_cell("two\nlines\tok"), "two\nlines\tok");
     }
 
     #[test]

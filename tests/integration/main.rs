@@ -6,6 +6,9 @@
 //! - `malformed`: broken input is accounted for, never fatal.
 //! - `sql`: the day-partitioned Parquet dataset and the SQL detections run
 //!   by DuckDB agree with `analyze` (skipped with a note without DuckDB).
+//! - `fuzz_replay`: the fuzz corpus replayed on stable.
+//! - `hostile_output`: hostile log text comes out inert; unwritable
+//!   outputs fail cleanly.
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
 //!   codes, determinism, version and about).
 //! - `forensic`: actor timelines, local time beside UTC, `verify`.
@@ -16,6 +19,8 @@ mod cli;
 mod common;
 mod enrich;
 mod forensic;
+mod fuzz_replay;
+mod hostile_output;
 mod ingest;
 mod malformed;
 mod sql;

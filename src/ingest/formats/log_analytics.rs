@@ -67,6 +67,10 @@ struct Bound {
 }
 
 impl CsvFormat for LogAnalyticsCsv {
+    fn format(&self) -> SourceFormat {
+        SourceFormat::LogAnalyticsCsv
+    }
+
     fn bind(&self, header: &[String], _ctx: &Ctx) -> Option<Result<Box<dyn CsvRows>, String>> {
         let h = Header::new(header);
         let looks_like = h.has("ResultType")

@@ -60,6 +60,7 @@ pub trait CsvRows: Send + Sync {
 }
 
 pub trait CsvFormat: Sync {
+    fn format(&self) -> SourceFormat;
     /// Binds the header if it is this format's; `None` if it is not.
     fn bind(&self, header: &[String], ctx: &Ctx) -> Option<Result<Box<dyn CsvRows>, String>>;
 }

@@ -66,6 +66,10 @@ struct AuthDetailRows {
 }
 
 impl CsvFormat for PortalCsv {
+    fn format(&self) -> SourceFormat {
+        SourceFormat::PortalCsv
+    }
+
     fn bind(&self, header: &[String], ctx: &Ctx) -> Option<Result<Box<dyn CsvRows>, String>> {
         let h = Header::new(header);
         let auth_details = h.has("Authentication method") && !h.has("Sign-in error code");

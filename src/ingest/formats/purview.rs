@@ -139,6 +139,10 @@ struct PurviewRows {
 }
 
 impl CsvFormat for PurviewCsv {
+    fn format(&self) -> SourceFormat {
+        SourceFormat::PurviewAudit
+    }
+
     fn bind(&self, header: &[String], _ctx: &Ctx) -> Option<Result<Box<dyn CsvRows>, String>> {
         let h = Header::new(header);
         let audit = h.find("AuditData")?;

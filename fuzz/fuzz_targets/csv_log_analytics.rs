@@ -1,0 +1,10 @@
+#![no_main]
+//! Fuzz target `csv_log_analytics`: see `entrasift::fuzzing::run`.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(e) = entrasift::fuzzing::run("csv_log_analytics", data) {
+        panic!("{e}");
+    }
+});
