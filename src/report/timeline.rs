@@ -41,6 +41,17 @@ pub struct Row {
     pub source_record: u64,
 }
 
+impl Row {
+    /// `City, CC`, or whichever of the two is known.
+    fn location(&self) -> String {
+        [self.city.as_str(), self.country.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn explanation(code: i64) -> String {
     if code == 0 {
         return "success".into();
@@ -141,12 +152,7 @@ pub fn write_text(w: &mut impl Write, rows: &[Row], zone: Option<&DisplayZone>) 
         .map(|r| {
             let mut cells = vec![r.time_utc.clone()];
             cells.extend(r.time_local.clone());
-            let location = [r.city.as_str(), r.country.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ");
+            let location = r.location();
             let result = if r.error_code == 0 {
                 r.result.to_string()
             } else {
@@ -217,12 +223,7 @@ pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, max: usize) -> Strin
         if let Some(l) = &r.time_local {
             let _ = write!(out, "<td class=\"mono\">{}</td>", esc(l));
         }
-        let location = [r.city.as_str(), r.country.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let location = r.location();
         let result = if r.error_code == 0 {
             "success".to_string()
         } else {
