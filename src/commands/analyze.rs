@@ -7,7 +7,7 @@ use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::summary::summarize;
 use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
 use crate::model::Severity;
-use crate::normalize::to_dataframe;
+use crate::normalize::to_dataframe_of;
 use crate::report::data::ReportData;
 use crate::report::{
     baseline, charts, history, html, json, manifest, markdown, table, write::write_atomic, xlsx,
@@ -104,7 +104,12 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     };
     let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
     let stage = Stage::start("build the table");
-    let df = to_dataframe(&loaded.records, &loaded.paths).context("building the table")?;
+    let df = to_dataframe_of(
+        &loaded.records,
+        &loaded.paths,
+        crate::analyze::FRAME_COLUMNS,
+    )
+    .context("building the table")?;
     drop(stage);
     let stage = Stage::start("summarize");
     let summary = summarize(

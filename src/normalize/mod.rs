@@ -18,7 +18,7 @@ use crate::model::{SignIn, StatusClass};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-pub use table::to_dataframe;
+pub use table::{to_dataframe, to_dataframe_of};
 
 /// The de-duplicated sign-ins, sorted by time (then request id, code,
 /// user) so every later stage sees the same order.
