@@ -61,7 +61,11 @@ impl Drop for Stage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Clean,
+    /// analyze: a finding at or above --fail-on.
     FindingsAtThreshold,
+    /// self-test: a check failed; verify: something differs from the
+    /// manifest. Exit 1, like findings: "look at this".
+    CheckFailed,
     Partial,
     /// Nothing was asked for (help was printed instead).
     Usage,
@@ -71,7 +75,7 @@ impl Outcome {
     pub fn code(self) -> u8 {
         match self {
             Outcome::Clean => 0,
-            Outcome::FindingsAtThreshold => 1,
+            Outcome::FindingsAtThreshold | Outcome::CheckFailed => 1,
             Outcome::Partial => 3,
             Outcome::Usage => EXIT_FATAL,
         }

@@ -206,6 +206,6 @@ pub fn run(print_actual: bool) -> anyhow::Result<Outcome> {
     Ok(if failed == 0 {
         Outcome::Clean
     } else {
-        Outcome::FindingsAtThreshold
+        Outcome::CheckFailed
     })
 }

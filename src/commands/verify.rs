@@ -230,7 +230,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<Outcome> {
     Ok(if verified {
         Outcome::Clean
     } else {
-        Outcome::FindingsAtThreshold
+        Outcome::CheckFailed
     })
 }
 
