@@ -4,7 +4,7 @@
 use crate::ingest::fields::format_time;
 use crate::model::codes;
 use crate::model::columns as col;
-use crate::model::{SignIn, StatusClass};
+use crate::model::{SignIn, StatusClass, Text};
 use polars::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +58,7 @@ fn status_counts(df: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
     Ok(out)
 }
 
-fn failing(records: &[SignIn], key: impl Fn(&SignIn) -> &String) -> u64 {
+fn failing(records: &[SignIn], key: impl Fn(&SignIn) -> &Text) -> u64 {
     let set: BTreeSet<&str> = records
         .iter()
         .filter(|r| r.status == StatusClass::Failure)

@@ -34,7 +34,7 @@ impl Selector {
 
     pub fn ip(ip: &str) -> Self {
         let mut s = Selector::default();
-        s.ips.insert(canonical_ip(ip));
+        s.ips.insert(canonical_ip(ip).to_string());
         s
     }
 
@@ -51,7 +51,7 @@ impl Selector {
     }
 
     fn matches(&self, r: &SignIn) -> bool {
-        self.users.contains(&r.user_principal_name) || self.ips.contains(&r.ip)
+        self.users.contains(r.user_principal_name.as_str()) || self.ips.contains(r.ip.as_str())
     }
 
     /// A short description for headings: `user a@b`, `IP 1.2.3.4`, ...
@@ -238,7 +238,7 @@ mod tests {
             failure_reason: if code == 50053 {
                 "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into()
             } else {
-                String::new()
+                crate::model::Text::default()
             },
             ..Default::default()
         }

@@ -18,7 +18,7 @@ pub mod ranges;
 
 pub use mmdb::{DatabaseInfo, Layout};
 
-use crate::model::SignIn;
+use crate::model::{SignIn, Text};
 use mmdb::{Database, Hit, Role};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -351,7 +351,7 @@ fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
     let has_location = l.state.is_some() || l.city.is_some() || l.coords.is_some();
     if r.country.is_empty() {
         if let Some((c, _)) = &l.country {
-            r.country = c.clone();
+            r.country = Text::from(c.as_str());
             report.filled.country += 1;
             s.filled_country = true;
         }
@@ -363,7 +363,7 @@ fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
     } else {
         if r.state.is_empty() {
             if let Some((v, _)) = &l.state {
-                r.state = v.clone();
+                r.state = Text::from(v.as_str());
                 report.filled.state += 1;
                 s.filled_state = true;
             }
@@ -374,7 +374,7 @@ fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
         };
         if r.city.is_empty() {
             if let Some((v, _)) = &l.city {
-                r.city = v.clone();
+                r.city = Text::from(v.as_str());
                 report.filled.city += 1;
                 s.filled_city = true;
             }

@@ -219,15 +219,15 @@ fn sessions(
         if away && client_app == cat::CLIENT_BROWSER && !user.guest && rng.chance(0.012) {
             // Unmanaged browser outside the office hitting a device policy.
             let mut e = user_event(rng, t, 53003, &correlation, &shape);
-            e.conditional_access_status = "failure".to_string();
+            e.conditional_access_status = "failure".into();
             push(e, out);
             continue;
         }
         let needs_mfa = away && (!mfa_done_today || rng.chance(0.2));
         if needs_mfa {
             let mut e = user_event(rng, t, 50074, &correlation, &shape);
-            e.authentication_requirement = "multiFactorAuthentication".to_string();
-            e.mfa_result = reason::MFA_REQUIRED_STEP.to_string();
+            e.authentication_requirement = "multiFactorAuthentication".into();
+            e.mfa_result = reason::MFA_REQUIRED_STEP.into();
             push(e, out);
             t += rng.range(15, 70) * US_PER_SEC + rng.range(0, US_PER_SEC);
         }
@@ -247,10 +247,10 @@ fn sessions(
             with_mfa(&mut e, "Previously satisfied", reason::MFA_BY_CLAIM);
         }
         if rng.chance(0.004) {
-            e.risk_level_during_sign_in = "low".to_string();
-            e.risk_level_aggregated = "low".to_string();
-            e.risk_state = "dismissed".to_string();
-            e.risk_event_types = "unfamiliarFeatures".to_string();
+            e.risk_level_during_sign_in = "low".into();
+            e.risk_level_aggregated = "low".into();
+            e.risk_state = "dismissed".into();
+            e.risk_event_types = "unfamiliarFeatures".into();
         }
         push(e, out);
     }
@@ -419,10 +419,10 @@ fn refreshes(
         if code == 0 && multi {
             with_mfa(&mut e, "Previously satisfied", reason::MFA_BY_CLAIM);
         } else if code == 70043 {
-            e.conditional_access_status = "failure".to_string();
+            e.conditional_access_status = "failure".into();
         } else if code == 50076 {
-            e.authentication_requirement = "multiFactorAuthentication".to_string();
-            e.mfa_result = reason::MFA_REQUIRED_STEP.to_string();
+            e.authentication_requirement = "multiFactorAuthentication".into();
+            e.mfa_result = reason::MFA_REQUIRED_STEP.into();
         }
         out.push(e);
     }

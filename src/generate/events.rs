@@ -82,9 +82,9 @@ pub fn reason_for(code: i64) -> &'static str {
 
 fn fill_place(e: &mut SignIn, net: &Net) {
     let p = &cat::PLACES[net.place];
-    e.city = p.city.to_string();
-    e.state = p.state.to_string();
-    e.country = p.country.to_string();
+    e.city = p.city.into();
+    e.state = p.state.into();
+    e.country = p.country.into();
     e.latitude = Some(f64::from(p.lat));
     e.longitude = Some(f64::from(p.lon));
     e.asn = Some(net.asn);
@@ -93,15 +93,15 @@ fn fill_place(e: &mut SignIn, net: &Net) {
 fn base(rng: &mut Rng, t_us: i64, code: i64, correlation: &str) -> SignIn {
     SignIn {
         time_us: t_us,
-        request_id: rng.request_id(),
-        correlation_id: correlation.to_string(),
+        request_id: rng.request_id().into(),
+        correlation_id: correlation.into(),
         error_code: code,
         status: status_class(code),
-        failure_reason: reason_for(code).to_string(),
-        risk_level_during_sign_in: "none".to_string(),
-        risk_level_aggregated: "none".to_string(),
-        risk_state: "none".to_string(),
-        conditional_access_status: "notApplied".to_string(),
+        failure_reason: reason_for(code).into(),
+        risk_level_during_sign_in: "none".into(),
+        risk_level_aggregated: "none".into(),
+        risk_state: "none".into(),
+        conditional_access_status: "notApplied".into(),
         ..SignIn::default()
     }
 }
@@ -111,25 +111,25 @@ fn base(rng: &mut Rng, t_us: i64, code: i64, correlation: &str) -> SignIn {
 pub fn user_event(rng: &mut Rng, t_us: i64, code: i64, correlation: &str, s: &Shape<'_>) -> SignIn {
     let mut e = base(rng, t_us, code, correlation);
     e.sign_in_type = s.kind;
-    e.session_id = s.session.to_string();
-    e.user_principal_name = s.actor.upn.to_ascii_lowercase();
-    e.user_id = s.actor.id.to_string();
-    e.user_display_name = s.actor.display.to_string();
-    e.ip = s.net.ip.clone();
-    e.app_name = s.app.name.to_string();
-    e.app_id = s.app.id.to_string();
-    e.resource = s.resource.name.to_string();
-    e.client_app = s.client_app.to_string();
-    e.user_agent = s.client.ua.to_string();
-    e.os = s.client.os.to_string();
-    e.browser = s.client.browser.to_string();
-    e.device_id = s.device.id.to_string();
+    e.session_id = s.session.into();
+    e.user_principal_name = s.actor.upn.to_ascii_lowercase().into();
+    e.user_id = s.actor.id.into();
+    e.user_display_name = s.actor.display.into();
+    e.ip = s.net.ip.clone().into();
+    e.app_name = s.app.name.into();
+    e.app_id = s.app.id.into();
+    e.resource = s.resource.name.into();
+    e.client_app = s.client_app.into();
+    e.user_agent = s.client.ua.into();
+    e.os = s.client.os.into();
+    e.browser = s.client.browser.into();
+    e.device_id = s.device.id.into();
     e.compliant = s.device.compliant;
     e.managed = s.device.managed;
     fill_place(&mut e, s.net);
-    e.authentication_requirement = "singleFactorAuthentication".to_string();
+    e.authentication_requirement = "singleFactorAuthentication".into();
     if code == 50126 {
-        e.additional_details = reason::BAD_PASSWORD_DETAIL.to_string();
+        e.additional_details = reason::BAD_PASSWORD_DETAIL.into();
     }
     e
 }
@@ -138,15 +138,15 @@ pub fn user_event(rng: &mut Rng, t_us: i64, code: i64, correlation: &str, s: &Sh
 /// result text ("MFA successfully completed", "MFA requirement satisfied
 /// by claim in the token" …).
 pub fn with_mfa(e: &mut SignIn, method: &str, result: &str) {
-    e.authentication_requirement = "multiFactorAuthentication".to_string();
-    e.mfa_method = method.to_string();
-    e.mfa_result = result.to_string();
-    e.conditional_access_status = "success".to_string();
+    e.authentication_requirement = "multiFactorAuthentication".into();
+    e.mfa_method = method.into();
+    e.mfa_result = result.into();
+    e.conditional_access_status = "success".into();
     if e.error_code == 0 && e.additional_details.is_empty() {
         e.additional_details = if result == reason::MFA_BY_CLAIM {
-            reason::MFA_BY_CLAIM.to_string()
+            reason::MFA_BY_CLAIM.into()
         } else {
-            reason::MFA_COMPLETED_IN_AAD.to_string()
+            reason::MFA_COMPLETED_IN_AAD.into()
         };
     }
 }
@@ -163,14 +163,14 @@ pub fn workload_event(
     let correlation = rng.guid();
     let mut e = base(rng, t_us, code, &correlation);
     e.sign_in_type = kind;
-    e.app_name = w.name.to_string();
-    e.app_id = w.app_id.clone();
-    e.resource = w.resource.name.to_string();
+    e.app_name = w.name.into();
+    e.app_id = w.app_id.clone().into();
+    e.resource = w.resource.name.into();
     if let Some(net) = &w.net {
-        e.ip = net.ip.clone();
+        e.ip = net.ip.clone().into();
         fill_place(&mut e, net);
     }
-    e.risk_level_during_sign_in = "low".to_string();
-    e.risk_level_aggregated = "low".to_string();
+    e.risk_level_during_sign_in = "low".into();
+    e.risk_level_aggregated = "low".into();
     e
 }

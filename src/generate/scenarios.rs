@@ -371,7 +371,7 @@ impl Planter<'_> {
             let mut t = t0 + k as i64 * 15 * US_PER_MIN + self.rng.range(0, 5 * US_PER_MIN);
             for _ in 0..(2 + k % 2) {
                 let mut e = attempt(self.rng, t, 50053, Actor::from(&users[u]), &a);
-                e.failure_reason = reason::MALICIOUS_IP.to_string();
+                e.failure_reason = reason::MALICIOUS_IP.into();
                 s.events.push(e);
                 t += self.rng.range(2, 6) * US_PER_MIN + self.jitter();
             }
@@ -405,11 +405,11 @@ impl Planter<'_> {
         for m in [0, 3, 9, 20] {
             let t = t0 + m * US_PER_MIN + self.rng.range(0, 40) * US_PER_SEC;
             let mut e = attempt(self.rng, t, 53011, Actor::from(&users[r]), &a);
-            e.risk_level_during_sign_in = "high".to_string();
-            e.risk_level_aggregated = "high".to_string();
-            e.risk_state = "atRisk".to_string();
-            e.risk_event_types = "unfamiliarFeatures,anonymizedIPAddress".to_string();
-            e.conditional_access_status = "failure".to_string();
+            e.risk_level_during_sign_in = "high".into();
+            e.risk_level_aggregated = "high".into();
+            e.risk_state = "atRisk".into();
+            e.risk_event_types = "unfamiliarFeatures,anonymizedIPAddress".into();
+            e.conditional_access_status = "failure".into();
             s.events.push(e);
         }
         s.ips.push(ip.ip.clone());
@@ -439,17 +439,17 @@ impl Planter<'_> {
         let method = "Mobile app notification";
         let mut t = self.slot(5);
         let mut e = attempt(self.rng, t, 50074, Actor::from(&users[m]), &a);
-        e.authentication_requirement = "multiFactorAuthentication".to_string();
-        e.mfa_result = reason::MFA_REQUIRED_STEP.to_string();
+        e.authentication_requirement = "multiFactorAuthentication".into();
+        e.mfa_result = reason::MFA_REQUIRED_STEP.into();
         s.events.push(e);
         t += 30 * US_PER_SEC;
         for _ in 0..12 {
             let mut e = attempt(self.rng, t, 500121, Actor::from(&users[m]), &a);
-            e.authentication_requirement = "multiFactorAuthentication".to_string();
-            e.mfa_method = method.to_string();
-            e.mfa_result = reason::MFA_DENIED.to_string();
-            e.additional_details = reason::MFA_DENIED.to_string();
-            e.conditional_access_status = "failure".to_string();
+            e.authentication_requirement = "multiFactorAuthentication".into();
+            e.mfa_method = method.into();
+            e.mfa_result = reason::MFA_DENIED.into();
+            e.additional_details = reason::MFA_DENIED.into();
+            e.conditional_access_status = "failure".into();
             s.events.push(e);
             t += self.rng.range(30, 45) * US_PER_SEC + self.jitter();
         }

@@ -254,7 +254,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
     let fails: Vec<(i64, String)> = from_ip(&s.ips[0])
         .into_iter()
         .filter(|e| matches!(e.error_code, 50126 | 50053))
-        .map(|e| (e.time_us, e.user_principal_name.clone()))
+        .map(|e| (e.time_us, e.user_principal_name.to_string()))
         .collect();
     assert!(max_distinct_in_window(fails, 60 * MIN) >= 25);
     assert!(from_ip(&s.ips[0]).into_iter().any(|e| e.error_code == 50053
@@ -274,7 +274,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
             "{ip} tries {} users",
             users.len()
         );
-        agents.extend(from_ip(ip).into_iter().map(|e| e.user_agent.clone()));
+        agents.extend(from_ip(ip).into_iter().map(|e| e.user_agent));
         assert!(from_ip(ip).into_iter().all(|e| e.error_code == 50126));
     }
     assert_eq!(agents.len(), 1);
@@ -286,7 +286,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
     let user = &s.users[0];
     let failures: Vec<i64> = of_user(user)
         .into_iter()
-        .filter(|e| e.error_code == 50126 && s.ips.contains(&e.ip))
+        .filter(|e| e.error_code == 50126 && s.ips.iter().any(|ip| *ip == e.ip))
         .map(|e| e.time_us)
         .collect();
     assert!(max_in_window(failures, 20 * MIN) >= 40);
@@ -482,7 +482,7 @@ fn clean_mode_has_no_planted_actors_and_stays_below_thresholds() {
             by_ip
                 .entry(&e.ip)
                 .or_default()
-                .push((e.time_us, e.user_principal_name.clone()));
+                .push((e.time_us, e.user_principal_name.to_string()));
         }
         if e.status == crate::model::StatusClass::Failure && !e.user_principal_name.is_empty() {
             fails_by_user
@@ -615,7 +615,7 @@ fn every_format_carries_its_subset_of_the_same_events() {
         ds.events
             .iter()
             .filter(|e| subset.includes(e))
-            .map(|e| e.request_id.clone())
+            .map(|e| e.request_id.to_string())
             .collect()
     };
     let all = ids(Subset::All);

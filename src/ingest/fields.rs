@@ -1,8 +1,9 @@
 //! Value parsers shared by every format: timestamps in the spellings the
 //! exports use, IP addresses, booleans and error codes.
 
+use crate::model::Text;
 use chrono::NaiveDate;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Parses a timestamp into microseconds since the epoch, UTC.
 ///
@@ -250,10 +251,16 @@ pub fn format_time(us: i64) -> String {
 /// compresses IPv6 and lowercases it; IPv4-mapped IPv6 becomes IPv4.
 /// Anything that is not an address is returned trimmed, unchanged, so no
 /// information is lost.
-pub fn canonical_ip(raw: &str) -> String {
+pub fn canonical_ip(raw: &str) -> Text {
     let s = raw.trim();
     if s.is_empty() {
-        return String::new();
+        return Text::default();
+    }
+    // The common case needs no formatting: Rust's IPv4 parser accepts only
+    // the canonical dotted form (no leading zeros), so the input is its own
+    // canonical text.
+    if s.parse::<Ipv4Addr>().is_ok() {
+        return Text::from(s);
     }
     if let Ok(ip) = s.parse::<IpAddr>() {
         return canon(ip);
@@ -280,16 +287,28 @@ pub fn canonical_ip(raw: &str) -> String {
             return canon(IpAddr::V6(ip));
         }
     }
-    s.to_string()
+    Text::from(s)
 }
 
-fn canon(ip: IpAddr) -> String {
-    match ip {
+fn canon(ip: IpAddr) -> Text {
+    let text = match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => v6.to_string(),
         },
         IpAddr::V4(v4) => v4.to_string(),
+    };
+    Text::from(text.as_str())
+}
+
+/// Trimmed and lowercased, as account names are compared. Allocates only
+/// when there is something to lowercase.
+pub fn lowercase(raw: &str) -> Text {
+    let s = raw.trim();
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Text::from(s.to_lowercase().as_str())
+    } else {
+        Text::from(s)
     }
 }
 

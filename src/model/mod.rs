@@ -6,4 +6,4 @@ pub mod finding;
 pub mod record;
 
 pub use finding::{Evidence, Finding, Severity, SourceRef};
-pub use record::{SignIn, SignInType, SourceFormat, StatusClass};
+pub use record::{SignIn, SignInType, SourceFormat, StatusClass, Text};

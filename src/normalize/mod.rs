@@ -14,7 +14,7 @@
 pub mod table;
 
 use crate::ingest::formats::AuthDetail;
-use crate::model::{SignIn, StatusClass};
+use crate::model::{SignIn, StatusClass, Text};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -106,7 +106,7 @@ pub fn normalize(
         if r.status == StatusClass::Success
             && matches!(r.failure_reason.as_str(), "Other." | "Other")
         {
-            r.failure_reason.clear();
+            r.failure_reason = Text::default();
         }
     }
     records.sort_unstable_by(|a, b| key_cmp(a, b).then_with(|| preference(a, b, paths)));
@@ -153,15 +153,15 @@ fn join_auth_details(records: &mut [SignIn], details: &[AuthDetail]) {
             continue;
         }
         if let Some(d) = by_request.get(r.request_id.as_str()) {
-            r.mfa_method = d.method.clone();
+            r.mfa_method = Text::from(d.method.as_str());
             r.mfa_result = if d.result_detail.is_empty() {
                 match d.succeeded {
                     Some(true) => "succeeded".into(),
                     Some(false) => "failed".into(),
-                    None => String::new(),
+                    None => Text::default(),
                 }
             } else {
-                d.result_detail.clone()
+                Text::from(d.result_detail.as_str())
             };
         }
     }

@@ -167,8 +167,8 @@ mod tests {
         let recs: Vec<SignIn> = (0..5)
             .map(|i| SignIn {
                 time_us: i,
-                user_principal_name: format!("u{i}@c"),
-                ip: format!("192.0.2.{i}"),
+                user_principal_name: format!("u{i}@c").into(),
+                ip: format!("192.0.2.{i}").into(),
                 country: "NL".into(),
                 ..Default::default()
             })

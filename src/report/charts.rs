@@ -1102,7 +1102,7 @@ pub(crate) mod fixture {
             .collect();
         let mut records = ds.events;
         for r in &mut records {
-            if spray_ips.contains(&r.ip) {
+            if spray_ips.iter().any(|ip| *ip == r.ip) {
                 r.user_agent = HOSTILE_UA.into();
             }
         }
@@ -1112,7 +1112,7 @@ pub(crate) mod fixture {
             let code = if i % 4 == 3 { 50053 } else { 50126 };
             records.push(SignIn {
                 time_us: base + 3 * 3_600_000_000 + i * 20_000_000,
-                request_id: format!("hostile-{i:02}"),
+                request_id: format!("hostile-{i:02}").into(),
                 user_principal_name: HOSTILE_UPN.into(),
                 ip: "203.0.113.77".into(),
                 error_code: code,

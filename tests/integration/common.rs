@@ -21,11 +21,11 @@ pub fn generate(dir: &Path, records: usize, attacks: bool, seed: u64) -> serde_j
 /// The identity of a sign-in independent of where it was read from.
 pub fn identity(r: &SignIn) -> (String, i64, i64, String, String) {
     (
-        r.request_id.clone(),
+        r.request_id.to_string(),
         r.time_us.div_euclid(1_000_000),
         r.error_code,
-        r.user_principal_name.clone(),
-        r.ip.clone(),
+        r.user_principal_name.to_string(),
+        r.ip.to_string(),
     )
 }
 

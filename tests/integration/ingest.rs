@@ -40,11 +40,11 @@ fn every_format_normalizes_to_the_same_records() {
             "{name}: by error code"
         );
         let by_user = counts(&loaded.records, |r| {
-            (!r.user_principal_name.is_empty()).then(|| r.user_principal_name.clone())
+            (!r.user_principal_name.is_empty()).then(|| r.user_principal_name.to_string())
         });
         assert_eq!(by_user, json_counts(&want["by_user"]), "{name}: by user");
         let by_ip = counts(&loaded.records, |r| {
-            (!r.ip.is_empty()).then(|| r.ip.clone())
+            (!r.ip.is_empty()).then(|| r.ip.to_string())
         });
         assert_eq!(by_ip, json_counts(&want["by_ip"]), "{name}: by IP");
         let by_type = counts(&loaded.records, |r| {

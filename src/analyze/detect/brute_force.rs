@@ -213,7 +213,7 @@ fn draft(
         .fact("password_worked", worked.is_some())
         .fact(
             "password_worked_ip",
-            worked.map_or(serde_json::Value::Null, |i| recs[i].ip.clone().into()),
+            worked.map_or(serde_json::Value::Null, |i| recs[i].ip.as_str().into()),
         )
 }
 

@@ -203,9 +203,9 @@ fn hop(
 fn place(r: &SignIn) -> String {
     match (r.city.is_empty(), r.country.is_empty()) {
         (false, false) => format!("{}, {}", r.city, r.country),
-        (true, false) => r.country.clone(),
-        (false, true) => r.city.clone(),
-        (true, true) => r.ip.clone(),
+        (true, false) => r.country.to_string(),
+        (false, true) => r.city.to_string(),
+        (true, true) => r.ip.to_string(),
     }
 }
 

@@ -253,7 +253,7 @@ mod tests {
 
     fn locked(sec: i64, user: &str, ip: &str, reason: &str) -> SignIn {
         SignIn {
-            failure_reason: reason.to_string(),
+            failure_reason: reason.into(),
             ..signin(sec, user, ip, 50053)
         }
     }

@@ -470,7 +470,7 @@ pub(crate) fn finding(ev: &Events, mut d: Draft) -> Finding {
         .map(|&i| {
             let r = &records[i];
             SourceRef {
-                request_id: r.request_id.clone(),
+                request_id: r.request_id.to_string(),
                 file: ev
                     .files
                     .get(r.source_file as usize)
@@ -522,13 +522,13 @@ pub(crate) mod testing {
     pub(crate) fn signin(sec: i64, user: &str, ip: &str, code: i64) -> SignIn {
         SignIn {
             time_us: T0_US + sec * 1_000_000,
-            user_principal_name: user.to_string(),
-            ip: ip.to_string(),
+            user_principal_name: user.into(),
+            ip: ip.into(),
             error_code: code,
             status: codes::status_class(code),
-            app_name: "Office 365 Exchange Online".to_string(),
-            client_app: "Browser".to_string(),
-            user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36".to_string(),
+            app_name: "Office 365 Exchange Online".into(),
+            client_app: "Browser".into(),
+            user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36".into(),
             sign_in_type: SignInType::Interactive,
             ..SignIn::default()
         }
@@ -544,7 +544,8 @@ pub(crate) mod testing {
                     "{:08x}-0000-4000-8000-{:012x}",
                     n + 1,
                     r.time_us % 1_000_000_000_000
-                );
+                )
+                .into();
             }
         }
         v

@@ -35,7 +35,7 @@ fn client_ip(e: &SignIn) -> String {
     match (h % 10, e.ip.contains(':')) {
         (0 | 1, true) => format!("[{}]:{}", e.ip, port),
         (0 | 1, false) => format!("{}:{}", e.ip, port),
-        _ => e.ip.clone(),
+        _ => e.ip.to_string(),
     }
 }
 
@@ -86,7 +86,7 @@ fn sign_in_record<'a>(ctx: &'a Ctx, e: &'a SignIn, loose_types: bool) -> Record<
     let user_key = if e.user_id.is_empty() {
         "Not Available".to_string()
     } else {
-        e.user_id.clone()
+        e.user_id.to_string()
     };
     let mut ext = vec![
         name_value(
@@ -171,7 +171,7 @@ fn sign_in_record<'a>(ctx: &'a Ctx, e: &'a SignIn, loose_types: bool) -> Record<
     }
     Record {
         time_us: e.time_us,
-        id: e.request_id.clone(),
+        id: e.request_id.to_string(),
         record_type: 15,
         record_type_name: "AzureActiveDirectoryStsLogon",
         operation,

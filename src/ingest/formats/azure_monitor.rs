@@ -54,20 +54,20 @@ impl JsonFormat for AzureMonitor {
                 return Err("no readable createdDateTime or time".into());
             };
             let mut s = fill(p, t, code);
-            s.failure_reason = r.get("resultDescription").string();
+            s.failure_reason = r.get("resultDescription").field();
             s
         };
         if s.ip.is_empty() {
             s.ip = canonical_ip(&r.get("callerIpAddress").text());
         }
         if s.correlation_id.is_empty() {
-            s.correlation_id = r.get("correlationId").string();
+            s.correlation_id = r.get("correlationId").field();
         }
         if s.user_display_name.is_empty() {
-            s.user_display_name = r.get("identity").string();
+            s.user_display_name = r.get("identity").field();
         }
         if s.country.is_empty() {
-            s.country = r.get("location").string();
+            s.country = r.get("location").field();
         }
         s.sign_in_type = match lower.as_str() {
             "noninteractiveusersigninlogs" => SignInType::NonInteractive,

@@ -8,10 +8,10 @@
 //! dynamic columns of Log Analytics exports.
 
 use super::{Ctx, JsonFormat, Row, RowResult};
-use crate::ingest::fields::{canonical_ip, parse_asn, parse_code, parse_time};
+use crate::ingest::fields::{canonical_ip, lowercase, parse_asn, parse_code, parse_time};
 use crate::ingest::json::value::JVal;
 use crate::model::codes::status_class;
-use crate::model::{SignIn, SignInType, SourceFormat};
+use crate::model::{SignIn, SignInType, SourceFormat, Text};
 
 pub struct Graph;
 
@@ -83,12 +83,12 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
         latitude = None;
         longitude = None;
     }
-    let mut risk_event_types = r.get("riskEventTypes_v2").join();
+    let mut risk_event_types = r.get("riskEventTypes_v2").join_field();
     if risk_event_types.is_empty() {
-        risk_event_types = r.get("riskEventTypes").join();
+        risk_event_types = r.get("riskEventTypes").join_field();
     }
     let (mfa_method, mfa_result) = mfa(r);
-    let mut display = r.get("userDisplayName").string();
+    let mut display = r.get("userDisplayName").field();
     let sign_in_type = sign_in_type(r);
     if display.is_empty()
         && matches!(
@@ -96,44 +96,44 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
             SignInType::ServicePrincipal | SignInType::ManagedIdentity
         )
     {
-        display = r.get("servicePrincipalName").string();
+        display = r.get("servicePrincipalName").field();
     }
     SignIn {
         time_us,
-        request_id: r.get("id").string(),
-        correlation_id: r.get("correlationId").string(),
-        session_id: r.get("sessionId").string(),
-        user_principal_name: r.get("userPrincipalName").string().to_lowercase(),
-        user_id: r.get("userId").string(),
+        request_id: r.get("id").field(),
+        correlation_id: r.get("correlationId").field(),
+        session_id: r.get("sessionId").field(),
+        user_principal_name: lowercase(&r.get("userPrincipalName").text()),
+        user_id: r.get("userId").field(),
         user_display_name: display,
         ip: canonical_ip(&r.get("ipAddress").text()),
         error_code,
         status: status_class(error_code),
-        failure_reason: status.get("failureReason").string(),
-        additional_details: status.get("additionalDetails").string(),
-        app_name: r.get("appDisplayName").string(),
-        app_id: r.get("appId").string(),
-        resource: r.get("resourceDisplayName").string(),
-        client_app: r.get("clientAppUsed").string(),
-        user_agent: r.get("userAgent").string(),
-        os: dev.get("operatingSystem").string(),
-        browser: dev.get("browser").string(),
-        device_id: dev.get("deviceId").string(),
+        failure_reason: status.get("failureReason").field(),
+        additional_details: status.get("additionalDetails").field(),
+        app_name: r.get("appDisplayName").field(),
+        app_id: r.get("appId").field(),
+        resource: r.get("resourceDisplayName").field(),
+        client_app: r.get("clientAppUsed").field(),
+        user_agent: r.get("userAgent").field(),
+        os: dev.get("operatingSystem").field(),
+        browser: dev.get("browser").field(),
+        device_id: dev.get("deviceId").field(),
         compliant: dev.get("isCompliant").as_bool(),
         managed: dev.get("isManaged").as_bool(),
-        city: loc.get("city").string(),
-        state: loc.get("state").string(),
-        country: loc.get("countryOrRegion").string(),
+        city: loc.get("city").field(),
+        state: loc.get("state").field(),
+        country: loc.get("countryOrRegion").field(),
         latitude,
         longitude,
         asn: parse_asn(&r.get("autonomousSystemNumber").text()),
         sign_in_type,
-        risk_level_during_sign_in: r.get("riskLevelDuringSignIn").string(),
-        risk_level_aggregated: r.get("riskLevelAggregated").string(),
-        risk_state: r.get("riskState").string(),
+        risk_level_during_sign_in: r.get("riskLevelDuringSignIn").field(),
+        risk_level_aggregated: r.get("riskLevelAggregated").field(),
+        risk_state: r.get("riskState").field(),
         risk_event_types,
-        conditional_access_status: r.get("conditionalAccessStatus").string(),
-        authentication_requirement: r.get("authenticationRequirement").string(),
+        conditional_access_status: r.get("conditionalAccessStatus").field(),
+        authentication_requirement: r.get("authenticationRequirement").field(),
         mfa_method,
         mfa_result,
         source_format: None,
@@ -161,8 +161,8 @@ pub fn sign_in_type(r: &JVal) -> SignInType {
             return SignInType::ManagedIdentity;
         }
     }
-    if r.get("userPrincipalName").string().is_empty()
-        && !r.get("servicePrincipalId").string().is_empty()
+    if r.get("userPrincipalName").text().trim().is_empty()
+        && !r.get("servicePrincipalId").text().trim().is_empty()
     {
         return SignInType::ServicePrincipal;
     }
@@ -174,33 +174,33 @@ pub fn sign_in_type(r: &JVal) -> SignInType {
 
 /// MFA method and result: the deprecated `mfaDetail` when filled, else the
 /// first non-password step of `authenticationDetails`.
-fn mfa(r: &JVal) -> (String, String) {
+fn mfa(r: &JVal) -> (Text, Text) {
     let detail = r.get("mfaDetail");
-    let method = detail.get("authMethod").string();
+    let method = detail.get("authMethod").field();
     if !method.is_empty() {
-        return (method, detail.get("authDetail").string());
+        return (method, detail.get("authDetail").field());
     }
     for step in r.get("authenticationDetails").items() {
-        let m = step.get("authenticationMethod").string();
+        let m = step.get("authenticationMethod").field();
         if m.is_empty()
             || m.eq_ignore_ascii_case("password")
             || m.eq_ignore_ascii_case("previously satisfied")
         {
             continue;
         }
-        let result = step.get("authenticationStepResultDetail").string();
+        let result = step.get("authenticationStepResultDetail").field();
         let result = if result.is_empty() {
             match step.get("succeeded").as_bool() {
-                Some(true) => "succeeded".to_string(),
-                Some(false) => "failed".to_string(),
-                None => String::new(),
+                Some(true) => Text::from("succeeded"),
+                Some(false) => Text::from("failed"),
+                None => Text::default(),
             }
         } else {
             result
         };
         return (m, result);
     }
-    (String::new(), String::new())
+    (Text::default(), Text::default())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use super::graph::map_signin;
 use super::{cell, CsvFormat, CsvRows, Ctx, Header, Row, RowResult};
 use crate::ingest::json::value::JVal;
-use crate::model::{SignInType, SourceFormat};
+use crate::model::{SignInType, SourceFormat, Text};
 use std::borrow::Cow;
 
 pub struct LogAnalyticsCsv;
@@ -174,7 +174,7 @@ impl CsvRows for Bound {
         let obj = JVal::Obj(members);
         let mut s = map_signin(&obj, None)?;
         if s.country.is_empty() {
-            s.country = cell(row, self.location).to_string();
+            s.country = Text::from(cell(row, self.location));
         }
         let table = cell(row, self.table).to_ascii_lowercase();
         let category = cell(row, self.category).to_ascii_lowercase();

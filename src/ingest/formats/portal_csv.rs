@@ -9,9 +9,11 @@
 use super::{
     cell, type_from_file_name, AuthDetail, CsvFormat, CsvRows, Ctx, Header, Row, RowResult,
 };
-use crate::ingest::fields::{canonical_ip, parse_asn, parse_bool, parse_code, parse_time};
+use crate::ingest::fields::{
+    canonical_ip, lowercase, parse_asn, parse_bool, parse_code, parse_time,
+};
 use crate::model::codes::status_class;
-use crate::model::{SignIn, SignInType, SourceFormat};
+use crate::model::{SignIn, SignInType, SourceFormat, Text};
 
 pub struct PortalCsv;
 
@@ -176,35 +178,29 @@ impl CsvRows for SignInRows {
             ));
         };
         let (city, state, country) = split_location(cell(row, c.location));
-        let mut display = cell(row, c.user).to_string();
-        if display.is_empty() {
-            display = cell(row, c.sp_name).to_string();
-        }
-        let mut user_id = cell(row, c.user_id).to_string();
-        if user_id.is_empty() {
-            user_id = cell(row, c.sp_id).to_string();
-        }
+        let display = Text::from(first_filled(cell(row, c.user), cell(row, c.sp_name)));
+        let user_id = Text::from(first_filled(cell(row, c.user_id), cell(row, c.sp_id)));
         let s = SignIn {
             time_us,
-            request_id: cell(row, c.request_id).to_string(),
-            correlation_id: cell(row, c.correlation_id).to_string(),
-            session_id: cell(row, c.session_id).to_string(),
-            user_principal_name: cell(row, c.username).to_lowercase(),
+            request_id: Text::from(cell(row, c.request_id)),
+            correlation_id: Text::from(cell(row, c.correlation_id)),
+            session_id: Text::from(cell(row, c.session_id)),
+            user_principal_name: lowercase(cell(row, c.username)),
             user_id,
             user_display_name: display,
             ip: canonical_ip(cell(row, c.ip)),
             error_code,
             status: status_class(error_code),
-            failure_reason: cell(row, c.reason).to_string(),
-            additional_details: cell(row, c.details).to_string(),
-            app_name: cell(row, c.app).to_string(),
-            app_id: cell(row, c.app_id).to_string(),
-            resource: cell(row, c.resource).to_string(),
-            client_app: cell(row, c.client_app).to_string(),
-            user_agent: cell(row, c.user_agent).to_string(),
-            os: cell(row, c.os).to_string(),
-            browser: cell(row, c.browser).to_string(),
-            device_id: cell(row, c.device_id).to_string(),
+            failure_reason: Text::from(cell(row, c.reason)),
+            additional_details: Text::from(cell(row, c.details)),
+            app_name: Text::from(cell(row, c.app)),
+            app_id: Text::from(cell(row, c.app_id)),
+            resource: Text::from(cell(row, c.resource)),
+            client_app: Text::from(cell(row, c.client_app)),
+            user_agent: Text::from(cell(row, c.user_agent)),
+            os: Text::from(cell(row, c.os)),
+            browser: Text::from(cell(row, c.browser)),
+            device_id: Text::from(cell(row, c.device_id)),
             compliant: parse_bool(cell(row, c.compliant)),
             managed: parse_bool(cell(row, c.managed)),
             city,
@@ -212,14 +208,14 @@ impl CsvRows for SignInRows {
             country,
             asn: parse_asn(cell(row, c.asn)),
             sign_in_type: self.sign_in_type,
-            risk_level_during_sign_in: cell(row, c.risk_during).to_string(),
-            risk_level_aggregated: cell(row, c.risk_aggregated).to_string(),
-            risk_state: cell(row, c.risk_state).to_string(),
-            risk_event_types: cell(row, c.risk_events).to_string(),
-            conditional_access_status: cell(row, c.ca).to_string(),
-            authentication_requirement: cell(row, c.auth_requirement).to_string(),
-            mfa_method: cell(row, c.mfa_method).to_string(),
-            mfa_result: cell(row, c.mfa_result).to_string(),
+            risk_level_during_sign_in: Text::from(cell(row, c.risk_during)),
+            risk_level_aggregated: Text::from(cell(row, c.risk_aggregated)),
+            risk_state: Text::from(cell(row, c.risk_state)),
+            risk_event_types: Text::from(cell(row, c.risk_events)),
+            conditional_access_status: Text::from(cell(row, c.ca)),
+            authentication_requirement: Text::from(cell(row, c.auth_requirement)),
+            mfa_method: Text::from(cell(row, c.mfa_method)),
+            mfa_result: Text::from(cell(row, c.mfa_result)),
             source_format: Some(SourceFormat::PortalCsv),
             ..SignIn::default()
         };
@@ -246,15 +242,24 @@ impl CsvRows for AuthDetailRows {
     }
 }
 
+fn first_filled<'a>(a: &'a str, b: &'a str) -> &'a str {
+    if a.is_empty() {
+        b
+    } else {
+        a
+    }
+}
+
 /// `City, State, CC` from the right, since city names may hold commas.
-fn split_location(loc: &str) -> (String, String, String) {
-    let mut parts: Vec<&str> = loc.rsplitn(3, ',').map(str::trim).collect();
-    parts.reverse();
-    match parts.as_slice() {
-        [city, state, cc] => (city.to_string(), state.to_string(), cc.to_string()),
-        [state, cc] => (String::new(), state.to_string(), cc.to_string()),
-        [cc] if cc.len() == 2 => (String::new(), String::new(), cc.to_string()),
-        _ => (String::new(), String::new(), String::new()),
+fn split_location(loc: &str) -> (Text, Text, Text) {
+    let mut parts = loc.rsplitn(3, ',').map(str::trim);
+    let (last, middle, first) = (parts.next(), parts.next(), parts.next());
+    let t = |s: Option<&str>| Text::from(s.unwrap_or(""));
+    match (first, middle, last) {
+        (Some(_), Some(_), Some(_)) => (t(first), t(middle), t(last)),
+        (None, Some(_), Some(_)) => (Text::default(), t(middle), t(last)),
+        (None, None, Some(cc)) if cc.len() == 2 => (Text::default(), Text::default(), t(last)),
+        _ => (Text::default(), Text::default(), Text::default()),
     }
 }
 

@@ -7,10 +7,10 @@
 //! `ResultStatus` is ignored: real failures carry "Success" there.
 
 use super::{cell, CsvFormat, CsvRows, Ctx, Header, JsonFormat, Row, RowResult};
-use crate::ingest::fields::{canonical_ip, parse_bool, parse_code, parse_time};
+use crate::ingest::fields::{canonical_ip, lowercase, parse_bool, parse_code, parse_time};
 use crate::ingest::json::value::JVal;
 use crate::model::codes::status_class;
-use crate::model::{SignIn, SignInType, SourceFormat};
+use crate::model::{SignIn, SignInType, SourceFormat, Text};
 
 pub struct AuditDataJson;
 
@@ -62,7 +62,7 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
         Some(t) => t,
         None => return Err("no readable CreationTime".into()),
     };
-    let logon_error = r.get("LogonError").string();
+    let logon_error = r.get("LogonError").field();
     let mut code_text = r.get("ErrorNumber").text().into_owned();
     if code_text.trim().is_empty() {
         code_text = r.get("ErrorCode").text().into_owned();
@@ -93,34 +93,35 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
     if ip.is_empty() {
         ip = canonical_ip(&r.get("ActorIpAddress").text());
     }
-    let mut request_id = r.get("IntraSystemId").string();
+    let mut request_id = r.get("IntraSystemId").field();
     if request_id.is_empty() {
-        request_id = r.get("Id").string();
+        request_id = r.get("Id").field();
     }
     let compliant = parse_bool(&dev.bag("IsCompliant").text())
         .or_else(|| parse_bool(&dev.bag("IsCompliantAndManaged").text()));
-    let user_key = r.get("UserKey").string();
+    let user_key = r.get("UserKey").text();
+    let user_key = user_key.trim();
     let user_id = if user_key.len() == 36 && user_key.matches('-').count() == 4 {
-        user_key
+        Text::from(user_key)
     } else {
-        String::new()
+        Text::default()
     };
     let s = SignIn {
         time_us,
         request_id,
-        correlation_id: r.get("InterSystemsId").string(),
-        session_id: dev.bag("SessionId").string(),
-        user_principal_name: r.get("UserId").string().to_lowercase(),
+        correlation_id: r.get("InterSystemsId").field(),
+        session_id: dev.bag("SessionId").field(),
+        user_principal_name: lowercase(&r.get("UserId").text()),
         user_id,
         ip,
         error_code,
         status: status_class(error_code),
         failure_reason: logon_error,
-        app_id: r.get("ApplicationId").string(),
-        user_agent: ext.bag("UserAgent").string(),
-        os: dev.bag("OS").string(),
-        browser: dev.bag("BrowserType").string(),
-        device_id: dev.bag("Id").string(),
+        app_id: r.get("ApplicationId").field(),
+        user_agent: ext.bag("UserAgent").field(),
+        os: dev.bag("OS").field(),
+        browser: dev.bag("BrowserType").field(),
+        device_id: dev.bag("Id").field(),
         compliant,
         managed: parse_bool(&dev.bag("IsCompliantAndManaged").text()),
         sign_in_type: SignInType::Interactive,

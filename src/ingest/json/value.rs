@@ -6,6 +6,7 @@
 //! camelCase Graph names, the PascalCase names of older PowerShell
 //! collectors and lowercased Azure Monitor envelopes all match).
 
+use crate::model::Text;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -79,6 +80,11 @@ impl<'a> JVal<'a> {
         self.text().trim().to_string()
     }
 
+    /// Trimmed text as a record field.
+    pub fn field(&self) -> Text {
+        Text::from(self.text().trim())
+    }
+
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             JVal::Int(i) => Some(*i),
@@ -139,6 +145,15 @@ impl<'a> JVal<'a> {
             }
         }
         &NULL
+    }
+
+    /// [`JVal::join`] as a record field, without building a string when the
+    /// value is a plain one.
+    pub fn join_field(&self) -> Text {
+        match self {
+            JVal::Str(s) if !s.trim_start().starts_with('[') => Text::from(s.trim()),
+            _ => Text::from(self.join().as_str()),
+        }
     }
 
     /// Joins an array of scalars with commas (risk event types, methods).
