@@ -6,9 +6,10 @@
 
 use crate::ingest::fields::canonical_ip;
 use crate::model::codes::{self, LockoutCause};
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use ustr::UstrSet;
 
 /// Whose sign-ins to follow. Several users and IPs select their union.
 #[derive(Debug, Clone, Default)]
@@ -50,8 +51,15 @@ impl Selector {
         }
     }
 
-    fn matches(&self, r: &SignIn) -> bool {
-        self.users.contains(r.user_principal_name.as_str()) || self.ips.contains(r.ip.as_str())
+    /// The selection as interned values, so testing a record compares
+    /// pointers instead of strings (a report builds one timeline per
+    /// finding over most of the records).
+    fn matcher(&self) -> impl Fn(&SignIn) -> bool {
+        let intern = |set: &BTreeSet<String>| -> UstrSet {
+            set.iter().map(|s| Text::from(s.as_str())).collect()
+        };
+        let (users, ips) = (intern(&self.users), intern(&self.ips));
+        move |r| users.contains(&r.user_principal_name) || ips.contains(&r.ip)
     }
 
     /// A short description for headings: `user a@b`, `IP 1.2.3.4`, ...
@@ -136,12 +144,13 @@ pub fn build<'a>(records: &'a [SignIn], findings: &[Finding], sel: &Selector) ->
         records.partition_point(|r| r.time_us <= t)
     });
     let windows = FindingWindows::new(findings);
+    let selected = sel.matcher();
     // Failures since the last success, per account, counted over the
     // selected range only: the marker is about what the responder sees.
     let mut failures_since_success: BTreeMap<&str, u64> = BTreeMap::new();
     let mut out = Vec::new();
     for r in records.get(lo..hi).unwrap_or(&[]) {
-        if !sel.matches(r) {
+        if !selected(r) {
             continue;
         }
         let mut markers = windows.covering(r);
@@ -238,7 +247,7 @@ mod tests {
             failure_reason: if code == 50053 {
                 "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into()
             } else {
-                crate::model::Text::default()
+                Text::default()
             },
             ..Default::default()
         }

@@ -139,6 +139,8 @@ pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingeste
         .map(|(i, input)| read_input(input, i as u32))
         .collect();
     let mut out = Ingested::default();
+    out.records
+        .reserve_exact(results.iter().map(|(recs, _, _)| recs.len()).sum());
     for (recs, details, report) in results {
         out.records.extend(recs);
         out.auth_details.extend(details);

@@ -14,8 +14,9 @@
 pub mod table;
 
 use crate::ingest::formats::AuthDetail;
-use crate::model::{SignIn, StatusClass, Text};
+use crate::model::{SignIn, SignInType, StatusClass, Text};
 use std::cmp::Ordering;
+use std::collections::hash_map::{Entry, HashMap};
 use std::collections::BTreeMap;
 
 pub use table::{to_dataframe, to_dataframe_of};
@@ -29,29 +30,43 @@ pub struct Normalized {
     pub duplicates_by_input: Vec<u64>,
 }
 
-fn key_cmp(a: &SignIn, b: &SignIn) -> Ordering {
-    let sa = a.time_us.div_euclid(1_000_000);
-    let sb = b.time_us.div_euclid(1_000_000);
-    match (a.request_id.is_empty(), b.request_id.is_empty()) {
-        (false, false) => (&a.request_id, sa, a.error_code).cmp(&(&b.request_id, sb, b.error_code)),
-        (true, true) => (
-            sa,
-            &a.user_principal_name,
-            &a.ip,
-            a.error_code,
-            &a.app_id,
-            a.sign_in_type,
-        )
-            .cmp(&(
-                sb,
-                &b.user_principal_name,
-                &b.ip,
-                b.error_code,
-                &b.app_id,
-                b.sign_in_type,
-            )),
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
+/// What makes two rows the same sign-in (see the module comment). Text
+/// fields compare by identity here: they are interned, so equal text is
+/// the same pointer, and grouping needs no string comparison.
+#[derive(PartialEq, Eq, Hash)]
+enum Key {
+    Request {
+        id: Text,
+        second: i64,
+        code: i64,
+    },
+    Fallback {
+        second: i64,
+        user: Text,
+        ip: Text,
+        code: i64,
+        app: Text,
+        kind: SignInType,
+    },
+}
+
+fn key(r: &SignIn) -> Key {
+    let second = r.time_us.div_euclid(1_000_000);
+    if r.request_id.is_empty() {
+        Key::Fallback {
+            second,
+            user: r.user_principal_name,
+            ip: r.ip,
+            code: r.error_code,
+            app: r.app_id,
+            kind: r.sign_in_type,
+        }
+    } else {
+        Key::Request {
+            id: r.request_id,
+            second,
+            code: r.error_code,
+        }
     }
 }
 
@@ -109,28 +124,69 @@ pub fn normalize(
             r.failure_reason = Text::default();
         }
     }
-    records.sort_unstable_by(|a, b| key_cmp(a, b).then_with(|| preference(a, b, paths)));
+    // One pass with a hash map rather than a sort: records are a few
+    // hundred bytes, and grouping needs only equality.
     let mut duplicates_by_input = vec![0u64; paths.len()];
-    let mut kept: Vec<SignIn> = Vec::with_capacity(records.len());
-    for r in records {
-        if let Some(last) = kept.last() {
-            if key_cmp(last, &r) == Ordering::Equal {
-                if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
-                    *d += 1;
+    let mut best: HashMap<Key, u32> = HashMap::with_capacity(records.len());
+    let mut dropped = |r: &SignIn| {
+        if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
+            *d += 1;
+        }
+    };
+    for (i, r) in records.iter().enumerate() {
+        match best.entry(key(r)) {
+            Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+            Entry::Occupied(mut o) => {
+                let kept = &records[*o.get() as usize];
+                if preference(r, kept, paths) == Ordering::Less {
+                    dropped(kept);
+                    o.insert(i as u32);
+                } else {
+                    dropped(r);
                 }
-                continue;
             }
         }
-        kept.push(r);
     }
+    let mut order: Vec<u32> = best.into_values().collect();
+    order.sort_unstable_by(|&a, &b| output_order(&records[a as usize], &records[b as usize]));
+    let mut kept = permute(records, &order);
     if !auth_details.is_empty() {
         join_auth_details(&mut kept, auth_details);
     }
-    kept.sort_unstable_by(output_order);
     Normalized {
         records: kept,
         duplicates_by_input,
     }
+}
+
+/// `records[order[0]], records[order[1]], ...`, reusing `records`' memory
+/// so the largest allocation of a run is never held twice.
+fn permute(mut records: Vec<SignIn>, order: &[u32]) -> Vec<SignIn> {
+    // `at[k]` is where the record wanted at position k is now; `slot[j]`
+    // is the position whose record sits at j. Each swap puts one record
+    // in its final place.
+    let mut at: Vec<u32> = order.to_vec();
+    let mut slot: Vec<u32> = vec![u32::MAX; records.len()];
+    for (k, &j) in order.iter().enumerate() {
+        slot[j as usize] = k as u32;
+    }
+    for k in 0..order.len() {
+        let j = at[k] as usize;
+        if j != k {
+            records.swap(k, j);
+            // What was at k moved to j.
+            let displaced = slot[k];
+            if displaced != u32::MAX {
+                at[displaced as usize] = j as u32;
+            }
+            slot[j] = displaced;
+        }
+        slot[k] = k as u32;
+    }
+    records.truncate(order.len());
+    records
 }
 
 /// Takes the first non-password step per request (steps sorted so the
@@ -202,6 +258,31 @@ mod tests {
         let mut rev = recs;
         rev.reverse();
         assert_eq!(normalize(rev, &[], &paths).records, n.records);
+    }
+
+    #[test]
+    fn permute_gathers_any_subset_in_any_order() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for len in [0usize, 1, 2, 3, 10, 257] {
+            for _ in 0..20 {
+                let recs: Vec<SignIn> = (0..len)
+                    .map(|i| rec(&format!("r{i}"), i as i64, 0, SourceFormat::GraphJson, 0))
+                    .collect();
+                // A random subset (what de-duplication keeps) in random order.
+                let mut order: Vec<u32> = (0..len as u32).filter(|_| next(4) != 0).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, next(i + 1));
+                }
+                let want: Vec<SignIn> = order.iter().map(|&i| recs[i as usize].clone()).collect();
+                assert_eq!(permute(recs, &order), want, "len {len}, order {order:?}");
+            }
+        }
     }
 
     #[test]
