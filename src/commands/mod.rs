@@ -53,8 +53,26 @@ impl Stage {
 impl Drop for Stage {
     fn drop(&mut self) {
         let (name, secs) = (self.name, self.start.elapsed().as_secs_f64());
-        detail(|| format!("{name}: {secs:.3} s"));
+        detail(|| match peak_memory_mib() {
+            Some(mib) => format!("{name}: {secs:.3} s (peak memory so far {mib} MiB)"),
+            None => format!("{name}: {secs:.3} s"),
+        });
     }
+}
+
+/// The process's peak resident memory, where the OS tells it (Linux):
+/// shows which stage a large input makes grow.
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
 }
 
 /// How a run ended, mapped to the documented exit codes.

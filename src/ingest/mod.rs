@@ -19,6 +19,7 @@ use json::value::JVal;
 use rayon::prelude::*;
 use serde::Serialize;
 use source::{Input, Origin};
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -117,6 +118,8 @@ fn reason_key(reason: &str) -> String {
 /// Everything read from the inputs, before de-duplication.
 #[derive(Debug, Default)]
 pub struct Ingested {
+    /// In no particular order; `source_file` and `source_record` say where
+    /// each came from.
     pub records: Vec<SignIn>,
     pub auth_details: Vec<AuthDetail>,
     /// Index `i` describes `SignIn::source_file == i`.
@@ -139,6 +142,13 @@ pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingeste
         .map(|(i, input)| read_input(input, i as u32))
         .collect();
     let mut out = Ingested::default();
+    // The records of all inputs in one vector, built on the largest one
+    // (usually nearly all of them) so it is grown, not copied. Their order
+    // is not part of the contract: normalize sorts.
+    let mut results = results;
+    if let Some(largest) = (0..results.len()).max_by_key(|&i| (results[i].0.len(), Reverse(i))) {
+        out.records = std::mem::take(&mut results[largest].0);
+    }
     out.records
         .reserve_exact(results.iter().map(|(recs, _, _)| recs.len()).sum());
     for (recs, details, report) in results {
@@ -393,19 +403,17 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
 type JsonOutcome = (RowResult, Option<SourceFormat>, bool);
 
 fn map_json_record(bytes: &[u8], ctx: &Ctx, only: Option<SourceFormat>) -> JsonOutcome {
-    // Exports re-saved in a legacy code page carry invalid UTF-8 in names;
-    // like CSV cells, such a record is repaired rather than lost.
-    match std::str::from_utf8(bytes) {
-        Ok(_) => {
-            let (outcome, format) = map_json_value(bytes, ctx, only);
-            (outcome, format, false)
-        }
-        Err(_) => {
-            let repaired = String::from_utf8_lossy(bytes);
-            let (outcome, format) = map_json_value(repaired.as_bytes(), ctx, only);
-            (outcome, format, true)
-        }
+    let (outcome, format) = map_json_value(bytes, ctx, only);
+    // serde_json refuses invalid UTF-8 inside strings (the only place it
+    // can be in a well-formed record), so only a refused record needs the
+    // check. Exports re-saved in a legacy code page carry such bytes in
+    // names; like CSV cells, the record is repaired rather than lost.
+    if outcome.is_err() && std::str::from_utf8(bytes).is_err() {
+        let repaired = String::from_utf8_lossy(bytes);
+        let (outcome, format) = map_json_value(repaired.as_bytes(), ctx, only);
+        return (outcome, format, true);
     }
+    (outcome, format, false)
 }
 
 fn map_json_value(
