@@ -8,8 +8,7 @@ use crate::ingest::fields::canonical_ip;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use ustr::UstrSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Whose sign-ins to follow. Several users and IPs select their union.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +54,7 @@ impl Selector {
     /// pointers instead of strings (a report builds one timeline per
     /// finding over most of the records).
     fn matcher(&self) -> impl Fn(&SignIn) -> bool {
-        let intern = |set: &BTreeSet<String>| -> UstrSet {
+        let intern = |set: &BTreeSet<String>| -> HashSet<Text> {
             set.iter().map(|s| Text::from(s.as_str())).collect()
         };
         let (users, ips) = (intern(&self.users), intern(&self.ips));

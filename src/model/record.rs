@@ -6,17 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A text field of a record: an interned string, one pointer wide.
-///
-/// Sign-in logs repeat the same few thousand values (accounts, addresses,
-/// apps, agents, reasons) millions of times. Interning stores each value
-/// once for the life of the process, makes a record a fifth of the size of
-/// one made of `String`s, and turns field copies into pointer copies.
-/// Equality is by identity and ordering by content, so results never depend
-/// on the order values were first seen. Interned text is never freed: a
-/// process holds one analysis, and what it keeps is bounded by the distinct
-/// values of its inputs.
-pub type Text = ustr::Ustr;
+use super::text::Text;
 
 /// Outcome class, always derived from the error code (never from status
 /// text, which some collectors rewrite or get wrong).
