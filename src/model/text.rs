@@ -175,7 +175,7 @@ mod tests {
         // Interned later, sorts earlier: order never depends on history.
         let z = Text::from("zz-first-interned");
         let y = Text::from("aa-second-interned");
-        let mut v = vec![z, y, a];
+        let mut v = [z, y, a];
         v.sort();
         assert_eq!(
             v.iter().map(Text::as_str).collect::<Vec<_>>(),
