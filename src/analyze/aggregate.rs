@@ -1,23 +1,20 @@
 //! Failure tables: by IP, user, app, country, client app, hour of day and
 //! day, with interrupts kept apart from failures.
 //!
-//! polars forms the groups (hash group-by over the key column of the
-//! normalized table); each group's figures are then read from the sign-ins
-//! at the group's row indexes, which lets one pass fill every distinct-count
-//! without materialising a column per statistic. Distinct users, IPs, apps
-//! and user agents are counted on integer ids interned once per run, with a
-//! "last group that counted this id" mark per id: seven tables each
-//! inserting every sign-in's strings into ordered sets was most of the
-//! aggregation time on large inputs. Rows come out sorted by failures, then
-//! key, so tables are deterministic.
+//! Record fields are interned ([`Text`]), so each key becomes a small
+//! integer id in one hash pass, and a counting sort over the ids forms the
+//! groups: two passes and a few bytes per sign-in, where a general group-by
+//! over the string columns held hash tables and index lists several times
+//! the size of the records. Distinct users, IPs, apps and user agents are
+//! counted on the same ids with a "last group that counted this id" mark
+//! per id. Rows come out sorted by failures, then key, so tables are
+//! deterministic whatever order ids were handed out in.
 
 use crate::ingest::fields::format_time;
-use crate::model::columns as col;
-use crate::model::{SignIn, StatusClass};
-use polars::prelude::*;
+use crate::model::{SignIn, StatusClass, Text};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// One row of a table grouped by an actor or attribute.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -71,60 +68,127 @@ impl Tables {
     }
 }
 
-/// Builds every table. `df` must be `normalize::to_dataframe(records, …)`
-/// (same rows, same order).
-pub fn tables(df: &DataFrame, records: &[SignIn]) -> PolarsResult<Tables> {
-    if df.height() != records.len() {
-        polars_bail!(ShapeMismatch: "table has {} rows but {} sign-ins were given", df.height(), records.len());
-    }
-    let mut work = df.select([
-        col::IP,
-        col::USER,
-        col::APP_NAME,
-        col::COUNTRY,
-        col::CLIENT_APP,
-    ])?;
-    // Labels are made once per distinct hour and day, not per sign-in:
-    // formatting a date per row was most of this function's time.
-    const HOURS: [&str; 24] = [
-        "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14",
-        "15", "16", "17", "18", "19", "20", "21", "22", "23",
-    ];
-    let hours: Vec<&str> = records
+const NONE: u32 = u32::MAX;
+const US_PER_HOUR: i64 = 3_600_000_000;
+const US_PER_DAY: i64 = 86_400_000_000;
+
+/// A field's values as ids: `ids[i]` for record `i` ([`NONE`] when empty)
+/// and the value of each id.
+struct Interned {
+    ids: Vec<u32>,
+    values: Vec<Text>,
+}
+
+fn intern(records: &[SignIn], field: fn(&SignIn) -> Text) -> Interned {
+    let mut seen: HashMap<Text, u32> = HashMap::new();
+    let mut values = Vec::new();
+    let ids = records
         .iter()
-        .map(|r| HOURS[r.time_us.div_euclid(3_600_000_000).rem_euclid(24) as usize])
+        .map(|r| {
+            let v = field(r);
+            if v.is_empty() {
+                return NONE;
+            }
+            *seen.entry(v).or_insert_with(|| {
+                values.push(v);
+                values.len() as u32 - 1
+            })
+        })
         .collect();
-    let mut day_names: BTreeMap<i64, String> = BTreeMap::new();
-    for r in records {
-        let d = r.time_us.div_euclid(86_400_000_000);
-        day_names
-            .entry(d)
-            .or_insert_with(|| format_time(d * 86_400_000_000)[..10].to_string());
+    Interned { ids, values }
+}
+
+/// The fields interned once per run: user, IP, app and user agent (the
+/// first [`COUNTED`], in the order of [`GroupRow`]'s distinct counts), then
+/// country and client app.
+const USER: usize = 0;
+const IP: usize = 1;
+const APP: usize = 2;
+const COUNTRY: usize = 4;
+const CLIENT_APP: usize = 5;
+const FIELDS: [fn(&SignIn) -> Text; 6] = [
+    |r| r.user_principal_name,
+    |r| r.ip,
+    |r| r.app_name,
+    |r| r.user_agent,
+    |r| r.country,
+    |r| r.client_app,
+];
+/// The first four are also counted as distinct values per group.
+const COUNTED: usize = 4;
+
+/// How one table's key is read: the group id of each record (`NONE`: not
+/// in the table) and the key text of each group.
+struct Keying {
+    group_of: Vec<u32>,
+    names: Vec<String>,
+}
+
+impl Keying {
+    /// Groups by an interned field; sign-ins without a value form a group
+    /// with an empty key unless `skip_empty`.
+    fn field(f: &Interned, skip_empty: bool) -> Self {
+        let mut names: Vec<String> = f.values.iter().map(|v| v.to_string()).collect();
+        let empty = if skip_empty {
+            NONE
+        } else {
+            names.push(String::new());
+            names.len() as u32 - 1
+        };
+        let group_of = f
+            .ids
+            .iter()
+            .map(|&id| if id == NONE { empty } else { id })
+            .collect();
+        Keying { group_of, names }
     }
-    let days: Vec<&str> = records
-        .iter()
-        .map(|r| day_names[&r.time_us.div_euclid(86_400_000_000)].as_str())
-        .collect();
-    work.with_column(Column::new("hour".into(), hours))?;
-    work.with_column(Column::new("day".into(), days))?;
+
+    fn hour(records: &[SignIn]) -> Self {
+        Keying {
+            group_of: records
+                .iter()
+                .map(|r| r.time_us.div_euclid(US_PER_HOUR).rem_euclid(24) as u32)
+                .collect(),
+            names: (0..24).map(|h| format!("{h:02}")).collect(),
+        }
+    }
+
+    fn day(records: &[SignIn]) -> Self {
+        let day = |r: &SignIn| r.time_us.div_euclid(US_PER_DAY);
+        let first = records.iter().map(day).min().unwrap_or(0);
+        let last = records.iter().map(day).max().unwrap_or(0);
+        Keying {
+            group_of: records.iter().map(|r| (day(r) - first) as u32).collect(),
+            // Labels are made once per day, not per sign-in.
+            names: (first..=last)
+                .map(|d| format_time(d * US_PER_DAY)[..10].to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Builds every table from the normalized sign-ins.
+pub fn tables(records: &[SignIn]) -> Tables {
+    let fields: Vec<Interned> = FIELDS.par_iter().map(|f| intern(records, *f)).collect();
+    let counted: [&[u32]; COUNTED] = std::array::from_fn(|f| fields[f].ids.as_slice());
+    let distinct: [usize; COUNTED] = std::array::from_fn(|f| fields[f].values.len());
     // The seven tables are independent: build them on the rayon pool.
-    let specs = [
-        (col::IP, true),
-        (col::USER, true),
-        (col::APP_NAME, false),
-        (col::COUNTRY, false),
-        (col::CLIENT_APP, false),
-        ("hour", false),
-        ("day", false),
+    let keyings: [&(dyn Fn() -> Keying + Sync); 7] = [
+        &|| Keying::field(&fields[IP], true),
+        &|| Keying::field(&fields[USER], true),
+        &|| Keying::field(&fields[APP], false),
+        &|| Keying::field(&fields[COUNTRY], false),
+        &|| Keying::field(&fields[CLIENT_APP], false),
+        &|| Keying::hour(records),
+        &|| Keying::day(records),
     ];
-    let ids = Ids::new(records);
-    let mut built = specs
+    let mut built = keyings
         .par_iter()
-        .map(|(key, skip_empty)| group(&work, key, records, &ids, *skip_empty))
-        .collect::<PolarsResult<Vec<_>>>()?
+        .map(|k| group(&k(), records, &counted, &distinct))
+        .collect::<Vec<_>>()
         .into_iter();
     let mut next = || built.next().unwrap_or_default();
-    Ok(Tables {
+    Tables {
         by_ip: next(),
         by_user: next(),
         by_app: next(),
@@ -132,87 +196,57 @@ pub fn tables(df: &DataFrame, records: &[SignIn]) -> PolarsResult<Tables> {
         by_client_app: next(),
         by_hour: next(),
         by_day: next(),
-    })
-}
-
-/// The fields counted as distinct values per group, in [`Ids`] order.
-const COUNTED: usize = 4;
-
-/// Per-record ids of the counted fields ([`NONE`] for an empty value,
-/// which is never counted) and how many distinct values each field has.
-struct Ids {
-    ids: [Vec<u32>; COUNTED],
-    distinct: [usize; COUNTED],
-}
-
-const NONE: u32 = u32::MAX;
-
-impl Ids {
-    fn new(records: &[SignIn]) -> Self {
-        fn intern(records: &[SignIn], field: fn(&SignIn) -> &str) -> (Vec<u32>, usize) {
-            let mut seen: HashMap<&str, u32> = HashMap::new();
-            let ids = records
-                .iter()
-                .map(|r| match field(r) {
-                    "" => NONE,
-                    v => {
-                        let next = seen.len() as u32;
-                        *seen.entry(v).or_insert(next)
-                    }
-                })
-                .collect();
-            (ids, seen.len())
-        }
-        let fields: [fn(&SignIn) -> &str; COUNTED] = [
-            |r| &r.user_principal_name,
-            |r| &r.ip,
-            |r| &r.app_name,
-            |r| &r.user_agent,
-        ];
-        let mut parts: Vec<(Vec<u32>, usize)> =
-            fields.par_iter().map(|f| intern(records, *f)).collect();
-        Ids {
-            distinct: std::array::from_fn(|f| parts[f].1),
-            ids: std::array::from_fn(|f| std::mem::take(&mut parts[f].0)),
-        }
     }
 }
 
+/// The record indexes of each group, contiguous: a counting sort on the
+/// group ids. Returns (indexes, start of each group plus a final end).
+fn members(group_of: &[u32], groups: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; groups + 1];
+    for &g in group_of.iter().filter(|&&g| g != NONE) {
+        starts[g as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; starts[groups] as usize];
+    for (i, &g) in group_of.iter().enumerate() {
+        if g != NONE {
+            order[next[g as usize] as usize] = i as u32;
+            next[g as usize] += 1;
+        }
+    }
+    (order, starts)
+}
+
 fn group(
-    work: &DataFrame,
-    key: &str,
+    keying: &Keying,
     records: &[SignIn],
-    ids: &Ids,
-    skip_empty: bool,
-) -> PolarsResult<Vec<GroupRow>> {
-    let gb = work.group_by([key])?;
-    let keys = gb.keys();
-    let key_col = keys[0].str()?;
-    let mut rows = Vec::new();
+    counted: &[&[u32]; COUNTED],
+    distinct: &[usize; COUNTED],
+) -> Vec<GroupRow> {
+    let (order, starts) = members(&keying.group_of, keying.names.len());
     // marks[f][id] = the last group that counted `id` of field `f`.
-    let mut marks: Vec<Vec<u32>> = ids.distinct.iter().map(|&n| vec![NONE; n]).collect();
-    for (gi, g) in gb.get_groups().iter().enumerate() {
-        let name = key_col.get(gi).unwrap_or("").to_string();
-        if skip_empty && name.is_empty() {
+    let mut marks: Vec<Vec<u32>> = distinct.iter().map(|&n| vec![NONE; n]).collect();
+    let mut rows = Vec::new();
+    for (g, name) in keying.names.iter().enumerate() {
+        let idx = &order[starts[g] as usize..starts[g + 1] as usize];
+        if idx.is_empty() {
             continue;
         }
-        let idx: Vec<usize> = match &g {
-            GroupsIndicator::Idx((_, v)) => v.iter().map(|&i| i as usize).collect(),
-            GroupsIndicator::Slice([first, len]) => {
-                (*first as usize..(*first + *len) as usize).collect()
-            }
-        };
         let mut counts = [0u64; COUNTED];
-        for &i in &idx {
+        for &i in idx {
             for (f, count) in counts.iter_mut().enumerate() {
-                let id = ids.ids[f][i];
-                if id != NONE && marks[f][id as usize] != gi as u32 {
-                    marks[f][id as usize] = gi as u32;
+                let id = counted[f][i as usize];
+                if id != NONE && marks[f][id as usize] != g as u32 {
+                    marks[f][id as usize] = g as u32;
                     *count += 1;
                 }
             }
         }
-        rows.push(summarise(name, idx.iter().map(|&i| &records[i]), counts));
+        let group = idx.iter().map(|&i| &records[i as usize]);
+        rows.push(summarise(name.clone(), group, counts));
     }
     rows.sort_by(|a, b| {
         b.failures
@@ -220,7 +254,7 @@ fn group(
             .then_with(|| b.sign_ins.cmp(&a.sign_ins))
             .then_with(|| a.key.cmp(&b.key))
     });
-    Ok(rows)
+    rows
 }
 
 /// One row from the group's sign-ins; `distinct` are the users, IPs, apps
@@ -285,7 +319,6 @@ fn summarise<'a>(
 mod tests {
     use super::*;
     use crate::model::codes::status_class;
-    use crate::normalize::to_dataframe;
 
     fn s(t: i64, user: &str, ip: &str, code: i64) -> SignIn {
         SignIn {
@@ -308,8 +341,7 @@ mod tests {
         recs.push(s(20, "u1@c.com", "198.51.100.1", 50074));
         recs.push(s(21, "u1@c.com", "198.51.100.1", 0));
         recs.push(s(22, "u2@c.com", "", 50053));
-        let df = to_dataframe(&recs, &[]).unwrap();
-        let t = tables(&df, &recs).unwrap();
+        let t = tables(&recs);
         assert_eq!(t.by_ip.len(), 2, "rows without an IP are not an IP row");
         let top = &t.by_ip[0];
         assert_eq!(
@@ -344,8 +376,7 @@ mod tests {
             ..GenerateOptions::default()
         });
         let recs = ds.events;
-        let df = to_dataframe(&recs, &[]).unwrap();
-        let t = tables(&df, &recs).unwrap();
+        let t = tables(&recs);
         let recount = |key: fn(&SignIn) -> &str, row: &GroupRow| {
             let group: Vec<&SignIn> = recs.iter().filter(|r| key(r) == row.key).collect();
             let n = |f: fn(&SignIn) -> &str| {

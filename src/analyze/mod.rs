@@ -7,13 +7,6 @@ pub mod timeline;
 
 use crate::model::columns as col;
 
-/// The table columns `summary` and `aggregate` read: `analyze` builds
-/// only these (see `normalize::to_dataframe_of`).
-pub const FRAME_COLUMNS: &[&str] = &[
-    col::STATUS,
-    col::USER,
-    col::IP,
-    col::APP_NAME,
-    col::COUNTRY,
-    col::CLIENT_APP,
-];
+/// The table columns `summary` reads: `analyze` builds only these (see
+/// `normalize::to_dataframe_of`).
+pub const FRAME_COLUMNS: &[&str] = &[col::STATUS];

@@ -121,7 +121,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     )?;
     drop(stage);
     let stage = Stage::start("aggregate");
-    let tables = aggregate::tables(&df, &loaded.records).context("building the failure tables")?;
+    let tables = aggregate::tables(&loaded.records);
     drop(stage);
     let stage = Stage::start("detect");
     let findings = detect::run_all(

@@ -1141,7 +1141,7 @@ pub(crate) mod fixture {
         let paths = vec![HOSTILE_PATH.to_string()];
         let df = to_dataframe(&records, &paths).expect("table");
         let summary = summarize(&records, &df, 3, 1, 0).expect("summary");
-        let tables = tables(&df, &records).expect("tables");
+        let tables = tables(&records);
         let findings = run_all(
             &Events {
                 records: &records,
