@@ -15,9 +15,10 @@ pub mod table;
 
 use crate::ingest::formats::AuthDetail;
 use crate::model::{SignIn, SignInType, StatusClass, Text};
+use hashbrown::HashTable;
 use std::cmp::Ordering;
-use std::collections::hash_map::{Entry, HashMap};
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
 
 pub use table::{to_dataframe, to_dataframe_of};
 
@@ -124,32 +125,40 @@ pub fn normalize(
             r.failure_reason = Text::default();
         }
     }
-    // One pass with a hash map rather than a sort: records are a few
-    // hundred bytes, and grouping needs only equality.
+    // One pass with a hash table rather than a sort: records are a few
+    // hundred bytes, and grouping needs only equality. The table holds
+    // record indexes only (keys are recomputed from the records), 4 bytes
+    // a slot instead of a copy of every key.
     let mut duplicates_by_input = vec![0u64; paths.len()];
-    let mut best: HashMap<Key, u32> = HashMap::with_capacity(records.len());
+    let mut best: HashTable<u32> = HashTable::with_capacity(records.len());
+    let hasher = RandomState::new();
+    let hash_of = |r: &SignIn| hasher.hash_one(key(r));
     let mut dropped = |r: &SignIn| {
         if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
             *d += 1;
         }
     };
     for (i, r) in records.iter().enumerate() {
-        match best.entry(key(r)) {
-            Entry::Vacant(v) => {
-                v.insert(i as u32);
-            }
-            Entry::Occupied(mut o) => {
+        let k = key(r);
+        let found = best.find_entry(hasher.hash_one(&k), |&j| key(&records[j as usize]) == k);
+        match found {
+            Ok(mut o) => {
                 let kept = &records[*o.get() as usize];
                 if preference(r, kept, paths) == Ordering::Less {
                     dropped(kept);
-                    o.insert(i as u32);
+                    *o.get_mut() = i as u32;
                 } else {
                     dropped(r);
                 }
             }
+            Err(_) => {
+                best.insert_unique(hasher.hash_one(&k), i as u32, |&j| {
+                    hash_of(&records[j as usize])
+                });
+            }
         }
     }
-    let mut order: Vec<u32> = best.into_values().collect();
+    let mut order: Vec<u32> = best.into_iter().collect();
     order.sort_unstable_by(|&a, &b| output_order(&records[a as usize], &records[b as usize]));
     let mut kept = permute(records, &order);
     if !auth_details.is_empty() {
