@@ -87,7 +87,9 @@ fn preference(a: &SignIn, b: &SignIn, paths: &[String]) -> Ordering {
     (rank(a), path(a), a.source_record).cmp(&(rank(b), path(b), b.source_record))
 }
 
-/// Final, deterministic order of the kept records.
+/// Final, deterministic order of the kept records. It is total over them:
+/// two records equal in all of these would have the same de-duplication
+/// key, and only one of them is kept.
 pub fn output_order(a: &SignIn, b: &SignIn) -> Ordering {
     (
         a.time_us,
@@ -96,6 +98,7 @@ pub fn output_order(a: &SignIn, b: &SignIn) -> Ordering {
         &a.user_principal_name,
         &a.ip,
         &a.app_id,
+        a.sign_in_type.as_str(),
     )
         .cmp(&(
             b.time_us,
@@ -104,6 +107,7 @@ pub fn output_order(a: &SignIn, b: &SignIn) -> Ordering {
             &b.user_principal_name,
             &b.ip,
             &b.app_id,
+            b.sign_in_type.as_str(),
         ))
 }
 
@@ -158,8 +162,22 @@ pub fn normalize(
             }
         }
     }
-    let mut order: Vec<u32> = best.into_iter().collect();
-    order.sort_unstable_by(|&a, &b| output_order(&records[a as usize], &records[b as usize]));
+    // Sort by time alone on compact pairs, then order each run of equal
+    // times fully: most times are distinct, and comparing whole records
+    // means a cache miss per comparison.
+    let mut timed: Vec<(i64, u32)> = best
+        .into_iter()
+        .map(|i| (records[i as usize].time_us, i))
+        .collect();
+    timed.sort_unstable();
+    for run in timed.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_unstable_by(|a, b| {
+                output_order(&records[a.1 as usize], &records[b.1 as usize])
+            });
+        }
+    }
+    let order: Vec<u32> = timed.into_iter().map(|(_, i)| i).collect();
     let mut kept = permute(records, &order);
     if !auth_details.is_empty() {
         join_auth_details(&mut kept, auth_details);

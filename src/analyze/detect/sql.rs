@@ -59,7 +59,8 @@ const COMMON_NOTES: &[&str] = &[
 
 /// The order `normalize::output_order` leaves sign-ins in: detections that
 /// walk events one by one break same-time ties the same way.
-pub(crate) const ORDER: &str = "time, request_id, error_code, user_principal_name, ip, app_id";
+pub(crate) const ORDER: &str =
+    "time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type";
 
 /// A detection's query below the shared prelude: its CTEs, its final
 /// SELECT, and where it cannot match the Rust engine exactly.

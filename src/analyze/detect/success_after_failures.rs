@@ -62,7 +62,7 @@ impl Detection for SuccessAfterFailures {
             .cte(
                 "sa_relevant",
                 format!(
-                    "SELECT time, request_id, error_code, user_principal_name, ip, app_id, password_worked AS ok FROM ev\n  \
+                    "SELECT time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type, password_worked AS ok FROM ev\n  \
                      WHERE user_principal_name <> '' AND (password_worked OR {})",
                     sql::credential_failure(&c.codes)
                 ),
