@@ -134,11 +134,16 @@ pub fn ingest(paths: &[PathBuf]) -> Ingested {
 /// Reads inputs found by [`source::discover`]; one that has gone or changed
 /// since is accounted for like any other unreadable input.
 pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingested {
-    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, input)| read_input(input, i as u32))
-        .collect();
+    // Inside the pool even for a lone input, which `par_iter` would read on
+    // the calling thread: the thread that frames an input must count
+    // against `--threads`, since the pool maps its batches meanwhile.
+    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = rayon::scope(|_| {
+        inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, input)| read_input(input, i as u32))
+            .collect()
+    });
     let mut out = Ingested::default();
     for (recs, details, report) in results {
         out.records.extend(recs);
