@@ -140,6 +140,7 @@ pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingeste
     let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = rayon::scope(|_| {
         inputs
             .par_iter()
+            .with_max_len(1)
             .enumerate()
             .map(|(i, input)| read_input(input, i as u32))
             .collect()
