@@ -2,9 +2,10 @@
 //!
 //! The `csv` crate decodes each row (quotes, doubled quotes, line breaks
 //! inside quotes) into one reused record, whose cells are then appended to
-//! the batch's single buffer. A batch is thus three vectors however many
-//! rows it holds: once the first batches have grown them, reading a row
-//! allocates nothing, and a batch's memory is its bytes, whatever the
+//! the batch's single buffer, their ends to one list of offsets. Batches
+//! are reused, so once the first ones have grown their vectors reading a
+//! row allocates nothing (a fresh record per row grew its own vectors
+//! about fifteen times), and a batch's memory is its bytes, whatever the
 //! rows' widths.
 
 use csv::ByteRecord;
