@@ -3,16 +3,19 @@
 //! accounting for every input row.
 //!
 //! Each input is streamed: JSON through [`json::frame::Framer`], CSV through
-//! the `csv` crate. Records are cut into batches that are parsed on the
-//! rayon pool a few at a time, so memory stays bounded by the batches in
-//! flight plus the records kept, never by the size of the file.
+//! the `csv` crate. Records are cut into batches on the thread that reads
+//! the input while the rayon pool parses the previous batch, so memory
+//! stays bounded by the two batches in flight plus the records kept, never
+//! by the size of the file.
 
+mod csv_batch;
 pub mod fields;
 pub mod formats;
 pub mod json;
 pub mod source;
 
 use crate::model::{SignIn, SourceFormat};
+use csv_batch::{CsvBatch, CsvReader, CsvRow};
 use formats::{AuthDetail, CsvRows, Ctx, Row, RowResult, CSV_FORMATS, JSON_FORMATS};
 use json::frame::{Batch, Framer};
 use json::value::JVal;
@@ -24,15 +27,13 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
-/// Bytes of JSON records per parse batch.
+/// Bytes of JSON records per parse batch and thread.
 const JSON_BATCH_BYTES: usize = 4 << 20;
-/// CSV rows per parse batch.
-const CSV_BATCH_ROWS: usize = 8192;
+/// CSV rows per parse batch and thread.
+const CSV_BATCH_ROWS: usize = 4096;
 /// Bytes of CSV rows per parse batch and thread, so fat rows cannot
 /// multiply the batch's memory.
-const CSV_BATCH_BYTES: usize = 8 << 20;
-/// The CSV reader's read-ahead buffer.
-const CSV_BUFFER: usize = 1 << 20;
+const CSV_BATCH_BYTES: usize = 4 << 20;
 /// Problems kept verbatim per input (the rest are counted by reason).
 const MAX_PROBLEMS: usize = 10;
 
@@ -136,11 +137,17 @@ pub fn ingest(paths: &[PathBuf]) -> Ingested {
 /// Reads inputs found by [`source::discover`]; one that has gone or changed
 /// since is accounted for like any other unreadable input.
 pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingested {
-    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, input)| read_input(input, i as u32))
-        .collect();
+    // Inside the pool even for a lone input, which `par_iter` would read on
+    // the calling thread: the thread that frames an input must count
+    // against `--threads`, since the pool maps its batches meanwhile.
+    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = rayon::scope(|_| {
+        inputs
+            .par_iter()
+            .with_max_len(1)
+            .enumerate()
+            .map(|(i, input)| read_input(input, i as u32))
+            .collect()
+    });
     let mut out = Ingested::default();
     // The records of all inputs in one vector, built on the largest one
     // (usually nearly all of them) so it is grown, not copied. Their order
@@ -446,39 +453,74 @@ fn map_json_value(
     )
 }
 
+/// Runs one input's batches through a pipeline: while the pool maps batch
+/// N with `map`, the calling thread cuts batch N+1 with `frame`; then
+/// `settle` takes batch N and its results, in input order.
+///
+/// The reader stays on the calling thread (it borrows a `dyn Read`, which
+/// need not be `Send`), so only the mapping moves. Two batches are alive at
+/// a time and are reused, with the results vector, for the whole input.
+/// `frame` empties the batch it is given before filling it, and returns
+/// false once the input has no more.
+fn pipeline<B, O>(
+    mut frame: impl FnMut(&mut B) -> bool,
+    map: impl Fn(&B, &mut Vec<O>) + Sync,
+    mut settle: impl FnMut(&B, &mut Vec<O>),
+) where
+    B: Default + Sync,
+    O: Send,
+{
+    let (mut cur, mut next) = (B::default(), B::default());
+    let mut out = Vec::new();
+    let mut more = frame(&mut cur);
+    loop {
+        let last = !more;
+        if last {
+            map(&cur, &mut out);
+        } else {
+            rayon::in_place_scope(|s| {
+                s.spawn(|_| map(&cur, &mut out));
+                more = frame(&mut next);
+            });
+        }
+        settle(&cur, &mut out);
+        if last {
+            return;
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+}
+
 fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     let mut framer = Framer::new(r);
-    let threads = rayon::current_num_threads().max(1);
+    let target = JSON_BATCH_BYTES * rayon::current_num_threads().max(1);
+    let only = sink.only;
+    let mut stopped = None;
     let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
     let mut lossy_records = 0u64;
-    let mut more = true;
-    while more {
-        // Cut a few batches, then parse them in parallel.
-        let mut batches = Vec::with_capacity(threads * 2);
-        while more && batches.len() < threads * 2 {
-            let mut b = Batch::default();
-            match framer.fill_batch(&mut b, JSON_BATCH_BYTES) {
-                Ok(m) => more = m,
+    pipeline(
+        |b: &mut Batch| {
+            b.data.clear();
+            b.records.clear();
+            b.problems.clear();
+            match framer.fill_batch(b, target) {
+                Ok(more) => more,
                 Err(e) => {
-                    sink.report.error = Some(format!("{e}; the rest of the input was not read"));
-                    more = false;
+                    stopped = Some(format!("{e}; the rest of the input was not read"));
+                    false
                 }
             }
-            batches.push(b);
-        }
-        let parsed: Vec<Vec<JsonOutcome>> = batches
-            .par_iter()
-            .map(|b| {
-                b.records
-                    .iter()
-                    .map(|s| map_json_record(b.record(s), ctx, sink.only))
-                    .collect()
-            })
-            .collect();
-        for (b, results) in batches.iter().zip(parsed) {
+        },
+        |b, out| {
+            b.records
+                .par_iter()
+                .map(|s| map_json_record(b.record(s), ctx, only))
+                .collect_into_vec(out)
+        },
+        |b, out| {
             // Framer problems and records interleave by record index.
             let mut problems = b.problems.iter().peekable();
-            for (span, (outcome, fmt, lossy)) in b.records.iter().zip(results) {
+            for (span, (outcome, fmt, lossy)) in b.records.iter().zip(out.drain(..)) {
                 while let Some(p) = problems.next_if(|p| p.index < span.index) {
                     sink.report.reject(
                         format!("record {} (line {})", p.index, p.line),
@@ -502,7 +544,10 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
                     p.message.clone(),
                 );
             }
-        }
+        },
+    );
+    if stopped.is_some() {
+        sink.report.error = stopped;
     }
     // The format is the one most records had (ties broken by name order).
     sink.report.format = formats
@@ -532,63 +577,13 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     }
 }
 
-/// Stops a CSV row from growing without end. The csv crate buffers a whole
-/// row, and one unclosed quote turns the rest of a file into a single
-/// field; this fails the read once the bytes since the last row boundary
-/// (plus the reader's read-ahead) pass the record limit.
-struct RowLimit<'a> {
-    inner: &'a mut dyn Read,
-    fed: u64,
-    /// Byte offset where the current row starts, updated by the reader loop.
-    row_start: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl Read for RowLimit<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let limit = (json::frame::MAX_RECORD_BYTES + CSV_BUFFER) as u64;
-        if self.fed.saturating_sub(self.row_start.get()) > limit {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "a row longer than {} MiB (an unclosed quote?)",
-                    json::frame::MAX_RECORD_BYTES >> 20
-                ),
-            ));
-        }
-        let n = self.inner.read(buf)?;
-        self.fed += n as u64;
-        Ok(n)
-    }
-}
-
 /// `lf_lines`: the input has `\n` line ends (possibly `\r\n`), as opposed
 /// to old Mac `\r` ones.
 fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Sink) {
-    let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
-    // With the csv crate's default CRLF terminator, the `\n` of a `\r\n`
-    // counts towards the next row, which then reports the line before its
-    // own. Ending rows at `\n` alone keeps line numbers exact; the `\r`
-    // left at the end of a row's last cell is whitespace the cells trim.
-    let terminator = if lf_lines {
-        csv::Terminator::Any(b'\n')
-    } else {
-        csv::Terminator::CRLF
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .terminator(terminator)
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(CSV_BUFFER)
-        .from_reader(RowLimit {
-            inner: r,
-            fed: 0,
-            row_start: row_start.clone(),
-        });
-    let mut header_rec = csv::ByteRecord::new();
-    match rdr.read_byte_record(&mut header_rec) {
-        Ok(true) => {}
-        Ok(false) => {
+    let mut reader = CsvReader::new(r, delim, lf_lines);
+    let header = match reader.header() {
+        Ok(Some(h)) => h,
+        Ok(None) => {
             sink.report.notes.push("empty input: no records".into());
             return;
         }
@@ -596,11 +591,7 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
             sink.report.error = Some(format!("unreadable CSV header: {e}"));
             return;
         }
-    }
-    let header: Vec<String> = header_rec
-        .iter()
-        .map(|c| String::from_utf8_lossy(c.strip_suffix(b"\r").unwrap_or(c)).into_owned())
-        .collect();
+    };
     let mut bound: Option<Box<dyn CsvRows>> = None;
     for f in CSV_FORMATS {
         if sink.only.is_some_and(|o| o != f.format()) {
@@ -639,112 +630,46 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
             delim as char
         ));
     }
-    let width = header.len();
     let header_norm: Vec<String> = header.iter().map(|h| formats::Header::norm(h)).collect();
     let threads = rayon::current_num_threads().max(1);
-    let mut row_no: u64 = 0;
+    let (max_rows, max_bytes) = (CSV_BATCH_ROWS * threads, CSV_BATCH_BYTES * threads);
     let mut lossy_rows = 0u64;
-    let mut more = true;
-    while more {
-        let mut batch: Vec<(u64, u64, csv::ByteRecord)> =
-            Vec::with_capacity(CSV_BATCH_ROWS * threads);
-        let mut batch_bytes = 0;
-        while batch.len() < CSV_BATCH_ROWS * threads && batch_bytes < CSV_BATCH_BYTES * threads {
-            let mut rec = csv::ByteRecord::new();
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {
-                    row_no += 1;
-                    row_start.set(rdr.position().byte());
-                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                    batch_bytes += rec.as_slice().len();
-                    batch.push((row_no, line, rec));
+    pipeline(
+        |batch: &mut CsvBatch| reader.fill(batch, max_rows, max_bytes),
+        |batch, out| {
+            (0..batch.len())
+                .into_par_iter()
+                .map_init(
+                    || Vec::with_capacity(header_norm.len()),
+                    |refs, i| map_csv_row(batch.row(i), &header_norm, &*rows, ctx, refs),
+                )
+                .collect_into_vec(out)
+        },
+        |batch, out| {
+            // Rows the reader failed on interleave with the others by number.
+            let mut failures = batch.failures.iter().peekable();
+            for (row, (outcome, lossy)) in batch.rows().zip(out.drain(..)) {
+                while let Some(f) = failures.next_if(|f| f.row < row.no) {
+                    sink.report
+                        .reject(format!("row {} (line {})", f.row, f.line), f.reason.clone());
                 }
-                Ok(false) => {
-                    more = false;
-                    break;
-                }
-                Err(e) => {
-                    row_no += 1;
-                    // An I/O error has no position of its own: the row it
-                    // broke starts where the last good one ended.
-                    let line = e
-                        .position()
-                        .map_or_else(|| rdr.position().line(), |p| p.line());
-                    sink.report.reject(
-                        format!("row {row_no} (line {line})"),
-                        format!("unreadable CSV row: {e}"),
-                    );
-                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        sink.report.error = Some(format!("read stopped at line {line}: {e}"));
-                        more = false;
-                        break;
-                    }
-                }
+                lossy_rows += u64::from(lossy);
+                settle(
+                    outcome,
+                    || format!("row {} (line {})", row.no, row.line),
+                    row.no,
+                    &mut sink,
+                );
             }
-        }
-        let outcomes: Vec<(RowResult, bool)> = batch
-            .par_chunks(CSV_BATCH_ROWS)
-            .flat_map_iter(|chunk| {
-                // Cells borrow from the batch; only a row with invalid UTF-8
-                // (rare) gets owned, repaired copies.
-                let mut refs: Vec<&str> = Vec::with_capacity(width);
-                let mut out = Vec::with_capacity(chunk.len());
-                for (_, _, rec) in chunk {
-                    let blank = rec.len() == 1
-                        && rec
-                            .get(0)
-                            .is_some_and(|c| c.iter().all(u8::is_ascii_whitespace));
-                    if rec.len() != width && !blank {
-                        out.push((
-                            Err(format!(
-                                "row has {} fields, the header has {width}",
-                                rec.len()
-                            )),
-                            false,
-                        ));
-                        continue;
-                    }
-                    if blank {
-                        out.push((Ok(Row::Skip("blank line".into())), false));
-                        continue;
-                    }
-                    if repeats_header(rec, &header_norm) {
-                        out.push((
-                            Ok(Row::Skip(
-                                "repeated header (exports joined into one file)".into(),
-                            )),
-                            false,
-                        ));
-                        continue;
-                    }
-                    refs.clear();
-                    refs.extend(rec.iter().map_while(|c| std::str::from_utf8(c).ok()));
-                    if refs.len() == rec.len() {
-                        out.push((rows.map(&refs, ctx), false));
-                    } else {
-                        let owned: Vec<String> = rec
-                            .iter()
-                            .map(|c| String::from_utf8_lossy(c).into_owned())
-                            .collect();
-                        let cells: Vec<&str> = owned.iter().map(String::as_str).collect();
-                        out.push((rows.map(&cells, ctx), true));
-                    }
-                }
-                out
-            })
-            .collect();
-        for ((row, line, _), (outcome, lossy)) in batch.iter().zip(outcomes) {
-            if lossy {
-                lossy_rows += 1;
+            for f in failures {
+                sink.report
+                    .reject(format!("row {} (line {})", f.row, f.line), f.reason.clone());
             }
-            settle(
-                outcome,
-                || format!("row {row} (line {line})"),
-                *row,
-                &mut sink,
-            );
-        }
-    }
+            if let Some(why) = &batch.stopped {
+                sink.report.error = Some(why.clone());
+            }
+        },
+    );
     if lossy_rows > 0 {
         sink.report.notes.push(format!(
             "{lossy_rows} row(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
@@ -752,18 +677,356 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
     }
 }
 
+/// Maps one CSV row, saying whether invalid UTF-8 in it was replaced.
+/// `refs` is scratch space reused between rows.
+fn map_csv_row<'b>(
+    row: CsvRow<'b>,
+    header_norm: &[String],
+    rows: &dyn CsvRows,
+    ctx: &Ctx,
+    refs: &mut Vec<&'b str>,
+) -> (RowResult, bool) {
+    let width = header_norm.len();
+    let blank = row.len() == 1
+        && row
+            .get(0)
+            .is_some_and(|c| c.iter().all(u8::is_ascii_whitespace));
+    if blank {
+        return (Ok(Row::Skip("blank line".into())), false);
+    }
+    if row.len() != width {
+        return (
+            Err(format!(
+                "row has {} fields, the header has {width}",
+                row.len()
+            )),
+            false,
+        );
+    }
+    if repeats_header(&row, header_norm) {
+        return (
+            Ok(Row::Skip(
+                "repeated header (exports joined into one file)".into(),
+            )),
+            false,
+        );
+    }
+    // Cells borrow from the batch; only a row with invalid UTF-8 (rare)
+    // gets owned, repaired copies.
+    refs.clear();
+    refs.extend(row.iter().map_while(|c| std::str::from_utf8(c).ok()));
+    if refs.len() == row.len() {
+        (rows.map(refs, ctx), false)
+    } else {
+        let owned: Vec<String> = row
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let cells: Vec<&str> = owned.iter().map(String::as_str).collect();
+        (rows.map(&cells, ctx), true)
+    }
+}
+
 /// True when a row is the header again, as when exports are concatenated
 /// (`cat a.csv b.csv`, the second one's BOM included).
-fn repeats_header(rec: &csv::ByteRecord, header_norm: &[String]) -> bool {
-    let norm = |c: &[u8]| formats::Header::norm(&String::from_utf8_lossy(c));
-    rec.len() == header_norm.len()
-        && rec.get(0).is_some_and(|c| norm(c) == header_norm[0])
-        && rec.iter().zip(header_norm).all(|(c, h)| norm(c) == *h)
+fn repeats_header(row: &CsvRow, header_norm: &[String]) -> bool {
+    row.len() == header_norm.len()
+        && row.iter().zip(header_norm).all(|(c, h)| {
+            may_normalize_to(c, h) && formats::Header::norm(&String::from_utf8_lossy(c)) == *h
+        })
+}
+
+/// False only when [`formats::Header::norm`] of `cell` cannot be `norm`,
+/// decided without allocating. A cell that starts with ASCII letters or
+/// digits keeps that run, lower-cased, at the start of its normalised form
+/// (nothing before it to trim, no space inside it), so a data row, whose
+/// first cell is a date, a GUID or a number, is told from a header by a
+/// byte or two.
+fn may_normalize_to(cell: &[u8], norm: &str) -> bool {
+    let run = cell
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    run == 0
+        || norm
+            .as_bytes()
+            .get(..run)
+            .is_some_and(|p| p.eq_ignore_ascii_case(&cell[..run]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
+
+    /// The largest file the generator writes for `kind` (its
+    /// non-interactive sign-ins): name and bytes.
+    fn generated_export(kind: OutputKind) -> (String, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = GenerateOptions {
+            records: 10_000,
+            formats: vec![kind],
+            ..GenerateOptions::default()
+        };
+        let files = write_dataset(&build_dataset(&opts), &opts, dir.path()).unwrap();
+        let path = files
+            .iter()
+            .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+            .unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        (name, std::fs::read(path).unwrap())
+    }
+
+    /// Reads `bytes` on a pool of each size (which sets the batch size) and
+    /// from outside any pool; all must agree.
+    fn read_every_way(name: &str, bytes: &[u8]) -> (Vec<SignIn>, InputReport) {
+        let (records, _, report) = read_memory(name, bytes, None);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (r, _, rep) = pool.install(|| read_memory(name, bytes, None));
+            assert!(r == records, "{threads} thread(s): other records");
+            assert_eq!(rep.problems, report.problems, "{threads} thread(s)");
+            assert_eq!(
+                (rep.records_read, rep.rejected, rep.skipped, &rep.notes),
+                (
+                    report.records_read,
+                    report.rejected,
+                    report.skipped,
+                    &report.notes
+                ),
+                "{threads} thread(s)"
+            );
+        }
+        (records, report)
+    }
+
+    fn lines_in(b: &[u8]) -> u64 {
+        memchr::memchr_iter(b'\n', b).count() as u64
+    }
+
+    #[test]
+    fn csv_rows_keep_numbers_lines_and_order_across_batches() {
+        let (name, text) = generated_export(OutputKind::PortalCsv);
+        // Row boundaries as the csv crate finds them.
+        let mut starts = Vec::new();
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&text[..]);
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            starts.push(rec.position().unwrap().byte() as usize);
+        }
+        starts.push(text.len());
+        let header = &text[..starts[1]];
+        let rows: Vec<&[u8]> = starts[1..].windows(2).map(|w| &text[w[0]..w[1]]).collect();
+        assert!(rows.len() * 2 > 11_000, "{} rows", rows.len());
+        // Rejects, a blank line and the header again, on and around the
+        // boundaries of 4096-row batches (one thread) and 8192-row ones.
+        let narrow: &[u8] = b"x,y\n";
+        let injected = |no: u64| -> Option<&[u8]> {
+            match no {
+                1 | 4095 | 4096 | 4097 | 8192 | 8193 | 11_000 => Some(narrow),
+                4098 => Some(b"  \n"),
+                8194 => Some(header),
+                _ => None,
+            }
+        };
+        let mut input = header.to_vec();
+        let mut data = rows.iter().chain(&rows);
+        let (mut want_rows, mut want_problems) = (Vec::new(), Vec::new());
+        let mut no = 0;
+        loop {
+            no += 1;
+            let piece = match injected(no) {
+                Some(p) => p,
+                None => match data.next() {
+                    Some(r) => {
+                        want_rows.push(no);
+                        r
+                    }
+                    None => break,
+                },
+            };
+            if piece == narrow {
+                want_problems.push(format!("row {no} (line {})", lines_in(&input) + 1));
+            }
+            input.extend_from_slice(piece);
+        }
+        let (records, report) = read_every_way(&name, &input);
+        let got_rows: Vec<u64> = records.iter().map(|r| r.source_record).collect();
+        assert!(got_rows == want_rows, "records out of order or renumbered");
+        let got_problems: Vec<&str> = report
+            .problems
+            .iter()
+            .map(|p| p.location.as_str())
+            .collect();
+        assert_eq!(got_problems, want_problems);
+        assert_eq!(
+            (report.records_read, report.rejected, report.skipped),
+            (no - 1, 7, 2),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn a_cut_stream_keeps_the_rows_before_and_rejects_stay_in_row_order() {
+        use std::io::Write;
+        let (name, text) = generated_export(OutputKind::PortalCsv);
+        let header_end = memchr::memchr(b'\n', &text).unwrap() + 1;
+        let mut csv = text[..header_end].to_vec();
+        csv.extend_from_slice(b"x,y\n");
+        csv.extend_from_slice(&text[header_end..]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&csv).unwrap();
+        let gz = gz.finish().unwrap();
+        let (records, _, report) = read_memory(&format!("{name}.gz"), &gz[..gz.len() / 2], None);
+        // The reject from before the break comes first, then the row the
+        // break cut, numbered after every row read.
+        assert_eq!(report.problems.len(), 2, "{report:?}");
+        assert_eq!(report.problems[0].location, "row 1 (line 2)");
+        let cut = &report.problems[1];
+        assert!(cut.reason.starts_with("unreadable CSV row"), "{cut:?}");
+        let last = report.records_read;
+        assert!(
+            cut.location.starts_with(&format!("row {last} (line ")),
+            "{cut:?}"
+        );
+        assert_eq!(records.len() as u64, last - 2);
+        assert!(last > 100, "{last} rows read before the break");
+        let error = report.error.as_deref().unwrap();
+        assert!(error.starts_with("read stopped at line"), "{error}");
+    }
+
+    #[test]
+    fn json_records_keep_numbers_lines_and_order_across_batches() {
+        let (name, text) = generated_export(OutputKind::GraphJsonl);
+        let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+        assert!(text.len() > 3 * JSON_BATCH_BYTES, "{} bytes", text.len());
+        // Lines the framer rejects and lines the mapper does, interleaved
+        // with the records across 4 MiB batches (the first line stays a
+        // record, for the sniffer).
+        let mut input = Vec::new();
+        let mut data = lines.iter();
+        let (mut want_records, mut want_problems) = (Vec::new(), Vec::new());
+        let mut no = 0u64;
+        loop {
+            no += 1;
+            let piece: &[u8] = match no {
+                2 | 999 | 2000 | 2001 | 4500 => b"42\n",
+                1000 | 2002 | 3000 => b"{\"foo\":1}\n",
+                _ => match data.next() {
+                    Some(l) => {
+                        want_records.push(no);
+                        l
+                    }
+                    None => break,
+                },
+            };
+            if want_records.last() != Some(&no) {
+                want_problems.push(format!("record {no} (line {no})"));
+            }
+            input.extend_from_slice(piece);
+        }
+        let (records, report) = read_every_way(&name, &input);
+        let got: Vec<u64> = records.iter().map(|r| r.source_record).collect();
+        assert!(got == want_records, "records out of order or renumbered");
+        let got_problems: Vec<&str> = report
+            .problems
+            .iter()
+            .map(|p| p.location.as_str())
+            .collect();
+        assert_eq!(got_problems, want_problems);
+        assert_eq!(report.rejected, 8, "{report:?}");
+    }
+
+    #[test]
+    fn pipeline_frames_ahead_and_settles_in_order() {
+        for threads in [1, 2, 4] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let log = pool.install(|| {
+                let log = std::cell::RefCell::new(Vec::new());
+                let mut n = 0u64;
+                pipeline(
+                    |b: &mut Vec<u64>| {
+                        b.clear();
+                        n += 1;
+                        log.borrow_mut().push(format!("frame {n}"));
+                        b.extend(n * 10..n * 10 + 3);
+                        n < 4
+                    },
+                    |b, out| b.par_iter().map(|x| x * 2).collect_into_vec(out),
+                    |b, out| {
+                        log.borrow_mut()
+                            .push(format!("settle {} {:?}", b[0] / 10, out));
+                        out.clear();
+                    },
+                );
+                log.into_inner()
+            });
+            assert_eq!(
+                log,
+                [
+                    "frame 1",
+                    "frame 2",
+                    "settle 1 [20, 22, 24]",
+                    "frame 3",
+                    "settle 2 [40, 42, 44]",
+                    "frame 4",
+                    "settle 3 [60, 62, 64]",
+                    "settle 4 [80, 82, 84]"
+                ],
+                "{threads} thread(s)"
+            );
+        }
+    }
+
+    #[test]
+    fn the_quick_header_check_never_turns_a_header_away() {
+        // Every cell of up to three of these parts: what the full
+        // normalisation makes of it, the quick check must let through.
+        let parts: [&[u8]; 14] = [
+            b"\xEF\xBB\xBF",
+            b" ",
+            b"\t",
+            b"\"",
+            b"Date",
+            b"date",
+            b" (UTC)",
+            b" [UTC]",
+            b"ID",
+            b"2026",
+            b"\xC2\xA0",
+            b"\xFF",
+            b"r1",
+            b"",
+        ];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    let cell = [a, b, c].concat();
+                    let norm = formats::Header::norm(&String::from_utf8_lossy(&cell));
+                    assert!(may_normalize_to(&cell, &norm), "{cell:?} -> {norm:?}");
+                }
+            }
+        }
+        // Data cells are told from header names by their first bytes.
+        for (cell, header) in [
+            ("2026-03-02T10:00:00Z", "Date (UTC)"),
+            ("3/2/2026, 10:00:00.000 AM", "TimeGenerated [UTC]"),
+            ("3571d599-80a7-45b7-b43b-4457e6892f91", "Request ID"),
+            ("50126", "Sign-in error code"),
+            ("Success", "Status"),
+        ] {
+            let norm = formats::Header::norm(header);
+            assert!(!may_normalize_to(cell.as_bytes(), &norm), "{cell}");
+        }
+    }
 
     #[test]
     fn sniffing() {

@@ -1,0 +1,424 @@
+//! CSV rows cut into flat batches for parallel mapping.
+//!
+//! The `csv` crate decodes each row (quotes, doubled quotes, line breaks
+//! inside quotes) into one reused record, whose cells are then appended to
+//! the batch's single buffer, their ends to one list of offsets. Batches
+//! are reused, so once the first ones have grown their vectors reading a
+//! row allocates nothing (a fresh record per row grew its own vectors
+//! about fifteen times), and a batch's memory is its bytes, whatever the
+//! rows' widths.
+
+use csv::ByteRecord;
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::rc::Rc;
+
+/// The CSV reader's read-ahead buffer.
+const CSV_BUFFER: usize = 1 << 20;
+/// A decoded row larger than this does not stay as the reused record's
+/// capacity: one runaway row must not pin its size for the whole read.
+const KEEP_SCRATCH: usize = 1 << 20;
+
+/// Where a row sits in its batch.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    no: u64,
+    line: u64,
+    /// Offset of the row's first cell in `CsvBatch::data`.
+    start: usize,
+    /// Index of the row's first cell end in `CsvBatch::ends`.
+    first: usize,
+    cells: usize,
+}
+
+/// A row the reader could not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    pub row: u64,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Consecutive rows of one input, owned so any thread can map them.
+#[derive(Debug, Default)]
+pub(super) struct CsvBatch {
+    /// The cells of every row, back to back.
+    data: Vec<u8>,
+    /// Where each cell ends in `data`, row after row.
+    ends: Vec<usize>,
+    rows: Vec<Span>,
+    /// Rows that could not be decoded, in row order.
+    pub failures: Vec<Failure>,
+    /// Why reading stopped before the end of the input.
+    pub stopped: Option<String>,
+}
+
+impl CsvBatch {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn row(&self, i: usize) -> CsvRow<'_> {
+        let s = self.rows[i];
+        CsvRow {
+            no: s.no,
+            line: s.line,
+            data: &self.data,
+            start: s.start,
+            ends: &self.ends[s.first..s.first + s.cells],
+        }
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = CsvRow<'_>> {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    /// Empties the batch for reuse, giving back memory a batch of oversized
+    /// rows made it take beyond `keep` bytes.
+    fn clear(&mut self, keep: usize) {
+        self.data.clear();
+        if self.data.capacity() > 2 * keep {
+            self.data.shrink_to(keep);
+        }
+        self.ends.clear();
+        self.rows.clear();
+        self.failures.clear();
+        self.stopped = None;
+    }
+
+    fn push(&mut self, no: u64, line: u64, rec: &ByteRecord) {
+        let start = self.data.len();
+        self.rows.push(Span {
+            no,
+            line,
+            start,
+            first: self.ends.len(),
+            cells: rec.len(),
+        });
+        self.data.extend_from_slice(rec.as_slice());
+        let mut end = start;
+        for cell in rec {
+            end += cell.len();
+            self.ends.push(end);
+        }
+    }
+}
+
+/// One row of a [`CsvBatch`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CsvRow<'a> {
+    /// 1-based row number, the header not counted.
+    pub no: u64,
+    /// 1-based line where the row starts.
+    pub line: u64,
+    data: &'a [u8],
+    start: usize,
+    ends: &'a [usize],
+}
+
+impl<'a> CsvRow<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { self.start } else { self.ends[i - 1] };
+        self.data.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let data = self.data;
+        let mut start = self.start;
+        self.ends.iter().map(move |&end| {
+            let cell = &data[start..end];
+            start = end;
+            cell
+        })
+    }
+}
+
+/// Stops a CSV row from growing without end. The csv crate buffers a whole
+/// row, and one unclosed quote turns the rest of a file into a single
+/// field; this fails the read once the bytes since the last row boundary
+/// (plus the reader's read-ahead) pass the record limit.
+struct RowLimit<'r> {
+    inner: &'r mut dyn Read,
+    fed: u64,
+    /// Byte offset where the current row starts, updated by [`CsvReader`].
+    row_start: Rc<Cell<u64>>,
+}
+
+impl Read for RowLimit<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let limit = (super::json::frame::MAX_RECORD_BYTES + CSV_BUFFER) as u64;
+        if self.fed.saturating_sub(self.row_start.get()) > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a row longer than {} MiB (an unclosed quote?)",
+                    super::json::frame::MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.fed += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads a CSV stream row by row into [`CsvBatch`]es. Rows may be wider or
+/// narrower than the header; judging them is the mapper's job.
+pub(super) struct CsvReader<'r> {
+    rdr: csv::Reader<RowLimit<'r>>,
+    /// Shared with the [`RowLimit`] inside `rdr`; both live on the thread
+    /// that reads.
+    row_start: Rc<Cell<u64>>,
+    scratch: ByteRecord,
+    row_no: u64,
+}
+
+impl<'r> CsvReader<'r> {
+    /// `lf_lines`: the input has `\n` line ends (possibly `\r\n`), as opposed
+    /// to old Mac `\r` ones.
+    pub fn new(r: &'r mut dyn Read, delim: u8, lf_lines: bool) -> Self {
+        let row_start = Rc::new(Cell::new(0));
+        // With the csv crate's default CRLF terminator, the `\n` of a `\r\n`
+        // counts towards the next row, which then reports the line before
+        // its own. Ending rows at `\n` alone keeps line numbers exact; the
+        // `\r` left at the end of a row's last cell is whitespace the cells
+        // trim.
+        let terminator = if lf_lines {
+            csv::Terminator::Any(b'\n')
+        } else {
+            csv::Terminator::CRLF
+        };
+        let rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .terminator(terminator)
+            .flexible(true)
+            .has_headers(false)
+            .buffer_capacity(CSV_BUFFER)
+            .from_reader(RowLimit {
+                inner: r,
+                fed: 0,
+                row_start: row_start.clone(),
+            });
+        CsvReader {
+            rdr,
+            row_start,
+            scratch: ByteRecord::new(),
+            row_no: 0,
+        }
+    }
+
+    /// The first row's cells, lossily decoded; `None` for an input with no
+    /// rows at all.
+    pub fn header(&mut self) -> csv::Result<Option<Vec<String>>> {
+        if !self.rdr.read_byte_record(&mut self.scratch)? {
+            return Ok(None);
+        }
+        self.row_start.set(self.rdr.position().byte());
+        Ok(Some(
+            self.scratch
+                .iter()
+                .map(|c| String::from_utf8_lossy(c.strip_suffix(b"\r").unwrap_or(c)).into_owned())
+                .collect(),
+        ))
+    }
+
+    /// Empties `batch`, then reads rows into it until it holds `max_rows`
+    /// rows or `max_bytes` bytes. Returns false once the input is exhausted
+    /// or a read error has stopped it (recorded in the batch).
+    pub fn fill(&mut self, batch: &mut CsvBatch, max_rows: usize, max_bytes: usize) -> bool {
+        batch.clear(max_bytes);
+        while batch.len() < max_rows && batch.data.len() < max_bytes {
+            match self.rdr.read_byte_record(&mut self.scratch) {
+                Ok(true) => {
+                    self.row_no += 1;
+                    self.row_start.set(self.rdr.position().byte());
+                    let line = self.scratch.position().map_or(0, |p| p.line());
+                    batch.push(self.row_no, line, &self.scratch);
+                    if self.scratch.as_slice().len() > KEEP_SCRATCH {
+                        self.scratch = ByteRecord::new();
+                    }
+                }
+                Ok(false) => return false,
+                Err(e) => {
+                    self.row_no += 1;
+                    // An I/O error has no position of its own: the row it
+                    // broke starts where the last good one ended.
+                    let line = e
+                        .position()
+                        .map_or_else(|| self.rdr.position().line(), |p| p.line());
+                    batch.failures.push(Failure {
+                        row: self.row_no,
+                        line,
+                        reason: format!("unreadable CSV row: {e}"),
+                    });
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        batch.stopped = Some(format!("read stopped at line {line}: {e}"));
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (row number, line, cells) of each row after the header.
+    type Rows = Vec<(u64, u64, Vec<Vec<u8>>)>;
+
+    /// What the csv crate reads from `input` with a fresh record per row,
+    /// configured like [`CsvReader::new`].
+    fn reference(input: &[u8], lf_lines: bool) -> Rows {
+        let mut rdr = csv::ReaderBuilder::new()
+            .terminator(if lf_lines {
+                csv::Terminator::Any(b'\n')
+            } else {
+                csv::Terminator::CRLF
+            })
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(input);
+        rdr.byte_records()
+            .skip(1)
+            .zip(1..)
+            .map(|(rec, no)| {
+                let rec = rec.unwrap();
+                let line = rec.position().unwrap().line();
+                (no, line, rec.iter().map(<[u8]>::to_vec).collect())
+            })
+            .collect()
+    }
+
+    /// The same rows cut into batches of at most `max_rows` rows and about
+    /// `max_bytes` bytes, through one reused batch.
+    fn batched(input: &[u8], lf_lines: bool, max_rows: usize, max_bytes: usize) -> Rows {
+        let mut src = input;
+        let mut reader = CsvReader::new(&mut src, b',', lf_lines);
+        reader.header().unwrap().unwrap();
+        let mut batch = CsvBatch::default();
+        let mut out = Rows::new();
+        loop {
+            let more = reader.fill(&mut batch, max_rows, max_bytes);
+            assert!(batch.len() <= max_rows);
+            // Only the last row may take a batch past its byte budget.
+            let before_last = batch.rows.last().map_or(0, |s| s.start);
+            assert!(before_last < max_bytes.max(1));
+            assert!(batch.failures.is_empty() && batch.stopped.is_none());
+            out.extend(
+                batch
+                    .rows()
+                    .map(|r| (r.no, r.line, r.iter().map(<[u8]>::to_vec).collect())),
+            );
+            if !more {
+                return out;
+            }
+        }
+    }
+
+    const AWKWARD: &[u8] = b"Date (UTC),Request ID,Username\r\n\
+        2026-03-02T10:00:00Z,r1,a@contoso.com\r\n\
+        2026-03-02T10:00:01Z,\"r2\nstill r2\",b@contoso.com\n\
+        2026-03-02T10:00:02Z,\"r3, quoted \"\"comma\"\"\",c@contoso.com,extra,cells\n\
+        \r\n\
+        \n\
+        \n\
+        2026-03-02T10:00:03Z,r4\n\
+        2026-03-02T10:00:04Z,\"r5\r\n\r\nthree lines\",\xff\xfe@contoso.com\r\n\
+        ,,\n\
+        2026-03-02T10:00:05Z,r6,no final line end";
+
+    #[test]
+    fn batches_cut_rows_exactly_as_the_csv_crate_reads_them() {
+        let want = reference(AWKWARD, true);
+        assert_eq!(want.len(), 8, "{want:?}");
+        // The fields that span lines keep them, and lines count them.
+        assert_eq!(want[1].2[1], b"r2\nstill r2");
+        assert_eq!((want[2].1, want[2].2.len()), (5, 5));
+        assert_eq!(want[4].2.len(), 2);
+        assert_eq!(want[7].1, 14);
+        for max_rows in [1, 2, 3, 1000] {
+            for max_bytes in [1, 40, 100, 1 << 20] {
+                assert_eq!(
+                    batched(AWKWARD, true, max_rows, max_bytes),
+                    want,
+                    "max_rows {max_rows}, max_bytes {max_bytes}"
+                );
+            }
+        }
+        // Old Mac line ends.
+        let mac: Vec<u8> = AWKWARD
+            .iter()
+            .map(|&b| if b == b'\n' { b'\r' } else { b })
+            .collect();
+        let want = reference(&mac, false);
+        assert!(want.len() > 5);
+        assert_eq!(batched(&mac, false, 2, 40), want);
+    }
+
+    #[test]
+    fn a_wide_row_leaves_nothing_behind_in_a_reused_batch() {
+        let text = b"a,b\n1,2,3,4,5,6\n7\n8,9\n";
+        let mut src = &text[..];
+        let mut reader = CsvReader::new(&mut src, b',', true);
+        reader.header().unwrap();
+        let mut batch = CsvBatch::default();
+        let mut widths = Vec::new();
+        loop {
+            let more = reader.fill(&mut batch, 1, 1 << 20);
+            widths.extend(
+                batch
+                    .rows()
+                    .map(|r| (r.no, r.len(), r.get(0).map(<[u8]>::to_vec))),
+            );
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(
+            widths,
+            [
+                (1, 6, Some(b"1".to_vec())),
+                (2, 1, Some(b"7".to_vec())),
+                (3, 2, Some(b"8".to_vec()))
+            ]
+        );
+    }
+
+    /// Yields its bytes, then fails as a disk or a cut archive would.
+    struct Breaks<'a>(&'a [u8]);
+
+    impl Read for Breaks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("device gone"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_read_error_stops_the_batch_naming_the_broken_row() {
+        let text = b"Date (UTC),Request ID\n2026-03-02T10:00:00Z,r1\n2026-03-02T10:00:01Z,\"r2\n\"\n2026-03-02T10:00:02Z,\"r3";
+        let mut src = Breaks(text);
+        let mut reader = CsvReader::new(&mut src, b',', true);
+        reader.header().unwrap();
+        let mut batch = CsvBatch::default();
+        assert!(!reader.fill(&mut batch, 100, 1 << 20));
+        let rows: Vec<(u64, u64)> = batch.rows().map(|r| (r.no, r.line)).collect();
+        assert_eq!(rows, [(1, 2), (2, 3)]);
+        assert_eq!(batch.failures.len(), 1);
+        let f = &batch.failures[0];
+        assert_eq!((f.row, f.line), (3, 5), "{f:?}");
+        assert!(f.reason.contains("device gone"), "{f:?}");
+        let stopped = batch.stopped.as_deref().unwrap();
+        assert!(stopped.starts_with("read stopped at line 5"), "{stopped}");
+    }
+}
