@@ -713,9 +713,7 @@ fn map_csv_row<'b>(
     }
     // Cells borrow from the batch; only a row with invalid UTF-8 (rare)
     // gets owned, repaired copies.
-    refs.clear();
-    refs.extend(row.iter().map_while(|c| std::str::from_utf8(c).ok()));
-    if refs.len() == row.len() {
+    if row.text_cells(refs) {
         (rows.map(refs, ctx), false)
     } else {
         let owned: Vec<String> = row

@@ -3,9 +3,11 @@
 pub mod codes;
 pub mod columns;
 pub mod finding;
+mod id;
 pub mod record;
 mod text;
 
 pub use finding::{Evidence, Finding, Severity, SourceRef};
+pub use id::Id;
 pub use record::{SignIn, SignInType, SourceFormat, StatusClass};
 pub use text::Text;

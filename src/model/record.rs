@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::Text;
+use super::{Id, Text};
 
 /// Outcome class, always derived from the error code (never from status
 /// text, which some collectors rewrite or get wrong).
@@ -120,8 +120,8 @@ impl SourceFormat {
 pub struct SignIn {
     /// Microseconds since the Unix epoch, UTC.
     pub time_us: i64,
-    pub request_id: Text,
-    pub correlation_id: Text,
+    pub request_id: Id,
+    pub correlation_id: Id,
     pub session_id: Text,
     /// Lowercased.
     pub user_principal_name: Text,

@@ -14,7 +14,7 @@
 pub mod table;
 
 use crate::ingest::formats::AuthDetail;
-use crate::model::{SignIn, SignInType, StatusClass, Text};
+use crate::model::{Id, SignIn, SignInType, StatusClass, Text};
 use hashbrown::HashTable;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ pub struct Normalized {
 #[derive(PartialEq, Eq, Hash)]
 enum Key {
     Request {
-        id: Text,
+        id: Id,
         second: i64,
         code: i64,
     },

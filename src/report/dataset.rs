@@ -126,7 +126,7 @@ mod tests {
         assert_ne!(content_hash(&a), content_hash(&changed));
         // Cell boundaries count: "ab"+"" is not "a"+"b".
         let mut x = at(1, "ab");
-        x.correlation_id = crate::model::Text::default();
+        x.correlation_id = crate::model::Id::default();
         let mut y = at(1, "a");
         y.correlation_id = "b".into();
         assert_ne!(content_hash(&[x]), content_hash(&[y]));

@@ -61,7 +61,7 @@ impl JsonFormat for AzureMonitor {
             s.ip = canonical_ip(&r.get("callerIpAddress").text());
         }
         if s.correlation_id.is_empty() {
-            s.correlation_id = r.get("correlationId").field();
+            s.correlation_id = r.get("correlationId").id();
         }
         if s.user_display_name.is_empty() {
             s.user_display_name = r.get("identity").field();

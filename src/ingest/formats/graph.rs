@@ -100,8 +100,8 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
     }
     SignIn {
         time_us,
-        request_id: r.get("id").field(),
-        correlation_id: r.get("correlationId").field(),
+        request_id: r.get("id").id(),
+        correlation_id: r.get("correlationId").id(),
         session_id: r.get("sessionId").field(),
         user_principal_name: lowercase(&r.get("userPrincipalName").text()),
         user_id: r.get("userId").field(),

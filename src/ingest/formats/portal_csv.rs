@@ -13,7 +13,7 @@ use crate::ingest::fields::{
     canonical_ip, lowercase, parse_asn, parse_bool, parse_code, parse_time,
 };
 use crate::model::codes::status_class;
-use crate::model::{SignIn, SignInType, SourceFormat, Text};
+use crate::model::{Id, SignIn, SignInType, SourceFormat, Text};
 
 pub struct PortalCsv;
 
@@ -182,8 +182,8 @@ impl CsvRows for SignInRows {
         let user_id = Text::from(first_filled(cell(row, c.user_id), cell(row, c.sp_id)));
         let s = SignIn {
             time_us,
-            request_id: Text::from(cell(row, c.request_id)),
-            correlation_id: Text::from(cell(row, c.correlation_id)),
+            request_id: Id::from(cell(row, c.request_id)),
+            correlation_id: Id::from(cell(row, c.correlation_id)),
             session_id: Text::from(cell(row, c.session_id)),
             user_principal_name: lowercase(cell(row, c.username)),
             user_id,

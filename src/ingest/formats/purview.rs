@@ -93,9 +93,9 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
     if ip.is_empty() {
         ip = canonical_ip(&r.get("ActorIpAddress").text());
     }
-    let mut request_id = r.get("IntraSystemId").field();
+    let mut request_id = r.get("IntraSystemId").id();
     if request_id.is_empty() {
-        request_id = r.get("Id").field();
+        request_id = r.get("Id").id();
     }
     let compliant = parse_bool(&dev.bag("IsCompliant").text())
         .or_else(|| parse_bool(&dev.bag("IsCompliantAndManaged").text()));
@@ -109,7 +109,7 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
     let s = SignIn {
         time_us,
         request_id,
-        correlation_id: r.get("InterSystemsId").field(),
+        correlation_id: r.get("InterSystemsId").id(),
         session_id: dev.bag("SessionId").field(),
         user_principal_name: lowercase(&r.get("UserId").text()),
         user_id,

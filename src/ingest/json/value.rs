@@ -6,7 +6,7 @@
 //! camelCase Graph names, the PascalCase names of older PowerShell
 //! collectors and lowercased Azure Monitor envelopes all match).
 
-use crate::model::Text;
+use crate::model::{Id, Text};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -83,6 +83,10 @@ impl<'a> JVal<'a> {
     /// Trimmed text as a record field.
     pub fn field(&self) -> Text {
         Text::from(self.text().trim())
+    }
+
+    pub fn id(&self) -> Id {
+        Id::from(self.text().trim())
     }
 
     pub fn as_i64(&self) -> Option<i64> {
