@@ -9,6 +9,7 @@
 //! by the size of the file.
 
 mod csv_batch;
+mod digest;
 pub mod fields;
 pub mod formats;
 pub mod json;
@@ -410,25 +411,29 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
 type JsonOutcome = (RowResult, Option<SourceFormat>, bool);
 
 fn map_json_record(bytes: &[u8], ctx: &Ctx, only: Option<SourceFormat>) -> JsonOutcome {
-    let (outcome, format) = map_json_value(bytes, ctx, only);
-    // serde_json refuses invalid UTF-8 inside strings (the only place it
-    // can be in a well-formed record), so only a refused record needs the
-    // check. Exports re-saved in a legacy code page carry such bytes in
-    // names; like CSV cells, the record is repaired rather than lost.
-    if outcome.is_err() && std::str::from_utf8(bytes).is_err() {
-        let repaired = String::from_utf8_lossy(bytes);
-        let (outcome, format) = map_json_value(repaired.as_bytes(), ctx, only);
-        return (outcome, format, true);
+    // One validation of the whole record is cheaper than serde_json's check
+    // of each string in it. Exports re-saved in a legacy code page carry
+    // invalid UTF-8 in names; like CSV cells, such a record is repaired
+    // rather than lost.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let (outcome, format) = map_json_value(text, ctx, only);
+            (outcome, format, false)
+        }
+        Err(_) => {
+            let repaired = String::from_utf8_lossy(bytes);
+            let (outcome, format) = map_json_value(&repaired, ctx, only);
+            (outcome, format, true)
+        }
     }
-    (outcome, format, false)
 }
 
 fn map_json_value(
-    bytes: &[u8],
+    text: &str,
     ctx: &Ctx,
     only: Option<SourceFormat>,
 ) -> (RowResult, Option<SourceFormat>) {
-    let v = match JVal::parse(bytes) {
+    let v = match JVal::parse(text) {
         Ok(v) => v,
         Err(e) => return (Err(format!("invalid JSON: {e}")), None),
     };
@@ -580,6 +585,7 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
 /// `lf_lines`: the input has `\n` line ends (possibly `\r\n`), as opposed
 /// to old Mac `\r` ones.
 fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Sink) {
+    let _offload = digest::offload_hashing();
     let mut reader = CsvReader::new(r, delim, lf_lines);
     let header = match reader.header() {
         Ok(Some(h)) => h,

@@ -4,12 +4,10 @@
 //! never paths) and standard input.
 
 use flate2::read::MultiGzDecoder;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 /// Decompressed data may be at most this many times the compressed size
 /// (plus a fixed allowance): sign-in exports compress 10-50x, a zip bomb
@@ -232,51 +230,8 @@ fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
     Ok(out)
 }
 
-/// Bytes read from all inputs so far in this process. The one piece of
-/// global state: it lets a progress display watch every reader (files,
-/// archive members, stdin, on any thread) without threading a callback
-/// through the formats.
-pub static BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Counts and hashes every byte read through it, so the SHA-256 in the
-/// report is of exactly what was analysed.
-pub struct Hashing<R> {
-    inner: R,
-    state: Arc<Mutex<(Sha256, u64)>>,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut s) = self.state.lock() {
-            s.0.update(&buf[..n]);
-            s.1 += n as u64;
-        }
-        BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// Handle to the hash of a stream being read.
-#[derive(Clone)]
-pub struct Digestor(Arc<Mutex<(Sha256, u64)>>);
-
-impl Digestor {
-    pub fn finish(&self) -> (String, u64) {
-        match self.0.lock() {
-            Ok(s) => {
-                let hex: String =
-                    s.0.clone()
-                        .finalize()
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
-                (hex, s.1)
-            }
-            Err(_) => (String::new(), 0),
-        }
-    }
-}
+use super::digest::hashing;
+pub use super::digest::{Digestor, BYTES_READ};
 
 /// Stops a decompressor that expands past its budget.
 struct Capped<R> {
@@ -313,21 +268,16 @@ pub fn read_with<T>(
     input: &Input,
     f: impl FnOnce(&mut dyn Read) -> T,
 ) -> io::Result<(T, Digestor, bool)> {
-    let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
-    let digest = Digestor(state.clone());
     match &input.origin {
         Origin::Stdin => {
-            let raw = Hashing {
-                inner: io::stdin().lock(),
-                state,
-            };
+            let (raw, digest) = hashing(io::stdin().lock());
             let (t, gz) = maybe_gunzip(raw, u64::MAX / MAX_EXPANSION_RATIO, f)?;
             Ok((t, digest, gz))
         }
         Origin::File(p) => {
             let file = File::open(p)?;
             let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let raw = Hashing { inner: file, state };
+            let (raw, digest) = hashing(file);
             let (t, gz) = maybe_gunzip(raw, len, f)?;
             Ok((t, digest, gz))
         }
@@ -349,10 +299,7 @@ pub fn read_with<T>(
                 left: *budget,
                 what: "zip member",
             };
-            let raw = Hashing {
-                inner: capped,
-                state,
-            };
+            let (raw, digest) = hashing(capped);
             let (t, gz) = maybe_gunzip(raw, compressed, f)?;
             Ok((t, digest, gz))
         }
@@ -365,12 +312,7 @@ pub(crate) fn read_bytes<T>(
     bytes: &[u8],
     f: impl FnOnce(&mut dyn Read) -> T,
 ) -> io::Result<(T, Digestor, bool)> {
-    let state = Arc::new(Mutex::new((Sha256::new(), 0u64)));
-    let digest = Digestor(state.clone());
-    let raw = Hashing {
-        inner: bytes,
-        state,
-    };
+    let (raw, digest) = hashing(bytes);
     let (t, gz) = maybe_gunzip(raw, bytes.len() as u64, f)?;
     Ok((t, digest, gz))
 }

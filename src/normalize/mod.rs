@@ -18,7 +18,7 @@ use crate::model::{Id, SignIn, SignInType, StatusClass, Text};
 use hashbrown::HashTable;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 
 pub use table::{to_dataframe, to_dataframe_of};
 
@@ -135,7 +135,9 @@ pub fn normalize(
     // a slot instead of a copy of every key.
     let mut duplicates_by_input = vec![0u64; paths.len()];
     let mut best: HashTable<u32> = HashTable::with_capacity(records.len());
-    let hasher = RandomState::new();
+    // foldhash rather than SipHash (4% of a CSV ingest, hashing 36-byte
+    // ids); it is seeded per process, so crafted ids cannot aim collisions.
+    let hasher = foldhash::fast::RandomState::default();
     let hash_of = |r: &SignIn| hasher.hash_one(key(r));
     let mut dropped = |r: &SignIn| {
         if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {

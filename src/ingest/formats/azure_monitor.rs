@@ -92,7 +92,7 @@ mod tests {
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                let v = JVal::parse(l.as_bytes()).unwrap();
+                let v = JVal::parse(l).unwrap();
                 assert!(AzureMonitor.claims(&v), "{l}");
                 AzureMonitor.map(&v, &Ctx::default())
             })

@@ -139,7 +139,7 @@ impl CsvRows for Bound {
                 .map(|i| cell(row, i))
                 .find(|t| !t.is_empty());
             let Some(text) = text else { continue };
-            let value = match JVal::parse(text.as_bytes()) {
+            let value = match JVal::parse(text) {
                 Ok(v) => v,
                 // Arrays of names are sometimes plain text.
                 Err(_) if g.starts_with("risk") || g.starts_with("signIn") => {

@@ -175,8 +175,7 @@ impl CsvRows for PurviewRows {
         if text.is_empty() {
             return Err("empty AuditData cell".into());
         }
-        let v = JVal::parse(text.as_bytes())
-            .map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
+        let v = JVal::parse(text).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
         map_audit_data(&v, parse_time(cell(row, self.date)))
     }
 }
@@ -195,7 +194,7 @@ mod tests {
 
     #[test]
     fn sekoia_failed_login_keeps_code_despite_result_status() {
-        let v = JVal::parse(include_bytes!(
+        let v = JVal::parse(include_str!(
             "../../../tests/fixtures/purview-ual/sekoia-doc-UserLoginFailed-500121.auditdata.json"
         ))
         .unwrap();
@@ -214,7 +213,7 @@ mod tests {
         let text = include_str!("../../../tests/fixtures/synthetic-testcases/panther-purview-ual-auditdata-testcases.jsonl");
         let mut codes = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let wrapper = JVal::parse(line.as_bytes()).unwrap();
+            let wrapper = JVal::parse(line).unwrap();
             let s = signin(AuditDataJson.map(wrapper.get("Log"), &Ctx::default()));
             codes.push(s.error_code);
         }
@@ -224,12 +223,12 @@ mod tests {
 
     #[test]
     fn other_operations_are_skipped_and_ports_stripped() {
-        let v = JVal::parse(br#"{"CreationTime":"2023-09-20T04:05:03","Operation":"Add service principal.","Workload":"AzureActiveDirectory"}"#).unwrap();
+        let v = JVal::parse(r#"{"CreationTime":"2023-09-20T04:05:03","Operation":"Add service principal.","Workload":"AzureActiveDirectory"}"#).unwrap();
         assert!(matches!(
             AuditDataJson.map(&v, &Ctx::default()),
             Ok(Row::Skip(_))
         ));
-        let v = JVal::parse(br#"{"CreationTime":"2023-09-20T04:05:03","Operation":"UserLoggedIn","Workload":"AzureActiveDirectory","ClientIP":"[2001:db8::1]:443","UserId":"A@B.com"}"#).unwrap();
+        let v = JVal::parse(r#"{"CreationTime":"2023-09-20T04:05:03","Operation":"UserLoggedIn","Workload":"AzureActiveDirectory","ClientIP":"[2001:db8::1]:443","UserId":"A@B.com"}"#).unwrap();
         let s = signin(AuditDataJson.map(&v, &Ctx::default()));
         assert_eq!(s.ip, "2001:db8::1");
         assert_eq!(s.error_code, 0);

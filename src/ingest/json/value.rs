@@ -27,8 +27,8 @@ static NULL: JVal<'static> = JVal::Null;
 impl<'a> JVal<'a> {
     /// Parses one record. serde_json's recursion limit turns absurd nesting
     /// into an error instead of a stack overflow.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+    pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
     }
 
     pub fn is_obj(&self) -> bool {
@@ -175,7 +175,7 @@ impl<'a> JVal<'a> {
                 // Log Analytics keeps some arrays as JSON text.
                 let t = s.trim();
                 if t.starts_with('[') {
-                    match JVal::parse(t.as_bytes()) {
+                    match JVal::parse(t) {
                         Ok(inner) => inner.join(),
                         Err(_) => t.to_string(),
                     }
@@ -278,7 +278,8 @@ mod tests {
 
     #[test]
     fn lookups_ignore_case_and_keep_duplicates() {
-        let text = br#"{"CreatedDateTime":"x","status":{"ErrorCode":50126},"id":"a","id":"b","Level":"4"}"#;
+        let text =
+            r#"{"CreatedDateTime":"x","status":{"ErrorCode":50126},"id":"a","id":"b","Level":"4"}"#;
         let v = JVal::parse(text).unwrap();
         assert_eq!(v.get("createdDateTime").text(), "x");
         assert_eq!(v.at(&["Status", "errorCode"]).as_i64(), Some(50126));
@@ -290,13 +291,13 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
-        assert!(JVal::parse(deep.as_bytes()).is_err());
+        assert!(JVal::parse(&deep).is_err());
     }
 
     #[test]
     fn bags_and_joins() {
         let v = JVal::parse(
-            br#"{"E":[{"Name":"UserAgent","Value":"curl"}],"R":["a","b"],"S":"[\"x\",\"y\"]"}"#,
+            r#"{"E":[{"Name":"UserAgent","Value":"curl"}],"R":["a","b"],"S":"[\"x\",\"y\"]"}"#,
         )
         .unwrap();
         assert_eq!(v.get("e").bag("useragent").text(), "curl");
