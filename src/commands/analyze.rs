@@ -111,26 +111,35 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     )
     .context("building the table")?;
     drop(stage);
-    let stage = Stage::start("summarize");
-    let summary = summarize(
-        &loaded.records,
-        &df,
-        loaded.duplicates(),
-        loaded.rejected(),
-        loaded.skipped(),
-    )?;
-    drop(stage);
-    let stage = Stage::start("aggregate");
-    let tables = aggregate::tables(&loaded.records);
-    drop(stage);
-    let stage = Stage::start("detect");
-    let findings = detect::run_all(
-        &Events {
-            records: &loaded.records,
-            files: &loaded.paths,
+    // Independent passes over the records, run side by side (detection
+    // also spreads its detections over the pool).
+    let stage = Stage::start("summarize, aggregate and detect");
+    let (summary, (tables, findings)) = rayon::join(
+        || {
+            summarize(
+                &loaded.records,
+                &df,
+                loaded.duplicates(),
+                loaded.rejected(),
+                loaded.skipped(),
+            )
         },
-        &cfg,
+        || {
+            rayon::join(
+                || aggregate::tables(&loaded.records),
+                || {
+                    detect::run_all(
+                        &Events {
+                            records: &loaded.records,
+                            files: &loaded.paths,
+                        },
+                        &cfg,
+                    )
+                },
+            )
+        },
     );
+    let summary = summary?;
     drop(stage);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &summary, &findings)?),

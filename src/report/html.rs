@@ -17,6 +17,7 @@ use crate::analyze::aggregate::GroupRow;
 use crate::ingest::fields::parse_time;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::{Finding, Severity, StatusClass};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -424,8 +425,19 @@ fn findings(out: &mut String, d: &ReportData) {
          high and critical ones are marked with that number on the failures-over-time chart. \
          Evidence rows point to the exact input record.</p>\n",
     );
-    for (i, f) in d.findings.iter().take(MAX_FINDINGS).enumerate() {
-        finding(out, d, f, i);
+    // Each article scans the sign-ins around its finding; they are
+    // independent, so they are rendered in parallel and joined in order.
+    let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
+    let articles: Vec<String> = shown
+        .par_iter()
+        .map(|&(i, f)| {
+            let mut article = String::new();
+            finding(&mut article, d, f, i);
+            article
+        })
+        .collect();
+    for a in articles {
+        out.push_str(&a);
     }
     if d.findings.len() > MAX_FINDINGS {
         let _ = writeln!(
