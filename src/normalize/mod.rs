@@ -16,8 +16,9 @@ pub mod table;
 use crate::ingest::formats::AuthDetail;
 use crate::model::{Id, SignIn, SignInType, StatusClass, Text};
 use hashbrown::HashTable;
+use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 pub use table::{to_dataframe, to_dataframe_of};
@@ -138,7 +139,11 @@ pub fn normalize(
     // foldhash rather than SipHash (4% of a CSV ingest, hashing 36-byte
     // ids); it is seeded per process, so crafted ids cannot aim collisions.
     let hasher = foldhash::fast::RandomState::default();
-    let hash_of = |r: &SignIn| hasher.hash_one(key(r));
+    // Hashing is most of the per-record work and independent per record.
+    let hashes: Vec<u64> = records
+        .par_iter()
+        .map(|r| hasher.hash_one(key(r)))
+        .collect();
     let mut dropped = |r: &SignIn| {
         if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
             *d += 1;
@@ -146,7 +151,7 @@ pub fn normalize(
     };
     for (i, r) in records.iter().enumerate() {
         let k = key(r);
-        let found = best.find_entry(hasher.hash_one(&k), |&j| key(&records[j as usize]) == k);
+        let found = best.find_entry(hashes[i], |&j| key(&records[j as usize]) == k);
         match found {
             Ok(mut o) => {
                 let kept = &records[*o.get() as usize];
@@ -158,27 +163,36 @@ pub fn normalize(
                 }
             }
             Err(_) => {
-                best.insert_unique(hasher.hash_one(&k), i as u32, |&j| {
-                    hash_of(&records[j as usize])
-                });
+                best.insert_unique(hashes[i], i as u32, |&j| hashes[j as usize]);
             }
         }
     }
+    drop(hashes);
     // Sort by time alone on compact pairs, then order each run of equal
     // times fully: most times are distinct, and comparing whole records
-    // means a cache miss per comparison.
-    let mut timed: Vec<(i64, u32)> = best
-        .into_iter()
-        .map(|i| (records[i as usize].time_us, i))
+    // means a cache miss per comparison. The kept records are visited in
+    // input order, not table order, for the same reason.
+    let mut keep = vec![false; records.len()];
+    for i in best {
+        keep[i as usize] = true;
+    }
+    let mut timed: Vec<(i64, u32)> = records
+        .iter()
+        .zip(&keep)
+        .enumerate()
+        .filter(|(_, (_, &k))| k)
+        .map(|(i, (r, _))| (r.time_us, i as u32))
         .collect();
-    timed.sort_unstable();
-    for run in timed.chunk_by_mut(|a, b| a.0 == b.0) {
-        if run.len() > 1 {
+    drop(keep);
+    timed.par_sort_unstable();
+    timed
+        .par_chunk_by_mut(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .for_each(|run| {
             run.sort_unstable_by(|a, b| {
                 output_order(&records[a.1 as usize], &records[b.1 as usize])
             });
-        }
-    }
+        });
     let order: Vec<u32> = timed.into_iter().map(|(_, i)| i).collect();
     let mut kept = permute(records, &order);
     if !auth_details.is_empty() {
@@ -223,7 +237,10 @@ fn permute(mut records: Vec<SignIn>, order: &[u32]) -> Vec<SignIn> {
 fn join_auth_details(records: &mut [SignIn], details: &[AuthDetail]) {
     let mut sorted: Vec<&AuthDetail> = details.iter().collect();
     sorted.sort();
-    let mut by_request: BTreeMap<&str, &AuthDetail> = BTreeMap::new();
+    // Looked up once per sign-in without MFA detail: hashed, and from
+    // every thread. Which step wins is fixed by the sort above.
+    let mut by_request: HashMap<&str, &AuthDetail, foldhash::fast::RandomState> =
+        HashMap::default();
     for d in sorted {
         if d.method.is_empty()
             || d.method.eq_ignore_ascii_case("password")
@@ -233,9 +250,12 @@ fn join_auth_details(records: &mut [SignIn], details: &[AuthDetail]) {
         }
         by_request.entry(d.request_id.as_str()).or_insert(d);
     }
-    for r in records.iter_mut() {
+    if by_request.is_empty() {
+        return;
+    }
+    records.par_iter_mut().for_each(|r| {
         if !r.mfa_method.is_empty() {
-            continue;
+            return;
         }
         if let Some(d) = by_request.get(r.request_id.as_str()) {
             r.mfa_method = Text::from(d.method.as_str());
@@ -249,7 +269,7 @@ fn join_auth_details(records: &mut [SignIn], details: &[AuthDetail]) {
                 Text::from(d.result_detail.as_str())
             };
         }
-    }
+    });
 }
 
 #[cfg(test)]
