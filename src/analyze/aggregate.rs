@@ -14,7 +14,11 @@ use crate::ingest::fields::format_time;
 use crate::model::{SignIn, StatusClass, Text};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
+
+/// Seeded per process (keys are attacker-controlled) and much cheaper than
+/// SipHash on the small keys counted here, once per sign-in per table.
+type Fast = foldhash::fast::RandomState;
 
 /// One row of a table grouped by an actor or attribute.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -80,7 +84,7 @@ struct Interned {
 }
 
 fn intern(records: &[SignIn], field: fn(&SignIn) -> Text) -> Interned {
-    let mut seen: HashMap<Text, u32> = HashMap::new();
+    let mut seen: HashMap<Text, u32, Fast> = HashMap::default();
     let mut values = Vec::new();
     let ids = records
         .iter()
@@ -265,9 +269,11 @@ fn summarise<'a>(
     distinct: [u64; COUNTED],
 ) -> GroupRow {
     let (mut n, mut failures, mut interrupts, mut successes, mut lockouts) = (0, 0, 0, 0, 0);
-    let mut codes = BTreeSet::new();
-    let mut countries = BTreeSet::new();
-    let mut asns = BTreeSet::new();
+    // Sets are sorted once at the end rather than kept ordered: a group
+    // holds up to every sign-in, its distinct values are few.
+    let mut codes: HashSet<i64, Fast> = HashSet::default();
+    let mut countries: HashSet<Text, Fast> = HashSet::default();
+    let mut asns: HashSet<i64, Fast> = HashSet::default();
     let (mut first, mut last, mut last_ok) = (i64::MAX, i64::MIN, None::<i64>);
     for r in group {
         n += 1;
@@ -286,7 +292,7 @@ fn summarise<'a>(
             codes.insert(r.error_code);
         }
         if !r.country.is_empty() {
-            countries.insert(r.country.as_str());
+            countries.insert(r.country);
         }
         if let Some(a) = r.asn {
             asns.insert(a);
@@ -295,6 +301,8 @@ fn summarise<'a>(
         last = last.max(r.time_us);
     }
     let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(";");
+    let (codes, asns) = (sorted(codes), sorted(asns));
+    let countries = sorted(countries);
     GroupRow {
         key,
         sign_ins: n,
@@ -313,6 +321,12 @@ fn summarise<'a>(
         last_seen: format_time(last),
         last_success: last_ok.map(format_time).unwrap_or_default(),
     }
+}
+
+fn sorted<T: Ord>(set: HashSet<T, Fast>) -> Vec<T> {
+    let mut v: Vec<T> = set.into_iter().collect();
+    v.sort_unstable();
+    v
 }
 
 #[cfg(test)]
@@ -384,7 +398,7 @@ mod tests {
                     .iter()
                     .map(|r| f(r))
                     .filter(|v| !v.is_empty())
-                    .collect::<BTreeSet<_>>()
+                    .collect::<std::collections::BTreeSet<_>>()
                     .len() as u64
             };
             [
