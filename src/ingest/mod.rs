@@ -23,10 +23,10 @@ use json::value::JVal;
 use rayon::prelude::*;
 use serde::Serialize;
 use source::{Input, Origin};
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// Bytes of JSON records per parse batch and thread.
 const JSON_BATCH_BYTES: usize = 4 << 20;
@@ -141,26 +141,36 @@ pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingeste
     // Inside the pool even for a lone input, which `par_iter` would read on
     // the calling thread: the thread that frames an input must count
     // against `--threads`, since the pool maps its batches meanwhile.
-    let results: Vec<(Vec<SignIn>, Vec<AuthDetail>, InputReport)> = rayon::scope(|_| {
+    // Each input's records join one vector as soon as the input is read,
+    // so only the inputs in flight are held twice; gathering them all
+    // first held every record twice at the merge (930 MB peak for a
+    // million Azure Monitor sign-ins in 621 files, against 400 MB of
+    // records). Their order is not part of the contract: normalize sorts.
+    let merged: Mutex<Vec<SignIn>> = Mutex::new(Vec::new());
+    let results: Vec<(Vec<AuthDetail>, InputReport)> = rayon::scope(|_| {
         inputs
             .par_iter()
             .with_max_len(1)
             .enumerate()
-            .map(|(i, input)| read_input(input, i as u32))
+            .map(|(i, input)| {
+                let (recs, details, report) = read_input(input, i as u32);
+                let mut all = merged.lock().unwrap_or_else(|p| p.into_inner());
+                if all.len() < recs.len() {
+                    // Grow the larger vector, never copy it.
+                    let smaller = std::mem::replace(&mut *all, recs);
+                    all.extend(smaller);
+                } else {
+                    all.extend(recs);
+                }
+                (details, report)
+            })
             .collect()
     });
-    let mut out = Ingested::default();
-    // The records of all inputs in one vector, built on the largest one
-    // (usually nearly all of them) so it is grown, not copied. Their order
-    // is not part of the contract: normalize sorts.
-    let mut results = results;
-    if let Some(largest) = (0..results.len()).max_by_key(|&i| (results[i].0.len(), Reverse(i))) {
-        out.records = std::mem::take(&mut results[largest].0);
-    }
-    out.records
-        .reserve_exact(results.iter().map(|(recs, _, _)| recs.len()).sum());
-    for (recs, details, report) in results {
-        out.records.extend(recs);
+    let mut out = Ingested {
+        records: merged.into_inner().unwrap_or_else(|p| p.into_inner()),
+        ..Default::default()
+    };
+    for (details, report) in results {
         out.auth_details.extend(details);
         out.inputs.push(report);
     }
