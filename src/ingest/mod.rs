@@ -793,6 +793,26 @@ mod tests {
 
     /// Reads `bytes` on a pool of each size (which sets the batch size) and
     /// from outside any pool; all must agree.
+    /// Reads `bytes` every way and checks that records keep their input
+    /// numbers and problems their locations, in input order.
+    fn read_in_order(
+        name: &str,
+        bytes: &[u8],
+        want_records: &[u64],
+        want_problems: &[String],
+    ) -> InputReport {
+        let (records, report) = read_every_way(name, bytes);
+        let got: Vec<u64> = records.iter().map(|r| r.source_record).collect();
+        assert!(got == want_records, "records out of order or renumbered");
+        let got_problems: Vec<&str> = report
+            .problems
+            .iter()
+            .map(|p| p.location.as_str())
+            .collect();
+        assert_eq!(got_problems, want_problems);
+        report
+    }
+
     fn read_every_way(name: &str, bytes: &[u8]) -> (Vec<SignIn>, InputReport) {
         let (records, _, report) = read_memory(name, bytes, None);
         for threads in [1, 2] {
@@ -869,15 +889,7 @@ mod tests {
             }
             input.extend_from_slice(piece);
         }
-        let (records, report) = read_every_way(&name, &input);
-        let got_rows: Vec<u64> = records.iter().map(|r| r.source_record).collect();
-        assert!(got_rows == want_rows, "records out of order or renumbered");
-        let got_problems: Vec<&str> = report
-            .problems
-            .iter()
-            .map(|p| p.location.as_str())
-            .collect();
-        assert_eq!(got_problems, want_problems);
+        let report = read_in_order(&name, &input, &want_rows, &want_problems);
         assert_eq!(
             (report.records_read, report.rejected, report.skipped),
             (no - 1, 7, 2),
@@ -944,15 +956,7 @@ mod tests {
             }
             input.extend_from_slice(piece);
         }
-        let (records, report) = read_every_way(&name, &input);
-        let got: Vec<u64> = records.iter().map(|r| r.source_record).collect();
-        assert!(got == want_records, "records out of order or renumbered");
-        let got_problems: Vec<&str> = report
-            .problems
-            .iter()
-            .map(|p| p.location.as_str())
-            .collect();
-        assert_eq!(got_problems, want_problems);
+        let report = read_in_order(&name, &input, &want_records, &want_problems);
         assert_eq!(report.rejected, 8, "{report:?}");
     }
 
