@@ -11,6 +11,7 @@
 //! keeps is bounded by the distinct values of its inputs.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -41,13 +42,46 @@ impl Default for Text {
     }
 }
 
+/// Slots in each thread's cache of recently interned values.
+const RECENT: usize = 512;
+
+thread_local! {
+    static RECENT_TEXT: RefCell<[Option<Text>; RECENT]> = const { RefCell::new([None; RECENT]) };
+}
+
+/// A cheap slot for `s`: its length and its first and last bytes, which
+/// tell apart the values of one column and of neighbouring columns.
+fn slot(s: &[u8]) -> usize {
+    let head = s.first().copied().unwrap_or(0) as usize;
+    let tail = s.last().copied().unwrap_or(0) as usize;
+    let mid = s.get(s.len() / 2).copied().unwrap_or(0) as usize;
+    (s.len().wrapping_mul(31)
+        ^ head.wrapping_mul(7)
+        ^ tail.wrapping_mul(131)
+        ^ mid.wrapping_mul(17))
+        % RECENT
+}
+
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
         if s.is_empty() {
-            empty()
-        } else {
-            Text(Ustr::from(s))
+            return empty();
         }
+        // Most fields repeat a value seen a moment ago on this thread.
+        // Interning hashes the whole string and locks a shard of the
+        // process-wide table, which both threads then queue on; comparing
+        // with a remembered value costs one short memcmp.
+        RECENT_TEXT.with_borrow_mut(|recent| {
+            let at = &mut recent[slot(s.as_bytes())];
+            match *at {
+                Some(t) if t.as_str() == s => t,
+                _ => {
+                    let t = Text(Ustr::from(s));
+                    *at = Some(t);
+                    t
+                }
+            }
+        })
     }
 }
 
@@ -163,6 +197,20 @@ impl<'de> Deserialize<'de> for Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recent_value_cache_never_answers_with_other_content() {
+        // Same length, first, middle and last bytes: the same slot.
+        let (a, b) = ("a1x2b", "a9x8b");
+        assert_eq!(slot(a.as_bytes()), slot(b.as_bytes()));
+        for s in [a, b, a, a, b, "", "a1x2b"] {
+            let t = Text::from(s);
+            assert_eq!(t.as_str(), s);
+            assert_eq!(t, Text(Ustr::from(s)));
+        }
+        assert_eq!(Text::from(a), Text::from(String::from(a)));
+        assert_ne!(Text::from(a), Text::from(b));
+    }
 
     #[test]
     fn equal_text_is_one_value_and_orders_by_content() {
