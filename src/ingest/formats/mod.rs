@@ -12,8 +12,7 @@ pub mod portal_csv;
 pub mod purview;
 
 use super::json::value::JVal;
-use crate::model::{SignIn, SignInType, SourceFormat, Text};
-use std::cell::RefCell;
+use crate::model::{SignIn, SignInType, SourceFormat};
 
 /// What the reader knows about the input beyond its bytes.
 #[derive(Debug, Clone, Default)]
@@ -137,36 +136,6 @@ pub fn cell<'r>(row: &[&'r str], idx: Option<usize>) -> &'r str {
     idx.and_then(|i| row.get(i).copied()).unwrap_or("").trim()
 }
 
-/// Columns whose last value each thread remembers.
-const REMEMBERED: usize = 128;
-
-thread_local! {
-    static LAST_IN_COLUMN: RefCell<[Option<Text>; REMEMBERED]> =
-        const { RefCell::new([None; REMEMBERED]) };
-}
-
-/// [`cell`] as [`Text`]. Most columns repeat the previous row's value
-/// (result, client app, risk, operating system, ...), and comparing with it
-/// is far cheaper than interning, which hashes and takes a lock: each
-/// thread keeps the last value of each column. Only the content is
-/// compared, so a stale value from another file is merely a miss.
-pub fn cell_text(row: &[&str], idx: Option<usize>) -> Text {
-    let s = cell(row, idx);
-    match idx {
-        Some(i) if i < REMEMBERED && !s.is_empty() => {
-            LAST_IN_COLUMN.with_borrow_mut(|last| match last[i] {
-                Some(t) if t.as_str() == s => t,
-                _ => {
-                    let t = Text::from(s);
-                    last[i] = Some(t);
-                    t
-                }
-            })
-        }
-        _ => Text::from(s),
-    }
-}
-
 /// The sign-in type the portal encodes in its file names.
 pub fn type_from_file_name(name: &str) -> Option<SignInType> {
     let lower = name.to_ascii_lowercase();
@@ -183,27 +152,5 @@ pub fn type_from_file_name(name: &str) -> Option<SignInType> {
         Some(SignInType::ManagedIdentity)
     } else {
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cell_text_follows_each_column_as_it_changes() {
-        let rows: [[&str; 3]; 4] = [
-            ["a", " b ", "c"],
-            ["a", "b", "x"],
-            ["z", "", "x"],
-            ["a", "b", "c"],
-        ];
-        for row in &rows {
-            for i in 0..3 {
-                assert_eq!(cell_text(row, Some(i)), Text::from(row[i].trim()));
-            }
-            assert_eq!(cell_text(row, None), Text::default());
-            assert_eq!(cell_text(row, Some(REMEMBERED + 5)), Text::default());
-        }
     }
 }
