@@ -8,17 +8,16 @@
 //! but a hostile file may, is interned.
 
 use super::Text;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
-use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::ops::Deref;
 
 /// The longest id held inline; a GUID with dashes is 36.
 pub const INLINE: usize = 38;
 
 #[derive(Clone, Copy)]
 pub struct Id(Repr);
+
+string_like!(Id);
 
 /// Each string has exactly one representation (inline when it fits), so
 /// equality and hashing may look at the representation.
@@ -69,31 +68,6 @@ impl From<&str> for Id {
     }
 }
 
-impl From<String> for Id {
-    fn from(s: String) -> Self {
-        Id::from(s.as_str())
-    }
-}
-
-impl From<&String> for Id {
-    fn from(s: &String) -> Self {
-        Id::from(s.as_str())
-    }
-}
-
-impl Deref for Id {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Id {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl PartialEq for Id {
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
@@ -124,49 +98,6 @@ impl Hash for Id {
             Repr::Inline { .. } => state.write(self.bytes()),
             Repr::Long(t) => t.hash(state),
         }
-    }
-}
-
-impl PartialEq<str> for Id {
-    fn eq(&self, other: &str) -> bool {
-        self.bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<&str> for Id {
-    fn eq(&self, other: &&str) -> bool {
-        self.bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<String> for Id {
-    fn eq(&self, other: &String) -> bool {
-        self.bytes() == other.as_bytes()
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl Serialize for Id {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        Ok(Id::from(s.as_ref()))
     }
 }
 

@@ -1,5 +1,8 @@
 //! Shared vocabulary: types only, no I/O.
 
+#[macro_use]
+mod string_like;
+
 pub mod codes;
 pub mod columns;
 pub mod finding;

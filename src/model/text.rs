@@ -10,17 +10,16 @@
 //! Interned text is never freed. A process runs one analysis, and what it
 //! keeps is bounded by the distinct values of its inputs.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::ops::Deref;
 use std::sync::OnceLock;
 use ustr::Ustr;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Text(Ustr);
+
+string_like!(Text);
 
 /// Most cells of an export are empty. Interning takes a lock per value,
 /// so the empty string is interned once and handed out from here: without
@@ -85,31 +84,6 @@ impl From<&str> for Text {
     }
 }
 
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text::from(s.as_str())
-    }
-}
-
-impl From<&String> for Text {
-    fn from(s: &String) -> Self {
-        Text::from(s.as_str())
-    }
-}
-
-impl Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl Ord for Text {
     fn cmp(&self, other: &Self) -> Ordering {
         if self.0 == other.0 {
@@ -133,24 +107,6 @@ impl Hash for Text {
     }
 }
 
-impl PartialEq<str> for Text {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Text {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Text {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
 impl PartialEq<Text> for &str {
     fn eq(&self, other: &Text) -> bool {
         *self == other.as_str()
@@ -166,31 +122,6 @@ impl PartialEq<Text> for str {
 impl PartialEq<Text> for String {
     fn eq(&self, other: &Text) -> bool {
         self.as_str() == other.as_str()
-    }
-}
-
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl Serialize for Text {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        Ok(Text::from(s.as_ref()))
     }
 }
 
