@@ -16,6 +16,7 @@ use anyhow::Context;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// Builds the detection settings from preset, config file and IP list.
 pub fn detection_config(opts: &DetectionOptions) -> anyhow::Result<DetectionConfig> {
@@ -45,15 +46,16 @@ fn threshold(f: FailOn) -> Option<Severity> {
     })
 }
 
-/// Writes `dir/rel` atomically and remembers it for the manifest.
+/// Writes `dir/rel` atomically and remembers it for the manifest. The
+/// report parts render side by side, so it is shared between threads.
 struct Writer<'a> {
     dir: &'a Path,
-    written: Vec<String>,
+    written: Mutex<Vec<String>>,
 }
 
 impl Writer<'_> {
     fn file(
-        &mut self,
+        &self,
         rel: &str,
         f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
     ) -> anyhow::Result<()> {
@@ -65,9 +67,34 @@ impl Writer<'_> {
         let t = std::time::Instant::now();
         write_atomic(&path, f).with_context(|| format!("writing {}", path.display()))?;
         detail(|| format!("wrote {rel} in {:.3} s", t.elapsed().as_secs_f64()));
-        self.written.push(rel.to_string());
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rel.to_string());
         Ok(())
     }
+
+    /// What was written, in name order whatever order the parts finished in.
+    fn written(&self) -> Vec<String> {
+        let mut w = self
+            .written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        w.sort();
+        w
+    }
+}
+
+/// One report part: renders and writes its files.
+type Part<'s> = Box<dyn FnOnce() -> anyhow::Result<()> + Send + 's>;
+
+/// Runs the parts on the pool; the first failure in list order is the one
+/// reported, so a failing run reads the same every time.
+fn write_parts(parts: Vec<Part<'_>>) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    let results: Vec<anyhow::Result<()>> = parts.into_par_iter().map(|p| p()).collect();
+    results.into_iter().collect()
 }
 
 fn utc_now() -> String {
@@ -147,9 +174,9 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let mut out = Writer {
+    let out = Writer {
         dir: &args.out,
-        written: Vec::new(),
+        written: Mutex::new(Vec::new()),
     };
     let run_record = history::RunRecord::of(&summary, &findings, &loaded.records);
     let past = match &args.history {
@@ -166,15 +193,6 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             );
         }
     }
-    let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
-    out.file("findings.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc)?;
-        w.write_all(b"\n")
-    })?;
-    out.file(history::FILE, |w| {
-        serde_json::to_writer_pretty(&mut *w, &run_record)?;
-        w.write_all(b"\n")
-    })?;
     let data = ReportData {
         summary: &summary,
         tables: &tables,
@@ -186,45 +204,75 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         history: past.as_ref(),
         enrichment: Some(&enrichment),
     };
+    let stage = Stage::start("render and write the reports");
+    // Each part reads the finished analysis and writes its own files, so
+    // they render side by side; the manifest, which hashes them all, waits.
+    let (out, data) = (&out, &data);
+    let mut jobs: Vec<Part> = vec![Box::new(|| {
+        let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
+        out.file("findings.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            w.write_all(b"\n")
+        })?;
+        out.file(history::FILE, |w| {
+            serde_json::to_writer_pretty(&mut *w, &run_record)?;
+            w.write_all(b"\n")
+        })
+    })];
     if parts.contains(&ReportPart::Csv) {
-        out.file("findings.csv", |w| table::write_findings(w, &findings))?;
-        out.file("tables/by_code.csv", |w| {
-            table::write_rows(w, &summary.by_error_code)
-        })?;
-        for (name, rows) in tables.named() {
-            out.file(&format!("tables/{name}.csv"), |w| {
-                table::write_rows(w, rows)
+        jobs.push(Box::new(|| {
+            out.file("findings.csv", |w| table::write_findings(w, &findings))?;
+            out.file("tables/by_code.csv", |w| {
+                table::write_rows(w, &summary.by_error_code)
             })?;
-        }
-        out.file("tables/ip_enrichment.csv", |w| {
-            table::write_rows(w, &enrichment.ips)
-        })?;
-    }
-    if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
-        let chart_list = charts::all_charts(&data);
-        if parts.contains(&ReportPart::Charts) {
-            for c in &chart_list {
-                out.file(&format!("charts/{}.svg", c.name), |w| {
-                    w.write_all(c.svg.as_bytes())
+            for (name, rows) in tables.named() {
+                out.file(&format!("tables/{name}.csv"), |w| {
+                    table::write_rows(w, rows)
                 })?;
             }
-        }
-        if parts.contains(&ReportPart::Html) {
-            let page = html::render(&data, &chart_list);
-            out.file("report.html", |w| w.write_all(page.as_bytes()))?;
-        }
+            out.file("tables/ip_enrichment.csv", |w| {
+                table::write_rows(w, &enrichment.ips)
+            })
+        }));
+    }
+    if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
+        let (svg, page) = (
+            parts.contains(&ReportPart::Charts),
+            parts.contains(&ReportPart::Html),
+        );
+        jobs.push(Box::new(move || {
+            let chart_list = charts::all_charts(data);
+            if svg {
+                for c in &chart_list {
+                    out.file(&format!("charts/{}.svg", c.name), |w| {
+                        w.write_all(c.svg.as_bytes())
+                    })?;
+                }
+            }
+            if page {
+                let page = html::render(data, &chart_list);
+                out.file("report.html", |w| w.write_all(page.as_bytes()))?;
+            }
+            Ok(())
+        }));
     }
     if parts.contains(&ReportPart::Xlsx) {
-        let book = xlsx::render(&data)?;
-        out.file("report.xlsx", |w| w.write_all(&book))?;
+        jobs.push(Box::new(|| {
+            let book = xlsx::render(data)?;
+            out.file("report.xlsx", |w| w.write_all(&book))
+        }));
     }
     if parts.contains(&ReportPart::Md) {
-        let md = markdown::render(&data, comparison.as_ref());
-        out.file("summary.md", |w| w.write_all(md.as_bytes()))?;
+        jobs.push(Box::new(|| {
+            let md = markdown::render(data, comparison.as_ref());
+            out.file("summary.md", |w| w.write_all(md.as_bytes()))
+        }));
     }
+    write_parts(jobs)?;
+    drop(stage);
+    let written = out.written();
     if parts.contains(&ReportPart::Manifest) {
-        let outputs = out
-            .written
+        let outputs = written
             .iter()
             .map(|rel| manifest::describe(&args.out, rel))
             .collect::<std::io::Result<Vec<_>>>()
