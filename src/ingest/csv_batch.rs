@@ -102,6 +102,31 @@ impl CsvBatch {
             self.ends.push(end);
         }
     }
+
+    /// Opens a row; its cells follow with [`Self::extend_cell`] and
+    /// [`Self::end_cell`].
+    pub(super) fn start_row(&mut self, no: u64, line: u64) {
+        self.rows.push(Span {
+            no,
+            line,
+            start: self.data.len(),
+            first: self.ends.len(),
+            cells: 0,
+        });
+    }
+
+    /// Adds bytes to the open row's current cell.
+    pub(super) fn extend_cell(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
+    /// Closes the open row's current cell.
+    pub(super) fn end_cell(&mut self) {
+        self.ends.push(self.data.len());
+        if let Some(row) = self.rows.last_mut() {
+            row.cells += 1;
+        }
+    }
 }
 
 /// One row of a [`CsvBatch`].

@@ -9,6 +9,7 @@
 //! by the size of the file.
 
 mod csv_batch;
+mod csv_split;
 mod digest;
 pub mod fields;
 pub mod formats;
@@ -17,6 +18,7 @@ pub mod source;
 
 use crate::model::{SignIn, SourceFormat};
 use csv_batch::{CsvBatch, CsvReader, CsvRow};
+use csv_split::{CutBatch, RowCutter};
 use formats::{AuthDetail, CsvRows, Ctx, Row, RowResult, CSV_FORMATS, JSON_FORMATS};
 use json::frame::{Batch, Framer};
 use json::value::JVal;
@@ -35,6 +37,12 @@ const CSV_BATCH_ROWS: usize = 4096;
 /// Bytes of CSV rows per parse batch and thread, so fat rows cannot
 /// multiply the batch's memory.
 const CSV_BATCH_BYTES: usize = 4 << 20;
+/// Bytes per CSV part, the unit one thread frames and maps: small enough
+/// that a batch's parts keep every thread busy, large enough that handing
+/// them out costs nothing next to the rows in them.
+const CSV_PART_BYTES: usize = 1 << 20;
+/// CSV parts per batch and thread.
+const CSV_PARTS_PER_THREAD: usize = 4;
 /// Problems kept verbatim per input (the rest are counted by reason).
 const MAX_PROBLEMS: usize = 10;
 
@@ -596,6 +604,10 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
 /// to old Mac `\r` ones.
 fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Sink) {
     let _offload = digest::offload_hashing();
+    if lf_lines && csv_split::can_cut(delim) {
+        read_csv_parts(r, delim, ctx, sink);
+        return;
+    }
     let mut reader = CsvReader::new(r, delim, lf_lines);
     let header = match reader.header() {
         Ok(Some(h)) => h,
@@ -608,45 +620,9 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
             return;
         }
     };
-    let mut bound: Option<Box<dyn CsvRows>> = None;
-    for f in CSV_FORMATS {
-        if sink.only.is_some_and(|o| o != f.format()) {
-            continue;
-        }
-        match f.bind(&header, ctx) {
-            Some(Ok(b)) => {
-                bound = Some(b);
-                break;
-            }
-            Some(Err(why)) => {
-                sink.report.error = Some(why);
-                return;
-            }
-            None => {}
-        }
-    }
-    let Some(rows) = bound else {
-        let shown: Vec<String> = header
-            .iter()
-            .take(6)
-            .map(|h| h.trim().chars().take(30).collect())
-            .collect();
-        sink.report.error = Some(format!(
-            "not a recognised sign-in export: CSV header ({}{}) matches no known export",
-            shown.join(", "),
-            if header.len() > 6 { ", …" } else { "" }
-        ));
+    let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
         return;
     };
-    sink.report.format = Some(rows.format());
-    sink.report.notes.extend(rows.notes());
-    if delim != b',' {
-        sink.report.notes.push(format!(
-            "read with delimiter {:?} (re-saved file)",
-            delim as char
-        ));
-    }
-    let header_norm: Vec<String> = header.iter().map(|h| formats::Header::norm(h)).collect();
     let threads = rayon::current_num_threads().max(1);
     let (max_rows, max_bytes) = (CSV_BATCH_ROWS * threads, CSV_BATCH_BYTES * threads);
     let mut lossy_rows = 0u64;
@@ -686,11 +662,130 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
             }
         },
     );
+    note_lossy_rows(lossy_rows, &mut sink);
+}
+
+/// Reads CSV with `\n` line ends cut into parts at row ends, so that
+/// framing the rows, not only mapping them, spreads over the pool.
+fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
+    let mut cutter = RowCutter::new(r, delim, json::frame::MAX_RECORD_BYTES);
+    let (header, mut line_base) = match cutter.header() {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            sink.report.notes.push("empty input: no records".into());
+            return;
+        }
+        Err(e) => {
+            sink.report.error = Some(format!("unreadable CSV header: {e}"));
+            return;
+        }
+    };
+    let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
+        return;
+    };
+    let parts = CSV_PARTS_PER_THREAD * rayon::current_num_threads().max(1);
+    let (mut row_base, mut after_last_row, mut lossy_rows) = (0u64, line_base, 0u64);
+    pipeline(
+        |batch: &mut CutBatch| cutter.fill(batch, parts, CSV_PART_BYTES),
+        |batch, out| {
+            batch
+                .parts()
+                .par_iter()
+                .map(|part| {
+                    let framed = csv_split::frame(part, delim);
+                    let mut refs = Vec::with_capacity(header_norm.len());
+                    let mapped = framed
+                        .rows
+                        .rows()
+                        .map(|row| map_csv_row(row, &header_norm, &*rows, ctx, &mut refs))
+                        .collect::<Vec<_>>();
+                    (framed, mapped)
+                })
+                .collect_into_vec(out)
+        },
+        |batch, out| {
+            // Rows are numbered within their part; the numbers carry on
+            // from the parts before.
+            for (framed, mapped) in out.drain(..) {
+                for (row, (outcome, lossy)) in framed.rows.rows().zip(mapped) {
+                    let (no, line) = (row_base + row.no, line_base + row.line - 1);
+                    lossy_rows += u64::from(lossy);
+                    settle(outcome, || format!("row {no} (line {line})"), no, &mut sink);
+                }
+                if framed.rows.len() > 0 {
+                    row_base += framed.rows.len() as u64;
+                    after_last_row = line_base + framed.after_last_row - 1;
+                }
+                line_base += framed.newlines;
+            }
+            if let Some(e) = &batch.broken {
+                sink.report.reject(
+                    format!("row {} (line {after_last_row})", row_base + 1),
+                    format!("unreadable CSV row: {e}"),
+                );
+                sink.report.error = Some(format!("read stopped at line {after_last_row}: {e}"));
+            }
+        },
+    );
+    note_lossy_rows(lossy_rows, &mut sink);
+}
+
+fn note_lossy_rows(lossy_rows: u64, sink: &mut Sink) {
     if lossy_rows > 0 {
         sink.report.notes.push(format!(
             "{lossy_rows} row(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
         ));
     }
+}
+
+/// Finds the CSV format whose header this is, recording it (or why none
+/// fits) in the report. Returns its row mapper and the normalised header.
+fn bind_csv(
+    header: &[String],
+    delim: u8,
+    ctx: &Ctx,
+    sink: &mut Sink,
+) -> Option<(Box<dyn CsvRows>, Vec<String>)> {
+    let mut bound: Option<Box<dyn CsvRows>> = None;
+    for f in CSV_FORMATS {
+        if sink.only.is_some_and(|o| o != f.format()) {
+            continue;
+        }
+        match f.bind(header, ctx) {
+            Some(Ok(b)) => {
+                bound = Some(b);
+                break;
+            }
+            Some(Err(why)) => {
+                sink.report.error = Some(why);
+                return None;
+            }
+            None => {}
+        }
+    }
+    let Some(rows) = bound else {
+        let shown: Vec<String> = header
+            .iter()
+            .take(6)
+            .map(|h| h.trim().chars().take(30).collect())
+            .collect();
+        sink.report.error = Some(format!(
+            "not a recognised sign-in export: CSV header ({}{}) matches no known export",
+            shown.join(", "),
+            if header.len() > 6 { ", …" } else { "" }
+        ));
+        return None;
+    };
+    sink.report.format = Some(rows.format());
+    sink.report.notes.extend(rows.notes());
+    if delim != b',' {
+        sink.report.notes.push(format!(
+            "read with delimiter {:?} (re-saved file)",
+            delim as char
+        ));
+    }
+    let header_norm = header.iter().map(|h| formats::Header::norm(h)).collect();
+    Some((rows, header_norm))
 }
 
 /// Maps one CSV row, saying whether invalid UTF-8 in it was replaced.
