@@ -1,12 +1,13 @@
 //! CSV rows cut into flat batches for parallel mapping.
 //!
-//! The `csv` crate decodes each row (quotes, doubled quotes, line breaks
-//! inside quotes) into one reused record, whose cells are then appended to
-//! the batch's single buffer, their ends to one list of offsets. Batches
-//! are reused, so once the first ones have grown their vectors reading a
-//! row allocates nothing (a fresh record per row grew its own vectors
-//! about fifteen times), and a batch's memory is its bytes, whatever the
-//! rows' widths.
+//! A [`RowIndex`] says where each row and cell of a run of rows lies in the
+//! bytes they came from, so any thread can map them. The `csv` crate path
+//! ([`CsvReader`], for old Mac `\r` files) decodes each row into one reused
+//! record and appends its cells to the batch's own buffer; rows cut by
+//! [`super::csv_split`] are indexed where they lie in the input, so a plain
+//! cell is never copied. Batches are reused, so once the first ones have
+//! grown their vectors reading a row allocates nothing, and a batch's
+//! memory is its bytes, whatever the rows' widths.
 
 use csv::ByteRecord;
 use std::cell::Cell;
@@ -18,17 +19,98 @@ const CSV_BUFFER: usize = 1 << 20;
 /// A decoded row larger than this does not stay as the reused record's
 /// capacity: one runaway row must not pin its size for the whole read.
 const KEEP_SCRATCH: usize = 1 << 20;
+/// Marks a cell that lies in [`RowIndex`]'s own bytes (a quoted cell whose
+/// doubled quotes were undone) rather than in the input's.
+const OWN: u32 = 1 << 31;
 
-/// Where a row sits in its batch.
+/// Where a row sits in its bytes.
 #[derive(Debug, Clone, Copy)]
 struct Span {
     no: u64,
     line: u64,
-    /// Offset of the row's first cell in `CsvBatch::data`.
-    start: usize,
-    /// Index of the row's first cell end in `CsvBatch::ends`.
+    /// The row's bytes as read, quotes and delimiters included.
+    raw: (usize, usize),
+    /// Index of the row's first cell in `RowIndex::cells`.
     first: usize,
     cells: usize,
+}
+
+/// The rows and cells of a run of CSV rows, as offsets into the bytes
+/// they were read from.
+#[derive(Debug, Default)]
+pub(super) struct RowIndex {
+    rows: Vec<Span>,
+    /// Each cell's start and end; with [`OWN`] set on the start, in `own`.
+    cells: Vec<(u32, u32)>,
+    /// Cells that are not a plain run of the input's bytes.
+    own: Vec<u8>,
+}
+
+impl RowIndex {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Row `i`, whose bytes are in `data`.
+    pub fn row<'a>(&'a self, i: usize, data: &'a [u8]) -> CsvRow<'a> {
+        let s = self.rows[i];
+        CsvRow {
+            no: s.no,
+            line: s.line,
+            data,
+            own: &self.own,
+            raw: s.raw,
+            cells: &self.cells[s.first..s.first + s.cells],
+        }
+    }
+
+    pub fn rows<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = CsvRow<'a>> + 'a {
+        (0..self.len()).map(move |i| self.row(i, data))
+    }
+
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.cells.clear();
+        self.own.clear();
+    }
+
+    /// Opens a row starting at `start`; its cells follow.
+    pub(super) fn start_row(&mut self, no: u64, line: u64, start: usize) {
+        self.rows.push(Span {
+            no,
+            line,
+            raw: (start, start),
+            first: self.cells.len(),
+            cells: 0,
+        });
+    }
+
+    /// Adds a cell to the open row: `data[start..end]`.
+    pub(super) fn cell(&mut self, start: usize, end: usize) {
+        self.push_cell(start as u32, end as u32);
+    }
+
+    /// Adds a cell made of `pieces` of the input, back to back.
+    pub(super) fn joined_cell<'d>(&mut self, pieces: impl IntoIterator<Item = &'d [u8]>) {
+        let start = self.own.len();
+        for p in pieces {
+            self.own.extend_from_slice(p);
+        }
+        self.push_cell(start as u32 | OWN, self.own.len() as u32);
+    }
+
+    fn push_cell(&mut self, start: u32, end: u32) {
+        self.cells.push((start, end));
+    }
+
+    /// Closes the open row, whose bytes end at `end`.
+    pub(super) fn end_row(&mut self, end: usize) {
+        let cells = self.cells.len();
+        if let Some(row) = self.rows.last_mut() {
+            row.raw.1 = end;
+            row.cells = cells - row.first;
+        }
+    }
 }
 
 /// A row the reader could not decode.
@@ -39,14 +121,13 @@ pub(super) struct Failure {
     pub reason: String,
 }
 
-/// Consecutive rows of one input, owned so any thread can map them.
+/// Consecutive rows of one input decoded by the `csv` crate, owned so any
+/// thread can map them.
 #[derive(Debug, Default)]
 pub(super) struct CsvBatch {
     /// The cells of every row, back to back.
     data: Vec<u8>,
-    /// Where each cell ends in `data`, row after row.
-    ends: Vec<usize>,
-    rows: Vec<Span>,
+    index: RowIndex,
     /// Rows that could not be decoded, in row order.
     pub failures: Vec<Failure>,
     /// Why reading stopped before the end of the input.
@@ -55,22 +136,15 @@ pub(super) struct CsvBatch {
 
 impl CsvBatch {
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.index.len()
     }
 
     pub fn row(&self, i: usize) -> CsvRow<'_> {
-        let s = self.rows[i];
-        CsvRow {
-            no: s.no,
-            line: s.line,
-            data: &self.data,
-            start: s.start,
-            ends: &self.ends[s.first..s.first + s.cells],
-        }
+        self.index.row(i, &self.data)
     }
 
     pub fn rows(&self) -> impl Iterator<Item = CsvRow<'_>> {
-        (0..self.len()).map(|i| self.row(i))
+        self.index.rows(&self.data)
     }
 
     /// Empties the batch for reuse, giving back memory a batch of oversized
@@ -80,56 +154,25 @@ impl CsvBatch {
         if self.data.capacity() > 2 * keep {
             self.data.shrink_to(keep);
         }
-        self.ends.clear();
-        self.rows.clear();
+        self.index.clear();
         self.failures.clear();
         self.stopped = None;
     }
 
     fn push(&mut self, no: u64, line: u64, rec: &ByteRecord) {
         let start = self.data.len();
-        self.rows.push(Span {
-            no,
-            line,
-            start,
-            first: self.ends.len(),
-            cells: rec.len(),
-        });
+        self.index.start_row(no, line, start);
         self.data.extend_from_slice(rec.as_slice());
         let mut end = start;
         for cell in rec {
+            self.index.cell(end, end + cell.len());
             end += cell.len();
-            self.ends.push(end);
         }
-    }
-
-    /// Opens a row; its cells follow with [`Self::extend_cell`] and
-    /// [`Self::end_cell`].
-    pub(super) fn start_row(&mut self, no: u64, line: u64) {
-        self.rows.push(Span {
-            no,
-            line,
-            start: self.data.len(),
-            first: self.ends.len(),
-            cells: 0,
-        });
-    }
-
-    /// Adds bytes to the open row's current cell.
-    pub(super) fn extend_cell(&mut self, bytes: &[u8]) {
-        self.data.extend_from_slice(bytes);
-    }
-
-    /// Closes the open row's current cell.
-    pub(super) fn end_cell(&mut self) {
-        self.ends.push(self.data.len());
-        if let Some(row) = self.rows.last_mut() {
-            row.cells += 1;
-        }
+        self.index.end_row(end);
     }
 }
 
-/// One row of a [`CsvBatch`].
+/// One row of a batch.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CsvRow<'a> {
     /// 1-based row number, the header not counted.
@@ -137,52 +180,57 @@ pub(super) struct CsvRow<'a> {
     /// 1-based line where the row starts.
     pub line: u64,
     data: &'a [u8],
-    start: usize,
-    ends: &'a [usize],
+    own: &'a [u8],
+    raw: (usize, usize),
+    cells: &'a [(u32, u32)],
 }
 
 impl<'a> CsvRow<'a> {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.cells.len()
+    }
+
+    fn cell(&self, (start, end): (u32, u32)) -> &'a [u8] {
+        if start & OWN != 0 {
+            &self.own[(start & !OWN) as usize..end as usize]
+        } else {
+            &self.data[start as usize..end as usize]
+        }
     }
 
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { self.start } else { self.ends[i - 1] };
-        self.data.get(start..end)
+        self.cells.get(i).map(|&c| self.cell(c))
     }
 
     /// Puts the row's cells into `out` as text, or returns false when some
-    /// cell is not UTF-8. The row is validated once rather than cell by
-    /// cell (one pass over a few hundred bytes instead of forty short
-    /// ones): when the cells back to back are UTF-8 and each cell boundary
-    /// is a character boundary, every cell is UTF-8.
+    /// cell is not UTF-8. The row's bytes are validated once rather than
+    /// cell by cell (one pass over a few hundred bytes instead of forty
+    /// short ones): quotes and delimiters being ASCII, when the row is
+    /// UTF-8 and each cell boundary is a character boundary, every cell in
+    /// it is UTF-8.
     pub fn text_cells(&self, out: &mut Vec<&'a str>) -> bool {
         out.clear();
-        let end = self.ends.last().copied().unwrap_or(self.start);
-        let Ok(text) = std::str::from_utf8(&self.data[self.start..end]) else {
+        let (from, to) = self.raw;
+        let Ok(text) = std::str::from_utf8(&self.data[from..to]) else {
             return false;
         };
-        let mut from = 0;
-        for &e in self.ends {
-            let to = e - self.start;
-            match text.get(from..to) {
-                Some(cell) => out.push(cell),
+        for &(start, end) in self.cells {
+            let cell = if start & OWN != 0 {
+                std::str::from_utf8(self.cell((start, end))).ok()
+            } else {
+                text.get(start as usize - from..end as usize - from)
+            };
+            match cell {
+                Some(c) => out.push(c),
                 None => return false,
             }
-            from = to;
         }
         true
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let data = self.data;
-        let mut start = self.start;
-        self.ends.iter().map(move |&end| {
-            let cell = &data[start..end];
-            start = end;
-            cell
-        })
+        let row = *self;
+        self.cells.iter().map(move |&c| row.cell(c))
     }
 }
 
@@ -393,7 +441,7 @@ mod tests {
             let more = reader.fill(&mut batch, max_rows, max_bytes);
             assert!(batch.len() <= max_rows);
             // Only the last row may take a batch past its byte budget.
-            let before_last = batch.rows.last().map_or(0, |s| s.start);
+            let before_last = batch.index.rows.last().map_or(0, |s| s.raw.0);
             assert!(before_last < max_bytes.max(1));
             assert!(batch.failures.is_empty() && batch.stopped.is_none());
             out.extend(

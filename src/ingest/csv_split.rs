@@ -15,7 +15,7 @@
 //! csv_batch::CsvReader`]); inputs with old Mac `\r` line ends take that
 //! reader instead.
 
-use super::csv_batch::CsvBatch;
+use super::csv_batch::RowIndex;
 use csv_core::ReadRecordResult;
 use std::io::{self, Read};
 
@@ -82,6 +82,12 @@ pub(super) struct Part {
     last: bool,
 }
 
+impl Part {
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
 /// Parts of one input, in order, then why reading stopped if it did.
 #[derive(Debug, Default)]
 pub(super) struct CutBatch {
@@ -101,7 +107,7 @@ impl CutBatch {
 /// the part's first byte.
 #[derive(Debug, Default)]
 pub(super) struct Framed {
-    pub rows: CsvBatch,
+    pub rows: RowIndex,
     /// Line ends in the part, so the next part's lines follow on.
     pub newlines: u64,
     /// The line just past the last row's end.
@@ -132,6 +138,8 @@ pub(super) fn frame(part: &Part, delim: u8) -> Framed {
     // Like the csv crate, a row is placed on the line after the previous
     // row's end, blank lines between them included.
     let mut row_line = 1;
+    // Scratch for the pieces of a quoted cell.
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
     loop {
         while i < n && data[i] == b'\n' {
             w.next += 1;
@@ -142,48 +150,28 @@ pub(super) fn frame(part: &Part, delim: u8) -> Framed {
             break;
         }
         no += 1;
-        rows.start_row(no, row_line);
+        rows.start_row(no, row_line, i);
         // A field per turn, starting at `i`. Past the part's end there is
         // the input's end: the row closes as it is.
         loop {
-            let mut from = i;
-            if data.get(i) == Some(&b'"') {
-                w.next += 1;
-                let mut piece = i + 1;
-                loop {
-                    match w.quote() {
-                        None => {
-                            rows.extend_cell(&data[piece..]);
-                            from = n;
-                            break;
-                        }
-                        Some(q) if data.get(q + 1) == Some(&b'"') => {
-                            rows.extend_cell(&data[piece..=q]);
-                            w.next += 1;
-                            piece = q + 2;
-                        }
-                        Some(q) => {
-                            rows.extend_cell(&data[piece..q]);
-                            from = q + 1;
-                            break;
-                        }
-                    }
-                }
-            }
-            // Unquoted, or after a closing quote, bytes up to the field's
-            // end are the field's, quotes included.
-            let end = if from < n { w.field_end() } else { None };
-            let stop = end.unwrap_or(n);
-            rows.extend_cell(&data[from..stop]);
-            rows.end_cell();
+            let end = if data.get(i).is_some_and(|&b| b != b'"') {
+                // The common case: an unquoted field, one run of the input.
+                let end = w.field_end();
+                rows.cell(i, end.unwrap_or(n));
+                end
+            } else {
+                quoted_field(&mut w, i, rows, &mut pieces)
+            };
             match end {
                 Some(p) if data[p] == delim => i = p + 1,
                 Some(p) => {
+                    rows.end_row(p);
                     w.line += 1;
                     i = p + 1;
                     break;
                 }
                 None => {
+                    rows.end_row(n);
                     i = n;
                     break;
                 }
@@ -194,6 +182,54 @@ pub(super) fn frame(part: &Part, delim: u8) -> Framed {
     }
     framed.newlines = w.line - 1;
     framed
+}
+
+/// Frames a field that starts with a quote at `i` (or is empty at the
+/// input's end) and returns where it ends, as [`Walk::field_end`] does.
+fn quoted_field(
+    w: &mut Walk,
+    i: usize,
+    rows: &mut RowIndex,
+    pieces: &mut Vec<(usize, usize)>,
+) -> Option<usize> {
+    let (data, n) = (w.data, w.data.len());
+    pieces.clear();
+    let mut from = i;
+    if i < n {
+        w.next += 1;
+        let mut piece = i + 1;
+        loop {
+            match w.quote() {
+                None => {
+                    pieces.push((piece, n));
+                    from = n;
+                    break;
+                }
+                Some(q) if data.get(q + 1) == Some(&b'"') => {
+                    pieces.push((piece, q + 1));
+                    w.next += 1;
+                    piece = q + 2;
+                }
+                Some(q) => {
+                    pieces.push((piece, q));
+                    from = q + 1;
+                    break;
+                }
+            }
+        }
+    }
+    // After the closing quote, bytes up to the field's end are the
+    // field's, quotes included.
+    let end = if from < n { w.field_end() } else { None };
+    let stop = end.unwrap_or(n);
+    if from < stop || pieces.is_empty() {
+        pieces.push((from, stop));
+    }
+    match pieces[..] {
+        [(a, b)] => rows.cell(a, b),
+        _ => rows.joined_cell(pieces.iter().map(|&(a, b)| &data[a..b])),
+    }
+    end
 }
 
 /// A walk over a part's structural bytes.
@@ -470,7 +506,7 @@ mod tests {
             assert!(batch.broken.is_none());
             for part in batch.parts() {
                 let f = frame(part, b',');
-                for r in f.rows.rows() {
+                for r in f.rows.rows(&part.data) {
                     rows.push((
                         no + r.no,
                         line + r.line - 1,
@@ -589,7 +625,7 @@ mod tests {
             .flat_map(|p| {
                 let f = frame(p, b',');
                 f.rows
-                    .rows()
+                    .rows(&p.data)
                     .map(|r| r.get(0).unwrap().to_vec())
                     .collect::<Vec<_>>()
             })

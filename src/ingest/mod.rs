@@ -696,7 +696,7 @@ fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
                     let mut refs = Vec::with_capacity(header_norm.len());
                     let mapped = framed
                         .rows
-                        .rows()
+                        .rows(part.data())
                         .map(|row| map_csv_row(row, &header_norm, &*rows, ctx, &mut refs))
                         .collect::<Vec<_>>();
                     (framed, mapped)
@@ -706,8 +706,8 @@ fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
         |batch, out| {
             // Rows are numbered within their part; the numbers carry on
             // from the parts before.
-            for (framed, mapped) in out.drain(..) {
-                for (row, (outcome, lossy)) in framed.rows.rows().zip(mapped) {
+            for (part, (framed, mapped)) in batch.parts().iter().zip(out.drain(..)) {
+                for (row, (outcome, lossy)) in framed.rows.rows(part.data()).zip(mapped) {
                     let (no, line) = (row_base + row.no, line_base + row.line - 1);
                     lossy_rows += u64::from(lossy);
                     settle(outcome, || format!("row {no} (line {line})"), no, &mut sink);
