@@ -54,7 +54,9 @@ impl Selector {
     /// pointers instead of strings (a report builds one timeline per
     /// finding over most of the records).
     fn matcher(&self) -> impl Fn(&SignIn) -> bool {
-        let intern = |set: &BTreeSet<String>| -> HashSet<Text> {
+        // foldhash over the interned strings' precomputed hashes: this test
+        // runs on every sign-in in a finding's window, for every finding.
+        let intern = |set: &BTreeSet<String>| -> HashSet<Text, foldhash::fast::FixedState> {
             set.iter().map(|s| Text::from(s.as_str())).collect()
         };
         let (users, ips) = (intern(&self.users), intern(&self.ips));

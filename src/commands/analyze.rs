@@ -86,14 +86,23 @@ impl Writer<'_> {
     }
 }
 
-/// One report part: renders and writes its files.
-type Part<'s> = Box<dyn FnOnce() -> anyhow::Result<()> + Send + 's>;
+/// One report part, named: renders and writes its files.
+type Part<'s> = (
+    &'static str,
+    Box<dyn FnOnce() -> anyhow::Result<()> + Send + 's>,
+);
 
 /// Runs the parts on the pool; the first failure in list order is the one
 /// reported, so a failing run reads the same every time.
 fn write_parts(parts: Vec<Part<'_>>) -> anyhow::Result<()> {
     use rayon::prelude::*;
-    let results: Vec<anyhow::Result<()>> = parts.into_par_iter().map(|p| p()).collect();
+    let results: Vec<anyhow::Result<()>> = parts
+        .into_par_iter()
+        .map(|(name, p)| {
+            let _stage = Stage::start(name);
+            p()
+        })
+        .collect();
     results.into_iter().collect()
 }
 
@@ -208,65 +217,83 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     // Each part reads the finished analysis and writes its own files, so
     // they render side by side; the manifest, which hashes them all, waits.
     let (out, data) = (&out, &data);
-    let mut jobs: Vec<Part> = vec![Box::new(|| {
-        let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
-        out.file("findings.json", |w| {
-            serde_json::to_writer_pretty(&mut *w, &doc)?;
-            w.write_all(b"\n")
-        })?;
-        out.file(history::FILE, |w| {
-            serde_json::to_writer_pretty(&mut *w, &run_record)?;
-            w.write_all(b"\n")
-        })
-    })];
-    if parts.contains(&ReportPart::Csv) {
-        jobs.push(Box::new(|| {
-            out.file("findings.csv", |w| table::write_findings(w, &findings))?;
-            out.file("tables/by_code.csv", |w| {
-                table::write_rows(w, &summary.by_error_code)
+    let mut jobs: Vec<Part> = vec![(
+        "report part: findings.json",
+        Box::new(|| {
+            let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
+            out.file("findings.json", |w| {
+                serde_json::to_writer_pretty(&mut *w, &doc)?;
+                w.write_all(b"\n")
             })?;
-            for (name, rows) in tables.named() {
-                out.file(&format!("tables/{name}.csv"), |w| {
-                    table::write_rows(w, rows)
-                })?;
-            }
-            out.file("tables/ip_enrichment.csv", |w| {
-                table::write_rows(w, &enrichment.ips)
+            out.file(history::FILE, |w| {
+                serde_json::to_writer_pretty(&mut *w, &run_record)?;
+                w.write_all(b"\n")
             })
-        }));
+        }),
+    )];
+    if parts.contains(&ReportPart::Csv) {
+        jobs.push((
+            "report part: CSV tables",
+            Box::new(|| {
+                out.file("findings.csv", |w| table::write_findings(w, &findings))?;
+                out.file("tables/by_code.csv", |w| {
+                    table::write_rows(w, &summary.by_error_code)
+                })?;
+                for (name, rows) in tables.named() {
+                    out.file(&format!("tables/{name}.csv"), |w| {
+                        table::write_rows(w, rows)
+                    })?;
+                }
+                out.file("tables/ip_enrichment.csv", |w| {
+                    table::write_rows(w, &enrichment.ips)
+                })
+            }),
+        ));
     }
     if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
         let (svg, page) = (
             parts.contains(&ReportPart::Charts),
             parts.contains(&ReportPart::Html),
         );
-        jobs.push(Box::new(move || {
-            let chart_list = charts::all_charts(data);
-            if svg {
-                for c in &chart_list {
-                    out.file(&format!("charts/{}.svg", c.name), |w| {
-                        w.write_all(c.svg.as_bytes())
-                    })?;
+        jobs.push((
+            "report part: charts and HTML",
+            Box::new(move || {
+                let chart_list = {
+                    let _stage = Stage::start("report part: charts");
+                    charts::all_charts(data)
+                };
+                if svg {
+                    for c in &chart_list {
+                        out.file(&format!("charts/{}.svg", c.name), |w| {
+                            w.write_all(c.svg.as_bytes())
+                        })?;
+                    }
                 }
-            }
-            if page {
-                let page = html::render(data, &chart_list);
-                out.file("report.html", |w| w.write_all(page.as_bytes()))?;
-            }
-            Ok(())
-        }));
+                if page {
+                    let page = html::render(data, &chart_list);
+                    out.file("report.html", |w| w.write_all(page.as_bytes()))?;
+                }
+                Ok(())
+            }),
+        ));
     }
     if parts.contains(&ReportPart::Xlsx) {
-        jobs.push(Box::new(|| {
-            let book = xlsx::render(data)?;
-            out.file("report.xlsx", |w| w.write_all(&book))
-        }));
+        jobs.push((
+            "report part: workbook",
+            Box::new(|| {
+                let book = xlsx::render(data)?;
+                out.file("report.xlsx", |w| w.write_all(&book))
+            }),
+        ));
     }
     if parts.contains(&ReportPart::Md) {
-        jobs.push(Box::new(|| {
-            let md = markdown::render(data, comparison.as_ref());
-            out.file("summary.md", |w| w.write_all(md.as_bytes()))
-        }));
+        jobs.push((
+            "report part: Markdown",
+            Box::new(|| {
+                let md = markdown::render(data, comparison.as_ref());
+                out.file("summary.md", |w| w.write_all(md.as_bytes()))
+            }),
+        ));
     }
     write_parts(jobs)?;
     drop(stage);

@@ -16,9 +16,9 @@ use super::data::ReportData;
 use crate::analyze::aggregate::GroupRow;
 use crate::ingest::fields::parse_time;
 use crate::model::codes::{self, LockoutCause};
-use crate::model::{Finding, Severity, StatusClass};
+use crate::model::{Finding, Severity, StatusClass, Text};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// Findings rendered as full cards; the rest stay in `findings.json`.
@@ -571,16 +571,18 @@ fn sign_in_table(out: &mut String, d: &ReportData, f: &Finding) {
         return;
     }
     let files: Vec<String> = d.inputs.iter().map(|i| i.path.clone()).collect();
-    let rows = super::timeline::rows(&entries, &files, d.zone.as_ref());
+    // Only the rows shown are formatted: a busy account can have thousands.
+    let shown = &entries[..entries.len().min(SIGNIN_ROWS)];
+    let rows = super::timeline::rows(shown, &files, d.zone.as_ref());
     let _ = writeln!(
         out,
         "<details>\n<summary>Sign-ins of these accounts and IPs, a day either side ({})</summary>",
-        num(rows.len() as u64)
+        num(entries.len() as u64)
     );
     out.push_str(&super::timeline::html_table(
         &rows,
         d.zone.as_ref(),
-        SIGNIN_ROWS,
+        entries.len(),
     ));
     out.push_str("</details>\n");
 }
@@ -1125,9 +1127,12 @@ fn user_agents(out: &mut String, d: &ReportData) {
         users: BTreeSet<&'a str>,
         ips: BTreeSet<&'a str>,
     }
-    let mut by: BTreeMap<&str, Acc> = BTreeMap::new();
+    // Keyed by the interned string (a pointer hash), not by its text: a
+    // million lookups of long, look-alike agent strings in an ordered map
+    // cost more than the rest of the report.
+    let mut by: HashMap<Text, Acc, foldhash::fast::FixedState> = HashMap::default();
     for r in d.records {
-        let a = by.entry(r.user_agent.as_str()).or_insert_with(|| Acc {
+        let a = by.entry(r.user_agent).or_insert_with(|| Acc {
             failures: 0,
             sign_ins: 0,
             users: BTreeSet::new(),
@@ -1144,7 +1149,11 @@ fn user_agents(out: &mut String, d: &ReportData) {
             }
         }
     }
-    let mut ranked: Vec<(&str, Acc)> = by.into_iter().filter(|(_, a)| a.failures > 0).collect();
+    let mut ranked: Vec<(&str, Acc)> = by
+        .into_iter()
+        .filter(|(_, a)| a.failures > 0)
+        .map(|(ua, a)| (ua.as_str(), a))
+        .collect();
     ranked.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then(a.0.cmp(b.0)));
     out.push_str("<h3>User agents behind failures</h3>\n");
     if ranked.is_empty() {

@@ -197,9 +197,9 @@ pub fn write_text(w: &mut impl Write, rows: &[Row], zone: Option<&DisplayZone>) 
     Ok(())
 }
 
-/// An HTML table of the timeline (the page's CSS classes), at most `max`
-/// rows with a note about the rest.
-pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, max: usize) -> String {
+/// An HTML table of timeline rows (the page's CSS classes): `rows` are the
+/// first of `total`, and a note says so when some are left out.
+pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, total: usize) -> String {
     let mut out = String::new();
     out.push_str("<div class=\"scroll\"><table class=\"tl\">\n<thead><tr><th>Time (UTC)</th>");
     if let Some(z) = zone {
@@ -209,7 +209,7 @@ pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, max: usize) -> Strin
         "<th>Type</th><th>Account</th><th>IP</th><th>Location</th><th>App</th>\
          <th>Client</th><th>Result</th><th>Markers</th></tr></thead>\n<tbody>\n",
     );
-    for r in rows.iter().take(max) {
+    for r in rows {
         let class = match r.result {
             "failure" => " class=\"fail\"",
             "interrupted" => " class=\"intr\"",
@@ -252,10 +252,10 @@ pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, max: usize) -> Strin
         );
     }
     out.push_str("</tbody></table></div>\n");
-    if rows.len() > max {
+    if total > rows.len() {
         let _ = writeln!(
             out,
-            "<p class=\"muted\">Showing the first {max} of {} sign-ins; \
+            "<p class=\"muted\">Showing the first {} of {total} sign-ins; \
              <span class=\"mono\">entrasift timeline</span> lists them all.</p>",
             rows.len()
         );
@@ -282,7 +282,7 @@ pub fn html_page(title: &str, rows: &[Row], zone: Option<&DisplayZone>, tool: &s
             .unwrap_or_default(),
     );
     out.push_str("<section id=\"timeline\">\n");
-    out.push_str(&html_table(rows, zone, usize::MAX));
+    out.push_str(&html_table(rows, zone, rows.len()));
     out.push_str("</section>\n</main>\n</body>\n</html>\n");
     out
 }
