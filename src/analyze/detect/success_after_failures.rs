@@ -8,7 +8,10 @@ use super::config::SuccessAfterFailuresConfig;
 use super::sql::{self, Query};
 use super::util::{self, Draft, Tally};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn};
+use crate::model::{Finding, Severity, SignIn, Text};
+
+/// Interned strings under foldhash (their hash is precomputed).
+type FastSet = std::collections::HashSet<Text, foldhash::fast::FixedState>;
 
 pub struct SuccessAfterFailures;
 
@@ -164,15 +167,29 @@ impl Detection for SuccessAfterFailures {
             !r.user_principal_name.is_empty()
                 && (util::password_worked(r) || util::is_credential_failure(r, &c.codes))
         };
+        // A hit needs a failure from the IP (an IP run) or by the account
+        // (its own run, or its failure inside an IP run), so only accounts
+        // and IPs with one are grouped: on a normal tenant's week that is a
+        // few hundred keys instead of every account and address.
+        let (mut failing_users, mut failing_ips) = (FastSet::default(), FastSet::default());
+        for r in recs
+            .iter()
+            .filter(|r| relevant(r) && !util::password_worked(r))
+        {
+            failing_users.insert(r.user_principal_name);
+            failing_ips.insert(r.ip);
+        }
         let by_ip = util::group_by(ev, cfg, |r| {
-            (!r.ip.is_empty() && relevant(r)).then_some(r.ip.as_str())
+            (!r.ip.is_empty() && failing_ips.contains(&r.ip) && relevant(r))
+                .then_some(r.ip.as_str())
         });
         let mut ip_hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for events in by_ip.values() {
             ip_runs(recs, events, c, &mut ip_hits);
         }
         let by_user = util::group_by(ev, cfg, |r| {
-            relevant(r).then_some(r.user_principal_name.as_str())
+            (failing_users.contains(&r.user_principal_name) && relevant(r))
+                .then_some(r.user_principal_name.as_str())
         });
         let mut out = Vec::new();
         for (&user, events) in &by_user {
@@ -238,7 +255,7 @@ fn user_runs(
 ) -> Vec<Hit> {
     let window = util::minutes(c.window_minutes);
     let mut run: VecDeque<usize> = VecDeque::new();
-    let mut good_ips: BTreeSet<&str> = BTreeSet::new();
+    let mut good_ips: FastSet = FastSet::default();
     let mut hits: Vec<Hit> = Vec::new();
     for &i in events {
         let r = &recs[i];
@@ -262,7 +279,7 @@ fn user_runs(
             if let Some(f) = by_ip {
                 failures.extend(f.iter().copied());
             }
-            let seen_before = good_ips.contains(r.ip.as_str());
+            let seen_before = good_ips.contains(&r.ip);
             match hits.last_mut() {
                 Some(h)
                     if h.successes
@@ -285,7 +302,7 @@ fn user_runs(
             }
         }
         if !r.ip.is_empty() {
-            good_ips.insert(r.ip.as_str());
+            good_ips.insert(r.ip);
         }
         run.clear();
     }
