@@ -477,14 +477,17 @@ fn map_json_value(
 }
 
 /// Runs one input's batches through a pipeline: while the pool maps batch
-/// N with `map`, the calling thread cuts batch N+1 with `frame`; then
-/// `settle` takes batch N and its results, in input order.
+/// N with `map`, the calling thread settles batch N-1 with `settle` (in
+/// input order) and then cuts batch N+1 with `frame`.
 ///
 /// The reader stays on the calling thread (it borrows a `dyn Read`, which
-/// need not be `Send`), so only the mapping moves. Two batches are alive at
-/// a time and are reused, with the results vector, for the whole input.
-/// `frame` empties the batch it is given before filling it, and returns
-/// false once the input has no more.
+/// need not be `Send`), and so does settling, which owns the input's
+/// accounting; only the mapping moves. Settling moves every record into
+/// the input's list, so overlapping it with the mapping keeps it off the
+/// critical path. Three batches are alive at a time and are reused, with
+/// two results vectors, for the whole input. `frame` empties the batch it
+/// is given before filling it, and returns false once the input has no
+/// more.
 fn pipeline<B, O>(
     mut frame: impl FnMut(&mut B) -> bool,
     map: impl Fn(&B, &mut Vec<O>) + Sync,
@@ -493,21 +496,26 @@ fn pipeline<B, O>(
     B: Default + Sync,
     O: Send,
 {
-    let (mut cur, mut next) = (B::default(), B::default());
-    let mut out = Vec::new();
+    let (mut done, mut cur, mut next) = (B::default(), B::default(), B::default());
+    let (mut done_out, mut cur_out) = (Vec::new(), Vec::new());
     let mut more = frame(&mut cur);
+    let mut mapped = false;
     loop {
-        let last = !more;
-        if last {
-            map(&cur, &mut out);
-        } else {
-            rayon::in_place_scope(|s| {
-                s.spawn(|_| map(&cur, &mut out));
+        let framing = more;
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| map(&cur, &mut cur_out));
+            if mapped {
+                settle(&done, &mut done_out);
+            }
+            if framing {
                 more = frame(&mut next);
-            });
-        }
-        settle(&cur, &mut out);
-        if last {
+            }
+        });
+        std::mem::swap(&mut done, &mut cur);
+        std::mem::swap(&mut done_out, &mut cur_out);
+        mapped = true;
+        if !framing {
+            settle(&done, &mut done_out);
             return;
         }
         std::mem::swap(&mut cur, &mut next);
