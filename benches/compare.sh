@@ -51,7 +51,9 @@ else:
     elif kind == "json":
         df = pl.concat([pl.read_json(f, infer_schema_length=None).select(pl.col("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("ipAddress").alias("ip"), pl.col("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
     else:
-        df = pl.concat([pl.read_ndjson(f).select(pl.col("properties").struct.field("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("properties").struct.field("ipAddress").alias("ip"), pl.col("properties").struct.field("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
+        # Shapes differ between blobs and within one (a member null in the
+        # first rows, an object later): infer from every row.
+        df = pl.concat([pl.read_ndjson(f, infer_schema_length=None).select(pl.col("properties").struct.field("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("properties").struct.field("ipAddress").alias("ip"), pl.col("properties").struct.field("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
     df.filter(pl.col("code") != "0").group_by("code").len()
     df.group_by("ip").agg(pl.len(), pl.col("u").n_unique())
     df.group_by("u").len()
