@@ -364,15 +364,16 @@ impl<'r> CsvReader<'r> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// (row number, line, cells) of each row after the header.
-    type Rows = Vec<(u64, u64, Vec<Vec<u8>>)>;
+    pub(in crate::ingest) type Rows = Vec<(u64, u64, Vec<Vec<u8>>)>;
 
     /// What the csv crate reads from `input` with a fresh record per row,
-    /// configured like [`CsvReader::new`].
-    fn reference(input: &[u8], lf_lines: bool) -> Rows {
+    /// configured like [`CsvReader::new`]: the reference both CSV readers
+    /// are tested against.
+    pub(in crate::ingest) fn reference(input: &[u8], lf_lines: bool) -> Rows {
         let mut rdr = csv::ReaderBuilder::new()
             .terminator(if lf_lines {
                 csv::Terminator::Any(b'\n')
@@ -455,7 +456,9 @@ mod tests {
         }
     }
 
-    const AWKWARD: &[u8] = b"Date (UTC),Request ID,Username\r\n\
+    /// Line ends of both kinds, quoted line ends, doubled quotes, blank
+    /// lines, ragged rows, invalid UTF-8 and no final line end.
+    pub(in crate::ingest) const AWKWARD: &[u8] = b"Date (UTC),Request ID,Username\r\n\
         2026-03-02T10:00:00Z,r1,a@contoso.com\r\n\
         2026-03-02T10:00:01Z,\"r2\nstill r2\",b@contoso.com\n\
         2026-03-02T10:00:02Z,\"r3, quoted \"\"comma\"\"\",c@contoso.com,extra,cells\n\

@@ -617,16 +617,8 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
         return;
     }
     let mut reader = CsvReader::new(r, delim, lf_lines);
-    let header = match reader.header() {
-        Ok(Some(h)) => h,
-        Ok(None) => {
-            sink.report.notes.push("empty input: no records".into());
-            return;
-        }
-        Err(e) => {
-            sink.report.error = Some(format!("unreadable CSV header: {e}"));
-            return;
-        }
+    let Some(header) = take_header(reader.header(), &mut sink) else {
+        return;
     };
     let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
         return;
@@ -677,16 +669,8 @@ fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Si
 /// framing the rows, not only mapping them, spreads over the pool.
 fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
     let mut cutter = RowCutter::new(r, delim, json::frame::MAX_RECORD_BYTES);
-    let (header, mut line_base) = match cutter.header() {
-        Ok(Some(h)) => h,
-        Ok(None) => {
-            sink.report.notes.push("empty input: no records".into());
-            return;
-        }
-        Err(e) => {
-            sink.report.error = Some(format!("unreadable CSV header: {e}"));
-            return;
-        }
+    let Some((header, mut line_base)) = take_header(cutter.header(), &mut sink) else {
+        return;
     };
     let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
         return;
@@ -736,6 +720,22 @@ fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
         },
     );
     note_lossy_rows(lossy_rows, &mut sink);
+}
+
+/// The header a CSV reader returned, or `None` with the reason recorded
+/// (an input without rows is empty, not broken).
+fn take_header<H, E: std::fmt::Display>(got: Result<Option<H>, E>, sink: &mut Sink) -> Option<H> {
+    match got {
+        Ok(Some(h)) => Some(h),
+        Ok(None) => {
+            sink.report.notes.push("empty input: no records".into());
+            None
+        }
+        Err(e) => {
+            sink.report.error = Some(format!("unreadable CSV header: {e}"));
+            None
+        }
+    }
 }
 
 fn note_lossy_rows(lossy_rows: u64, sink: &mut Sink) {
