@@ -202,44 +202,48 @@ impl<R: Read> Framer<R> {
                 }
             }
             let chunk = &self.buf[self.pos + off..];
+            // 64 bytes at a time: a mask of the bytes the scan acts on, so
+            // indentation and the insides of strings are never looked at
+            // one by one.
             let mut k = 0;
             while k < chunk.len() {
-                let c = chunk[k];
-                if in_str {
-                    if esc {
-                        esc = false;
+                let n = (chunk.len() - k).min(64);
+                let mut mask = marks(&chunk[k..k + n]);
+                if esc {
+                    mask &= !1;
+                    esc = false;
+                }
+                while mask != 0 {
+                    let b = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let c = chunk[k + b];
+                    if in_str {
+                        match c {
+                            // The byte after a backslash is escaped,
+                            // whatever it is (it may be in the next block).
+                            b'\\' if b + 1 < n => mask &= !(1u64 << (b + 1)),
+                            b'\\' => esc = true,
+                            b'"' => in_str = false,
+                            b'\n' => return Ok((Scan::BrokenAt(off + k + b), oversized)),
+                            _ => {}
+                        }
                     } else {
-                        // Jump to the next byte that can end or escape the string.
-                        match memchr::memchr3(b'"', b'\\', b'\n', &chunk[k..]) {
-                            None => {
-                                k = chunk.len();
-                                continue;
-                            }
-                            Some(j) => {
-                                k += j;
-                                match chunk[k] {
-                                    b'\\' => esc = true,
-                                    b'"' => in_str = false,
-                                    _ => return Ok((Scan::BrokenAt(off + k), oversized)),
+                        match c {
+                            b'"' => in_str = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth = depth.saturating_sub(1);
+                                if depth == 0 {
+                                    let end = off + k + b + 1;
+                                    let too_big = oversized || end > self.max_record;
+                                    return Ok((Scan::Done(end), too_big));
                                 }
                             }
+                            _ => {}
                         }
-                    }
-                } else {
-                    match c {
-                        b'"' => in_str = true,
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                let too_big = oversized || off + k + 1 > self.max_record;
-                                return Ok((Scan::Done(off + k + 1), too_big));
-                            }
-                        }
-                        _ => {}
                     }
                 }
-                k += 1;
+                k += n;
             }
             off += chunk.len();
         }
@@ -536,6 +540,40 @@ impl<R: Read> Framer<R> {
     }
 }
 
+/// Bit `i` set when `block[i]` (at most 64 bytes) is a quote, backslash,
+/// bracket, brace or line end: the bytes [`Framer::scan_container`] acts on.
+fn marks(block: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if block.len() == 64 {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64 itself, and the four 16-byte loads
+        // stay inside the 64-byte block.
+        unsafe {
+            let mut mask = 0u64;
+            for lane in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * lane) as *const __m128i);
+                let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+                let hit = _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_or_si128(is(b'"'), is(b'\\')),
+                        _mm_or_si128(is(b'{'), is(b'}')),
+                    ),
+                    _mm_or_si128(_mm_or_si128(is(b'['), is(b']')), is(b'\n')),
+                );
+                mask |= (_mm_movemask_epi8(hit) as u16 as u64) << (16 * lane);
+            }
+            return mask;
+        }
+    }
+    block.iter().enumerate().fold(0, |m, (i, &c)| {
+        if matches!(c, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b'\n') {
+            m | 1 << i
+        } else {
+            m
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +613,56 @@ mod tests {
             let (recs, probs) = frame(s);
             assert_eq!(recs.len(), 2, "{s}: {recs:?}");
             assert!(probs.is_empty(), "{s}: {probs:?}");
+        }
+    }
+
+    /// Hands out at most `.1` bytes per read, so records straddle every
+    /// read (and so every 64-byte scan block) boundary.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(self.1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn escapes_and_brackets_inside_strings_at_every_offset() {
+        // Each record holds an escaped quote, brackets, and an escaped
+        // backslash right before a closing quote, shifted by one byte from
+        // the record before, in an array and as JSON Lines.
+        let recs: Vec<String> = (0..140)
+            .map(|pad| {
+                format!(
+                    r#"{{"k": "{}\"}}]{{[\\", "n": [1, {{"x": "\\"}}]}}"#,
+                    "p".repeat(pad)
+                )
+            })
+            .collect();
+        for text in [format!("[\n  {}\n]", recs.join(",\n  ")), recs.join("\n")] {
+            for step in [1, 7, 63, 64, 65, 1 << 20] {
+                let mut f = Framer::new(Trickle(text.as_bytes(), step));
+                let mut batch = Batch::default();
+                let mut got = Vec::new();
+                loop {
+                    let more = f.fill_batch(&mut batch, 1000).unwrap();
+                    got.extend(batch.records.iter().map(|s| batch.record(s).to_vec()));
+                    assert!(batch.problems.is_empty(), "{:?}", batch.problems);
+                    batch.records.clear();
+                    batch.data.clear();
+                    if !more {
+                        break;
+                    }
+                }
+                let got: Vec<String> = got
+                    .into_iter()
+                    .map(|r| String::from_utf8(r).unwrap())
+                    .collect();
+                assert_eq!(got, recs, "reads of {step} bytes");
+            }
         }
     }
 
