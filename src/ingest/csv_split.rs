@@ -15,6 +15,7 @@
 //! csv_batch::CsvReader`]); inputs with old Mac `\r` line ends take that
 //! reader instead.
 
+use super::byte_mask::mask64;
 use super::csv_batch::RowIndex;
 use csv_core::ReadRecordResult;
 use std::io::{self, Read};
@@ -272,40 +273,11 @@ impl Walk<'_> {
 
 /// Appends to `out` the offset of every `delim`, `"` and `\n` in `data`.
 fn structurals(data: &[u8], delim: u8, out: &mut Vec<u32>) {
-    let mut base = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SSE2 is part of x86-64 itself: no runtime check needed.
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is always present on x86-64, and every load reads
-        // 16 bytes inside `data` (the loop stops 64 bytes short of its end).
-        unsafe {
-            let (d, q, nl) = (
-                _mm_set1_epi8(delim as i8),
-                _mm_set1_epi8(b'"' as i8),
-                _mm_set1_epi8(b'\n' as i8),
-            );
-            while base + 64 <= data.len() {
-                let mut mask = 0u64;
-                for lane in 0..4 {
-                    let v = _mm_loadu_si128(data.as_ptr().add(base + 16 * lane) as *const __m128i);
-                    let hit = _mm_or_si128(
-                        _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, q)),
-                        _mm_cmpeq_epi8(v, nl),
-                    );
-                    mask |= (_mm_movemask_epi8(hit) as u16 as u64) << (16 * lane);
-                }
-                while mask != 0 {
-                    out.push((base + mask.trailing_zeros() as usize) as u32);
-                    mask &= mask - 1;
-                }
-                base += 64;
-            }
-        }
-    }
-    for (i, &b) in data.iter().enumerate().skip(base) {
-        if b == delim || b == b'"' || b == b'\n' {
-            out.push(i as u32);
+    for (n, block) in data.chunks(64).enumerate() {
+        let mut mask = mask64(block, [delim, b'"', b'\n']);
+        while mask != 0 {
+            out.push((64 * n + mask.trailing_zeros() as usize) as u32);
+            mask &= mask - 1;
         }
     }
 }

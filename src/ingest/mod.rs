@@ -8,6 +8,7 @@
 //! stays bounded by the two batches in flight plus the records kept, never
 //! by the size of the file.
 
+mod byte_mask;
 mod csv_batch;
 mod csv_split;
 mod digest;

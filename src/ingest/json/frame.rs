@@ -11,6 +11,7 @@
 //! so a record broken mid-string is cut at that newline and the stream
 //! resynchronises on the next line.
 
+use crate::ingest::byte_mask::mask64;
 use std::io::{self, Read};
 
 /// Largest single record kept. Real sign-ins are a few KiB (the richest
@@ -208,7 +209,10 @@ impl<R: Read> Framer<R> {
             let mut k = 0;
             while k < chunk.len() {
                 let n = (chunk.len() - k).min(64);
-                let mut mask = marks(&chunk[k..k + n]);
+                let mut mask = mask64(
+                    &chunk[k..k + n],
+                    [b'"', b'\\', b'{', b'}', b'[', b']', b'\n'],
+                );
                 if esc {
                     mask &= !1;
                     esc = false;
@@ -538,40 +542,6 @@ impl<R: Read> Framer<R> {
         self.consume(n);
         Ok(())
     }
-}
-
-/// Bit `i` set when `block[i]` (at most 64 bytes) is a quote, backslash,
-/// bracket, brace or line end: the bytes [`Framer::scan_container`] acts on.
-fn marks(block: &[u8]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if block.len() == 64 {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is part of x86-64 itself, and the four 16-byte loads
-        // stay inside the 64-byte block.
-        unsafe {
-            let mut mask = 0u64;
-            for lane in 0..4 {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * lane) as *const __m128i);
-                let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-                let hit = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_or_si128(is(b'"'), is(b'\\')),
-                        _mm_or_si128(is(b'{'), is(b'}')),
-                    ),
-                    _mm_or_si128(_mm_or_si128(is(b'['), is(b']')), is(b'\n')),
-                );
-                mask |= (_mm_movemask_epi8(hit) as u16 as u64) << (16 * lane);
-            }
-            return mask;
-        }
-    }
-    block.iter().enumerate().fold(0, |m, (i, &c)| {
-        if matches!(c, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b'\n') {
-            m | 1 << i
-        } else {
-            m
-        }
-    })
 }
 
 #[cfg(test)]
