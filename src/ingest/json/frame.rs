@@ -81,6 +81,58 @@ enum Scan {
     BrokenAt(usize),
 }
 
+/// String state carried from one 64-byte block to the next.
+#[derive(Default)]
+struct StringCarry {
+    /// 1 when the block before ended on an odd run of backslashes, so the
+    /// first byte of this one is escaped.
+    escaped: u64,
+    /// All ones when the block before ended inside a string.
+    in_string: u64,
+}
+
+/// Where a block's strings are.
+struct Inside {
+    /// Bytes inside a string, counting the opening quote but not the
+    /// closing one.
+    strings: u64,
+    /// Bytes right after an escaping backslash.
+    escaped: u64,
+}
+
+const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
+
+impl StringCarry {
+    fn inside(&mut self, block: &[u8]) -> Inside {
+        let backslash = mask64(block, [b'\\']) & !self.escaped;
+        // simdjson's branchless escape finder: a run of backslashes
+        // escapes the byte after it when the run is odd, which an
+        // addition carrying through the run tells apart by the parity of
+        // where the run starts.
+        let follows_escape = backslash << 1 | self.escaped;
+        let odd_starts = backslash & !EVEN_BITS & !follows_escape;
+        let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
+        self.escaped = overflow as u64;
+        let escaped = (EVEN_BITS ^ (even_starts << 1)) & follows_escape;
+        let quotes = mask64(block, [b'"']) & !escaped;
+        let strings = prefix_xor(quotes) ^ self.in_string;
+        self.in_string = ((strings as i64) >> 63) as u64;
+        Inside { strings, escaped }
+    }
+}
+
+/// Bit i is the XOR of bits 0..=i: 1 between an opening quote (included)
+/// and its closing one (excluded).
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
 pub struct Framer<R> {
     r: R,
     buf: Vec<u8>,
@@ -185,71 +237,82 @@ impl<R: Read> Framer<R> {
     /// Finds the end of the object or array starting at `pos`. The flag
     /// says the container outgrew the record limit: its bytes so far were
     /// dropped (consumed) and the offset counts from where they end.
+    ///
+    /// Works 64 bytes at a time on bit masks, the way simdjson finds its
+    /// structure: which bytes are escaped, then which lie inside strings
+    /// (a running XOR of the unescaped quotes), then the brackets outside
+    /// them. A block whose closing brackets cannot bring the depth to zero
+    /// is settled with two popcounts; only the block where the container
+    /// ends is walked bracket by bracket. Blocks are always whole 64 bytes
+    /// except at the end of the input, so the carries out of bit 63 are
+    /// exact.
     fn scan_container(&mut self) -> Result<(Scan, bool), FrameError> {
-        let mut depth = 0usize;
-        let mut in_str = false;
-        let mut esc = false;
+        let mut depth = 0u32;
+        let mut strings = StringCarry::default();
         let mut off = 0usize;
         let mut oversized = false;
         loop {
-            if self.pos + off >= self.buf.len() {
+            let avail = self.buf.len() - (self.pos + off);
+            if avail < 64 && !self.eof {
                 if off > self.max_record {
                     self.consume(off);
                     off = 0;
                     oversized = true;
                 }
-                if !self.fill()? {
-                    return Ok((Scan::Eof(off), oversized));
-                }
+                self.fill()?;
+                continue;
+            }
+            if avail == 0 {
+                return Ok((Scan::Eof(off), oversized));
             }
             let chunk = &self.buf[self.pos + off..];
-            // 64 bytes at a time: a mask of the bytes the scan acts on, so
-            // indentation and the insides of strings are never looked at
-            // one by one.
             let mut k = 0;
-            while k < chunk.len() {
+            while k < chunk.len() && (chunk.len() - k >= 64 || self.eof) {
                 let n = (chunk.len() - k).min(64);
-                let mut mask = mask64(
-                    &chunk[k..k + n],
-                    [b'"', b'\\', b'{', b'}', b'[', b']', b'\n'],
-                );
-                if esc {
-                    mask &= !1;
-                    esc = false;
-                }
-                while mask != 0 {
-                    let b = mask.trailing_zeros() as usize;
-                    mask &= mask - 1;
-                    let c = chunk[k + b];
-                    if in_str {
-                        match c {
-                            // The byte after a backslash is escaped,
-                            // whatever it is (it may be in the next block).
-                            b'\\' if b + 1 < n => mask &= !(1u64 << (b + 1)),
-                            b'\\' => esc = true,
-                            b'"' => in_str = false,
-                            b'\n' => return Ok((Scan::BrokenAt(off + k + b), oversized)),
-                            _ => {}
-                        }
-                    } else {
-                        match c {
-                            b'"' => in_str = true,
-                            b'{' | b'[' => depth += 1,
-                            b'}' | b']' => {
-                                depth = depth.saturating_sub(1);
-                                if depth == 0 {
-                                    let end = off + k + b + 1;
-                                    let too_big = oversized || end > self.max_record;
-                                    return Ok((Scan::Done(end), too_big));
-                                }
-                            }
-                            _ => {}
-                        }
+                let block = &chunk[k..k + n];
+                let inside = strings.inside(block);
+                // An escaped line break is invalid JSON, left to the
+                // parser; a raw one inside a string means the record was cut.
+                let broken = mask64(block, [b'\n']) & inside.strings & !inside.escaped;
+                let open = mask64(block, [b'{', b'[']) & !inside.strings;
+                let close = mask64(block, [b'}', b']']) & !inside.strings;
+                let closes = close.count_ones();
+                if closes < depth {
+                    if broken != 0 {
+                        let at = off + k + broken.trailing_zeros() as usize;
+                        return Ok((Scan::BrokenAt(at), oversized));
                     }
+                    depth = depth + open.count_ones() - closes;
+                    k += n;
+                    continue;
+                }
+                let mut brackets = open | close;
+                while brackets != 0 {
+                    let b = brackets.trailing_zeros();
+                    brackets &= brackets - 1;
+                    if open >> b & 1 == 1 {
+                        depth += 1;
+                        continue;
+                    }
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        let before = broken & ((1u64 << b) - 1);
+                        if before != 0 {
+                            let at = off + k + before.trailing_zeros() as usize;
+                            return Ok((Scan::BrokenAt(at), oversized));
+                        }
+                        let end = off + k + b as usize + 1;
+                        let too_big = oversized || end > self.max_record;
+                        return Ok((Scan::Done(end), too_big));
+                    }
+                }
+                if broken != 0 {
+                    let at = off + k + broken.trailing_zeros() as usize;
+                    return Ok((Scan::BrokenAt(at), oversized));
                 }
                 k += n;
             }
-            off += chunk.len();
+            off += k;
         }
     }
 
@@ -632,6 +695,78 @@ mod tests {
                     .map(|r| String::from_utf8(r).unwrap())
                     .collect();
                 assert_eq!(got, recs, "reads of {step} bytes");
+            }
+        }
+    }
+
+    /// A random valid JSON value: strings full of escapes, backslash runs
+    /// and brackets, whitespace with line breaks between tokens.
+    fn random_value(seed: &mut u64, depth: u32, out: &mut String) {
+        fn roll(seed: &mut u64, n: u64) -> u64 {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) % n
+        }
+        let mut next = |n: u64| roll(seed, n);
+        let ws = |n: u64| ["", " ", "\n    ", "\t", "\r\n"][n as usize];
+        match if depth > 3 { 2 } else { next(4) } {
+            0 | 1 => {
+                let (open, close) = if next(2) == 0 { ('{', '}') } else { ('[', ']') };
+                out.push(open);
+                let members = next(4);
+                for m in 0..members {
+                    if m > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(ws(next(5)));
+                    if open == '{' {
+                        out.push_str("\"k\":");
+                        out.push_str(ws(next(5)));
+                    }
+                    let mut inner = next(u64::MAX) ^ m;
+                    random_value(&mut inner, depth + 1, out);
+                }
+                out.push_str(ws(next(5)));
+                out.push(close);
+            }
+            _ => {
+                out.push('"');
+                for _ in 0..next(90) {
+                    let piece = [
+                        "a", "\\\"", "\\\\", "\\n", "{", "}", "[", "]", " ", "\\u005c",
+                    ];
+                    out.push_str(piece[next(piece.len() as u64) as usize]);
+                }
+                out.push('"');
+            }
+        }
+    }
+
+    #[test]
+    fn random_records_frame_whole_across_every_block_boundary() {
+        for round in 0..300u64 {
+            let mut seed = round;
+            let recs: Vec<String> = (0..6)
+                .map(|_| {
+                    let mut obj = String::from("{\"id\": ");
+                    random_value(&mut seed, 1, &mut obj);
+                    obj.push('}');
+                    obj
+                })
+                .collect();
+            let text = format!("[\n{}\n]", recs.join(" ,\n"));
+            for step in [1, 13, 64, 1 << 20] {
+                let mut f = Framer::new(Trickle(text.as_bytes(), step));
+                let mut batch = Batch::default();
+                while f.fill_batch(&mut batch, 1 << 20).unwrap() {}
+                assert!(batch.problems.is_empty(), "{:?}", batch.problems);
+                let got: Vec<&[u8]> = batch.records.iter().map(|s| batch.record(s)).collect();
+                let want: Vec<&[u8]> = recs.iter().map(|r| r.as_bytes()).collect();
+                assert_eq!(got, want, "round {round}, reads of {step}");
+            }
+            for r in &recs {
+                serde_json::from_str::<serde_json::Value>(r).expect("generator writes JSON");
             }
         }
     }
