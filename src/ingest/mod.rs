@@ -22,7 +22,7 @@ use csv_batch::{CsvBatch, CsvReader, CsvRow};
 use csv_split::{CutBatch, RowCutter};
 use formats::{AuthDetail, CsvRows, Ctx, Row, RowResult, CSV_FORMATS, JSON_FORMATS};
 use json::frame::{Batch, Framer};
-use json::value::JVal;
+use json::value::{JVal, RecordError};
 use rayon::prelude::*;
 use serde::Serialize;
 use source::{Input, Origin};
@@ -430,31 +430,32 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
 type JsonOutcome = (RowResult, Option<SourceFormat>, bool);
 
 fn map_json_record(bytes: &[u8], ctx: &Ctx, only: Option<SourceFormat>) -> JsonOutcome {
-    // One validation of the whole record is cheaper than serde_json's check
-    // of each string in it. Exports re-saved in a legacy code page carry
-    // invalid UTF-8 in names; like CSV cells, such a record is repaired
-    // rather than lost.
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            let (outcome, format) = map_json_value(text, ctx, only);
-            (outcome, format, false)
-        }
-        Err(_) => {
+    // The parser checks UTF-8 as it goes. Exports re-saved in a legacy
+    // code page carry invalid UTF-8 in names; like CSV cells, such a
+    // record is repaired rather than lost.
+    let first = JVal::with_record(bytes, |v| match v {
+        Err(e) if e.utf8 => None,
+        v => Some(map_json_value(v, ctx, only)),
+    });
+    match first {
+        Some((outcome, format)) => (outcome, format, false),
+        None => {
             let repaired = String::from_utf8_lossy(bytes);
-            let (outcome, format) = map_json_value(&repaired, ctx, only);
+            let (outcome, format) =
+                JVal::with_record(repaired.as_bytes(), |v| map_json_value(v, ctx, only));
             (outcome, format, true)
         }
     }
 }
 
 fn map_json_value(
-    text: &str,
+    parsed: Result<JVal, RecordError>,
     ctx: &Ctx,
     only: Option<SourceFormat>,
 ) -> (RowResult, Option<SourceFormat>) {
-    let v = match JVal::parse(text) {
+    let v = match parsed {
         Ok(v) => v,
-        Err(e) => return (Err(format!("invalid JSON: {e}")), None),
+        Err(e) => return (Err(format!("invalid JSON: {}", e.message)), None),
     };
     if !v.is_obj() {
         return (
@@ -531,16 +532,11 @@ fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
     let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
     let mut lossy_records = 0u64;
     pipeline(
-        |b: &mut Batch| {
-            b.data.clear();
-            b.records.clear();
-            b.problems.clear();
-            match framer.fill_batch(b, target) {
-                Ok(more) => more,
-                Err(e) => {
-                    stopped = Some(format!("{e}; the rest of the input was not read"));
-                    false
-                }
+        |b: &mut Batch| match framer.fill_batch(b, target) {
+            Ok(more) => more,
+            Err(e) => {
+                stopped = Some(format!("{e}; the rest of the input was not read"));
+                false
             }
         },
         |b, out| {

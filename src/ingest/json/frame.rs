@@ -51,6 +51,10 @@ pub struct Problem {
 }
 
 /// Records cut from the stream, owned so they can be parsed on any thread.
+///
+/// `data` is the buffer the framer read the records into, handed over
+/// whole (records are not copied out of it), so it also holds the bytes
+/// between records and may hold a few after the last one.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub data: Vec<u8>,
@@ -135,10 +139,14 @@ fn prefix_xor(mut x: u64) -> u64 {
 
 pub struct Framer<R> {
     r: R,
+    /// Input read so far is `buf[..filled]`; the rest of `buf` is room
+    /// for the next read. The room is zeroed once, when `buf` grows, not
+    /// per read (a zeroed 1 MiB per small gzip or pipe read was costly).
     buf: Vec<u8>,
-    /// Reads land here first: growing `buf` by a zeroed chunk per read
-    /// cost a 1 MiB memset for each small read (gzip, pipes).
-    scratch: Box<[u8]>,
+    filled: usize,
+    /// Bytes before this hold the records of the batch being filled, which
+    /// leave with the buffer: making room never moves them.
+    keep: usize,
     pos: usize,
     eof: bool,
     line: u64,
@@ -159,8 +167,9 @@ impl<R: Read> Framer<R> {
     pub fn with_limit(r: R, max_record: usize) -> Self {
         Framer {
             r,
-            buf: Vec::with_capacity(READ_CHUNK),
-            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            buf: Vec::new(),
+            filled: 0,
+            keep: 0,
             pos: 0,
             eof: false,
             line: 1,
@@ -172,34 +181,56 @@ impl<R: Read> Framer<R> {
         }
     }
 
-    /// Reads more input, dropping what lies before `pos`. Returns false at
-    /// end of input.
+    /// Reads more input, dropping what lies between the batch's records
+    /// and `pos`. Returns false at end of input.
     fn fill(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
-        if self.pos > 0
-            && (self.pos >= self.buf.len() / 2 || self.buf.len() + READ_CHUNK > self.buf.capacity())
+        let dropped = self.pos - self.keep;
+        if dropped > 0
+            && (dropped >= (self.filled - self.keep) / 2
+                || self.filled + READ_CHUNK > self.buf.len())
         {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
+            self.buf.copy_within(self.pos..self.filled, self.keep);
+            self.filled -= dropped;
+            self.pos = self.keep;
+        }
+        if self.filled + READ_CHUNK > self.buf.len() {
+            let len = (self.filled + READ_CHUNK).max(2 * self.buf.len());
+            self.buf.resize(len, 0);
         }
         let n = loop {
-            match self.r.read(&mut self.scratch) {
+            match self.r.read(&mut self.buf[self.filled..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         };
-        self.buf.extend_from_slice(&self.scratch[..n]);
+        self.filled += n;
         if n == 0 {
             self.eof = true;
         }
         Ok(n > 0)
     }
 
+    /// Gives the buffer, with the batch's records in it, to `batch`, and
+    /// carries the unread rest over into the batch's old buffer.
+    fn hand_over(&mut self, batch: &mut Batch) {
+        let rest = self.filled - self.pos;
+        let mut next = std::mem::take(&mut batch.data);
+        if next.len() < rest + READ_CHUNK {
+            next.resize(rest + READ_CHUNK, 0);
+        }
+        next[..rest].copy_from_slice(&self.buf[self.pos..self.filled]);
+        batch.data = std::mem::replace(&mut self.buf, next);
+        self.filled = rest;
+        self.pos = 0;
+        self.keep = 0;
+    }
+
     fn peek(&mut self, off: usize) -> io::Result<Option<u8>> {
-        while self.pos + off >= self.buf.len() {
+        while self.pos + off >= self.filled {
             if !self.fill()? {
                 return Ok(None);
             }
@@ -252,7 +283,7 @@ impl<R: Read> Framer<R> {
         let mut off = 0usize;
         let mut oversized = false;
         loop {
-            let avail = self.buf.len() - (self.pos + off);
+            let avail = self.filled - (self.pos + off);
             if avail < 64 && !self.eof {
                 if off > self.max_record {
                     self.consume(off);
@@ -265,7 +296,7 @@ impl<R: Read> Framer<R> {
             if avail == 0 {
                 return Ok((Scan::Eof(off), oversized));
             }
-            let chunk = &self.buf[self.pos + off..];
+            let chunk = &self.buf[self.pos + off..self.filled];
             let mut k = 0;
             while k < chunk.len() && (chunk.len() - k >= 64 || self.eof) {
                 let n = (chunk.len() - k).min(64);
@@ -323,18 +354,18 @@ impl<R: Read> Framer<R> {
         let mut off = 0;
         let mut oversized = false;
         loop {
-            if let Some(j) = memchr::memchr(b'\n', &self.buf[self.pos + off..]) {
+            if let Some(j) = memchr::memchr(b'\n', &self.buf[self.pos + off..self.filled]) {
                 let n = off + j;
                 return Ok((n, oversized || n > self.max_record));
             }
-            off = self.buf.len() - self.pos;
+            off = self.filled - self.pos;
             if off > self.max_record {
                 self.consume(off);
                 off = 0;
                 oversized = true;
             }
             if !self.fill()? {
-                return Ok((self.buf.len() - self.pos, oversized));
+                return Ok((self.filled - self.pos, oversized));
             }
         }
     }
@@ -456,19 +487,16 @@ impl<R: Read> Framer<R> {
     }
 
     fn emit(&mut self, batch: &mut Batch, len: usize) {
-        let start = batch.data.len();
-        batch
-            .data
-            .extend_from_slice(&self.buf[self.pos..self.pos + len]);
         self.recovering = false;
         let index = self.take_index();
         batch.records.push(Span {
-            start,
-            end: batch.data.len(),
+            start: self.pos,
+            end: self.pos + len,
             line: self.line,
             index,
         });
         self.consume(len);
+        self.keep = self.pos;
     }
 
     fn problem(&mut self, batch: &mut Batch, message: String) {
@@ -480,14 +508,24 @@ impl<R: Read> Framer<R> {
         });
     }
 
-    /// Appends records to `batch` until it holds about `target_bytes` or the
-    /// input ends. Returns false once the input is exhausted.
+    /// Replaces `batch`'s records with the next ones, about `target_bytes`
+    /// of input, and hands it the buffer they lie in. Returns false once
+    /// the input is exhausted. After an error the batch still holds the
+    /// records cut before it.
     pub fn fill_batch(
         &mut self,
         batch: &mut Batch,
         target_bytes: usize,
     ) -> Result<bool, FrameError> {
-        while batch.data.len() < target_bytes {
+        batch.records.clear();
+        batch.problems.clear();
+        let more = self.cut_records(batch, target_bytes);
+        self.hand_over(batch);
+        more
+    }
+
+    fn cut_records(&mut self, batch: &mut Batch, target_bytes: usize) -> Result<bool, FrameError> {
+        while self.pos < target_bytes {
             let Some(c) = self.skip_separators()? else {
                 if !self.stack.is_empty() {
                     self.stack.clear();
@@ -649,6 +687,21 @@ mod tests {
         }
     }
 
+    /// Every record and problem of the input, one batch after another
+    /// through the same `Batch` (as the reader reuses them).
+    fn every_batch<R: Read>(f: &mut Framer<R>, target: usize) -> (Vec<Vec<u8>>, Vec<Problem>) {
+        let mut batch = Batch::default();
+        let (mut recs, mut problems) = (Vec::new(), Vec::new());
+        loop {
+            let more = f.fill_batch(&mut batch, target).unwrap();
+            recs.extend(batch.records.iter().map(|s| batch.record(s).to_vec()));
+            problems.extend(batch.problems.iter().cloned());
+            if !more {
+                return (recs, problems);
+            }
+        }
+    }
+
     /// Hands out at most `.1` bytes per read, so records straddle every
     /// read (and so every 64-byte scan block) boundary.
     struct Trickle<'a>(&'a [u8], usize);
@@ -684,8 +737,6 @@ mod tests {
                     let more = f.fill_batch(&mut batch, 1000).unwrap();
                     got.extend(batch.records.iter().map(|s| batch.record(s).to_vec()));
                     assert!(batch.problems.is_empty(), "{:?}", batch.problems);
-                    batch.records.clear();
-                    batch.data.clear();
                     if !more {
                         break;
                     }
@@ -758,10 +809,8 @@ mod tests {
             let text = format!("[\n{}\n]", recs.join(" ,\n"));
             for step in [1, 13, 64, 1 << 20] {
                 let mut f = Framer::new(Trickle(text.as_bytes(), step));
-                let mut batch = Batch::default();
-                while f.fill_batch(&mut batch, 1 << 20).unwrap() {}
-                assert!(batch.problems.is_empty(), "{:?}", batch.problems);
-                let got: Vec<&[u8]> = batch.records.iter().map(|s| batch.record(s)).collect();
+                let (got, problems) = every_batch(&mut f, 1 << 20);
+                assert!(problems.is_empty(), "{problems:?}");
                 let want: Vec<&[u8]> = recs.iter().map(|r| r.as_bytes()).collect();
                 assert_eq!(got, want, "round {round}, reads of {step}");
             }
@@ -805,16 +854,13 @@ mod tests {
         ];
         for text in shapes {
             let mut f = Framer::with_limit(text.as_bytes(), limit);
-            let mut batch = Batch::default();
-            while f.fill_batch(&mut batch, 1 << 20).unwrap() {}
-            let recs: Vec<&[u8]> = batch.records.iter().map(|s| batch.record(s)).collect();
+            let (recs, problems) = every_batch(&mut f, 1 << 20);
             assert_eq!(recs, [&b"{\"a\":1}"[..], b"{\"a\":3}"], "{text:.40}");
-            assert_eq!(batch.problems.len(), 1);
-            assert_eq!(batch.problems[0].index, 2);
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].index, 2);
             assert!(
-                batch.problems[0].message.contains("line 2 is larger than"),
-                "{:?}",
-                batch.problems
+                problems[0].message.contains("line 2 is larger than"),
+                "{problems:?}"
             );
             assert!(f.buf.capacity() < 4 * READ_CHUNK);
         }
