@@ -8,7 +8,7 @@ use crate::ingest::fields::canonical_ip;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Whose sign-ins to follow. Several users and IPs select their union.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +148,8 @@ pub fn build<'a>(records: &'a [SignIn], findings: &[Finding], sel: &Selector) ->
     let selected = sel.matcher();
     // Failures since the last success, per account, counted over the
     // selected range only: the marker is about what the responder sees.
-    let mut failures_since_success: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut failures_since_success: HashMap<Text, u64, foldhash::fast::RandomState> =
+        HashMap::default();
     let mut out = Vec::new();
     for r in records.get(lo..hi).unwrap_or(&[]) {
         if !selected(r) {
@@ -161,7 +162,7 @@ pub fn build<'a>(records: &'a [SignIn], findings: &[Finding], sel: &Selector) ->
             });
         }
         let run = failures_since_success
-            .entry(r.user_principal_name.as_str())
+            .entry(r.user_principal_name)
             .or_default();
         match r.status {
             StatusClass::Failure => *run += 1,

@@ -7,9 +7,9 @@
 //! ran, so a re-run of an old week slots into place.
 
 use crate::analyze::summary::Summary;
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 /// File name of a run's record inside its report folder.
@@ -80,16 +80,27 @@ impl RunRecord {
         for f in findings {
             *by_sev.entry(f.severity.as_str().to_string()).or_default() += 1;
         }
-        let failing_ips: BTreeSet<&str> = records
-            .iter()
-            .filter(|r| r.status == StatusClass::Failure && !r.ip.is_empty())
-            .map(|r| r.ip.as_str())
-            .collect();
-        let countries: BTreeSet<&str> = records
-            .iter()
-            .filter(|r| !r.country.is_empty())
-            .map(|r| r.country.as_str())
-            .collect();
+        // Gathered by identity (interned text, no string compared per
+        // sign-in), then the few distinct values sorted.
+        let sorted = |set: HashSet<Text, foldhash::fast::RandomState>| {
+            let mut v: Vec<&str> = set.into_iter().map(|t| t.as_str()).collect();
+            v.sort_unstable();
+            v
+        };
+        let failing_ips = sorted(
+            records
+                .iter()
+                .filter(|r| r.status == StatusClass::Failure && !r.ip.is_empty())
+                .map(|r| r.ip)
+                .collect(),
+        );
+        let countries = sorted(
+            records
+                .iter()
+                .filter(|r| !r.country.is_empty())
+                .map(|r| r.country)
+                .collect(),
+        );
         let mut finding_keys: Vec<FindingKey> = findings
             .iter()
             .map(|f| {

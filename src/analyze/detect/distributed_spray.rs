@@ -184,7 +184,7 @@ impl Detection for DistributedSpray {
         let known_good = if c.ignore_known_good_ips {
             first_success_per_ip(ev, cfg)
         } else {
-            HashMap::new()
+            HashMap::default()
         };
         let counted = |r: &SignIn| {
             !r.ip.is_empty()
@@ -257,8 +257,11 @@ impl Detection for DistributedSpray {
 }
 
 /// Earliest sign-in per IP whose password worked, for any account.
-fn first_success_per_ip<'a>(ev: &Events<'a>, cfg: &DetectionConfig) -> HashMap<&'a str, i64> {
-    let mut first: HashMap<&str, i64> = HashMap::new();
+fn first_success_per_ip<'a>(
+    ev: &Events<'a>,
+    cfg: &DetectionConfig,
+) -> HashMap<&'a str, i64, util::Fast> {
+    let mut first: HashMap<&str, i64, util::Fast> = HashMap::default();
     for r in ev.records {
         if !r.ip.is_empty() && util::password_worked(r) && util::visible(cfg, r) {
             let t = first.entry(r.ip.as_str()).or_insert(r.time_us);

@@ -87,7 +87,7 @@ impl Detection for MaliciousIp {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.malicious_ip;
         let recs = ev.records;
-        let mut stats: HashMap<&str, IpStats> = HashMap::new();
+        let mut stats: HashMap<&str, IpStats, util::Fast> = HashMap::default();
         for r in recs {
             if r.ip.is_empty() || !util::visible(cfg, r) {
                 continue;
@@ -160,7 +160,7 @@ impl Detection for MaliciousIp {
 struct IpStats<'a> {
     successes: usize,
     failures: usize,
-    failing_users: HashSet<&'a str>,
+    failing_users: HashSet<&'a str, util::Fast>,
     blocked_malicious: usize,
     blocked_risk: usize,
 }

@@ -10,7 +10,7 @@
 //! depend on thresholds and yield at most one burst each, raising a
 //! threshold can only drop or shrink findings, never add or split them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -19,9 +19,15 @@ use serde_json::Value;
 
 use super::{DetectionConfig, Events};
 use crate::model::codes::{self, LockoutCause};
-use crate::model::{Evidence, Finding, Severity, SignIn, SourceRef, StatusClass};
+use crate::model::{Evidence, Finding, Severity, SignIn, SourceRef, StatusClass, Text};
 
 pub(crate) const MINUTE_US: i64 = 60_000_000;
+
+/// The hasher of the detections' per-record maps: seeded per process
+/// (keys are attacker-controlled) and several times cheaper than SipHash
+/// on the short keys hashed here once or more per sign-in. No map's order
+/// reaches output.
+pub(crate) type Fast = foldhash::fast::RandomState;
 
 /// Longest `ips` / `users` list a finding carries; the full counts are in
 /// the `distinct_ips` / `distinct_users` facts.
@@ -82,7 +88,7 @@ pub(crate) fn group_by<'a, K: Ord + Hash>(
 ) -> BTreeMap<K, Vec<usize>> {
     // Hash first, order once at the end: with string keys a BTreeMap insert
     // per record spends most of its time comparing prefixes.
-    let mut groups: HashMap<K, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<K, Vec<usize>, Fast> = HashMap::default();
     for (i, r) in ev.records.iter().enumerate() {
         if !visible(cfg, r) {
             continue;
@@ -112,21 +118,22 @@ pub(crate) fn records_by_ip<'a>(
     if ips.is_empty() {
         return BTreeMap::new();
     }
-    group_by(ev, cfg, |r| {
-        ips.contains(r.ip.as_str()).then_some(r.ip.as_str())
-    })
+    // Probed once per sign-in: interned text hashes and compares as a
+    // pointer, where a string set compared characters.
+    let wanted: HashSet<Text, Fast> = ips.iter().map(|ip| Text::from(*ip)).collect();
+    group_by(ev, cfg, |r| wanted.contains(&r.ip).then_some(r.ip.as_str()))
 }
 
 /// Distinct-value counter for a sliding window. Only counts are read, so
 /// the hash order never reaches output.
 pub(crate) struct Tally<K> {
-    counts: HashMap<K, u32>,
+    counts: HashMap<K, u32, Fast>,
 }
 
 impl<K> Default for Tally<K> {
     fn default() -> Self {
         Tally {
-            counts: HashMap::new(),
+            counts: HashMap::default(),
         }
     }
 }
