@@ -408,7 +408,7 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
             s.source_file = sink.index;
             s.source_record = record_no;
             sink.report.records_read += 1;
-            sink.records.push(*s);
+            sink.records.push(s);
         }
         Ok(Row::AuthDetail(d)) => {
             sink.report.records_read += 1;

@@ -79,7 +79,7 @@ impl JsonFormat for AzureMonitor {
             _ => s.sign_in_type,
         };
         s.source_format = Some(SourceFormat::AzureMonitor);
-        Ok(Row::SignIn(Box::new(s)))
+        Ok(Row::SignIn(s))
     }
 }
 
@@ -102,7 +102,7 @@ mod tests {
     fn signins(rows: Vec<RowResult>) -> Vec<crate::model::SignIn> {
         rows.into_iter()
             .map(|r| match r.unwrap() {
-                Row::SignIn(s) => *s,
+                Row::SignIn(s) => s,
                 other => panic!("{other:?}"),
             })
             .collect()

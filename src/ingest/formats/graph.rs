@@ -27,7 +27,7 @@ impl JsonFormat for Graph {
     fn map(&self, r: &JVal, _ctx: &Ctx) -> RowResult {
         let mut s = map_signin(r, None)?;
         s.source_format = Some(SourceFormat::GraphJson);
-        Ok(Row::SignIn(Box::new(s)))
+        Ok(Row::SignIn(s))
     }
 }
 

@@ -182,7 +182,7 @@ impl CsvRows for Bound {
             s.sign_in_type = t;
         }
         s.source_format = Some(SourceFormat::LogAnalyticsCsv);
-        Ok(Row::SignIn(Box::new(s)))
+        Ok(Row::SignIn(s))
     }
 }
 
@@ -245,7 +245,7 @@ mod tests {
                 let rec = rec.unwrap();
                 let cells: Vec<&str> = rec.iter().collect();
                 match rows.map(&cells, &Ctx::default()).unwrap() {
-                    Row::SignIn(s) => *s,
+                    Row::SignIn(s) => s,
                     other => panic!("{other:?}"),
                 }
             })

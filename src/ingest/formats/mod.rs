@@ -33,8 +33,11 @@ pub struct AuthDetail {
 
 /// What one input row turned out to be.
 #[derive(Debug)]
+// Rows are written into a results vector reused for the whole input and
+// moved out once; boxing the sign-in cost an allocation and a free per row.
+#[allow(clippy::large_enum_variant)]
 pub enum Row {
-    SignIn(Box<SignIn>),
+    SignIn(SignIn),
     AuthDetail(AuthDetail),
     /// Not a sign-in (another audit operation): counted, not an error.
     Skip(String),

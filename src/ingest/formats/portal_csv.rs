@@ -219,7 +219,7 @@ impl CsvRows for SignInRows {
             source_format: Some(SourceFormat::PortalCsv),
             ..SignIn::default()
         };
-        Ok(Row::SignIn(Box::new(s)))
+        Ok(Row::SignIn(s))
     }
 }
 

@@ -128,7 +128,7 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
         source_format: Some(SourceFormat::PurviewAudit),
         ..SignIn::default()
     };
-    Ok(Row::SignIn(Box::new(s)))
+    Ok(Row::SignIn(s))
 }
 
 pub struct PurviewCsv;
@@ -187,7 +187,7 @@ mod tests {
 
     fn signin(r: RowResult) -> SignIn {
         match r.unwrap() {
-            Row::SignIn(s) => *s,
+            Row::SignIn(s) => s,
             other => panic!("{other:?}"),
         }
     }
