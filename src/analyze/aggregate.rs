@@ -16,9 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
-/// Seeded per process (keys are attacker-controlled) and much cheaper than
-/// SipHash on the small keys counted here, once per sign-in per table.
-type Fast = foldhash::fast::RandomState;
+type Fast = crate::model::FastHash;
 
 /// One row of a table grouped by an actor or attribute.
 #[derive(Debug, Clone, Serialize, PartialEq)]

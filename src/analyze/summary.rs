@@ -4,16 +4,14 @@
 use crate::ingest::fields::format_time;
 use crate::model::codes;
 use crate::model::columns as col;
-use crate::model::{SignIn, StatusClass, Text};
+use crate::model::{FastHash, SignIn, StatusClass, Text};
 use polars::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
-/// Distinct values, only ever counted. Interned text hashes as a pointer
-/// (no string is compared), where an ordered set compared strings a dozen
-/// times per sign-in; the seeded hasher keeps crafted values from aiming
-/// collisions.
-type Distinct = HashSet<Text, foldhash::fast::RandomState>;
+/// Distinct values, only ever counted: interned text hashes as a pointer,
+/// where an ordered set compared strings a dozen times per sign-in.
+type Distinct = HashSet<Text, FastHash>;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CodeRow {

@@ -6,7 +6,7 @@
 
 use crate::ingest::fields::canonical_ip;
 use crate::model::codes::{self, LockoutCause};
-use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -148,8 +148,7 @@ pub fn build<'a>(records: &'a [SignIn], findings: &[Finding], sel: &Selector) ->
     let selected = sel.matcher();
     // Failures since the last success, per account, counted over the
     // selected range only: the marker is about what the responder sees.
-    let mut failures_since_success: HashMap<Text, u64, foldhash::fast::RandomState> =
-        HashMap::default();
+    let mut failures_since_success: HashMap<Text, u64, FastHash> = HashMap::default();
     let mut out = Vec::new();
     for r in records.get(lo..hi).unwrap_or(&[]) {
         if !selected(r) {

@@ -13,4 +13,5 @@ mod text;
 pub use finding::{Evidence, Finding, Severity, SourceRef};
 pub use id::Id;
 pub use record::{SignIn, SignInType, SourceFormat, StatusClass};
+pub use text::FastHash;
 pub use text::Text;

@@ -29,6 +29,12 @@ fn empty() -> Text {
     *EMPTY.get_or_init(|| Text(Ustr::from("")))
 }
 
+/// The hasher for maps and sets keyed by record values, hashed once or
+/// more per sign-in: seeded per process (the values are attacker-
+/// controlled, so collisions cannot be aimed) and several times cheaper
+/// than SipHash on short keys. A `Text` key hashes as its precomputed hash.
+pub type FastHash = foldhash::fast::RandomState;
+
 impl Text {
     pub fn as_str(&self) -> &'static str {
         self.0.as_str()

@@ -7,7 +7,7 @@
 //! ran, so a re-run of an old week slots into place.
 
 use crate::analyze::summary::Summary;
-use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
@@ -82,7 +82,7 @@ impl RunRecord {
         }
         // Gathered by identity (interned text, no string compared per
         // sign-in), then the few distinct values sorted.
-        let sorted = |set: HashSet<Text, foldhash::fast::RandomState>| {
+        let sorted = |set: HashSet<Text, FastHash>| {
             let mut v: Vec<&str> = set.into_iter().map(|t| t.as_str()).collect();
             v.sort_unstable();
             v

@@ -23,11 +23,8 @@ use crate::model::{Evidence, Finding, Severity, SignIn, SourceRef, StatusClass, 
 
 pub(crate) const MINUTE_US: i64 = 60_000_000;
 
-/// The hasher of the detections' per-record maps: seeded per process
-/// (keys are attacker-controlled) and several times cheaper than SipHash
-/// on the short keys hashed here once or more per sign-in. No map's order
-/// reaches output.
-pub(crate) type Fast = foldhash::fast::RandomState;
+/// No map of the detections lets its order reach output.
+pub(crate) type Fast = crate::model::FastHash;
 
 /// Longest `ips` / `users` list a finding carries; the full counts are in
 /// the `distinct_ips` / `distinct_users` facts.

@@ -308,38 +308,36 @@ impl<R: Read> Framer<R> {
                 let open = mask64(block, [b'{', b'[']) & !inside.strings;
                 let close = mask64(block, [b'}', b']']) & !inside.strings;
                 let closes = close.count_ones();
+                // The bit of the bracket that closes the container, if it
+                // is in this block.
+                let mut closing = None;
                 if closes < depth {
-                    if broken != 0 {
-                        let at = off + k + broken.trailing_zeros() as usize;
-                        return Ok((Scan::BrokenAt(at), oversized));
-                    }
                     depth = depth + open.count_ones() - closes;
-                    k += n;
-                    continue;
-                }
-                let mut brackets = open | close;
-                while brackets != 0 {
-                    let b = brackets.trailing_zeros();
-                    brackets &= brackets - 1;
-                    if open >> b & 1 == 1 {
-                        depth += 1;
-                        continue;
-                    }
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        let before = broken & ((1u64 << b) - 1);
-                        if before != 0 {
-                            let at = off + k + before.trailing_zeros() as usize;
-                            return Ok((Scan::BrokenAt(at), oversized));
+                } else {
+                    let mut brackets = open | close;
+                    while brackets != 0 {
+                        let b = brackets.trailing_zeros();
+                        brackets &= brackets - 1;
+                        if open >> b & 1 == 1 {
+                            depth += 1;
+                            continue;
                         }
-                        let end = off + k + b as usize + 1;
-                        let too_big = oversized || end > self.max_record;
-                        return Ok((Scan::Done(end), too_big));
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            closing = Some(b);
+                            break;
+                        }
                     }
                 }
-                if broken != 0 {
-                    let at = off + k + broken.trailing_zeros() as usize;
+                let before = closing.map_or(u64::MAX, |b| (1u64 << b) - 1);
+                if broken & before != 0 {
+                    let at = off + k + (broken & before).trailing_zeros() as usize;
                     return Ok((Scan::BrokenAt(at), oversized));
+                }
+                if let Some(b) = closing {
+                    let end = off + k + b as usize + 1;
+                    let too_big = oversized || end > self.max_record;
+                    return Ok((Scan::Done(end), too_big));
                 }
                 k += n;
             }

@@ -71,6 +71,13 @@ impl<'a> JVal<'a> {
         })
     }
 
+    /// Integers past i64 are kept as (approximate) numbers.
+    fn from_u64(u: u64) -> Self {
+        i64::try_from(u)
+            .map(JVal::Int)
+            .unwrap_or(JVal::Float(u as f64))
+    }
+
     pub fn is_obj(&self) -> bool {
         matches!(self, JVal::Obj(_))
     }
@@ -285,9 +292,7 @@ fn from_tape<'a>(nodes: &[Node<'a>], at: &mut usize) -> JVal<'a> {
         Node::Static(StaticNode::Null) => JVal::Null,
         Node::Static(StaticNode::Bool(b)) => JVal::Bool(b),
         Node::Static(StaticNode::I64(i)) => JVal::Int(i),
-        Node::Static(StaticNode::U64(u)) => i64::try_from(u)
-            .map(JVal::Int)
-            .unwrap_or(JVal::Float(u as f64)),
+        Node::Static(StaticNode::U64(u)) => JVal::from_u64(u),
         Node::Static(StaticNode::F64(x)) => JVal::Float(x),
         Node::Array { len, .. } => JVal::Arr((0..len).map(|_| from_tape(nodes, at)).collect()),
         Node::Object { len, .. } => {
@@ -327,9 +332,7 @@ impl<'de> Visitor<'de> for JValVisitor {
         Ok(JVal::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(i64::try_from(v)
-            .map(JVal::Int)
-            .unwrap_or(JVal::Float(v as f64)))
+        Ok(JVal::from_u64(v))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(JVal::Float(v))
