@@ -186,6 +186,17 @@ struct Slim {
     status: StatusClass,
 }
 
+impl Slim {
+    const EMPTY: Slim = Slim {
+        time_us: 0,
+        error_code: 0,
+        asn: None,
+        country: NONE,
+        counted: [NONE; COUNTED],
+        status: StatusClass::Success,
+    };
+}
+
 /// Builds every table from the normalized sign-ins.
 pub fn tables(records: &[SignIn]) -> Tables {
     let fields: Vec<Interned> = FIELDS.par_iter().map(|f| intern(records, *f)).collect();
@@ -261,24 +272,32 @@ fn group(
     // marks[f][id] = the last group that counted `id` of field `f`.
     let mut marks: Vec<Vec<u32>> = distinct.iter().map(|&n| vec![NONE; n]).collect();
     let mut rows = Vec::new();
+    let mut block = [Slim::EMPTY; BLOCK];
     for (g, name) in keying.names.iter().enumerate() {
         let idx = &order[starts[g] as usize..starts[g + 1] as usize];
         if idx.is_empty() {
             continue;
         }
-        let mut counts = [0u64; COUNTED];
-        for &i in idx {
-            let ids = &records[i as usize].counted;
-            for (f, count) in counts.iter_mut().enumerate() {
-                let id = ids[f];
-                if id != NONE && marks[f][id as usize] != g as u32 {
-                    marks[f][id as usize] = g as u32;
-                    *count += 1;
+        let mut row = Row::new(countries);
+        // Members sit all over the run. Copying a block of them first lets
+        // the CPU wait for their cache misses together rather than one
+        // after another: that made the tables about twice as fast.
+        for chunk in idx.chunks(BLOCK) {
+            for (slot, &i) in block.iter_mut().zip(chunk) {
+                *slot = records[i as usize];
+            }
+            for r in &block[..chunk.len()] {
+                for (f, count) in row.distinct.iter_mut().enumerate() {
+                    let id = r.counted[f];
+                    if id != NONE && marks[f][id as usize] != g as u32 {
+                        marks[f][id as usize] = g as u32;
+                        *count += 1;
+                    }
                 }
+                row.add(r);
             }
         }
-        let group = idx.iter().map(|&i| &records[i as usize]);
-        rows.push(summarise(name.clone(), group, countries, counts));
+        rows.push(row.finish(name.clone()));
     }
     rows.sort_by(|a, b| {
         b.failures
@@ -289,75 +308,108 @@ fn group(
     rows
 }
 
-/// One row from the group's sign-ins; `distinct` are the users, IPs, apps
-/// and user agents counted by the caller.
-fn summarise<'a>(
-    key: String,
-    group: impl Iterator<Item = &'a Slim>,
-    country_names: &[Text],
+/// Members copied per block in [`group`].
+const BLOCK: usize = 32;
+
+/// A table row being summed up, one member at a time.
+struct Row<'a> {
+    country_names: &'a [Text],
+    /// Users, IPs, apps and user agents, counted by [`group`].
     distinct: [u64; COUNTED],
-) -> GroupRow {
-    let (mut n, mut failures, mut interrupts, mut successes, mut lockouts) = (0, 0, 0, 0, 0);
+    n: u64,
+    failures: u64,
+    interrupts: u64,
+    successes: u64,
+    lockouts: u64,
     // Sets are sorted once at the end rather than kept ordered: a group
     // holds up to every sign-in, its distinct values are few.
-    let mut codes: HashSet<i64, Fast> = HashSet::default();
-    let mut countries: HashSet<Text, Fast> = HashSet::default();
-    let mut asns: HashSet<i64, Fast> = HashSet::default();
-    let (mut first, mut last, mut last_ok) = (i64::MAX, i64::MIN, None::<i64>);
-    let (mut last_country, mut last_asn) = (NONE, None);
-    for r in group {
-        n += 1;
+    codes: HashSet<i64, Fast>,
+    countries: HashSet<Text, Fast>,
+    asns: HashSet<i64, Fast>,
+    first: i64,
+    last: i64,
+    last_ok: Option<i64>,
+    last_country: u32,
+    last_asn: Option<i64>,
+}
+
+impl<'a> Row<'a> {
+    fn new(country_names: &'a [Text]) -> Self {
+        Row {
+            country_names,
+            distinct: [0; COUNTED],
+            n: 0,
+            failures: 0,
+            interrupts: 0,
+            successes: 0,
+            lockouts: 0,
+            codes: HashSet::default(),
+            countries: HashSet::default(),
+            asns: HashSet::default(),
+            first: i64::MAX,
+            last: i64::MIN,
+            last_ok: None,
+            last_country: NONE,
+            last_asn: None,
+        }
+    }
+
+    fn add(&mut self, r: &Slim) {
+        self.n += 1;
         match r.status {
-            StatusClass::Failure => failures += 1,
-            StatusClass::Interrupted => interrupts += 1,
+            StatusClass::Failure => self.failures += 1,
+            StatusClass::Interrupted => self.interrupts += 1,
             StatusClass::Success => {
-                successes += 1;
-                last_ok = Some(last_ok.map_or(r.time_us, |t| t.max(r.time_us)));
+                self.successes += 1;
+                self.last_ok = Some(self.last_ok.map_or(r.time_us, |t| t.max(r.time_us)));
             }
         }
         if r.error_code == 50053 {
-            lockouts += 1;
+            self.lockouts += 1;
         }
         if r.status != StatusClass::Success {
-            codes.insert(r.error_code);
+            self.codes.insert(r.error_code);
         }
         // Members come in time order and mostly repeat the previous one's
         // country and network: skip the set when they do.
-        if r.country != last_country {
-            last_country = r.country;
-            if let Some(&c) = country_names.get(r.country as usize) {
-                countries.insert(c);
+        if r.country != self.last_country {
+            self.last_country = r.country;
+            if let Some(&c) = self.country_names.get(r.country as usize) {
+                self.countries.insert(c);
             }
         }
-        if r.asn != last_asn {
-            last_asn = r.asn;
+        if r.asn != self.last_asn {
+            self.last_asn = r.asn;
             if let Some(a) = r.asn {
-                asns.insert(a);
+                self.asns.insert(a);
             }
         }
-        first = first.min(r.time_us);
-        last = last.max(r.time_us);
+        self.first = self.first.min(r.time_us);
+        self.last = self.last.max(r.time_us);
     }
-    let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(";");
-    let (codes, asns) = (sorted(codes), sorted(asns));
-    let countries = sorted(countries);
-    GroupRow {
-        key,
-        sign_ins: n,
-        failures,
-        interrupts,
-        successes,
-        lockouts,
-        users: distinct[0],
-        ips: distinct[1],
-        codes: join(&mut codes.iter().map(|c| c.to_string())),
-        countries: join(&mut countries.iter().map(|c| c.to_string())),
-        asns: join(&mut asns.iter().map(|a| a.to_string())),
-        apps: distinct[2],
-        user_agents: distinct[3],
-        first_seen: format_time(first),
-        last_seen: format_time(last),
-        last_success: last_ok.map(format_time).unwrap_or_default(),
+
+    fn finish(self, key: String) -> GroupRow {
+        let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(";");
+        let (codes, asns) = (sorted(self.codes), sorted(self.asns));
+        let countries = sorted(self.countries);
+        GroupRow {
+            key,
+            sign_ins: self.n,
+            failures: self.failures,
+            interrupts: self.interrupts,
+            successes: self.successes,
+            lockouts: self.lockouts,
+            users: self.distinct[0],
+            ips: self.distinct[1],
+            codes: join(&mut codes.iter().map(|c| c.to_string())),
+            countries: join(&mut countries.iter().map(|c| c.to_string())),
+            asns: join(&mut asns.iter().map(|a| a.to_string())),
+            apps: self.distinct[2],
+            user_agents: self.distinct[3],
+            first_seen: format_time(self.first),
+            last_seen: format_time(self.last),
+            last_success: self.last_ok.map(format_time).unwrap_or_default(),
+        }
     }
 }
 
