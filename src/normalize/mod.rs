@@ -121,7 +121,7 @@ pub fn normalize(
     auth_details: &[AuthDetail],
     paths: &[String],
 ) -> Normalized {
-    for r in records.iter_mut() {
+    records.par_iter_mut().for_each(|r| {
         // Graph and the portal write the placeholder "Other." on
         // successes; it is not a failure reason.
         if r.status == StatusClass::Success
@@ -129,55 +129,14 @@ pub fn normalize(
         {
             r.failure_reason = Text::default();
         }
-    }
-    // One pass with a hash table rather than a sort: records are a few
-    // hundred bytes, and grouping needs only equality. The table holds
-    // record indexes only (keys are recomputed from the records), 4 bytes
-    // a slot instead of a copy of every key.
-    let mut duplicates_by_input = vec![0u64; paths.len()];
-    let mut best: HashTable<u32> = HashTable::with_capacity(records.len());
-    // foldhash rather than SipHash (4% of a CSV ingest, hashing 36-byte
-    // ids); it is seeded per process, so crafted ids cannot aim collisions.
-    let hasher = foldhash::fast::RandomState::default();
-    // Hashing is most of the per-record work and independent per record.
-    let hashes: Vec<u64> = records
-        .par_iter()
-        .map(|r| hasher.hash_one(key(r)))
-        .collect();
-    let mut dropped = |r: &SignIn| {
-        if let Some(d) = duplicates_by_input.get_mut(r.source_file as usize) {
-            *d += 1;
-        }
-    };
-    for (i, r) in records.iter().enumerate() {
-        let k = key(r);
-        let found = best.find_entry(hashes[i], |&j| key(&records[j as usize]) == k);
-        match found {
-            Ok(mut o) => {
-                let kept = &records[*o.get() as usize];
-                if preference(r, kept, paths) == Ordering::Less {
-                    dropped(kept);
-                    *o.get_mut() = i as u32;
-                } else {
-                    dropped(r);
-                }
-            }
-            Err(_) => {
-                best.insert_unique(hashes[i], i as u32, |&j| hashes[j as usize]);
-            }
-        }
-    }
-    drop(hashes);
+    });
+    let (keep, duplicates_by_input) = first_of_each(&records, paths);
     // Sort by time alone on compact pairs, then order each run of equal
     // times fully: most times are distinct, and comparing whole records
     // means a cache miss per comparison. The kept records are visited in
     // input order, not table order, for the same reason.
-    let mut keep = vec![false; records.len()];
-    for i in best {
-        keep[i as usize] = true;
-    }
     let mut timed: Vec<(i64, u32)> = records
-        .iter()
+        .par_iter()
         .zip(&keep)
         .enumerate()
         .filter(|(_, (_, &k))| k)
@@ -203,6 +162,80 @@ pub fn normalize(
         duplicates_by_input,
     }
 }
+
+/// Which records to keep (`keep[i]`), and the duplicates dropped per
+/// input.
+///
+/// One pass with a hash table rather than a sort: records are a few
+/// hundred bytes, and grouping needs only equality. The tables hold record
+/// indexes only (keys are recomputed from the records), 4 bytes a slot
+/// instead of a copy of every key. Records are split into shards by hash,
+/// so duplicates always meet in the same shard, and the shards run on the
+/// pool: the serial loop was half of this stage. Which copy wins does not
+/// depend on the split, since [`preference`] is a total order.
+fn first_of_each(records: &[SignIn], paths: &[String]) -> (Vec<bool>, Vec<u64>) {
+    // foldhash rather than SipHash (4% of a CSV ingest, hashing 36-byte
+    // ids); it is seeded per process, so crafted ids cannot aim collisions.
+    let hasher = foldhash::fast::RandomState::default();
+    let hashes: Vec<u64> = records
+        .par_iter()
+        .map(|r| hasher.hash_one(key(r)))
+        .collect();
+    let mut shards: Vec<Vec<(u64, u32)>> = vec![Vec::new(); SHARDS];
+    for (i, &h) in hashes.iter().enumerate() {
+        // Middle bits: hashbrown places an entry by the low bits and tags
+        // it with the top seven, and a shard's members share these.
+        shards[(h >> SHARD_SHIFT) as usize % SHARDS].push((h, i as u32));
+    }
+    let kept: Vec<(Vec<u32>, Vec<u64>)> = shards
+        .into_par_iter()
+        .map(|members| {
+            let mut dropped = vec![0u64; paths.len()];
+            let mut drop_one = |r: &SignIn| {
+                if let Some(d) = dropped.get_mut(r.source_file as usize) {
+                    *d += 1;
+                }
+            };
+            // A shard's members are scattered over the records: read a
+            // record only when its hash meets another's (rarely, unless
+            // it is a duplicate).
+            let mut best: HashTable<u32> = HashTable::with_capacity(members.len());
+            for &(h, i) in &members {
+                let r = &records[i as usize];
+                let same = |&j: &u32| key(&records[j as usize]) == key(r);
+                match best.find_entry(h, same) {
+                    Ok(mut o) => {
+                        let kept = &records[*o.get() as usize];
+                        if preference(r, kept, paths) == Ordering::Less {
+                            drop_one(kept);
+                            *o.get_mut() = i;
+                        } else {
+                            drop_one(r);
+                        }
+                    }
+                    Err(_) => {
+                        best.insert_unique(h, i, |&j| hashes[j as usize]);
+                    }
+                }
+            }
+            (best.into_iter().collect(), dropped)
+        })
+        .collect();
+    let mut keep = vec![false; records.len()];
+    let mut duplicates_by_input = vec![0u64; paths.len()];
+    for (indexes, dropped) in kept {
+        for i in indexes {
+            keep[i as usize] = true;
+        }
+        for (total, d) in duplicates_by_input.iter_mut().zip(dropped) {
+            *total += d;
+        }
+    }
+    (keep, duplicates_by_input)
+}
+
+const SHARDS: usize = 32;
+const SHARD_SHIFT: u32 = 40;
 
 /// `records[order[0]], records[order[1]], ...`, reusing `records`' memory
 /// so the largest allocation of a run is never held twice.
@@ -307,6 +340,62 @@ mod tests {
         let mut rev = recs;
         rev.reverse();
         assert_eq!(normalize(rev, &[], &paths).records, n.records);
+    }
+
+    #[test]
+    fn many_duplicates_across_shards_keep_the_preferred_copy() {
+        // Thousands of sign-ins, each seen one to four times in different
+        // formats and files: the sharded pass must keep exactly the copy a
+        // plain search for the most preferred one keeps, and count the rest
+        // against the files they came from.
+        let paths: Vec<String> = (0..4).map(|i| format!("export-{i}")).collect();
+        let formats = [
+            SourceFormat::PortalCsv,
+            SourceFormat::GraphJson,
+            SourceFormat::PurviewAudit,
+            SourceFormat::AzureMonitor,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut recs = Vec::new();
+        for i in 0..5000 {
+            for c in 0..=next(4) {
+                let f = next(4) as usize;
+                let mut r = rec(
+                    &format!("req-{i}"),
+                    i * 1_000_000 + 7,
+                    0,
+                    formats[f],
+                    next(4) as u32,
+                );
+                r.source_record = c * 10 + next(10);
+                recs.push(r);
+            }
+        }
+        let mut want: HashMap<i64, &SignIn> = HashMap::new();
+        for r in &recs {
+            let best = want.entry(r.time_us).or_insert(r);
+            if preference(r, best, &paths) == Ordering::Less {
+                *best = r;
+            }
+        }
+        let mut dropped = vec![0u64; paths.len()];
+        for r in &recs {
+            if !std::ptr::eq(want[&r.time_us], r) {
+                dropped[r.source_file as usize] += 1;
+            }
+        }
+        let mut kept: Vec<SignIn> = want.into_values().cloned().collect();
+        kept.sort_by(output_order);
+        let n = normalize(recs.clone(), &[], &paths);
+        assert_eq!(n.records.len(), 5000);
+        assert_eq!(n.duplicates_by_input, dropped);
+        assert_eq!(n.records, kept);
     }
 
     #[test]
