@@ -75,6 +75,13 @@ impl RowIndex {
     }
 
     /// Opens a row starting at `start`; its cells follow.
+    /// Makes room for `cells` more cells (a part's cells are at most its
+    /// delimiters and line ends plus one), so the list is not regrown and
+    /// copied several times over while it fills.
+    pub(super) fn reserve_cells(&mut self, cells: usize) {
+        self.cells.reserve(cells);
+    }
+
     pub(super) fn start_row(&mut self, no: u64, line: u64, start: usize) {
         self.rows.push(Span {
             no,

@@ -77,7 +77,10 @@ fn last_row_end(buf: &[u8], delim: u8) -> Option<usize> {
 /// A run of whole rows.
 #[derive(Debug, Default)]
 pub(super) struct Part {
+    /// The part is `data[..len]`; the rest is spare, already initialised
+    /// buffer kept for reuse.
     data: Vec<u8>,
+    len: usize,
     /// The input ends with this part: a last row without a line end is
     /// still a row.
     last: bool,
@@ -85,7 +88,7 @@ pub(super) struct Part {
 
 impl Part {
     pub fn data(&self) -> &[u8] {
-        &self.data
+        &self.data[..self.len]
     }
 }
 
@@ -120,7 +123,7 @@ pub(super) struct Framed {
 /// quote and line end, 64 bytes at a time; the second walks that list, so
 /// the bytes of a plain field are never looked at one by one.
 pub(super) fn frame(part: &Part, delim: u8) -> Framed {
-    let data = &part.data[..];
+    let data = part.data();
     let mut marks = Vec::with_capacity(data.len() / 8);
     structurals(data, delim, &mut marks);
     let mut w = Walk {
@@ -134,6 +137,7 @@ pub(super) fn frame(part: &Part, delim: u8) -> Framed {
         ..Framed::default()
     };
     let rows = &mut framed.rows;
+    rows.reserve_cells(marks.len() + 1);
     let n = data.len();
     let (mut i, mut no) = (0, 0);
     // Like the csv crate, a row is placed on the line after the previous
@@ -286,8 +290,11 @@ fn structurals(data: &[u8], delim: u8, out: &mut Vec<u32>) {
 pub(super) struct RowCutter<'r> {
     r: &'r mut dyn Read,
     delim: u8,
-    /// Read, not yet handed out; starts at a row start.
+    /// Read, not yet handed out: `pending[..filled]`, starting at a row
+    /// start. The buffer past `filled` is initialised and reused, so reads
+    /// go straight into it without zeroing it first.
     pending: Vec<u8>,
+    filled: usize,
     at_eof: bool,
     /// A read failed after the bytes in `pending`.
     failed: Option<io::Error>,
@@ -302,6 +309,7 @@ impl<'r> RowCutter<'r> {
             r,
             delim,
             pending: Vec::new(),
+            filled: 0,
             at_eof: false,
             failed: None,
             limit,
@@ -311,14 +319,13 @@ impl<'r> RowCutter<'r> {
     /// Reads until `pending` holds `want` bytes, the input ends or a read
     /// fails. A failure is kept for when the bytes before it are used up.
     fn read_to(&mut self, want: usize) {
-        while !self.at_eof && self.failed.is_none() && self.pending.len() < want {
-            let have = self.pending.len();
-            self.pending.resize(want, 0);
-            let read = self.r.read(&mut self.pending[have..]);
-            self.pending.truncate(have + *read.as_ref().unwrap_or(&0));
-            match read {
+        while !self.at_eof && self.failed.is_none() && self.filled < want {
+            if self.pending.len() < want {
+                self.pending.resize(want, 0);
+            }
+            match self.r.read(&mut self.pending[self.filled..want]) {
                 Ok(0) => self.at_eof = true,
-                Ok(_) => {}
+                Ok(n) => self.filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => self.failed = Some(e),
             }
@@ -333,16 +340,16 @@ impl<'r> RowCutter<'r> {
         let (mut out, mut ends) = (vec![0u8; 4096], vec![0usize; 256]);
         let (mut outlen, mut endlen, mut used) = (0, 0, 0);
         loop {
-            if used == self.pending.len() {
+            if used == self.filled {
                 if let Some(e) = self.failed.take() {
                     return Err(e);
                 }
-                if self.pending.len() > self.limit {
+                if self.filled > self.limit {
                     return Err(overlong(self.limit));
                 }
-                self.read_to(self.pending.len() + (64 << 10));
+                self.read_to(self.filled + (64 << 10));
             }
-            let input = &self.pending[used..];
+            let input = &self.pending[used..self.filled];
             let (res, nin, nout, nend) =
                 core.read_record(input, &mut out[outlen..], &mut ends[endlen..]);
             used += nin;
@@ -356,7 +363,8 @@ impl<'r> RowCutter<'r> {
                 ReadRecordResult::End => return Ok(None),
             }
         }
-        self.pending.drain(..used);
+        self.pending.copy_within(used..self.filled, 0);
+        self.filled -= used;
         let mut start = 0;
         let cells = ends[..endlen]
             .iter()
@@ -382,7 +390,7 @@ impl<'r> RowCutter<'r> {
                 Err(e) => {
                     // The whole rows before the failure went out already;
                     // what is left is the row it broke.
-                    self.pending.clear();
+                    self.filled = 0;
                     batch.broken = Some(e.to_string());
                     return false;
                 }
@@ -400,11 +408,11 @@ impl<'r> RowCutter<'r> {
         let mut want = part_bytes.max(1);
         loop {
             self.read_to(want);
-            let n = self.pending.len();
+            let n = self.filled;
             if self.at_eof && n <= self.limit {
                 return Ok((n > 0).then_some((n, true)));
             }
-            if let Some(cut) = last_row_end(&self.pending, self.delim) {
+            if let Some(cut) = last_row_end(&self.pending[..n], self.delim) {
                 return Ok(Some((cut, false)));
             }
             if let Some(e) = self.failed.take() {
@@ -424,11 +432,15 @@ impl<'r> RowCutter<'r> {
             batch.parts.push(Part::default());
         }
         let part = &mut batch.parts[batch.used];
+        let left = self.filled - cut;
         let mut rest = std::mem::take(&mut part.data);
-        rest.clear();
-        rest.extend_from_slice(&self.pending[cut..]);
-        self.pending.truncate(cut);
+        if rest.len() < left {
+            rest.resize(left, 0);
+        }
+        rest[..left].copy_from_slice(&self.pending[cut..self.filled]);
         part.data = std::mem::replace(&mut self.pending, rest);
+        part.len = cut;
+        self.filled = left;
         part.last = last;
         batch.used += 1;
     }
@@ -467,7 +479,7 @@ mod tests {
             assert!(batch.broken.is_none());
             for part in batch.parts() {
                 let f = frame(part, b',');
-                for r in f.rows.rows(&part.data) {
+                for r in f.rows.rows(part.data()) {
                     rows.push((
                         no + r.no,
                         line + r.line - 1,
@@ -584,7 +596,7 @@ mod tests {
             .flat_map(|p| {
                 let f = frame(p, b',');
                 f.rows
-                    .rows(&p.data)
+                    .rows(p.data())
                     .map(|r| r.get(0).unwrap().to_vec())
                     .collect::<Vec<_>>()
             })
