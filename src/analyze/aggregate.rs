@@ -145,7 +145,7 @@ impl Keying {
         Keying { group_of, names }
     }
 
-    fn hour(records: &[SignIn]) -> Self {
+    fn hour(records: &[Slim]) -> Self {
         Keying {
             group_of: records
                 .iter()
@@ -155,12 +155,27 @@ impl Keying {
         }
     }
 
-    fn day(records: &[SignIn]) -> Self {
-        let day = |r: &SignIn| r.time_us.div_euclid(US_PER_DAY);
-        let first = records.iter().map(day).min().unwrap_or(0);
-        let last = records.iter().map(day).max().unwrap_or(0);
+    fn day(records: &[Slim]) -> Self {
+        // Day numbers, then relative to the first: one pass over the rows
+        // for the range instead of two, as a pass costs more than the
+        // arithmetic.
+        let mut group_of: Vec<u32> = Vec::with_capacity(records.len());
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for r in records {
+            let d = r.time_us.div_euclid(US_PER_DAY);
+            (first, last) = (first.min(d), last.max(d));
+            // Days of a run fit in 32 bits; kept as an offset from an
+            // arbitrary base until the first day is known.
+            group_of.push(d as u32);
+        }
+        if records.is_empty() {
+            (first, last) = (0, 0);
+        }
+        for g in &mut group_of {
+            *g = g.wrapping_sub(first as u32);
+        }
         Keying {
-            group_of: records.iter().map(|r| (day(r) - first) as u32).collect(),
+            group_of,
             // Labels are made once per day, not per sign-in.
             names: (first..=last)
                 .map(|d| format_time(d * US_PER_DAY)[..10].to_string())
@@ -221,8 +236,8 @@ pub fn tables(records: &[SignIn]) -> Tables {
         &|| Keying::field(&fields[APP], false),
         &|| Keying::field(&fields[COUNTRY], false),
         &|| Keying::field(&fields[CLIENT_APP], false),
-        &|| Keying::hour(records),
-        &|| Keying::day(records),
+        &|| Keying::hour(&slims),
+        &|| Keying::day(&slims),
     ];
     let mut built = keyings
         .par_iter()
