@@ -44,16 +44,7 @@ fn readers(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(loaded.records.len() as u64));
     group.bench_function("all_detections", |b| {
-        b.iter(|| {
-            run_all(
-                &Events {
-                    records: &loaded.records,
-                    files: &loaded.paths,
-                },
-                &cfg,
-            )
-            .len()
-        })
+        b.iter(|| run_all(&Events::new(&loaded.records, &loaded.paths), &cfg).len())
     });
     group.finish();
 }

@@ -163,15 +163,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         || {
             rayon::join(
                 || aggregate::tables(&loaded.records),
-                || {
-                    detect::run_all(
-                        &Events {
-                            records: &loaded.records,
-                            files: &loaded.paths,
-                        },
-                        &cfg,
-                    )
-                },
+                || detect::run_all(&Events::new(&loaded.records, &loaded.paths), &cfg),
             )
         },
     );

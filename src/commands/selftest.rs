@@ -74,10 +74,7 @@ fn measure() -> anyhow::Result<Results> {
         // Paths in evidence would differ per run; findings are compared on
         // kind, severity and actors.
         let findings = run_all(
-            &Events {
-                records: &all.records,
-                files: &all.paths,
-            },
+            &Events::new(&all.records, &all.paths),
             &DetectionConfig::default(),
         )
         .iter()

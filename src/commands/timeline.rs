@@ -39,13 +39,7 @@ pub fn run(args: &TimelineArgs, quiet: bool) -> anyhow::Result<Outcome> {
     }
     let cfg = detection_config(&args.detection)?;
     let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
-    let findings = detect::run_all(
-        &Events {
-            records: &loaded.records,
-            files: &loaded.paths,
-        },
-        &cfg,
-    );
+    let findings = detect::run_all(&Events::new(&loaded.records, &loaded.paths), &cfg);
     let mut sel = match (&args.user, &args.ip, &args.finding) {
         (Some(u), _, _) => Selector::user(u),
         (_, Some(ip), _) => Selector::ip(ip),

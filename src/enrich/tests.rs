@@ -510,16 +510,10 @@ fn a_city_database_lets_impossible_travel_fire_on_the_portal_csv() {
         (n.records, paths)
     };
     let travel = |records: &[SignIn], paths: &[String]| {
-        detect::run_all(
-            &Events {
-                records,
-                files: paths,
-            },
-            &DetectionConfig::default(),
-        )
-        .into_iter()
-        .filter(|f| f.kind == "impossible_travel")
-        .collect::<Vec<_>>()
+        detect::run_all(&Events::new(records, paths), &DetectionConfig::default())
+            .into_iter()
+            .filter(|f| f.kind == "impossible_travel")
+            .collect::<Vec<_>>()
     };
     let (mut records, paths) = load();
     assert!(records

@@ -1142,13 +1142,7 @@ pub(crate) mod fixture {
         let df = to_dataframe(&records, &paths).expect("table");
         let summary = summarize(&records, &df, 3, 1, 0).expect("summary");
         let tables = tables(&records);
-        let findings = run_all(
-            &Events {
-                records: &records,
-                files: &paths,
-            },
-            &DetectionConfig::default(),
-        );
+        let findings = run_all(&Events::new(&records, &paths), &DetectionConfig::default());
         let mut input = InputReport {
             path: HOSTILE_PATH.into(),
             format: Some(SourceFormat::GraphJson),

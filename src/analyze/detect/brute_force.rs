@@ -82,7 +82,7 @@ impl Detection for BruteForce {
         let c = &cfg.brute_force;
         let recs = ev.records;
         let window = util::minutes(c.window_minutes);
-        let groups = util::group_by(ev, cfg, |r| {
+        let groups = util::group_unsuccessful_by(ev, cfg, |r| {
             (!r.user_principal_name.is_empty() && util::is_credential_failure(r, &c.codes))
                 .then_some(r.user_principal_name.as_str())
         });

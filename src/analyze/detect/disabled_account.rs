@@ -102,7 +102,7 @@ impl Detection for DisabledAccount {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.disabled_account;
         let recs = ev.records;
-        let groups = util::group_by(ev, cfg, |r| {
+        let groups = util::group_unsuccessful_by(ev, cfg, |r| {
             (r.error_code == USER_DISABLED && !r.ip.is_empty()).then_some(r.ip.as_str())
         });
         let mut found = Vec::new();

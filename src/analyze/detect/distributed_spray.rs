@@ -199,7 +199,7 @@ impl Detection for DistributedSpray {
             if !groups_seen.insert(g) {
                 continue;
             }
-            let groups = util::group_by(ev, cfg, |r| {
+            let groups = util::group_unsuccessful_by(ev, cfg, |r| {
                 if !counted(r) {
                     return None;
                 }

@@ -67,7 +67,7 @@ impl Detection for Enumeration {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.enumeration;
         let recs = ev.records;
-        let groups = util::group_by(ev, cfg, |r| {
+        let groups = util::group_unsuccessful_by(ev, cfg, |r| {
             (r.error_code == USER_NOT_FOUND
                 && !r.ip.is_empty()
                 && !r.user_principal_name.is_empty())

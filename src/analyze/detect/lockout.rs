@@ -104,7 +104,7 @@ impl Detection for Lockout {
         };
         let mut out = Vec::new();
 
-        let per_user = util::group_by(ev, cfg, |r| {
+        let per_user = util::group_unsuccessful_by(ev, cfg, |r| {
             is_lockout(r).then_some(r.user_principal_name.as_str())
         });
         for (&user, events) in &per_user {
@@ -121,7 +121,7 @@ impl Detection for Lockout {
             }
         }
 
-        let tenant = util::group_by(ev, cfg, |r| is_lockout(r).then_some(()));
+        let tenant = util::group_unsuccessful_by(ev, cfg, |r| is_lockout(r).then_some(()));
         if let Some(events) = tenant.get(&()) {
             let mut st = Wave {
                 users: Tally::default(),

@@ -97,7 +97,7 @@ impl Detection for MfaFatigue {
         let c = &cfg.mfa_fatigue;
         let recs = ev.records;
         let window = util::minutes(c.window_minutes);
-        let prompts = util::group_by(ev, cfg, |r| {
+        let prompts = util::group_unsuccessful_by(ev, cfg, |r| {
             (r.error_code == MFA_FAILED && !r.user_principal_name.is_empty())
                 .then_some(r.user_principal_name.as_str())
         });

@@ -92,7 +92,7 @@ impl Detection for PasswordSpray {
         let c = &cfg.password_spray;
         let recs = ev.records;
         let window = util::minutes(c.window_minutes);
-        let groups = util::group_by(ev, cfg, |r| {
+        let groups = util::group_unsuccessful_by(ev, cfg, |r| {
             (!r.ip.is_empty()
                 && !r.user_principal_name.is_empty()
                 && util::is_credential_failure(r, &c.codes))

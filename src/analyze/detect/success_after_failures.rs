@@ -172,8 +172,11 @@ impl Detection for SuccessAfterFailures {
         // and IPs with one are grouped: on a normal tenant's week that is a
         // few hundred keys instead of every account and address.
         let (mut failing_users, mut failing_ips) = (FastSet::default(), FastSet::default());
-        for r in recs
+        // A failure whose password did not work is never a clean success.
+        for r in ev
+            .unsuccessful()
             .iter()
+            .map(|&i| &recs[i])
             .filter(|r| relevant(r) && !util::password_worked(r))
         {
             failing_users.insert(r.user_principal_name);

@@ -81,12 +81,32 @@ pub(crate) fn password_worked(r: &SignIn) -> bool {
 pub(crate) fn group_by<'a, K: Ord + Hash>(
     ev: &Events<'a>,
     cfg: &DetectionConfig,
+    key: impl FnMut(&'a SignIn) -> Option<K>,
+) -> BTreeMap<K, Vec<usize>> {
+    group_among(ev, cfg, 0..ev.records.len(), key)
+}
+
+/// [`group_by`] for a `key` that a clean success (success status, code 0)
+/// never has: looks at the other records only.
+pub(crate) fn group_unsuccessful_by<'a, K: Ord + Hash>(
+    ev: &Events<'a>,
+    cfg: &DetectionConfig,
+    key: impl FnMut(&'a SignIn) -> Option<K>,
+) -> BTreeMap<K, Vec<usize>> {
+    group_among(ev, cfg, ev.unsuccessful().iter().copied(), key)
+}
+
+fn group_among<'a, K: Ord + Hash>(
+    ev: &Events<'a>,
+    cfg: &DetectionConfig,
+    among: impl Iterator<Item = usize>,
     mut key: impl FnMut(&'a SignIn) -> Option<K>,
 ) -> BTreeMap<K, Vec<usize>> {
     // Hash first, order once at the end: with string keys a BTreeMap insert
     // per record spends most of its time comparing prefixes.
     let mut groups: HashMap<K, Vec<usize>, Fast> = HashMap::default();
-    for (i, r) in ev.records.iter().enumerate() {
+    for i in among {
+        let r = &ev.records[i];
         if !visible(cfg, r) {
             continue;
         }
@@ -566,10 +586,7 @@ pub(crate) mod testing {
         cfg: &DetectionConfig,
     ) -> Vec<Finding> {
         let files = files();
-        let ev = Events {
-            records,
-            files: &files,
-        };
+        let ev = Events::new(records, &files);
         d.run(&ev, cfg)
     }
 
@@ -586,6 +603,36 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn grouping_the_unsuccessful_matches_grouping_everything() {
+        // Mixed traffic, including a record whose status says success but
+        // whose code does not (an inconsistent export): every key that a
+        // clean success never has groups the same either way.
+        let codes = [0, 0, 0, 50126, 50053, 50074, 50057, 50034, 0, 53003];
+        let mut v: Vec<SignIn> = (0..400)
+            .map(|k| {
+                let user = format!("u{}@contoso.com", k % 7);
+                let ip = format!("198.51.100.{}", k % 5);
+                signin(k * 13, &user, &ip, codes[k as usize % codes.len()])
+            })
+            .collect();
+        v[3].status = StatusClass::Success;
+        let recs = fixture(v);
+        let files = files();
+        let ev = Events::new(&recs, &files);
+        assert!(ev.unsuccessful().len() < recs.len());
+        let cfg = DetectionConfig::default();
+        let key = |r: &'_ SignIn| (r.error_code != 0).then_some((r.ip, r.error_code));
+        let all = group_by(&ev, &cfg, key);
+        assert_eq!(all, group_unsuccessful_by(&ev, &cfg, key));
+        assert!(all.values().map(Vec::len).sum::<usize>() > 200);
+        let failed = |r: &'_ SignIn| is_credential_failure(r, &[]).then_some(r.user_principal_name);
+        assert_eq!(
+            group_by(&ev, &cfg, failed),
+            group_unsuccessful_by(&ev, &cfg, failed)
+        );
+    }
 
     #[test]
     fn burst_straddling_a_bin_edge_is_one_burst() {
@@ -660,10 +707,7 @@ mod tests {
                 .collect(),
         );
         let files = files();
-        let ev = Events {
-            records: &recs,
-            files: &files,
-        };
+        let ev = Events::new(&recs, &files);
         let mut d = Draft::new("password_spray", "203.0.113.9", Severity::High, "t".into());
         d.events = (0..150).rev().collect();
         let f = finding(&ev, d);
