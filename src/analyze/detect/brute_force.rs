@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn};
+use crate::model::{Finding, Severity, SignIn, Text};
 
 pub struct BruteForce;
 
@@ -99,10 +99,8 @@ impl Detection for BruteForce {
             }
         }
         let users: BTreeSet<&str> = found.iter().map(|(u, _)| *u).collect();
-        let worked_pool = util::group_by(ev, cfg, |r| {
-            (util::password_worked(r) && users.contains(r.user_principal_name.as_str()))
-                .then_some(r.user_principal_name.as_str())
-        });
+        let accounts = users.iter().map(|u| Text::from(*u));
+        let worked_pool = util::group_of(ev, cfg, ev.by_user(), accounts, util::password_worked);
         found
             .into_iter()
             .map(|(user, burst)| {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 
 pub struct MfaFatigue;
 
@@ -108,9 +108,9 @@ impl Detection for MfaFatigue {
             }
         }
         let users: BTreeSet<&str> = found.iter().map(|(u, _)| *u).collect();
-        let successes = util::group_by(ev, cfg, |r| {
-            (r.status == StatusClass::Success && users.contains(r.user_principal_name.as_str()))
-                .then_some(r.user_principal_name.as_str())
+        let accounts = users.iter().map(|u| Text::from(*u));
+        let successes = util::group_of(ev, cfg, ev.by_user(), accounts, |r| {
+            r.status == StatusClass::Success
         });
         let mut out = Vec::new();
         for (user, burst) in found {

@@ -13,7 +13,9 @@
 
 use rayon::prelude::*;
 
-use crate::model::{Finding, SignIn, StatusClass};
+use crate::model::{FastHash, Finding, SignIn, StatusClass, Text};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 mod brute_force;
 pub mod config;
@@ -47,6 +49,26 @@ pub struct Events<'a> {
     /// pass over them instead of every record (each several cache lines)
     /// is most of what those detections cost.
     unsuccessful: Vec<usize>,
+    /// Every record's index per IP and per account, ascending; built on
+    /// first use, once, for all detections. Looking at what a few
+    /// suspicious sources or accounts did then costs their records rather
+    /// than a pass over the whole run each time.
+    by_ip: OnceLock<KeyIndex>,
+    by_user: OnceLock<KeyIndex>,
+}
+
+/// Record indexes per non-empty value of a field.
+pub(crate) type KeyIndex = HashMap<Text, Vec<usize>, FastHash>;
+
+fn key_index(records: &[SignIn], field: fn(&SignIn) -> Text) -> KeyIndex {
+    let mut index = KeyIndex::default();
+    for (i, r) in records.iter().enumerate() {
+        let k = field(r);
+        if !k.is_empty() {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    index
 }
 
 impl<'a> Events<'a> {
@@ -61,7 +83,18 @@ impl<'a> Events<'a> {
             records,
             files,
             unsuccessful,
+            by_ip: OnceLock::new(),
+            by_user: OnceLock::new(),
         }
+    }
+
+    pub(crate) fn by_ip(&self) -> &KeyIndex {
+        self.by_ip.get_or_init(|| key_index(self.records, |r| r.ip))
+    }
+
+    pub(crate) fn by_user(&self) -> &KeyIndex {
+        self.by_user
+            .get_or_init(|| key_index(self.records, |r| r.user_principal_name))
     }
 
     /// See the field.

@@ -182,18 +182,12 @@ impl Detection for SuccessAfterFailures {
             failing_users.insert(r.user_principal_name);
             failing_ips.insert(r.ip);
         }
-        let by_ip = util::group_by(ev, cfg, |r| {
-            (!r.ip.is_empty() && failing_ips.contains(&r.ip) && relevant(r))
-                .then_some(r.ip.as_str())
-        });
+        let by_ip = util::group_of(ev, cfg, ev.by_ip(), failing_ips, relevant);
         let mut ip_hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for events in by_ip.values() {
             ip_runs(recs, events, c, &mut ip_hits);
         }
-        let by_user = util::group_by(ev, cfg, |r| {
-            (failing_users.contains(&r.user_principal_name) && relevant(r))
-                .then_some(r.user_principal_name.as_str())
-        });
+        let by_user = util::group_of(ev, cfg, ev.by_user(), failing_users, relevant);
         let mut out = Vec::new();
         for (&user, events) in &by_user {
             for hit in user_runs(recs, events, c, &ip_hits) {

@@ -10,14 +10,14 @@
 //! depend on thresholds and yield at most one burst each, raising a
 //! threshold can only drop or shrink findings, never add or split them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 use std::ops::Range;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use super::{DetectionConfig, Events};
+use super::{DetectionConfig, Events, KeyIndex};
 use crate::model::codes::{self, LockoutCause};
 use crate::model::{Evidence, Finding, Severity, SignIn, SourceRef, StatusClass, Text};
 
@@ -135,10 +135,37 @@ pub(crate) fn records_by_ip<'a>(
     if ips.is_empty() {
         return BTreeMap::new();
     }
-    // Probed once per sign-in: interned text hashes and compares as a
-    // pointer, where a string set compared characters.
-    let wanted: HashSet<Text, Fast> = ips.iter().map(|ip| Text::from(*ip)).collect();
-    group_by(ev, cfg, |r| wanted.contains(&r.ip).then_some(r.ip.as_str()))
+    let ips = ips.iter().map(|ip| Text::from(*ip));
+    group_of(ev, cfg, ev.by_ip(), ips, |_| true)
+}
+
+/// What [`group_by`] returns for a key that is one of `keys` (values of
+/// the field `index` is built on) on records that pass `keep`: read from
+/// the index, so only those keys' records are looked at.
+pub(crate) fn group_of<'a>(
+    ev: &Events<'a>,
+    cfg: &DetectionConfig,
+    index: &KeyIndex,
+    keys: impl IntoIterator<Item = Text>,
+    mut keep: impl FnMut(&'a SignIn) -> bool,
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut groups = BTreeMap::new();
+    for k in keys {
+        let Some(all) = index.get(&k) else {
+            continue;
+        };
+        let mut idx: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| visible(cfg, &ev.records[i]) && keep(&ev.records[i]))
+            .collect();
+        if !idx.is_empty() {
+            // As in `group_by`: a linear check on time-sorted input.
+            idx.sort_by_key(|&i| ev.records[i].time_us);
+            groups.insert(k.as_str(), idx);
+        }
+    }
+    groups
 }
 
 /// Distinct-value counter for a sliding window. Only counts are read, so
@@ -603,6 +630,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::analyze::detect::Allowlist;
 
     #[test]
     fn grouping_the_unsuccessful_matches_grouping_everything() {
@@ -632,6 +660,35 @@ mod tests {
             group_by(&ev, &cfg, failed),
             group_unsuccessful_by(&ev, &cfg, failed)
         );
+        // Lookups in the run's per-IP and per-account indexes return what
+        // a scan returns, also with part of the traffic allowlisted.
+        let allowing = DetectionConfig {
+            allowlist: Allowlist::new(["198.51.100.2"]).unwrap(),
+            ..DetectionConfig::default()
+        };
+        for cfg in [&cfg, &allowing] {
+            let ips = [
+                "198.51.100.1",
+                "198.51.100.2",
+                "198.51.100.3",
+                "203.0.113.1",
+            ];
+            let wanted: BTreeSet<&str> = ips.into_iter().collect();
+            let scanned = group_by(&ev, cfg, |r| {
+                wanted.contains(r.ip.as_str()).then_some(r.ip.as_str())
+            });
+            assert_eq!(records_by_ip(&ev, cfg, &wanted), scanned);
+            let users = [Text::from("u1@contoso.com"), Text::from("u4@contoso.com")];
+            let scanned = group_by(&ev, cfg, |r| {
+                (password_worked(r) && users.contains(&r.user_principal_name))
+                    .then_some(r.user_principal_name.as_str())
+            });
+            assert!(!scanned.is_empty());
+            assert_eq!(
+                group_of(&ev, cfg, ev.by_user(), users, password_worked),
+                scanned
+            );
+        }
     }
 
     #[test]
