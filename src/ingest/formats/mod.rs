@@ -136,7 +136,7 @@ impl Header {
 
 /// A cell of a row by optional column index.
 pub fn cell<'r>(row: &[&'r str], idx: Option<usize>) -> &'r str {
-    idx.and_then(|i| row.get(i).copied()).unwrap_or("").trim()
+    crate::ingest::fields::trim(idx.and_then(|i| row.get(i).copied()).unwrap_or(""))
 }
 
 /// The sign-in type the portal encodes in its file names.

@@ -6,6 +6,7 @@
 //! camelCase Graph names, the PascalCase names of older PowerShell
 //! collectors and lowercased Azure Monitor envelopes all match).
 
+use crate::ingest::fields::trim;
 use crate::model::{Id, Text};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use simd_json::{Node, StaticNode, Tape};
@@ -129,11 +130,11 @@ impl<'a> JVal<'a> {
 
     /// Trimmed text as a record field.
     pub fn field(&self) -> Text {
-        Text::from(self.text().trim())
+        Text::from(trim(&self.text()))
     }
 
     pub fn id(&self) -> Id {
-        Id::from(self.text().trim())
+        Id::from(trim(&self.text()))
     }
 
     pub fn as_i64(&self) -> Option<i64> {
