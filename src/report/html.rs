@@ -14,6 +14,7 @@
 use super::charts::{finding_timeline, Chart};
 use super::data::ReportData;
 use crate::analyze::aggregate::GroupRow;
+use crate::analyze::timeline::{build_indexed, ActorIndex, Selector};
 use crate::ingest::fields::parse_time;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::{Finding, Severity, StatusClass, Text};
@@ -425,14 +426,18 @@ fn findings(out: &mut String, d: &ReportData) {
          high and critical ones are marked with that number on the failures-over-time chart. \
          Evidence rows point to the exact input record.</p>\n",
     );
-    // Each article scans the sign-ins around its finding; they are
-    // independent, so they are rendered in parallel and joined in order.
+    // Each article lists the sign-ins of its finding's accounts and IPs,
+    // found in one pass for all of them; the articles are independent, so
+    // they are rendered in parallel and joined in order.
     let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
+    let selectors: Vec<Selector> = shown.iter().map(|(_, f)| Selector::finding(f)).collect();
+    let index = ActorIndex::new(d.records, &selectors);
     let articles: Vec<String> = shown
         .par_iter()
-        .map(|&(i, f)| {
+        .zip(&selectors)
+        .map(|(&(i, f), sel)| {
             let mut article = String::new();
-            finding(&mut article, d, f, i);
+            finding(&mut article, d, f, i, (sel, &index));
             article
         })
         .collect();
@@ -449,7 +454,7 @@ fn findings(out: &mut String, d: &ReportData) {
     out.push_str("</section>\n");
 }
 
-fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
+fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize, around: Around) {
     let _ = writeln!(
         out,
         "<article class=\"finding {sev}\" id=\"{anchor}\">\n<h3>{badge}<span class=\"num\">F{n}</span>{title}</h3>\n<div class=\"cols\">\n<div>\n<dl class=\"kv\">",
@@ -513,7 +518,7 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
     }
     out.push_str("</div>\n");
     if i < MAX_SIGNIN_TABLES && f.severity >= Severity::Medium {
-        sign_in_table(out, d, f);
+        sign_in_table(out, d, around);
     }
     if !f.evidence.facts.is_empty() {
         out.push_str("<h4>Facts</h4>\n<dl class=\"kv\">\n");
@@ -564,9 +569,11 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
 
 /// The finding's accounts and IPs through time with detection markers,
 /// folded away (`<details>` needs no script).
-fn sign_in_table(out: &mut String, d: &ReportData, f: &Finding) {
-    use crate::analyze::timeline::{build, Selector};
-    let entries = build(d.records, d.findings, &Selector::finding(f));
+/// A finding's selection of sign-ins, and where to look them up.
+type Around<'x> = (&'x Selector, &'x ActorIndex);
+
+fn sign_in_table(out: &mut String, d: &ReportData, (sel, index): Around) {
+    let entries = build_indexed(d.records, d.findings, sel, index);
     if entries.is_empty() {
         return;
     }
