@@ -59,16 +59,23 @@ else:
     df.group_by("u").len()
 PY
 
-measure() { # label, command...
+measure() { # label, command...; sets LAST to the median wall time
   local label="$1"; shift
   local times=() rss=()
+  LAST=""
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >/dev/null 2>&1 || { echo "$label: FAILED"; return; }
     read -r t m < "$WORK/t"; times+=("$t"); rss+=("$m")
   done
   local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
   local peak; peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+  LAST="$med"
   printf '%-34s %8.2f s %8.0f MB\n' "$label" "$med" "$((peak / 1024))"
+}
+
+ratio() { # label, numerator, denominator
+  [ -n "$2" ] && [ -n "$3" ] || return 0
+  awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN { if (b > 0) printf "  %-32s %8.1fx\n", l, a / b }'
 }
 
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
@@ -77,7 +84,14 @@ for kind in csv json jsonl; do
   case $kind in csv) dir=portal-csv;; json) dir=portal-json;; jsonl) dir=azure-monitor-blob;; esac
   echo "== $kind ($(du -sh "$DATA/$dir" | cut -f1))"
   measure "cat (page cache floor)" sh -c "find '$DATA/$dir' -type f -exec cat {} + > /dev/null"
+  floor="$LAST"
   measure "entrasift analyze (full)" "$BIN" analyze "$DATA/$dir" --out "$WORK/rep-$kind" -q
+  ours="$LAST"
   measure "duckdb (bare aggregation)" python3 "$WORK/agg.py" duckdb "$kind" "$DATA"
+  duck="$LAST"
   measure "polars (bare aggregation)" python3 "$WORK/agg.py" polars "$kind" "$DATA"
+  pol="$LAST"
+  ratio "entrasift / cat floor" "$ours" "$floor"
+  ratio "duckdb / entrasift" "$duck" "$ours"
+  ratio "polars / entrasift" "$pol" "$ours"
 done
