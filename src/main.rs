@@ -7,6 +7,7 @@ use entrasift::commands::{self, misc, EXIT_FATAL};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         // Only fails if a pool already exists, which cannot happen here.
@@ -68,3 +69,23 @@ fn finish(result: anyhow::Result<commands::Outcome>) -> ExitCode {
         }
     }
 }
+
+/// Keeps freed heap memory in the process. A run allocates and frees
+/// buffers of a few megabytes per batch, thousands of times; with glibc's
+/// defaults they were mapped and unmapped (or trimmed) each time, and the
+/// kernel zeroed fresh pages for every batch: 3% of a JSON run's CPU.
+/// Allocations up to 32 MiB now come from the heap, and the heap is never
+/// trimmed: on a million sign-ins the portal CSV run got about 5% faster,
+/// and peak memory rose by 15 MB (CSV) to 75 MB (JSON).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // SAFETY: mallopt only sets allocator parameters; this runs first
+    // in main, before any other thread exists or allocates.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
