@@ -11,6 +11,7 @@
 //! deterministic whatever order ids were handed out in.
 
 use crate::ingest::fields::format_time;
+use crate::model::codes::LockoutCause;
 use crate::model::{SignIn, StatusClass, Text};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -26,8 +27,13 @@ pub struct GroupRow {
     pub failures: u64,
     pub interrupts: u64,
     pub successes: u64,
-    /// Smart lockouts and other 50053 replies.
+    /// Smart lockouts: 50053 for too many wrong passwords (stated or
+    /// inferred; see `model::lockout`).
     pub lockouts: u64,
+    /// 50053 for a source address Microsoft holds as malicious.
+    pub ip_blocks: u64,
+    /// Risk blocks: 50053 for very high risk, 53011 and 530032.
+    pub risk_blocks: u64,
     pub users: u64,
     pub ips: u64,
     /// Distinct non-success codes, ascending, `;`-separated.
@@ -116,6 +122,7 @@ fn slim_rows(records: &[SignIn]) -> (Vec<Interned>, Vec<Slim>) {
                 country: ids[COUNTRY],
                 counted: std::array::from_fn(|f| ids[f]),
                 status: r.status,
+                block: Block::of(r),
             }
         })
         .collect();
@@ -221,6 +228,31 @@ struct Slim {
     /// Interned ids of the fields counted as distinct values, or [`NONE`].
     counted: [u32; COUNTED],
     status: StatusClass,
+    block: Block,
+}
+
+/// Which kind of block a sign-in was, for the three block columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    None,
+    Lockout,
+    Ip,
+    Risk,
+}
+
+impl Block {
+    fn of(r: &SignIn) -> Self {
+        match r.error_code {
+            50053 => match crate::model::lockout::cause(r) {
+                LockoutCause::SmartLockout => Block::Lockout,
+                LockoutCause::MaliciousIp => Block::Ip,
+                LockoutCause::HighRiskBlock => Block::Risk,
+                LockoutCause::Undetermined => Block::None,
+            },
+            53011 | 530032 => Block::Risk,
+            _ => Block::None,
+        }
+    }
 }
 
 impl Slim {
@@ -231,6 +263,7 @@ impl Slim {
         country: NONE,
         counted: [NONE; COUNTED],
         status: StatusClass::Success,
+        block: Block::None,
     };
 }
 
@@ -346,6 +379,8 @@ struct Row<'a> {
     interrupts: u64,
     successes: u64,
     lockouts: u64,
+    ip_blocks: u64,
+    risk_blocks: u64,
     // Sets are sorted once at the end rather than kept ordered: a group
     // holds up to every sign-in, its distinct values are few.
     codes: HashSet<i64, Fast>,
@@ -368,6 +403,8 @@ impl<'a> Row<'a> {
             interrupts: 0,
             successes: 0,
             lockouts: 0,
+            ip_blocks: 0,
+            risk_blocks: 0,
             codes: HashSet::default(),
             countries: HashSet::default(),
             asns: HashSet::default(),
@@ -389,8 +426,11 @@ impl<'a> Row<'a> {
                 self.last_ok = Some(self.last_ok.map_or(r.time_us, |t| t.max(r.time_us)));
             }
         }
-        if r.error_code == 50053 {
-            self.lockouts += 1;
+        match r.block {
+            Block::None => {}
+            Block::Lockout => self.lockouts += 1,
+            Block::Ip => self.ip_blocks += 1,
+            Block::Risk => self.risk_blocks += 1,
         }
         if r.status != StatusClass::Success {
             self.codes.insert(r.error_code);
@@ -424,6 +464,8 @@ impl<'a> Row<'a> {
             interrupts: self.interrupts,
             successes: self.successes,
             lockouts: self.lockouts,
+            ip_blocks: self.ip_blocks,
+            risk_blocks: self.risk_blocks,
             users: self.distinct[0],
             ips: self.distinct[1],
             codes: join(&mut codes.iter().map(|c| c.to_string())),
@@ -469,7 +511,17 @@ mod tests {
         }
         recs.push(s(20, "u1@c.com", "198.51.100.1", 50074));
         recs.push(s(21, "u1@c.com", "198.51.100.1", 0));
-        recs.push(s(22, "u2@c.com", "", 50053));
+        recs.push(SignIn {
+            failure_reason: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into(),
+            ..s(22, "u2@c.com", "", 50053)
+        });
+        recs.push(SignIn {
+            failure_reason:
+                "Sign-in was blocked because it came from an IP address with malicious activity"
+                    .into(),
+            ..s(23, "u3@c.com", "", 50053)
+        });
+        crate::model::lockout::settle(&mut recs);
         let t = tables(&recs);
         assert_eq!(t.by_ip.len(), 2, "rows without an IP are not an IP row");
         let top = &t.by_ip[0];
@@ -491,10 +543,13 @@ mod tests {
         assert_eq!((u1.failures, u1.interrupts, u1.ips), (1, 1, 2));
         assert_eq!(u1.last_success, "1970-01-01T00:21:00Z");
         let u2 = t.by_user.iter().find(|r| r.key == "u2@c.com").unwrap();
-        assert_eq!(u2.lockouts, 1);
+        assert_eq!((u2.lockouts, u2.ip_blocks), (1, 0));
+        // An address block is not a lockout: the fixes differ.
+        let u3 = t.by_user.iter().find(|r| r.key == "u3@c.com").unwrap();
+        assert_eq!((u3.lockouts, u3.ip_blocks, u3.risk_blocks), (0, 1, 0));
         assert_eq!(t.by_hour.len(), 1);
         assert_eq!(t.by_day[0].key, "1970-01-01");
-        assert_eq!(t.by_country[0].sign_ins, 15);
+        assert_eq!(t.by_country[0].sign_ins, 16);
     }
 
     #[test]

@@ -1,12 +1,41 @@
 //! Analysis over normalized sign-ins: aggregations and attack detections.
 
 pub mod aggregate;
+pub mod coverage;
 pub mod detect;
+pub mod incidents;
 pub mod summary;
 pub mod timeline;
+pub mod verdict;
 
 use crate::model::columns as col;
 
 /// The table columns `summary` reads: `analyze` builds only these (see
 /// `normalize::to_dataframe_of`).
 pub const FRAME_COLUMNS: &[&str] = &[col::STATUS];
+
+/// What the findings mean for the people and the run: each account's
+/// verdict, the incidents the findings group into, and which detections
+/// could run on this input.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Story {
+    pub accounts: Vec<verdict::Account>,
+    pub incidents: Vec<incidents::Incident>,
+    pub coverage: Vec<coverage::Coverage>,
+}
+
+/// Reads the story out of the findings (which must be in report order):
+/// links related findings into incidents and gives each account its
+/// verdict.
+pub fn story(
+    findings: &mut [crate::model::Finding],
+    records: &[crate::model::SignIn],
+    cfg: &detect::DetectionConfig,
+) -> Story {
+    let incidents = incidents::link(findings);
+    Story {
+        accounts: verdict::accounts(findings, records),
+        incidents,
+        coverage: detect::coverage_all(records, cfg),
+    }
+}

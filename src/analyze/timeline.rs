@@ -5,7 +5,8 @@
 //! run of failures).
 
 use crate::ingest::fields::canonical_ip;
-use crate::model::codes::{self, LockoutCause};
+use crate::model::codes::LockoutCause;
+use crate::model::lockout::Lockout;
 use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -240,7 +241,10 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
         let mut markers = windows.covering(r);
         if r.error_code == 50053 {
             markers.push(Marker::Lockout {
-                cause: lockout_cause(codes::classify_50053(&r.failure_reason)),
+                cause: lockout_cause(crate::model::lockout::Lockout {
+                    cause: crate::model::lockout::cause(r),
+                    inferred: r.lockout.inferred,
+                }),
             });
         }
         let run = failures_since_success
@@ -262,12 +266,14 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
     out
 }
 
-fn lockout_cause(c: LockoutCause) -> &'static str {
-    match c {
-        LockoutCause::SmartLockout => "smart lockout",
-        LockoutCause::MaliciousIp => "malicious IP",
-        LockoutCause::HighRiskBlock => "high risk",
-        LockoutCause::Undetermined => "cause not stated",
+fn lockout_cause(l: Lockout) -> &'static str {
+    match (l.cause, l.inferred) {
+        (LockoutCause::SmartLockout, false) => "smart lockout",
+        (LockoutCause::SmartLockout, true) => "smart lockout (inferred)",
+        (LockoutCause::MaliciousIp, false) => "malicious IP",
+        (LockoutCause::MaliciousIp, true) => "malicious IP (inferred)",
+        (LockoutCause::HighRiskBlock, _) => "high risk",
+        (LockoutCause::Undetermined, _) => "cause not stated",
     }
 }
 
@@ -327,7 +333,7 @@ mod tests {
             user_principal_name: user.into(),
             ip: ip.into(),
             error_code: code,
-            status: codes::status_class(code),
+            status: crate::model::codes::status_class(code),
             failure_reason: if code == 50053 {
                 "Account is locked because user tried to sign in too many times with an incorrect user ID or password.".into()
             } else {
@@ -352,6 +358,7 @@ mod tests {
             window_seconds: 3600,
             evidence: Evidence::default(),
             remediation: vec![],
+            related: vec![],
         }
     }
 

@@ -168,6 +168,8 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         },
     );
     let summary = summary?;
+    let mut findings = findings;
+    let story = crate::analyze::story(&mut findings, &loaded.records, &cfg);
     drop(stage);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &summary, &findings)?),
@@ -212,7 +214,13 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     let mut jobs: Vec<Part> = vec![(
         "report part: findings.json",
         Box::new(|| {
-            let doc = json::document(&summary, &loaded.inputs, &findings, comparison.as_ref());
+            let doc = json::document(
+                &summary,
+                &loaded.inputs,
+                &findings,
+                &story,
+                comparison.as_ref(),
+            );
             out.file("findings.json", |w| {
                 serde_json::to_writer_pretty(&mut *w, &doc)?;
                 w.write_all(b"\n")
@@ -344,6 +352,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         print_summary(
             &summary,
             &findings,
+            &story,
             &loaded,
             comparison.as_ref(),
             &args.out,
@@ -365,35 +374,84 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
 fn print_summary(
     summary: &crate::analyze::summary::Summary,
     findings: &[crate::model::Finding],
+    story: &crate::analyze::Story,
     loaded: &super::Loaded,
     comparison: Option<&baseline::Comparison>,
     out: &Path,
     color: bool,
 ) -> std::io::Result<()> {
+    use crate::analyze::coverage::Status;
+    use crate::analyze::verdict::{self, Verdict};
     use crate::report::text::safe;
+    /// Accounts and incidents shown on the terminal; the rest are in the
+    /// report, and the last line says so.
+    const SHOWN: usize = 10;
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
         "{} sign-in(s): {} success, {} failure, {} interrupted; {} duplicate(s), {} rejected, {} skipped",
         summary.records, summary.successes, summary.failures, summary.interrupts, summary.duplicates, summary.rejected, summary.skipped
     )?;
-    for sev in Severity::ALL {
-        let n = findings.iter().filter(|f| f.severity == sev).count();
-        if n > 0 {
-            writeln!(
-                err,
-                "  {} {n}",
-                crate::report::text::severity_label(sev, color)
-            )?;
-        }
+    let to_act: Vec<&verdict::Account> = story
+        .accounts
+        .iter()
+        .filter(|a| a.verdict != Verdict::Targeted)
+        .collect();
+    if !story.accounts.is_empty() {
+        let counts: Vec<String> = verdict::counts(&story.accounts)
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.as_str()))
+            .collect();
+        writeln!(err, "accounts: {}", counts.join(", "))?;
     }
-    for f in findings.iter().take(10) {
+    for a in to_act.iter().take(SHOWN) {
         writeln!(
             err,
-            "  {} {}",
-            crate::report::text::severity_label(f.severity, color),
-            safe(&f.title)
+            "  {} {} [{}]: {}",
+            crate::report::text::severity_label(a.verdict.severity(), color),
+            safe(&a.user),
+            a.verdict.as_str(),
+            safe(&a.action)
         )?;
+    }
+    if to_act.len() > SHOWN {
+        writeln!(
+            err,
+            "  ... and {} more accounts to act on",
+            to_act.len() - SHOWN
+        )?;
+    }
+    if !story.incidents.is_empty() {
+        writeln!(
+            err,
+            "{} finding(s) in {} incident(s):",
+            findings.len(),
+            story.incidents.len()
+        )?;
+    }
+    for i in story.incidents.iter().take(SHOWN) {
+        let more = i.findings.len().saturating_sub(1);
+        writeln!(
+            err,
+            "  {} {}{}",
+            crate::report::text::severity_label(i.severity, color),
+            safe(&i.title),
+            if more > 0 {
+                format!(" (+{more} related)")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    for c in &story.coverage {
+        if matches!(c.status, Status::NotRun | Status::Partial) {
+            let what = if c.status == Status::NotRun {
+                "could not run"
+            } else {
+                "ran in part"
+            };
+            writeln!(err, "note: {} {what}: {}", c.kind, c.note)?;
+        }
     }
     if let Some(c) = comparison {
         writeln!(
@@ -406,6 +464,14 @@ fn print_summary(
     }
     for w in loaded.warnings() {
         writeln!(err, "{w}")?;
+    }
+    let hidden = story.incidents.len().saturating_sub(SHOWN);
+    if hidden > 0 {
+        writeln!(
+            err,
+            "{hidden} more incident(s): open {}",
+            out.join("report.html").display()
+        )?;
     }
     writeln!(err, "report written to {}", out.display())
 }

@@ -13,6 +13,7 @@
 //! because one number hides several situations that call for different
 //! responses.
 
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 use super::record::StatusClass;
@@ -235,11 +236,15 @@ pub fn status_class(code: i64) -> StatusClass {
 
 /// The causes Entra folds into AADSTS50053; only the failure reason tells
 /// them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum LockoutCause {
     SmartLockout,
     MaliciousIp,
     HighRiskBlock,
+    #[default]
     Undetermined,
 }
 
@@ -571,7 +576,7 @@ proves_password\tmeaning\tremediation\tcheck\n\
     fn password_proving_codes() {
         let expected = [
             0, 50005, 50055, 50057, 50072, 50074, 50076, 50079, 50105, 50129, 50133, 50155, 50158,
-            50173, 53000, 53001, 53003,
+            50173, 53000, 53001, 53003, 500121,
         ];
         let found: Vec<i64> = all()
             .iter()
@@ -581,7 +586,8 @@ proves_password\tmeaning\tremediation\tcheck\n\
         assert_eq!(found, expected);
         assert!(proves_password(53003));
         assert!(!proves_password(50126));
-        assert!(!proves_password(500121));
+        // An MFA prompt is sent only once the password was accepted.
+        assert!(proves_password(500121));
         assert!(!proves_password(777));
     }
 

@@ -81,4 +81,8 @@ pub struct Finding {
     pub window_seconds: i64,
     pub evidence: Evidence,
     pub remediation: Vec<String>,
+    /// Ids of the other findings of the same incident (same account or
+    /// address, overlapping time); see `analyze::incidents`.
+    #[serde(default)]
+    pub related: Vec<String>,
 }

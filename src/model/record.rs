@@ -166,4 +166,8 @@ pub struct SignIn {
     /// 1-based record number within that input (line for JSON Lines, row
     /// for CSV, element for JSON arrays).
     pub source_record: u64,
+    /// Why a 50053 was answered, settled once by `model::lockout::settle`
+    /// (undetermined on every other code). Derived, so not serialized.
+    #[serde(skip)]
+    pub lockout: super::lockout::Lockout,
 }

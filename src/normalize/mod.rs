@@ -157,6 +157,7 @@ pub fn normalize(
     if !auth_details.is_empty() {
         join_auth_details(&mut kept, auth_details);
     }
+    crate::model::lockout::settle(&mut kept);
     Normalized {
         records: kept,
         duplicates_by_input,

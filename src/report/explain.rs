@@ -441,8 +441,10 @@ mod tests {
         assert!(text.contains("valid password was found"));
         let text = explain("500121");
         assert!(text.contains("Interrupt        no"), "{text}");
-        assert!(text.contains("Proves password  no"), "{text}");
+        // MFA is asked for only once the password was accepted.
+        assert!(text.contains("Proves password  yes"), "{text}");
         assert!(explain("53003").contains("Proves password  yes"));
+        assert!(explain("50126").contains("Proves password  no"));
     }
 
     #[test]

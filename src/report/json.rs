@@ -52,6 +52,13 @@ pub struct FindingsDoc<'a> {
     pub summary: &'a Summary,
     pub inputs: Vec<InputEntry<'a>>,
     pub findings: &'a [Finding],
+    /// Every account a finding names or smart lockout froze, strongest
+    /// verdict first, with its reasons, findings and first action.
+    pub accounts: &'a [crate::analyze::verdict::Account],
+    /// Findings grouped by shared account or address in overlapping time.
+    pub incidents: &'a [crate::analyze::incidents::Incident],
+    /// For every detection: ran, partly ran, could not run, or disabled.
+    pub coverage: &'a [crate::analyze::coverage::Coverage],
     /// Present with `--baseline`: new / ongoing / resolved and the change
     /// in totals.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +69,7 @@ pub fn document<'a>(
     summary: &'a Summary,
     inputs: &'a [InputReport],
     findings: &'a [Finding],
+    story: &'a crate::analyze::Story,
     baseline: Option<&'a Comparison>,
 ) -> FindingsDoc<'a> {
     FindingsDoc {
@@ -69,6 +77,9 @@ pub fn document<'a>(
         summary,
         inputs: inputs.iter().map(InputEntry::from).collect(),
         findings,
+        accounts: &story.accounts,
+        incidents: &story.incidents,
+        coverage: &story.coverage,
         baseline,
     }
 }

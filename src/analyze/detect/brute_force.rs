@@ -202,11 +202,11 @@ fn draft(
         .fact("lockouts", lockouts)
         .fact(
             "client_apps",
-            util::json_list(&util::distinct(recs, &burst, |r| r.client_app.as_str()), 10),
+            util::json_list(&util::distinct(recs, &burst, |r| r.client_app.as_str())),
         )
         .fact(
             "countries",
-            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str()), 30),
+            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str())),
         )
         .fact("password_worked", worked.is_some())
         .fact(

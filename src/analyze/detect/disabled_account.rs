@@ -176,7 +176,6 @@ fn draft(
     if severity == Severity::High {
         let names: Vec<&str> = others
             .iter()
-            .take(20)
             .map(|&i| recs[i].user_principal_name.as_str())
             .collect();
         remediation.push(format!(
@@ -203,11 +202,11 @@ fn draft(
     d.fact("attempts", burst.len())
         .fact("disabled_accounts", disabled)
         .fact("other_accounts_signed_in", others.len())
-        .fact("other_accounts", util::json_list(&other_names, 20))
+        .fact("other_accounts", util::json_list(&other_names))
         .fact("shared_egress", shared)
         .fact(
             "apps",
-            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str()), 10),
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str())),
         )
 }
 

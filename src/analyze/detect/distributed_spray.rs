@@ -420,7 +420,7 @@ fn draft(
         .fact("distinct_asns", asns.len())
         .fact(
             "countries",
-            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str()), 30),
+            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str())),
         )
         .fact("password_worked_count", worked.len())
         .fact("password_worked", util::worked_json(recs, &worked))

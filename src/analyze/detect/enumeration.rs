@@ -173,7 +173,7 @@ fn draft(
     d.fact("names_tried", names.len())
         .fact(
             "domains_tried",
-            util::json_list(&domains.into_iter().collect::<Vec<_>>(), 20),
+            util::json_list(&domains.into_iter().collect::<Vec<_>>()),
         )
         .fact("existing_accounts_failed", existing_failed.len())
         .fact("password_worked", worked.is_some())

@@ -27,6 +27,10 @@ impl Detection for ImpossibleTravel {
         include_str!("docs/impossible_travel.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::Coordinates]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.impossible_travel;
         vec![

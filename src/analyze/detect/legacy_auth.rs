@@ -24,6 +24,10 @@ impl Detection for LegacyAuth {
         include_str!("docs/legacy_auth.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::ClientInfo]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.legacy_auth;
         vec![
@@ -73,26 +77,21 @@ impl Detection for LegacyAuth {
             .cte(
                 "legacy",
                 format!(
-                    "SELECT time, user_principal_name FROM ev\n  \
+                    "SELECT time, lower(trim(client_app)) AS legacy_client, ip FROM ev\n  \
                      WHERE user_principal_name <> '' AND {status} AND (\n    {legacy})"
                 ),
             )
             .bursts(&Bursts {
                 name: "legacy_burst",
                 from: "legacy",
-                keys: &["user_principal_name"],
+                keys: &["legacy_client", "ip"],
                 window_minutes: c.window_minutes,
                 distinct: &[],
                 qualifies: format!("n >= {}", sql::at_least_one(c.min_events)),
             })
             .select(format!(
-                "SELECT {}, {}\nFROM legacy_burst\nGROUP BY user_principal_name, burst_start",
-                sql::head(
-                    KIND,
-                    "user_principal_name",
-                    Some("user_principal_name"),
-                    None
-                ),
+                "SELECT {}, {}\nFROM legacy_burst\nGROUP BY legacy_client, ip, burst_start",
+                sql::head(KIND, "concat(legacy_client, '|', ip)", None, Some("ip")),
                 sql::SPAN
             ))
     }
@@ -115,24 +114,28 @@ impl Detection for LegacyAuth {
                     agents.iter().any(|a| ua.contains(a.as_str()))
                 })
         };
+        // One finding per client protocol and address, not per account:
+        // a spray over Authenticated SMTP is one source trying sixty
+        // accounts, and sixty cards would bury it.
         let groups = util::group_by(ev, cfg, |r| {
             (!r.user_principal_name.is_empty()
                 && r.status != StatusClass::Interrupted
                 && (!c.successes_only || r.status == StatusClass::Success)
                 && is_legacy(r))
-            .then_some(r.user_principal_name.as_str())
+            .then(|| (r.client_app.trim().to_ascii_lowercase(), r.ip.as_str()))
         });
         let mut out = Vec::new();
-        for (&user, events) in &groups {
+        for ((client, ip), events) in &groups {
             for b in util::bursts(
                 recs,
                 events,
                 util::minutes(c.window_minutes),
                 &mut CountAtLeast::new(c.min_events),
             ) {
+                let actor = format!("{client}|{ip}");
                 out.push(util::finding(
                     ev,
-                    draft(recs, c.window_minutes, user, events[b].to_vec()),
+                    draft(recs, c.window_minutes, &actor, ip, events[b].to_vec()),
                 ));
             }
         }
@@ -140,7 +143,17 @@ impl Detection for LegacyAuth {
     }
 }
 
-fn draft(recs: &[SignIn], window_minutes: u32, user: &str, burst: Vec<usize>) -> Draft {
+fn draft(recs: &[SignIn], window_minutes: u32, actor: &str, ip: &str, burst: Vec<usize>) -> Draft {
+    let users = util::distinct(recs, &burst, |r| r.user_principal_name.as_str());
+    let who = match users.as_slice() {
+        [one] => (*one).to_string(),
+        many => format!("{} accounts", many.len()),
+    };
+    let source = if ip.is_empty() {
+        "an unknown address"
+    } else {
+        ip
+    };
     let successes = burst
         .iter()
         .filter(|&&i| recs[i].status == StatusClass::Success)
@@ -157,7 +170,7 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, burst: Vec<usize>) ->
         clients.join(", ")
     };
     let title = format!(
-        "{user} used legacy authentication ({how}): {} sign-in{}, {successes} succeeded",
+        "Legacy authentication ({how}) from {source} to {who}: {} sign-in{}, {successes} succeeded",
         burst.len(),
         util::plural(burst.len())
     );
@@ -168,30 +181,30 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, burst: Vec<usize>) ->
     };
     let mut remediation = vec![
         "Block legacy authentication for everyone with a Conditional Access policy (client apps: Exchange ActiveSync clients and other clients), with exceptions only for named service accounts and IPs.".to_string(),
-        format!("Turn off the protocols {user} does not need on the mailbox (IMAP, POP, SMTP AUTH, ActiveSync) and SMTP AUTH organisation-wide if nothing uses it."),
+        format!("Turn off the protocols {who} do not need on the mailbox (IMAP, POP, SMTP AUTH, ActiveSync) and SMTP AUTH organisation-wide if nothing uses it."),
     ];
     if successes > 0 {
         remediation.push(format!(
-            "If the successful sources in the evidence are not the owner's devices, the password of {user} is known: reset it, revoke sessions and check mailbox rules and forwarding."
+            "If {source} is not the owners' own device or mail server, the passwords of the accounts that succeeded from it are known: reset them, revoke sessions and check mailbox rules and forwarding."
         ));
     }
     let d = Draft {
         events: burst.clone(),
         window_seconds: i64::from(window_minutes) * 60,
         remediation,
-        ..Draft::new(KIND, user, severity, title)
+        ..Draft::new(KIND, actor, severity, title)
     };
     d.fact("successes", successes)
         .fact("failures", failures)
-        .fact("client_apps", util::json_list(&clients, 20))
+        .fact("client_apps", util::json_list(&clients))
         .fact("ropc_user_agent", ropc)
         .fact(
             "apps",
-            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str()), 10),
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str())),
         )
         .fact(
             "countries",
-            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str()), 20),
+            util::json_list(&util::distinct(recs, &burst, |r| r.country.as_str())),
         )
 }
 
@@ -242,6 +255,27 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_spray_over_smtp_is_one_finding_not_one_per_account() {
+        let v: Vec<SignIn> = (0..60)
+            .map(|k| SignIn {
+                client_app: "Authenticated SMTP".into(),
+                ..signin(
+                    k * 20,
+                    &format!("user{k:02}@contoso.com"),
+                    "203.0.113.200",
+                    50126,
+                )
+            })
+            .collect();
+        let recs = fixture(v);
+        let f = run(&LegacyAuth, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].users.len(), 60);
+        assert_eq!(f[0].ips, vec!["203.0.113.200"]);
+        assert!(f[0].title.contains("60 accounts"), "{}", f[0].title);
     }
 
     #[test]

@@ -25,6 +25,10 @@ impl Detection for Lockout {
         include_str!("docs/lockout.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::LockoutReason]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.lockout;
         vec![
@@ -209,10 +213,7 @@ fn user_draft(recs: &[SignIn], window_minutes: u32, user: &str, events: Vec<usiz
         .fact("undetermined", undetermined)
         .fact(
             "client_apps",
-            util::json_list(
-                &util::distinct(recs, &events, |r| r.client_app.as_str()),
-                10,
-            ),
+            util::json_list(&util::distinct(recs, &events, |r| r.client_app.as_str())),
         )
 }
 
@@ -263,11 +264,14 @@ mod tests {
         let mut v: Vec<SignIn> = (0..6)
             .map(|k| locked(k * 300, "ceo@contoso.com", "203.0.113.20", LOCKED))
             .collect();
+        // Reasonless blocks, each from its own address: nothing says
+        // which cause they were (one address blocking many accounts would
+        // be taken for an address block; see `model::lockout`).
         for u in 0..12 {
             v.push(locked(
                 4000 + u * 60,
                 &format!("user{u:02}@contoso.com"),
-                "203.0.113.21",
+                &format!("203.0.113.{}", 100 + u),
                 "",
             ));
         }
@@ -312,7 +316,7 @@ mod tests {
                     locked(
                         u * 60,
                         &format!("user{u:02}@contoso.com"),
-                        "203.0.113.21",
+                        &format!("203.0.113.{}", 100 + u),
                         "",
                     )
                 })
@@ -322,5 +326,28 @@ mod tests {
         assert_eq!(run(&Lockout, &blank, &cfg).len(), 1);
         cfg.lockout.include_undetermined = false;
         assert!(run(&Lockout, &blank, &cfg).is_empty());
+        // The same blocks all from one address, with no wrong password
+        // before any of them (the audit log has no reason): an address
+        // block, never a lockout wave.
+        let one_source = fixture(
+            (0..8)
+                .map(|u| {
+                    locked(
+                        u * 60,
+                        &format!("user{u:02}@contoso.com"),
+                        "203.0.113.21",
+                        "",
+                    )
+                })
+                .collect(),
+        );
+        assert!(one_source.iter().all(|r| r.lockout.inferred));
+        assert!(run(&Lockout, &one_source, &DetectionConfig::default()).is_empty());
+        assert!(run(
+            &Lockout,
+            &one_source,
+            &DetectionConfig::preset("sentinel").unwrap()
+        )
+        .is_empty());
     }
 }

@@ -27,6 +27,10 @@ impl Detection for MaliciousIp {
         include_str!("docs/malicious_ip.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::LockoutReason]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.malicious_ip;
         let list = if cfg.ip_list.is_empty() {
@@ -265,7 +269,7 @@ fn draft(
         .fact("password_worked", util::worked_json(recs, &worked))
         .fact(
             "countries",
-            util::json_list(&util::distinct(recs, pool, |r| r.country.as_str()), 10),
+            util::json_list(&util::distinct(recs, pool, |r| r.country.as_str())),
         )
 }
 

@@ -29,6 +29,10 @@ impl Detection for MfaFatigue {
         include_str!("docs/mfa_fatigue.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::MfaDetail]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.mfa_fatigue;
         vec![
@@ -213,10 +217,22 @@ fn draft(
         remediation,
         ..Draft::new(KIND, user, severity, title)
     };
+    // Without any MFA detail in the export, "0 declined" would be a claim
+    // the data cannot make: say unknown (null) instead.
+    let detail = burst
+        .iter()
+        .any(|&i| !recs[i].additional_details.is_empty() || !recs[i].mfa_result.is_empty());
+    let known = |n: usize| {
+        if detail {
+            serde_json::Value::from(n)
+        } else {
+            serde_json::Value::Null
+        }
+    };
     d.fact("mfa_failures", burst.len())
-        .fact("declined", declined)
-        .fact("unanswered", unanswered)
-        .fact("fraud_reported", fraud)
+        .fact("declined", known(declined))
+        .fact("unanswered", known(unanswered))
+        .fact("fraud_reported", known(fraud))
         .fact("success_after", success.is_some())
         .fact(
             "success_from_prompting_ip",

@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+use crate::analyze::coverage::{self, Coverage, Need, Presence};
 use crate::model::{FastHash, Finding, SignIn, StatusClass, Text};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -115,6 +116,10 @@ pub trait Detection: Sync {
     /// The same detection as SQL over the normalized table, thresholds
     /// from `cfg` substituted (see `sql`).
     fn sql(&self, cfg: &DetectionConfig) -> sql::Query;
+    /// Fields it cannot do without, for the coverage statement.
+    fn needs(&self) -> &'static [Need] {
+        &[]
+    }
 }
 
 pub static DETECTIONS: &[&dyn Detection] = &[
@@ -153,6 +158,15 @@ pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
             .then_with(|| a.id.cmp(&b.id))
     });
     findings
+}
+
+/// For every detection, whether it could run on these sign-ins.
+pub fn coverage_all(records: &[SignIn], cfg: &DetectionConfig) -> Vec<Coverage> {
+    let presence = Presence::of(records);
+    DETECTIONS
+        .iter()
+        .map(|d| coverage::of(d.kind(), cfg.is_enabled(d.kind()), d.needs(), &presence))
+        .collect()
 }
 
 /// One row of `entrasift detections`.

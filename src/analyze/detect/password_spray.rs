@@ -218,11 +218,11 @@ fn draft(
         .fact("password_worked", util::worked_json(recs, &worked))
         .fact(
             "apps",
-            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str()), 10),
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str())),
         )
         .fact(
             "user_agents",
-            util::json_list(&util::distinct(recs, &burst, |r| r.user_agent.as_str()), 10),
+            util::json_list(&util::distinct(recs, &burst, |r| r.user_agent.as_str())),
         )
 }
 

@@ -26,6 +26,10 @@ impl Detection for RiskyUser {
         include_str!("docs/risky_user.md")
     }
 
+    fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
+        &[crate::analyze::coverage::Need::RiskDetail]
+    }
+
     fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
         let c = &cfg.risky_user;
         vec![
@@ -221,8 +225,8 @@ fn draft(
     )
     .fact("risky_sign_ins", high_risk)
     .fact("risky_successes", risky_successes)
-    .fact("risk_states", util::json_list(&states, 10))
-    .fact("risk_event_types", util::json_list(&event_types, 20))
+    .fact("risk_states", util::json_list(&states))
+    .fact("risk_event_types", util::json_list(&event_types))
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ pub(crate) fn codes_in(codes: &[i64]) -> String {
 /// `util::is_credential_failure` over the prelude's columns.
 pub(crate) fn credential_failure(codes: &[i64]) -> String {
     format!(
-        "(status = 'failure' AND {} AND (error_code <> 50053 OR lockout_cause IN ('{}', '{}')))",
+        "(status = 'failure' AND NOT password_worked AND {} AND (error_code <> 50053 OR lockout_cause IN ('{}', '{}')))",
         codes_in(codes),
         LockoutCause::SmartLockout.as_str(),
         LockoutCause::Undetermined.as_str()

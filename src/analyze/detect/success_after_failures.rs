@@ -241,7 +241,42 @@ struct Hit {
     successes: Vec<usize>,
     by_account: bool,
     by_ip: bool,
+    /// Every success came from an address the account had succeeded from
+    /// before.
     seen_before: bool,
+    /// Every success fits the owner's own pattern: an address, a device,
+    /// or a network in a country the account had succeeded from before.
+    owner_pattern: bool,
+}
+
+/// Where an account had signed in successfully so far: the owner's own
+/// pattern, against which a success after failures is judged.
+#[derive(Default)]
+struct Usual {
+    ips: FastSet,
+    devices: FastSet,
+    networks: BTreeSet<(i64, Text)>,
+}
+
+impl Usual {
+    fn fits(&self, r: &SignIn) -> bool {
+        self.ips.contains(&r.ip)
+            || (!r.device_id.is_empty() && self.devices.contains(&r.device_id))
+            || r.asn
+                .is_some_and(|asn| self.networks.contains(&(asn, r.country)))
+    }
+
+    fn add(&mut self, r: &SignIn) {
+        if !r.ip.is_empty() {
+            self.ips.insert(r.ip);
+        }
+        if !r.device_id.is_empty() {
+            self.devices.insert(r.device_id);
+        }
+        if let Some(asn) = r.asn {
+            self.networks.insert((asn, r.country));
+        }
+    }
 }
 
 fn user_runs(
@@ -252,7 +287,7 @@ fn user_runs(
 ) -> Vec<Hit> {
     let window = util::minutes(c.window_minutes);
     let mut run: VecDeque<usize> = VecDeque::new();
-    let mut good_ips: FastSet = FastSet::default();
+    let mut usual = Usual::default();
     let mut hits: Vec<Hit> = Vec::new();
     for &i in events {
         let r = &recs[i];
@@ -276,7 +311,8 @@ fn user_runs(
             if let Some(f) = by_ip {
                 failures.extend(f.iter().copied());
             }
-            let seen_before = good_ips.contains(&r.ip);
+            let seen_before = usual.ips.contains(&r.ip);
+            let owner_pattern = usual.fits(r);
             match hits.last_mut() {
                 Some(h)
                     if h.successes
@@ -288,6 +324,7 @@ fn user_runs(
                     h.by_account |= by_account;
                     h.by_ip |= by_ip.is_some();
                     h.seen_before &= seen_before;
+                    h.owner_pattern &= owner_pattern;
                 }
                 _ => hits.push(Hit {
                     failures,
@@ -295,11 +332,14 @@ fn user_runs(
                     by_account,
                     by_ip: by_ip.is_some(),
                     seen_before,
+                    owner_pattern,
                 }),
             }
         }
-        if !r.ip.is_empty() {
-            good_ips.insert(r.ip);
+        // Only a clean success teaches the owner's pattern: a password
+        // accepted but stopped by MFA or a policy may be the attacker's.
+        if r.status == crate::model::StatusClass::Success {
+            usual.add(r);
         }
         run.clear();
     }
@@ -333,21 +373,40 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hit: Hit) -> Draft {
         (true, false) => "account",
         _ => "source_ip",
     };
-    let remediation = vec![
-        format!("Confirm with the owner of {user} whether the sign-in at {} was theirs; until then treat the account as compromised.", util::rfc3339(s0.time_us)),
-        format!("If it was not: reset the password, revoke sessions and refresh tokens for {user}, remove MFA methods and devices registered since {}, and block {}.", util::rfc3339(first), success_ips.join(", ")),
-        "Review what the session did afterwards: mailbox rules and forwarding, OAuth consents, file downloads, new app registrations.".to_string(),
-    ];
+    // The story decides the severity: a success that fits the owner's own
+    // pattern (an address, device or network the account used before) is
+    // most likely the owner signing in during someone else's attack.
+    let (severity, title, remediation) = if hit.owner_pattern {
+        (
+            Severity::Info,
+            format!("{title}; the success fits the account's usual address, device or network"),
+            vec![
+                format!("The success at {} came from where {user} had signed in before the failures, so it is most likely the owner; confirm with them.", util::rfc3339(s0.time_us)),
+                format!("Handle the failures as an attack on {user} (see the related findings): the attacker may still try the password."),
+            ],
+        )
+    } else {
+        (
+            Severity::Critical,
+            title,
+            vec![
+                format!("Confirm with the owner of {user} whether the sign-in at {} was theirs; until then treat the account as compromised.", util::rfc3339(s0.time_us)),
+                format!("If it was not: reset the password, revoke sessions and refresh tokens for {user}, remove MFA methods and devices registered since {}, and block {}.", util::rfc3339(first), success_ips.join(", ")),
+                "Review what the session did afterwards: mailbox rules and forwarding, OAuth consents, file downloads, new app registrations.".to_string(),
+            ],
+        )
+    };
     let d = Draft {
         events: failures.clone(),
         highlights: hit.successes.clone(),
         window_seconds: i64::from(window_minutes) * 60,
         remediation,
-        ..Draft::new(KIND, user, Severity::Critical, title)
+        ..Draft::new(KIND, user, severity, title)
     };
-    d.fact("failures_before", failures.len())
+    d.fact("account", user)
+        .fact("failures_before", failures.len())
         .fact("successes", hit.successes.len())
-        .fact("success_ips", util::json_list(&success_ips, 20))
+        .fact("success_ips", util::json_list(&success_ips))
         .fact(
             "success_codes",
             serde_json::Value::from(success_codes.into_iter().collect::<Vec<_>>()),
@@ -358,6 +417,7 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hit: Hit) -> Draft {
         )
         .fact("triggered_by", trigger)
         .fact("success_ip_seen_before", hit.seen_before)
+        .fact("owner_pattern", hit.owner_pattern)
 }
 
 #[cfg(test)]
@@ -380,6 +440,32 @@ mod tests {
         assert_eq!(fact(&f[0], "triggered_by"), Some(&"account".into()));
         assert_eq!(fact(&f[0], "success_ip_seen_before"), Some(&false.into()));
         assert_eq!(f[0].last_seen, "2024-03-04T08:06:40Z");
+    }
+
+    #[test]
+    fn the_owner_signing_in_from_their_usual_address_is_not_a_compromise() {
+        // The owner works from 192.0.2.10; an attacker guesses from
+        // another address; the owner then signs in as usual.
+        let mut v = vec![signin(0, "bianca@contoso.com", "192.0.2.10", 0)];
+        v.extend(
+            (0..26).map(|k| signin(600 + k * 20, "bianca@contoso.com", "198.18.152.9", 50126)),
+        );
+        v.push(signin(1400, "bianca@contoso.com", "192.0.2.10", 0));
+        let recs = fixture(v);
+        let f = run(&SuccessAfterFailures, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(fact(&f[0], "owner_pattern"), Some(&true.into()));
+        // The same success from the attacker's address is a compromise.
+        let mut v = vec![signin(0, "bianca@contoso.com", "192.0.2.10", 0)];
+        v.extend(
+            (0..26).map(|k| signin(600 + k * 20, "bianca@contoso.com", "198.18.152.9", 50126)),
+        );
+        v.push(signin(1400, "bianca@contoso.com", "198.18.152.9", 0));
+        let recs = fixture(v);
+        let f = run(&SuccessAfterFailures, &recs, &DetectionConfig::default());
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert_eq!(fact(&f[0], "owner_pattern"), Some(&false.into()));
     }
 
     #[test]

@@ -26,10 +26,6 @@ pub(crate) const MINUTE_US: i64 = 60_000_000;
 /// No map of the detections lets its order reach output.
 pub(crate) type Fast = crate::model::FastHash;
 
-/// Longest `ips` / `users` list a finding carries; the full counts are in
-/// the `distinct_ips` / `distinct_users` facts.
-pub(crate) const MAX_LISTED: usize = 100;
-
 const MAX_SAMPLES: usize = 5;
 
 pub(crate) fn minutes(m: u32) -> i64 {
@@ -43,21 +39,22 @@ pub(crate) fn visible(cfg: &DetectionConfig, r: &SignIn) -> bool {
     cfg.allowlist.is_empty() || !cfg.allowlist.contains(&r.ip)
 }
 
-/// 50053 cause from the failure reason, falling back to the additional
-/// details, where some exports put the same text.
+/// 50053 cause, as `model::lockout` settled it for the record.
 pub(crate) fn lockout_cause(r: &SignIn) -> LockoutCause {
-    match codes::classify_50053(&r.failure_reason) {
-        LockoutCause::Undetermined => codes::classify_50053(&r.additional_details),
-        cause => cause,
-    }
+    crate::model::lockout::cause(r)
 }
 
 /// A failed password attempt: a failure (never an interrupt) whose code is
 /// in `codes` (empty = any failure). A 50053 counts only when it is a
 /// lockout or of unknown cause: a malicious-IP or risk block is a verdict
-/// on the source, not a guess.
+/// on the source, not a guess. A code that proves the password was right
+/// (500121, 53003, ...) is never one, whatever a preset lists: presets set
+/// thresholds, they do not change what a code means.
 pub(crate) fn is_credential_failure(r: &SignIn, codes: &[i64]) -> bool {
-    if r.status != StatusClass::Failure || !(codes.is_empty() || codes.contains(&r.error_code)) {
+    if r.status != StatusClass::Failure
+        || password_worked(r)
+        || !(codes.is_empty() || codes.contains(&r.error_code))
+    {
         return false;
     }
     r.error_code != 50053
@@ -325,7 +322,6 @@ pub(crate) fn worked_json(records: &[SignIn], worked: &BTreeMap<&str, usize>) ->
     Value::from(
         worked
             .values()
-            .take(MAX_LISTED)
             .map(|&i| {
                 let r = &records[i];
                 serde_json::json!({
@@ -369,12 +365,11 @@ pub(crate) fn distinct<'a>(
     set.into_iter().collect()
 }
 
-/// A JSON list of at most `cap` strings.
-pub(crate) fn json_list<S: AsRef<str>>(items: &[S], cap: usize) -> Value {
+/// A JSON list of every item: nothing a finding involves is cut.
+pub(crate) fn json_list<S: AsRef<str>>(items: &[S]) -> Value {
     Value::from(
         items
             .iter()
-            .take(cap)
             .map(|s| s.as_ref().to_string())
             .collect::<Vec<_>>(),
     )
@@ -543,12 +538,10 @@ pub(crate) fn finding(ev: &Events, mut d: Draft) -> Finding {
         kind: d.kind.to_string(),
         severity: d.severity,
         title: d.title,
-        ips: ips.iter().take(MAX_LISTED).map(|s| s.to_string()).collect(),
-        users: users
-            .iter()
-            .take(MAX_LISTED)
-            .map(|s| s.to_string())
-            .collect(),
+        // Every account and address, however many: a responder forcing
+        // resets from this list must not miss one.
+        ips: ips.iter().map(|s| s.to_string()).collect(),
+        users: users.iter().map(|s| s.to_string()).collect(),
         error_codes: error_codes.into_iter().collect(),
         count: n as u64,
         first_seen: rfc3339(first_us),
@@ -556,6 +549,7 @@ pub(crate) fn finding(ev: &Events, mut d: Draft) -> Finding {
         window_seconds: d.window_seconds,
         evidence: Evidence { samples, facts },
         remediation: d.remediation,
+        related: Vec::new(),
     }
 }
 
@@ -588,6 +582,7 @@ pub(crate) mod testing {
     /// Sorts by time and numbers records the way a reader would.
     pub(crate) fn fixture(mut v: Vec<SignIn>) -> Vec<SignIn> {
         v.sort_by_key(|r| r.time_us);
+        crate::model::lockout::settle(&mut v);
         for (n, r) in v.iter_mut().enumerate() {
             r.source_record = n as u64 + 1;
             if r.request_id.is_empty() {
@@ -750,7 +745,7 @@ mod tests {
     }
 
     #[test]
-    fn finding_samples_spread_over_the_burst_and_cap_lists() {
+    fn finding_samples_spread_over_the_burst_and_lists_are_whole() {
         let recs = fixture(
             (0..150)
                 .map(|k| {
@@ -768,7 +763,7 @@ mod tests {
         let mut d = Draft::new("password_spray", "203.0.113.9", Severity::High, "t".into());
         d.events = (0..150).rev().collect();
         let f = finding(&ev, d);
-        assert_eq!(f.users.len(), MAX_LISTED);
+        assert_eq!(f.users.len(), 150);
         assert_eq!(testing::fact(&f, "distinct_users"), Some(&Value::from(150)));
         assert_eq!(f.count, 150);
         let recs_no: Vec<u64> = f.evidence.samples.iter().map(|s| s.record).collect();

@@ -139,6 +139,7 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
         source_format: None,
         source_file: 0,
         source_record: 0,
+        lockout: Default::default(),
     }
 }
 
