@@ -7,6 +7,7 @@ pub mod codes;
 pub mod columns;
 pub mod finding;
 mod id;
+pub mod net;
 pub mod record;
 mod text;
 
