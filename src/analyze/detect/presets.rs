@@ -41,6 +41,15 @@ pub(crate) fn preset(name: &str) -> Result<DetectionConfig, ConfigError> {
     }
 }
 
+/// The `default` values under another preset's name, for a preset to
+/// change.
+fn from_default(name: &str) -> DetectionConfig {
+    DetectionConfig {
+        preset: name.to_string(),
+        ..DetectionConfig::default()
+    }
+}
+
 /// `sentinel`: Microsoft Sentinel's Entra ID analytic rules.
 ///
 /// Gaps: Sentinel counts in fixed bins (20 min for spray, 1 day for the
@@ -55,8 +64,7 @@ pub(crate) fn preset(name: &str) -> Result<DetectionConfig, ConfigError> {
 /// Legacy auth alerts only on new user/client/app/IP combinations there;
 /// here every success is reported.
 fn sentinel_preset() -> DetectionConfig {
-    let mut c = DetectionConfig::default();
-    c.preset = "sentinel".to_string();
+    let mut c = from_default("sentinel");
     c.password_spray = PasswordSprayConfig {
         enabled: true,
         window_minutes: 20,
@@ -106,8 +114,7 @@ fn sentinel_preset() -> DetectionConfig {
 /// a 30-minute window). Splunk has no lockout, enumeration, disabled-account
 /// or success-after-failures rule; those keep the defaults.
 fn splunk_preset() -> DetectionConfig {
-    let mut c = DetectionConfig::default();
-    c.preset = "splunk".to_string();
+    let mut c = from_default("splunk");
     c.password_spray = PasswordSprayConfig {
         enabled: true,
         window_minutes: 5,
@@ -157,8 +164,7 @@ fn splunk_preset() -> DetectionConfig {
 /// no per-user lockout, enumeration, disabled-account or
 /// success-after-failures rule; those keep the defaults.
 fn elastic_preset() -> DetectionConfig {
-    let mut c = DetectionConfig::default();
-    c.preset = "elastic".to_string();
+    let mut c = from_default("elastic");
     c.password_spray = PasswordSprayConfig {
         enabled: true,
         window_minutes: 30,
