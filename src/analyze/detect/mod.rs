@@ -12,9 +12,11 @@
 //!
 //! Adding a detection: write `<kind>.rs` (its Rust, its SQL and its
 //! settings struct) with its `docs/<kind>.md`, declare the module and add
-//! one line to the registry. Nothing else names it: a preset that does not
-//! mention it gives it its defaults. (A module declared but not registered
-//! is dead code, which the lint gate rejects.)
+//! one line to the registry, then bless its golden findings
+//! (`tests/golden/<kind>.json`, see `tests/integration/golden.rs`).
+//! Nothing else names it: a preset that does not mention it gives it its
+//! defaults. (A module declared but not registered is dead code, which the
+//! lint gate rejects.)
 
 use rayon::prelude::*;
 
