@@ -15,7 +15,8 @@
 //! one line to the registry, then bless its golden findings
 //! (`tests/golden/<kind>.json`, see `tests/integration/golden.rs`).
 //! Nothing else names it: a preset that does not mention it gives it its
-//! defaults. (A module declared but not registered is dead code, which the
+//! defaults. `probe.rs`, registered for the test build only, is the test
+//! of that. (A module declared but not registered is dead code, which the
 //! lint gate rejects.)
 
 use rayon::prelude::*;
@@ -40,6 +41,8 @@ mod malicious_ip;
 mod mfa_fatigue;
 mod password_spray;
 mod presets;
+#[cfg(test)]
+mod probe;
 mod risky_user;
 pub mod sql;
 mod success_after_failures;
@@ -64,6 +67,9 @@ registry! {
     disabled_account => DisabledAccount, DisabledAccountConfig;
     legacy_auth => LegacyAuth, LegacyAuthConfig;
     impossible_travel => ImpossibleTravel, ImpossibleTravelConfig;
+    // Only in the test build: proves a file, its doc and this line suffice.
+    #[cfg(test)]
+    probe => Probe, ProbeConfig;
 }
 
 /// The sign-ins a detection reads.

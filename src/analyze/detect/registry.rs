@@ -125,15 +125,16 @@ pub(crate) fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// One line per detection: `module => Detection, SettingsStruct;`. The
-/// module name is the detection's kind and its settings table.
+/// module name is the detection's kind and its settings table. Attributes
+/// before a line (`#[cfg(test)]`) apply to everything it generates.
 macro_rules! registry {
-    ($($kind:ident => $detection:ident, $settings:ident;)+) => {
+    ($($(#[$attr:meta])* $kind:ident => $detection:ident, $settings:ident;)+) => {
         /// Every detection, in registry order.
-        pub static DETECTIONS: &[&dyn Detection] = &[$(&$kind::$detection),+];
+        pub static DETECTIONS: &[&dyn Detection] = &[$($(#[$attr])* &$kind::$detection),+];
 
         /// The kinds in registry order, as the registry spells them.
         #[cfg(test)]
-        pub(crate) const KINDS: &[&str] = &[$(stringify!($kind)),+];
+        pub(crate) const KINDS: &[&str] = &[$($(#[$attr])* stringify!($kind)),+];
 
         /// Everything the detections read besides the sign-ins themselves:
         /// one table per detection, named after its kind. `Default` is the
@@ -147,7 +148,7 @@ macro_rules! registry {
             /// Loaded from `--ip-list`; not part of the TOML file.
             #[serde(skip)]
             pub ip_list: IpList,
-            $(pub $kind: $kind::$settings,)+
+            $($(#[$attr])* pub $kind: $kind::$settings,)+
         }
 
         impl Default for DetectionConfig {
@@ -156,7 +157,7 @@ macro_rules! registry {
                     preset: "default".to_string(),
                     allowlist: Allowlist::default(),
                     ip_list: IpList::default(),
-                    $($kind: Default::default(),)+
+                    $($(#[$attr])* $kind: Default::default(),)+
                 }
             }
         }
@@ -165,7 +166,7 @@ macro_rules! registry {
             /// False for a kind no detection has.
             pub fn is_enabled(&self, kind: &str) -> bool {
                 match kind {
-                    $(stringify!($kind) => self.$kind.enabled,)+
+                    $($(#[$attr])* stringify!($kind) => self.$kind.enabled,)+
                     _ => false,
                 }
             }
@@ -173,7 +174,7 @@ macro_rules! registry {
             /// Turns one detection on or off (`--disable`, `--only`).
             pub fn set_enabled(&mut self, kind: &str, on: bool) -> Result<(), ConfigError> {
                 let flag = match kind {
-                    $(stringify!($kind) => &mut self.$kind.enabled,)+
+                    $($(#[$attr])* stringify!($kind) => &mut self.$kind.enabled,)+
                     _ => return Err(ConfigError::UnknownDetection(kind.to_string())),
                 };
                 *flag = on;
@@ -184,14 +185,14 @@ macro_rules! registry {
             /// zero-length window, a ratio above 1, a speed of zero); the
             /// first problem in registry order is reported.
             pub fn validate(&self) -> Result<(), ConfigError> {
-                $(registry::validate(stringify!($kind), &self.$kind)?;)+
+                $($(#[$attr])* registry::validate(stringify!($kind), &self.$kind)?;)+
                 Ok(())
             }
 
             /// A detection's settings in force, for display.
             pub fn thresholds(&self, kind: &str) -> Vec<(String, String)> {
                 match kind {
-                    $(stringify!($kind) => registry::thresholds(&self.$kind),)+
+                    $($(#[$attr])* stringify!($kind) => registry::thresholds(&self.$kind),)+
                     _ => Vec::new(),
                 }
             }
@@ -201,7 +202,7 @@ macro_rules! registry {
         /// no detection has.
         pub fn doc(kind: &str) -> &'static str {
             match kind {
-                $(stringify!($kind) => include_str!(concat!("docs/", stringify!($kind), ".md")),)+
+                $($(#[$attr])* stringify!($kind) => include_str!(concat!("docs/", stringify!($kind), ".md")),)+
                 _ => "",
             }
         }
