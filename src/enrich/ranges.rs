@@ -2,6 +2,7 @@
 //! blocks (private, loopback, documentation, CGNAT...) and a compiled-in
 //! list of well-known Microsoft prefixes.
 
+use crate::model::net::{Cidr, CidrTable};
 use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -199,54 +200,10 @@ const MICROSOFT: &[(&str, &str)] = &[
 /// Microsoft's main autonomous system.
 pub const MICROSOFT_ASN: i64 = 8075;
 
-#[derive(Debug, Clone, Copy)]
-struct Net {
-    bits: u128,
-    /// Prefix length counted on the 128-bit form.
-    len: u8,
-    v4: bool,
-}
-
-impl Net {
-    fn parse(s: &str) -> Option<Net> {
-        let (addr, len) = s.split_once('/')?;
-        let len: u8 = len.parse().ok()?;
-        match addr.parse::<IpAddr>().ok()? {
-            IpAddr::V4(a) if len <= 32 => Some(Net {
-                bits: u128::from(u32::from(a)),
-                len: len + 96,
-                v4: true,
-            }),
-            IpAddr::V6(a) if len <= 128 => Some(Net {
-                bits: u128::from(a),
-                len,
-                v4: false,
-            }),
-            _ => None,
-        }
-    }
-
-    fn contains(&self, key: (u128, bool)) -> bool {
-        let mask = if self.len == 0 {
-            0
-        } else {
-            u128::MAX << (128 - u32::from(self.len))
-        };
-        self.v4 == key.1 && (key.0 & mask) == (self.bits & mask)
-    }
-}
-
-fn key(ip: IpAddr) -> (u128, bool) {
-    match ip.to_canonical() {
-        IpAddr::V4(a) => (u128::from(u32::from(a)), true),
-        IpAddr::V6(a) => (u128::from(a), false),
-    }
-}
-
 /// Both tables parsed once. An entry that does not parse is a programming
 /// error caught by the tests; at run time it is skipped, never a panic.
-fn table() -> &'static [(Net, RangeLabel)] {
-    static TABLE: OnceLock<Vec<(Net, RangeLabel)>> = OnceLock::new();
+fn table() -> &'static CidrTable<RangeLabel> {
+    static TABLE: OnceLock<CidrTable<RangeLabel>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let special = SPECIAL
             .iter()
@@ -254,30 +211,28 @@ fn table() -> &'static [(Net, RangeLabel)] {
         let microsoft = MICROSOFT
             .iter()
             .map(|&(prefix, what)| (prefix, RangeClass::Microsoft, what));
-        special
-            .chain(microsoft)
-            .filter_map(|(prefix, class, what)| {
-                Some((
-                    Net::parse(prefix)?,
+        let mut table = CidrTable::default();
+        for (prefix, class, what) in special.chain(microsoft) {
+            if let Ok(net) = Cidr::parse(prefix) {
+                table.insert(
+                    net,
                     RangeLabel {
                         class,
                         prefix,
                         what,
                     },
-                ))
-            })
-            .collect()
+                );
+            }
+        }
+        table
     })
 }
 
-/// The most specific recognised range holding `ip`, if any.
+/// The most specific recognised range holding `ip`, if any. An
+/// IPv4-mapped IPv6 address is judged as the IPv4 address it carries (the
+/// rule in `model::net`).
 pub fn label(ip: IpAddr) -> Option<RangeLabel> {
-    let k = key(ip);
-    table()
-        .iter()
-        .filter(|(net, _)| net.contains(k))
-        .max_by_key(|(net, _)| net.len)
-        .map(|(_, l)| *l)
+    table().lookup(ip).copied()
 }
 
 #[cfg(test)]
@@ -289,16 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn every_table_entry_parses_and_has_no_host_bits() {
-        assert_eq!(table().len(), SPECIAL.len() + MICROSOFT.len());
-        for (net, l) in table() {
-            let host = if net.len == 128 {
-                0
-            } else {
-                net.bits & (u128::MAX >> net.len)
-            };
-            assert_eq!(host, 0, "{} has host bits set", l.prefix);
+    fn every_table_entry_parses_once_and_has_no_host_bits() {
+        let prefixes = SPECIAL
+            .iter()
+            .map(|e| e.0)
+            .chain(MICROSOFT.iter().map(|e| e.0));
+        for prefix in prefixes {
+            // Canonical text round-trips only without host bits.
+            let net = Cidr::parse(prefix).expect(prefix);
+            assert_eq!(net.to_string(), prefix, "{prefix} has host bits set");
         }
+        // No network twice: the table keeps one value per network.
+        assert_eq!(table().len(), SPECIAL.len() + MICROSOFT.len());
     }
 
     #[test]

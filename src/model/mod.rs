@@ -8,6 +8,7 @@ pub mod columns;
 pub mod finding;
 mod id;
 pub mod lockout;
+pub mod net;
 pub mod record;
 mod text;
 

@@ -7,6 +7,8 @@
 //! - `sql`: the day-partitioned Parquet dataset and the SQL detections run
 //!   by DuckDB agree with `analyze` (skipped with a note without DuckDB).
 //! - `fuzz_replay`: the fuzz corpus replayed on stable.
+//! - `golden`: each detection's findings on a generated tenant against
+//!   `tests/golden/<kind>.json` (`ENTRASIFT_BLESS=1` rewrites them).
 //! - `hostile_output`: hostile log text comes out inert; unwritable
 //!   outputs fail cleanly.
 //! - `cli`: the binary end to end (analyze, ingest, convert, explain, exit
@@ -20,6 +22,7 @@ mod common;
 mod enrich;
 mod forensic;
 mod fuzz_replay;
+mod golden;
 mod hostile_output;
 mod ingest;
 mod malformed;

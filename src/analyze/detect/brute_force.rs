@@ -1,17 +1,47 @@
 //! Brute force: many failed passwords for one account in a short time.
 //!
-#![doc = include_str!("docs/brute_force.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/brute_force.md` (the registry in `mod.rs` serves it).
 
 use std::collections::BTreeSet;
 
+use super::presets::CREDENTIAL_CODES;
+use super::registry::Settings;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, Text};
+use serde::{Deserialize, Serialize};
 
 pub struct BruteForce;
 
 const KIND: &str = "brute_force";
+
+/// The `[brute_force]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BruteForceConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    pub min_failures: u32,
+    pub min_ips: u32,
+    pub codes: Vec<i64>,
+}
+
+impl Default for BruteForceConfig {
+    fn default() -> Self {
+        // Splunk: more than 20 failures for a user in 10 minutes.
+        BruteForceConfig {
+            enabled: true,
+            window_minutes: 10,
+            min_failures: 20,
+            min_ips: 1,
+            codes: CREDENTIAL_CODES.to_vec(),
+        }
+    }
+}
+
+impl Settings for BruteForceConfig {}
 
 impl Detection for BruteForce {
     fn kind(&self) -> &'static str {
@@ -20,20 +50,6 @@ impl Detection for BruteForce {
 
     fn title(&self) -> &'static str {
         "Brute force against one account"
-    }
-
-    fn doc(&self) -> &'static str {
-        include_str!("docs/brute_force.md")
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.brute_force;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_failures", c.min_failures.to_string()),
-            ("min_ips", c.min_ips.to_string()),
-            ("codes", util::codes_text(&c.codes)),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

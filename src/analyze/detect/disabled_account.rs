@@ -1,17 +1,47 @@
 //! Disabled accounts: sign-in attempts against accounts that were turned off.
 //!
-#![doc = include_str!("docs/disabled_account.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/disabled_account.md` (the registry in `mod.rs` serves it).
 
 use std::collections::BTreeSet;
 
+use super::registry::Settings;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
+use serde::{Deserialize, Serialize};
 
 pub struct DisabledAccount;
 
 const KIND: &str = "disabled_account";
+
+/// The `[disabled_account]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisabledAccountConfig {
+    pub enabled: bool,
+    /// Quiet time after which an IP's next attempt starts a new finding.
+    pub window_minutes: u32,
+    pub min_attempts: u32,
+    /// An IP that let in this many other accounts or more is treated as
+    /// shared egress: its finding stays low instead of being raised.
+    pub max_other_users: u32,
+}
+
+impl Default for DisabledAccountConfig {
+    fn default() -> Self {
+        // Sigma: every 50057. Sentinel: fewer than 50 other users.
+        DisabledAccountConfig {
+            enabled: true,
+            window_minutes: 24 * 60,
+            min_attempts: 1,
+            max_other_users: 50,
+        }
+    }
+}
+
+impl Settings for DisabledAccountConfig {}
 
 const USER_DISABLED: i64 = 50057;
 
@@ -22,19 +52,6 @@ impl Detection for DisabledAccount {
 
     fn title(&self) -> &'static str {
         "Sign-in attempts to disabled accounts"
-    }
-
-    fn doc(&self) -> &'static str {
-        include_str!("docs/disabled_account.md")
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.disabled_account;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_attempts", c.min_attempts.to_string()),
-            ("max_other_users", c.max_other_users.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {
@@ -147,7 +164,7 @@ impl Detection for DisabledAccount {
 
 fn draft(
     recs: &[SignIn],
-    c: &super::config::DisabledAccountConfig,
+    c: &DisabledAccountConfig,
     ip: &str,
     burst: Vec<usize>,
     disabled: usize,

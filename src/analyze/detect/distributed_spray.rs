@@ -1,19 +1,107 @@
 //! Distributed spray: many IPs, few accounts each, one shared tool or target.
 //!
-#![doc = include_str!("docs/distributed_spray.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/distributed_spray.md` (the registry in `mod.rs` serves it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use super::config::{DistributedSprayConfig, SprayGroup};
+use super::presets::CREDENTIAL_CODES;
+use super::registry::{Invalid, Settings};
 use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Tally, WindowState};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
+use serde::{Deserialize, Serialize};
 
 pub struct DistributedSpray;
 
 const KIND: &str = "distributed_spray";
+
+/// What a distributed spray groups failures by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SprayGroup {
+    /// Same user-agent string (tooling tends to send one).
+    UserAgent,
+    /// Same application.
+    App,
+    /// All failures in the tenant together (Elastic, Splunk).
+    Tenant,
+    /// One account attacked from many IPs (Sentinel's distributed cracking).
+    User,
+}
+
+impl SprayGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SprayGroup::UserAgent => "user_agent",
+            SprayGroup::App => "app",
+            SprayGroup::Tenant => "tenant",
+            SprayGroup::User => "user",
+        }
+    }
+}
+
+/// The `[distributed_spray]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributedSprayConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    pub min_ips: u32,
+    pub min_users: u32,
+    pub min_failures: u32,
+    /// Ceiling on the average number of accounts per IP (0 = no ceiling):
+    /// a distributed spray tries few accounts from each IP. Lowering it is
+    /// the stricter direction.
+    pub max_users_per_ip: f64,
+    pub group_by: Vec<SprayGroup>,
+    pub codes: Vec<i64>,
+    /// Do not count a failure from an IP that already let some account in
+    /// earlier in the input: typos from known-good egress are the main
+    /// noise for this detection.
+    pub ignore_known_good_ips: bool,
+}
+
+impl Default for DistributedSprayConfig {
+    fn default() -> Self {
+        // Between Elastic's stuffing class (>=5 IPs, >=10 users, >=30
+        // events) and Splunk's spike (>20 IPs, >20 users).
+        DistributedSprayConfig {
+            enabled: true,
+            window_minutes: 30,
+            min_ips: 10,
+            min_users: 10,
+            min_failures: 20,
+            max_users_per_ip: 3.0,
+            group_by: vec![SprayGroup::UserAgent, SprayGroup::App],
+            codes: CREDENTIAL_CODES.to_vec(),
+            ignore_known_good_ips: true,
+        }
+    }
+}
+
+impl Settings for DistributedSprayConfig {
+    const UNSET: &'static [(&'static str, &'static str)] = &[("max_users_per_ip", "no ceiling")];
+
+    fn check(&self) -> Result<(), Invalid> {
+        let cap = self.max_users_per_ip;
+        if cap.is_nan() || cap < 0.0 {
+            return Err(Invalid::new(
+                "max_users_per_ip",
+                "must be 0 (no ceiling) or more",
+            ));
+        }
+        if self.group_by.is_empty() {
+            return Err(Invalid::new(
+                "group_by",
+                "needs at least one of user_agent, app, tenant, user",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// What identifies one sign-in after de-duplication; carried into the SQL
 /// groupings so one failure seen by two of them can be recognised.
@@ -27,38 +115,6 @@ impl Detection for DistributedSpray {
 
     fn title(&self) -> &'static str {
         "Distributed password spray across many IPs"
-    }
-
-    fn doc(&self) -> &'static str {
-        include_str!("docs/distributed_spray.md")
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.distributed_spray;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_ips", c.min_ips.to_string()),
-            ("min_users", c.min_users.to_string()),
-            ("min_failures", c.min_failures.to_string()),
-            (
-                "max_users_per_ip",
-                if c.max_users_per_ip > 0.0 {
-                    c.max_users_per_ip.to_string()
-                } else {
-                    "no ceiling".into()
-                },
-            ),
-            (
-                "group_by",
-                c.group_by
-                    .iter()
-                    .map(|g| g.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            ("codes", util::codes_text(&c.codes)),
-            ("ignore_known_good_ips", c.ignore_known_good_ips.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

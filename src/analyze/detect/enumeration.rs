@@ -1,18 +1,44 @@
 //! Enumeration: one IP trying many account names that do not exist.
 //!
-#![doc = include_str!("docs/enumeration.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/enumeration.md` (the registry in `mod.rs` serves it).
 
 use std::collections::BTreeSet;
 
-use super::config::CREDENTIAL_CODES;
+use super::presets::CREDENTIAL_CODES;
+use super::registry::Settings;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, UsersAtLeast};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn};
+use serde::{Deserialize, Serialize};
 
 pub struct Enumeration;
 
 const KIND: &str = "enumeration";
+
+/// The `[enumeration]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumerationConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    /// Distinct non-existent accounts (50034) tried from one IP.
+    pub min_users: u32,
+}
+
+impl Default for EnumerationConfig {
+    fn default() -> Self {
+        // No anchor has a rule; same scale as password spray.
+        EnumerationConfig {
+            enabled: true,
+            window_minutes: 30,
+            min_users: 10,
+        }
+    }
+}
+
+impl Settings for EnumerationConfig {}
 
 /// No such user in the tenant.
 const USER_NOT_FOUND: i64 = 50034;
@@ -24,18 +50,6 @@ impl Detection for Enumeration {
 
     fn title(&self) -> &'static str {
         "Account enumeration from one IP"
-    }
-
-    fn doc(&self) -> &'static str {
-        include_str!("docs/enumeration.md")
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.enumeration;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_users", c.min_users.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

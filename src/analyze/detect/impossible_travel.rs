@@ -1,15 +1,60 @@
 //! Impossible travel: one account signing in from places too far apart for the time between.
 //!
-#![doc = include_str!("docs/impossible_travel.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/impossible_travel.md` (the registry in `mod.rs` serves it).
 
+use super::registry::{Invalid, Settings};
 use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
+use serde::{Deserialize, Serialize};
 
 pub struct ImpossibleTravel;
 
 const KIND: &str = "impossible_travel";
+
+/// The `[impossible_travel]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpossibleTravelConfig {
+    pub enabled: bool,
+    /// Sign-ins further apart than this are not compared.
+    pub window_minutes: u32,
+    pub min_distance_km: f64,
+    pub min_speed_kmh: f64,
+    pub interactive_only: bool,
+}
+
+impl Default for ImpossibleTravelConfig {
+    fn default() -> Self {
+        // Elastic: 500 km and 800 km/h; a day of gap so a morning in Paris
+        // and an afternoon in New York are still compared.
+        ImpossibleTravelConfig {
+            enabled: true,
+            window_minutes: 24 * 60,
+            min_distance_km: 500.0,
+            min_speed_kmh: 800.0,
+            interactive_only: true,
+        }
+    }
+}
+
+impl Settings for ImpossibleTravelConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        if self.min_speed_kmh.is_nan()
+            || self.min_speed_kmh <= 0.0
+            || self.min_distance_km.is_nan()
+            || self.min_distance_km < 0.0
+        {
+            return Err(Invalid::new(
+                "",
+                "min_speed_kmh must be above 0 and min_distance_km 0 or more",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Mean Earth radius.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -23,22 +68,8 @@ impl Detection for ImpossibleTravel {
         "Impossible travel between successful sign-ins"
     }
 
-    fn doc(&self) -> &'static str {
-        include_str!("docs/impossible_travel.md")
-    }
-
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::Coordinates]
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.impossible_travel;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_distance_km", c.min_distance_km.to_string()),
-            ("min_speed_kmh", c.min_speed_kmh.to_string()),
-            ("interactive_only", c.interactive_only.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {
@@ -180,12 +211,7 @@ pub(crate) fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
-fn hop(
-    recs: &[SignIn],
-    from: usize,
-    to: usize,
-    c: &super::config::ImpossibleTravelConfig,
-) -> Option<Hop> {
+fn hop(recs: &[SignIn], from: usize, to: usize, c: &ImpossibleTravelConfig) -> Option<Hop> {
     let (a, b) = (&recs[from], &recs[to]);
     if a.ip == b.ip {
         // One address cannot be in two places; differing coordinates are

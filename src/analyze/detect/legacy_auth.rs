@@ -1,15 +1,62 @@
 //! Legacy authentication: protocols that send the password and skip MFA.
 //!
-#![doc = include_str!("docs/legacy_auth.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/legacy_auth.md` (the registry in `mod.rs` serves it).
 
+use super::registry::{strings, Settings};
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::{Deserialize, Serialize};
 
 pub struct LegacyAuth;
 
 const KIND: &str = "legacy_auth";
+
+/// The `[legacy_auth]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyAuthConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    pub min_events: u32,
+    /// `clientAppUsed` values that mean legacy authentication
+    /// (case-insensitive).
+    pub client_apps: Vec<String>,
+    /// User-agent substrings that mean ROPC (case-insensitive).
+    pub user_agents: Vec<String>,
+    pub successes_only: bool,
+}
+
+impl Default for LegacyAuthConfig {
+    fn default() -> Self {
+        // Sentinel's 12 legacy clients and 3 ROPC user agents.
+        LegacyAuthConfig {
+            enabled: true,
+            window_minutes: 24 * 60,
+            min_events: 1,
+            client_apps: strings(&[
+                "Authenticated SMTP",
+                "AutoDiscover",
+                "Exchange ActiveSync",
+                "Exchange Online PowerShell",
+                "Exchange Web Services",
+                "IMAP4",
+                "MAPI Over HTTP",
+                "Outlook Anywhere (RPC over HTTP)",
+                "Outlook Service",
+                "POP3",
+                "Reporting Web Services",
+                "Other clients",
+            ]),
+            user_agents: strings(&["BAV2ROPC", "CBAinPROD", "CBAinTAR"]),
+            successes_only: false,
+        }
+    }
+}
+
+impl Settings for LegacyAuthConfig {}
 
 impl Detection for LegacyAuth {
     fn kind(&self) -> &'static str {
@@ -20,23 +67,8 @@ impl Detection for LegacyAuth {
         "Legacy authentication or ROPC sign-ins"
     }
 
-    fn doc(&self) -> &'static str {
-        include_str!("docs/legacy_auth.md")
-    }
-
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::ClientInfo]
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.legacy_auth;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_events", c.min_events.to_string()),
-            ("client_apps", c.client_apps.join(", ")),
-            ("user_agents", c.user_agents.join(", ")),
-            ("successes_only", c.successes_only.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

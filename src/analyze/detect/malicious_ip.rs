@@ -1,18 +1,59 @@
 //! Malicious IPs: Entra's own blocks, your IP list, and sources that mostly fail.
 //!
-#![doc = include_str!("docs/malicious_ip.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/malicious_ip.md` (the registry in `mod.rs` serves it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::registry::{Invalid, Settings};
 use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::codes::LockoutCause;
 use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::{Deserialize, Serialize};
 
 pub struct MaliciousIp;
 
 const KIND: &str = "malicious_ip";
+
+/// The `[malicious_ip]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaliciousIpConfig {
+    pub enabled: bool,
+    /// Report IPs Entra itself blocked (50053 malicious-IP or
+    /// high-confidence-risk reason).
+    pub entra_blocked: bool,
+    /// Report IPs on the `--ip-list`.
+    pub use_ip_list: bool,
+    /// Failed share of an IP's sign-ins (interrupts left out).
+    pub min_failure_ratio: f64,
+    pub ratio_min_users: u32,
+    pub ratio_min_failures: u32,
+}
+
+impl Default for MaliciousIpConfig {
+    fn default() -> Self {
+        MaliciousIpConfig {
+            enabled: true,
+            entra_blocked: true,
+            use_ip_list: true,
+            min_failure_ratio: 0.9,
+            ratio_min_users: 10,
+            ratio_min_failures: 20,
+        }
+    }
+}
+
+impl Settings for MaliciousIpConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        if !(0.0..=1.0).contains(&self.min_failure_ratio) {
+            return Err(Invalid::new("min_failure_ratio", "must be between 0 and 1"));
+        }
+        Ok(())
+    }
+}
 
 impl Detection for MaliciousIp {
     fn kind(&self) -> &'static str {
@@ -23,29 +64,24 @@ impl Detection for MaliciousIp {
         "Known or evidently malicious source IP"
     }
 
-    fn doc(&self) -> &'static str {
-        include_str!("docs/malicious_ip.md")
-    }
-
+    /// The settings, with the loaded `--ip-list` (not a setting) shown
+    /// after the switch that uses it.
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(String, String)> {
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::LockoutReason]
     }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.malicious_ip;
         let list = if cfg.ip_list.is_empty() {
             "none loaded".to_string()
         } else {
             format!("{} ({} entries)", cfg.ip_list.source(), cfg.ip_list.len())
         };
-        vec![
-            ("entra_blocked", c.entra_blocked.to_string()),
-            ("use_ip_list", c.use_ip_list.to_string()),
-            ("ip_list", list),
-            ("min_failure_ratio", c.min_failure_ratio.to_string()),
-            ("ratio_min_users", c.ratio_min_users.to_string()),
-            ("ratio_min_failures", c.ratio_min_failures.to_string()),
-        ]
+        let mut shown = cfg.thresholds(KIND);
+        let at = shown
+            .iter()
+            .position(|(k, _)| k == "use_ip_list")
+            .map_or(shown.len(), |i| i + 1);
+        shown.insert(at, ("ip_list".to_string(), list));
+        shown
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

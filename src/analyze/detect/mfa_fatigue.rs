@@ -1,17 +1,46 @@
 //! MFA fatigue: bursts of failed MFA prompts for one account.
 //!
-#![doc = include_str!("docs/mfa_fatigue.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/mfa_fatigue.md` (the registry in `mod.rs` serves it).
 
 use std::collections::BTreeSet;
 
+use super::registry::Settings;
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
+use serde::{Deserialize, Serialize};
 
 pub struct MfaFatigue;
 
 const KIND: &str = "mfa_fatigue";
+
+/// The `[mfa_fatigue]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaFatigueConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    /// 500121 failures for one account within the window.
+    pub min_failures: u32,
+    /// Only report bursts followed by a successful sign-in.
+    pub require_success: bool,
+}
+
+impl Default for MfaFatigueConfig {
+    fn default() -> Self {
+        // Splunk: more than 9 in 10 minutes.
+        MfaFatigueConfig {
+            enabled: true,
+            window_minutes: 10,
+            min_failures: 10,
+            require_success: false,
+        }
+    }
+}
+
+impl Settings for MfaFatigueConfig {}
 
 /// Strong-authentication (second factor) step not completed.
 const MFA_FAILED: i64 = 500121;
@@ -25,21 +54,8 @@ impl Detection for MfaFatigue {
         "MFA fatigue (push bombing)"
     }
 
-    fn doc(&self) -> &'static str {
-        include_str!("docs/mfa_fatigue.md")
-    }
-
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::MfaDetail]
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.mfa_fatigue;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_failures", c.min_failures.to_string()),
-            ("require_success", c.require_success.to_string()),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

@@ -1,15 +1,23 @@
 //! Attack detections over de-duplicated, time-sorted sign-ins.
 //!
 //! Each detection is a unit struct in its own module implementing
-//! [`Detection`], listed once in [`DETECTIONS`]. [`run_all`] runs the
+//! [`Detection`], with its settings struct beside it, and one line in the
+//! registry below (see `registry.rs` for what that line generates:
+//! [`DETECTIONS`], [`DetectionConfig`], presets' starting values,
+//! switches, validation, docs and the listing). [`run_all`] runs the
 //! enabled ones in parallel and returns their findings in a fixed order
 //! (severity, first seen, kind, id), so the same input and settings always
 //! give the same report. Windows slide over each key's own timestamps (see
 //! `util`), so a burst is never cut in two by a bin edge.
 //!
-//! Adding a detection: write `<kind>.rs` (its Rust and its SQL) with its
-//! `docs/<kind>.md`, add its settings table to `config.rs`, and add one
-//! line to [`DETECTIONS`].
+//! Adding a detection: write `<kind>.rs` (its Rust, its SQL and its
+//! settings struct) with its `docs/<kind>.md`, declare the module and add
+//! one line to the registry, then bless its golden findings
+//! (`tests/golden/<kind>.json`, see `tests/integration/golden.rs`).
+//! Nothing else names it: a preset that does not mention it gives it its
+//! defaults. `probe.rs`, registered for the test build only, is the test
+//! of that. (A module declared but not registered is dead code, which the
+//! lint gate rejects.)
 
 use rayon::prelude::*;
 
@@ -17,6 +25,9 @@ use crate::analyze::coverage::{self, Coverage, Need, Presence};
 use crate::model::{FastHash, Finding, SignIn, StatusClass, Text};
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+#[macro_use]
+mod registry;
 
 mod brute_force;
 pub mod config;
@@ -30,13 +41,37 @@ mod lockout;
 mod malicious_ip;
 mod mfa_fatigue;
 mod password_spray;
+mod presets;
+#[cfg(test)]
+mod probe;
 mod risky_user;
 pub mod sql;
 mod success_after_failures;
 mod util;
 
-pub use config::{Allowlist, ConfigError, DetectionConfig, SprayGroup, PRESETS};
-pub use iplist::{Cidr, IpList};
+pub use config::{Allowlist, ConfigError};
+pub use distributed_spray::SprayGroup;
+pub use iplist::{IpList, IpListError};
+pub use presets::PRESETS;
+
+// The registry: one line per detection, in report order.
+registry! {
+    password_spray => PasswordSpray, PasswordSprayConfig;
+    distributed_spray => DistributedSpray, DistributedSprayConfig;
+    brute_force => BruteForce, BruteForceConfig;
+    success_after_failures => SuccessAfterFailures, SuccessAfterFailuresConfig;
+    lockout => Lockout, LockoutConfig;
+    malicious_ip => MaliciousIp, MaliciousIpConfig;
+    risky_user => RiskyUser, RiskyUserConfig;
+    mfa_fatigue => MfaFatigue, MfaFatigueConfig;
+    enumeration => Enumeration, EnumerationConfig;
+    disabled_account => DisabledAccount, DisabledAccountConfig;
+    legacy_auth => LegacyAuth, LegacyAuthConfig;
+    impossible_travel => ImpossibleTravel, ImpossibleTravelConfig;
+    // Only in the test build: proves a file, its doc and this line suffice.
+    #[cfg(test)]
+    probe => Probe, ProbeConfig;
+}
 
 /// The sign-ins a detection reads.
 pub struct Events<'a> {
@@ -108,11 +143,17 @@ pub trait Detection: Sync {
     /// Stable machine name, e.g. `password_spray`; also the settings table.
     fn kind(&self) -> &'static str;
     fn title(&self) -> &'static str;
-    /// What it finds, why it matters, how to tune it, false positives.
-    fn doc(&self) -> &'static str;
+    /// What it finds, why it matters, how to tune it, false positives
+    /// (`docs/<kind>.md`).
+    fn doc(&self) -> &'static str {
+        doc(self.kind())
+    }
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding>;
-    /// The settings in effect, as (name, value) for display.
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)>;
+    /// The settings in effect, as (name, value) for display: the
+    /// serialized settings table unless a detection has more to show.
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(String, String)> {
+        cfg.thresholds(self.kind())
+    }
     /// The same detection as SQL over the normalized table, thresholds
     /// from `cfg` substituted (see `sql`).
     fn sql(&self, cfg: &DetectionConfig) -> sql::Query;
@@ -121,21 +162,6 @@ pub trait Detection: Sync {
         &[]
     }
 }
-
-pub static DETECTIONS: &[&dyn Detection] = &[
-    &password_spray::PasswordSpray,
-    &distributed_spray::DistributedSpray,
-    &brute_force::BruteForce,
-    &success_after_failures::SuccessAfterFailures,
-    &lockout::Lockout,
-    &malicious_ip::MaliciousIp,
-    &risky_user::RiskyUser,
-    &mfa_fatigue::MfaFatigue,
-    &enumeration::Enumeration,
-    &disabled_account::DisabledAccount,
-    &legacy_auth::LegacyAuth,
-    &impossible_travel::ImpossibleTravel,
-];
 
 /// Runs every enabled detection and returns the findings sorted by
 /// severity (highest first), first seen, kind and id.
@@ -175,7 +201,7 @@ pub struct DetectionDescription {
     pub kind: &'static str,
     pub title: &'static str,
     pub enabled: bool,
-    pub thresholds: Vec<(&'static str, String)>,
+    pub thresholds: Vec<(String, String)>,
     /// Markdown: what / why / tuning / false positives.
     pub doc: &'static str,
 }
@@ -223,15 +249,56 @@ mod tests {
         v
     }
 
+    /// What the one registry line gives a detection, checked entry by
+    /// entry, so a detection added later is covered without being named
+    /// here or anywhere else.
     #[test]
-    fn registry_kinds_are_unique_and_configurable() {
-        let cfg = DetectionConfig::default();
-        let table = toml::Table::try_from(&cfg).unwrap();
-        let mut kinds: Vec<&str> = DETECTIONS.iter().map(|d| d.kind()).collect();
-        for k in &kinds {
-            assert!(cfg.is_enabled(k), "{k} not enabled by default");
-            assert!(table.contains_key(*k), "no settings table for {k}");
-            let d = DETECTIONS.iter().find(|d| d.kind() == *k).unwrap();
+    fn every_registry_entry_gets_settings_presets_switch_checks_doc_and_listing() {
+        let kinds: Vec<&str> = DETECTIONS.iter().map(|d| d.kind()).collect();
+        assert_eq!(kinds, KINDS, "a detection's kind() must be its module name");
+        let mut unique = kinds.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), kinds.len());
+
+        let default = DetectionConfig::default();
+        let listing = describe_all(&default);
+        assert_eq!(listing.len(), DETECTIONS.len());
+        for (d, row) in DETECTIONS.iter().zip(&listing) {
+            let k = d.kind();
+            // A table in every preset, switched on.
+            for name in PRESETS {
+                let cfg = DetectionConfig::preset(name).unwrap();
+                cfg.validate().unwrap();
+                let table = toml::Table::try_from(&cfg).unwrap();
+                let own = table[k].as_table().expect("a table per detection");
+                assert_eq!(own.get("enabled"), Some(&toml::Value::Boolean(true)));
+                assert!(cfg.is_enabled(k), "{k} off in {name}");
+            }
+            // Switched off by name and by the settings file.
+            let mut off = default.clone();
+            off.set_enabled(k, false).unwrap();
+            assert!(!off.is_enabled(k), "{k} cannot be switched off");
+            let off =
+                DetectionConfig::from_toml_str(&format!("[{k}]\nenabled = false\n"), &default)
+                    .unwrap();
+            assert!(!off.is_enabled(k));
+            // An unknown key in its table is an error naming the key.
+            let typo =
+                DetectionConfig::from_toml_str(&format!("[{k}]\nno_such_key = 1\n"), &default)
+                    .unwrap_err()
+                    .to_string();
+            assert!(typo.contains("no_such_key"), "{k}: {typo}");
+            // Every window is checked.
+            let own = toml::Table::try_from(&default).unwrap()[k].clone();
+            let keys: Vec<String> = own.as_table().unwrap().keys().cloned().collect();
+            for key in keys.iter().filter(|key| key.ends_with("window_minutes")) {
+                let err = DetectionConfig::from_toml_str(&format!("[{k}]\n{key} = 0\n"), &default)
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(&format!("{k}.{key}")), "{err}");
+            }
+            // Its doc, with the four sections.
             for section in [
                 "What it finds",
                 "Why it matters",
@@ -240,17 +307,24 @@ mod tests {
             ] {
                 assert!(d.doc().contains(section), "{k} doc lacks {section}");
             }
-            assert!(!d.thresholds(&cfg).is_empty());
+            // The listing shows every setting but the switch, in order.
+            assert_eq!((row.kind, row.title, row.doc), (k, d.title(), d.doc()));
+            let shown: Vec<&str> = row.thresholds.iter().map(|(key, _)| key.as_str()).collect();
+            let settings: Vec<&str> = keys
+                .iter()
+                .map(String::as_str)
+                .filter(|key| *key != "enabled")
+                .collect();
+            assert!(!settings.is_empty(), "{k} has no thresholds");
+            let in_order: Vec<&str> = shown
+                .iter()
+                .copied()
+                .filter(|key| settings.contains(key))
+                .collect();
+            assert_eq!(in_order, settings, "{k}");
         }
-        for k in &kinds {
-            let mut off = cfg.clone();
-            off.set_enabled(k, false).unwrap();
-            assert!(!off.is_enabled(k), "{k} cannot be switched off");
-        }
-        kinds.sort_unstable();
-        kinds.dedup();
-        assert_eq!(kinds.len(), DETECTIONS.len());
-        assert_eq!(describe_all(&cfg).len(), DETECTIONS.len());
+        assert!(!default.is_enabled("no_such_detection"));
+        assert!(doc("no_such_detection").is_empty());
     }
 
     #[test]

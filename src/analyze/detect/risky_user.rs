@@ -1,17 +1,50 @@
 //! Risky users: Identity Protection blocks, high risk levels, at-risk states.
 //!
-#![doc = include_str!("docs/risky_user.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/risky_user.md` (the registry in `mod.rs` serves it).
 
 use std::collections::BTreeMap;
 
+use super::registry::{strings, Settings};
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::{Deserialize, Serialize};
 
 pub struct RiskyUser;
 
 const KIND: &str = "risky_user";
+
+/// The `[risky_user]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskyUserConfig {
+    pub enabled: bool,
+    /// Quiet time after which a user's next risky sign-in starts a new finding.
+    pub window_minutes: u32,
+    pub min_events: u32,
+    pub codes: Vec<i64>,
+    /// Sign-in or aggregated risk levels that count (case-insensitive).
+    pub risk_levels: Vec<String>,
+    /// Risk states that count (case-insensitive, `_` ignored).
+    pub risk_states: Vec<String>,
+}
+
+impl Default for RiskyUserConfig {
+    fn default() -> Self {
+        RiskyUserConfig {
+            enabled: true,
+            window_minutes: 24 * 60,
+            min_events: 1,
+            codes: vec![53011, 530032, 53004],
+            risk_levels: strings(&["high"]),
+            risk_states: strings(&["atRisk", "confirmedCompromised"]),
+        }
+    }
+}
+
+impl Settings for RiskyUserConfig {}
 
 impl Detection for RiskyUser {
     fn kind(&self) -> &'static str {
@@ -22,23 +55,8 @@ impl Detection for RiskyUser {
         "Account flagged as risky"
     }
 
-    fn doc(&self) -> &'static str {
-        include_str!("docs/risky_user.md")
-    }
-
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::RiskDetail]
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.risky_user;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_events", c.min_events.to_string()),
-            ("codes", util::codes_text(&c.codes)),
-            ("risk_levels", c.risk_levels.join(", ")),
-            ("risk_states", c.risk_states.join(", ")),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {
@@ -146,7 +164,7 @@ fn squash(s: &str) -> String {
 
 fn draft(
     recs: &[SignIn],
-    c: &super::config::RiskyUserConfig,
+    c: &RiskyUserConfig,
     user: &str,
     burst: Vec<usize>,
     high_risk: usize,

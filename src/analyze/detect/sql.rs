@@ -18,9 +18,9 @@
 
 use std::fmt::Write as _;
 
-use super::iplist::Cidr;
 use super::{DetectionConfig, DETECTIONS};
 use crate::model::codes::{self, LockoutCause};
+use crate::model::net::Cidr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
@@ -430,7 +430,7 @@ fn comment(s: &str) -> String {
 fn render(
     kind: &str,
     title: &str,
-    thresholds: &[(&'static str, String)],
+    thresholds: &[(String, String)],
     cfg: &DetectionConfig,
     q: Query,
 ) -> Result<String, SqlError> {

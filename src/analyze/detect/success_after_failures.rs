@@ -1,14 +1,17 @@
 //! Success after failures: the password worked right after a run of guesses.
 //!
-#![doc = include_str!("docs/success_after_failures.md")]
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/success_after_failures.md` (the registry in `mod.rs` serves it).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::config::SuccessAfterFailuresConfig;
+use super::presets::CREDENTIAL_CODES;
+use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft, Tally};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, Text};
+use serde::{Deserialize, Serialize};
 
 /// Interned strings under foldhash (their hash is precomputed).
 type FastSet = std::collections::HashSet<Text, foldhash::fast::FixedState>;
@@ -17,6 +20,35 @@ pub struct SuccessAfterFailures;
 
 const KIND: &str = "success_after_failures";
 
+/// The `[success_after_failures]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessAfterFailuresConfig {
+    pub enabled: bool,
+    /// How far back from the success failures are counted.
+    pub window_minutes: u32,
+    pub min_failures: u32,
+    /// For the per-IP view: distinct accounts that must have failed from
+    /// the IP (the succeeding one among them).
+    pub ip_min_users: u32,
+    pub codes: Vec<i64>,
+}
+
+impl Default for SuccessAfterFailuresConfig {
+    fn default() -> Self {
+        // Sentinel: at least 10 failures before the success.
+        SuccessAfterFailuresConfig {
+            enabled: true,
+            window_minutes: 60,
+            min_failures: 10,
+            ip_min_users: 5,
+            codes: CREDENTIAL_CODES.to_vec(),
+        }
+    }
+}
+
+impl Settings for SuccessAfterFailuresConfig {}
+
 impl Detection for SuccessAfterFailures {
     fn kind(&self) -> &'static str {
         KIND
@@ -24,20 +56,6 @@ impl Detection for SuccessAfterFailures {
 
     fn title(&self) -> &'static str {
         "Password worked after a run of failures"
-    }
-
-    fn doc(&self) -> &'static str {
-        include_str!("docs/success_after_failures.md")
-    }
-
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-        let c = &cfg.success_after_failures;
-        vec![
-            ("window_minutes", c.window_minutes.to_string()),
-            ("min_failures", c.min_failures.to_string()),
-            ("ip_min_users", c.ip_min_users.to_string()),
-            ("codes", util::codes_text(&c.codes)),
-        ]
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {

@@ -381,19 +381,6 @@ pub(crate) fn rfc3339(us: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Code list for `thresholds()` output.
-pub(crate) fn codes_text(codes: &[i64]) -> String {
-    if codes.is_empty() {
-        "any failure".to_string()
-    } else {
-        codes
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 /// "14 min", "3 h 5 min", "45 s": for titles.
 pub(crate) fn span_text(us: i64) -> String {
     let secs = (us / 1_000_000).max(0);
