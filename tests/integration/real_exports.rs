@@ -49,7 +49,7 @@ fn azure_activity_and_audit_log_exports_are_named_not_read() {
         let (records, i) = read_one(&fixture(file));
         assert!(records.is_empty());
         assert_eq!(i.rejected, 0, "{i:?}");
-        let want = format!("this is a Log Analytics {table} export, not sign-ins");
+        let want = format!("not a sign-in export: this is a Log Analytics {table} export");
         assert!(i.error.as_deref().unwrap().contains(&want), "{i:?}");
         // The command line names the file beside the reason, exit 3.
         let (code, text) = run(&["ingest".as_ref(), fixture(file).as_os_str()]);

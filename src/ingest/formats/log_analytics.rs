@@ -85,7 +85,7 @@ impl CsvFormat for LogAnalyticsCsv {
         }
         if let Some(table) = other_table(&h) {
             return Some(Err(format!(
-                "this is a Log Analytics {table} export, not sign-ins (its columns are {table}'s)"
+                "not a sign-in export: this is a Log Analytics {table} export (its columns are those of the {table} table)"
             )));
         }
         let scalars: Vec<_> = SCALARS
