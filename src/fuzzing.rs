@@ -136,7 +136,7 @@ fn cut(r: impl Read, max_record: usize, batch_bytes: usize) -> Cut {
             out.records.push((s.index, s.line, b.record(s).to_vec()));
         }
         for p in b.problems {
-            out.problems.push((p.index, p.line, p.message));
+            out.problems.push((p.index, p.line, p.problem.to_string()));
         }
         match more {
             Ok(true) => {}

@@ -10,8 +10,8 @@
 //! per id. Rows come out sorted by failures, then key, so tables are
 //! deterministic whatever order ids were handed out in.
 
-use crate::ingest::fields::format_time;
 use crate::model::codes::LockoutCause;
+use crate::model::time::format_time;
 use crate::model::{SignIn, StatusClass, Text};
 use rayon::prelude::*;
 use serde::Serialize;

@@ -1,9 +1,9 @@
 //! Tenant-level totals and failures by error code: the `summary` part of
 //! `findings.json`.
 
-use crate::ingest::fields::format_time;
 use crate::model::codes;
 use crate::model::columns as col;
+use crate::model::time::format_time;
 use crate::model::{FastHash, SignIn, StatusClass, Text};
 use polars::prelude::*;
 use serde::Serialize;

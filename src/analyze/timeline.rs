@@ -4,9 +4,9 @@
 //! detection's window, a lockout and its cause, the first success after a
 //! run of failures).
 
-use crate::ingest::fields::canonical_ip;
 use crate::model::codes::LockoutCause;
 use crate::model::lockout::Lockout;
+use crate::model::net::canonical_ip;
 use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -42,7 +42,7 @@ impl Selector {
     /// The finding's accounts and IPs, from a day before its first event
     /// to a day after its last.
     pub fn finding(f: &Finding) -> Self {
-        let bound = |t: &str, pad: i64| crate::ingest::fields::parse_time(t).map(|t| t + pad);
+        let bound = |t: &str, pad: i64| crate::model::time::parse_time(t).map(|t| t + pad);
         Selector {
             users: f.users.iter().cloned().collect(),
             ips: f.ips.iter().cloned().collect(),
@@ -287,7 +287,7 @@ impl<'f> FindingWindows<'f> {
     fn new(findings: &'f [Finding]) -> Self {
         let mut by_actor: BTreeMap<&str, Vec<_>> = BTreeMap::new();
         for f in findings {
-            let parse = crate::ingest::fields::parse_time;
+            let parse = crate::model::time::parse_time;
             let (Some(a), Some(b)) = (parse(&f.first_seen), parse(&f.last_seen)) else {
                 continue;
             };
@@ -353,8 +353,8 @@ mod tests {
             users: users.iter().map(|s| s.to_string()).collect(),
             error_codes: vec![],
             count: 1,
-            first_seen: crate::ingest::fields::format_time(first * 1_000_000),
-            last_seen: crate::ingest::fields::format_time(last * 1_000_000),
+            first_seen: crate::model::time::format_time(first * 1_000_000),
+            last_seen: crate::model::time::format_time(last * 1_000_000),
             window_seconds: 3600,
             evidence: Evidence::default(),
             remediation: vec![],

@@ -44,7 +44,7 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> anyhow::Result<Outcome> {
         ..GenerateOptions::default()
     };
     if let Some(start) = &args.start {
-        opts.start_us = crate::ingest::fields::parse_time(start).with_context(|| {
+        opts.start_us = crate::model::time::parse_time(start).with_context(|| {
             format!("cannot read --start {start:?} as a date such as 2026-03-09")
         })?;
     }

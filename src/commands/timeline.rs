@@ -5,7 +5,7 @@ use super::{load_enriched, Outcome};
 use crate::analyze::detect::{self, Events};
 use crate::analyze::timeline::{self, Selector};
 use crate::cli::{TimelineArgs, TimelineFormat};
-use crate::ingest::fields::parse_time;
+use crate::model::time::parse_time;
 use crate::report::timeline as render;
 use crate::report::write::write_atomic;
 use crate::report::zone::DisplayZone;

@@ -174,7 +174,7 @@ impl Database {
             built: i64::try_from(m.build_epoch)
                 .ok()
                 .and_then(|s| s.checked_mul(1_000_000))
-                .map(crate::ingest::fields::format_time)
+                .map(crate::model::time::format_time)
                 .unwrap_or_default(),
             ip_version: m.ip_version,
         };

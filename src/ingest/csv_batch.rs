@@ -125,7 +125,8 @@ impl RowIndex {
 pub(super) struct Failure {
     pub row: u64,
     pub line: u64,
-    pub reason: String,
+    /// What the csv reader said.
+    pub error: String,
 }
 
 /// Consecutive rows of one input decoded by the `csv` crate, owned so any
@@ -357,7 +358,7 @@ impl<'r> CsvReader<'r> {
                     batch.failures.push(Failure {
                         row: self.row_no,
                         line,
-                        reason: format!("unreadable CSV row: {e}"),
+                        error: e.to_string(),
                     });
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         batch.stopped = Some(format!("read stopped at line {line}: {e}"));
@@ -559,7 +560,7 @@ pub(super) mod tests {
         assert_eq!(batch.failures.len(), 1);
         let f = &batch.failures[0];
         assert_eq!((f.row, f.line), (3, 5), "{f:?}");
-        assert!(f.reason.contains("device gone"), "{f:?}");
+        assert!(f.error.contains("device gone"), "{f:?}");
         let stopped = batch.stopped.as_deref().unwrap();
         assert!(stopped.starts_with("read stopped at line 5"), "{stopped}");
     }

@@ -6,8 +6,10 @@
 //! the `csv` crate. Records are cut into batches on the thread that reads
 //! the input while the rayon pool parses the previous batch, so memory
 //! stays bounded by the two batches in flight plus the records kept, never
-//! by the size of the file.
+//! by the size of the file. This file sniffs and dispatches; the drivers
+//! are `read_json` and `read_csv`, the bookkeeping `accounting`.
 
+pub mod accounting;
 mod byte_mask;
 mod csv_batch;
 mod csv_split;
@@ -15,116 +17,21 @@ mod digest;
 pub mod fields;
 pub mod formats;
 pub mod json;
+mod read_csv;
+mod read_json;
 pub mod source;
+mod utf16;
 
-use crate::model::{SignIn, SourceFormat};
-use csv_batch::{CsvBatch, CsvReader, CsvRow};
-use csv_split::{CutBatch, RowCutter};
-use formats::{AuthDetail, CsvRows, Ctx, Row, RowResult, CSV_FORMATS, JSON_FORMATS};
-use json::frame::{Batch, Framer};
-use json::value::{JVal, RecordError};
+use crate::model::{AuthDetail, SignIn, SourceFormat};
+pub use accounting::{InputReport, Problem, Reject};
+use formats::{Ctx, Row, RowResult};
 use rayon::prelude::*;
-use serde::Serialize;
+use read_csv::read_csv;
+use read_json::read_json;
 use source::{Input, Origin};
-use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Mutex;
-
-/// Bytes of JSON records per parse batch and thread.
-const JSON_BATCH_BYTES: usize = 4 << 20;
-/// CSV rows per parse batch and thread.
-const CSV_BATCH_ROWS: usize = 4096;
-/// Bytes of CSV rows per parse batch and thread, so fat rows cannot
-/// multiply the batch's memory.
-const CSV_BATCH_BYTES: usize = 4 << 20;
-/// Bytes per CSV part, the unit one thread frames and maps: small enough
-/// that a batch's parts keep every thread busy, large enough that handing
-/// them out costs nothing next to the rows in them.
-const CSV_PART_BYTES: usize = 1 << 20;
-/// CSV parts per batch and thread.
-const CSV_PARTS_PER_THREAD: usize = 4;
-/// Problems kept verbatim per input (the rest are counted by reason).
-const MAX_PROBLEMS: usize = 10;
-
-/// One rejected row: where and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Problem {
-    pub location: String,
-    pub reason: String,
-}
-
-/// The accounting of one input. `records_read = parsed + rejected +
-/// skipped`; `duplicates` are parsed records dropped because another input
-/// (or an earlier row) carried the same sign-in.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct InputReport {
-    pub path: String,
-    /// The detected format, or `None` if the input could not be read as
-    /// any known format.
-    pub format: Option<SourceFormat>,
-    pub compressed: bool,
-    pub bytes: u64,
-    pub sha256: String,
-    pub records_read: u64,
-    pub parsed: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-    pub skipped: u64,
-    /// Rows of a portal AuthDetails file joined onto their sign-ins.
-    pub auth_details: u64,
-    pub rejected_by_reason: BTreeMap<String, u64>,
-    pub skipped_by_reason: BTreeMap<String, u64>,
-    /// The first few rejected rows with their location.
-    pub problems: Vec<Problem>,
-    /// A reason the whole input (or its remainder) could not be read.
-    pub error: Option<String>,
-    pub notes: Vec<String>,
-}
-
-impl InputReport {
-    fn new(input: &Input) -> Self {
-        InputReport {
-            path: input.display.clone(),
-            notes: input.notes.clone(),
-            ..Default::default()
-        }
-    }
-
-    fn reject(&mut self, location: String, reason: String) {
-        self.records_read += 1;
-        self.rejected += 1;
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(Problem {
-                location,
-                reason: reason.clone(),
-            });
-        }
-        *self
-            .rejected_by_reason
-            .entry(reason_key(&reason))
-            .or_default() += 1;
-    }
-
-    fn skip(&mut self, reason: String) {
-        self.records_read += 1;
-        self.skipped += 1;
-        *self.skipped_by_reason.entry(reason).or_default() += 1;
-    }
-
-    /// True when something in this input could not be used.
-    pub fn is_partial(&self) -> bool {
-        self.rejected > 0 || self.error.is_some()
-    }
-}
-
-/// Groups reasons that differ only in the quoted value.
-fn reason_key(reason: &str) -> String {
-    match reason.find(['"', ':']) {
-        Some(i) if i > 8 => reason[..i].trim_end().to_string(),
-        _ => reason.to_string(),
-    }
-}
 
 /// Everything read from the inputs, before de-duplication.
 #[derive(Debug, Default)]
@@ -206,9 +113,6 @@ pub(crate) fn sniff(head: &[u8]) -> Sniffed {
     if h.starts_with(&[0xEF, 0xBB, 0xBF]) {
         h = &h[3..];
     }
-    if h.starts_with(&[0xFF, 0xFE]) || h.starts_with(&[0xFE, 0xFF]) {
-        return Sniffed::Unknown("UTF-16 text; re-save the export as UTF-8".into());
-    }
     let first = h.iter().position(|c| !c.is_ascii_whitespace());
     let Some(first) = first else {
         return Sniffed::Empty;
@@ -266,7 +170,7 @@ fn drain(r: &mut dyn Read) -> io::Result<()> {
 }
 
 fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, InputReport) {
-    let mut report = InputReport::new(input);
+    let mut report = InputReport::new(input.display.clone(), input.notes.clone());
     let ctx = Ctx {
         file_name: input.file_name.clone(),
     };
@@ -291,8 +195,7 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
     {
         report.notes.push("standard input was empty".into());
     }
-    report.parsed = records.len() as u64;
-    report.auth_details = details.len() as u64;
+    report.finish(records.len() as u64, details.len() as u64);
     (records, details, report)
 }
 
@@ -304,10 +207,7 @@ pub(crate) fn read_memory(
     bytes: &[u8],
     only: Option<SourceFormat>,
 ) -> (Vec<SignIn>, Vec<AuthDetail>, InputReport) {
-    let mut report = InputReport {
-        path: name.to_string(),
-        ..Default::default()
-    };
+    let mut report = InputReport::new(name.to_string(), Vec::new());
     let ctx = Ctx {
         file_name: name.to_string(),
     };
@@ -317,8 +217,7 @@ pub(crate) fn read_memory(
         read_stream(r, &ctx, only, 0, &mut report, &mut records, &mut details)
     });
     close_input(result, &mut report);
-    report.parsed = records.len() as u64;
-    report.auth_details = details.len() as u64;
+    report.finish(records.len() as u64, details.len() as u64);
     (records, details, report)
 }
 
@@ -341,6 +240,20 @@ fn read_stream(
     } else {
         &mut *r
     };
+    if let Some(endian) = utf16::bom(&head) {
+        // Decoded to UTF-8 and read again from the top: the digest still
+        // sees the original bytes, since it sits below this reader.
+        report.notes.push(format!(
+            "{} text (byte-order mark) decoded to UTF-8; byte offsets count the decoded text",
+            endian.name()
+        ));
+        let mut decoded = utf16::Utf16Reader::new(io::Cursor::new(head).chain(rest), endian);
+        let read = read_stream(&mut decoded, ctx, only, index, report, records, details);
+        return match head_error {
+            Some(e) => Err(e),
+            None => read,
+        };
+    }
     let sniffed = sniff(&head);
     let lf_lines = memchr::memchr(b'\n', &head).is_some();
     let mut stream = io::Cursor::new(head).chain(rest);
@@ -391,7 +304,7 @@ fn close_input(
 }
 
 /// Where a reader puts what it reads from one input.
-struct Sink<'a> {
+pub(crate) struct Sink<'a> {
     index: u32,
     /// Restricts reading to one format (each fuzz target aims at one
     /// reader); `None` in real runs.
@@ -402,12 +315,24 @@ struct Sink<'a> {
 }
 
 /// Applies a row's outcome to the accounting.
-fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64, sink: &mut Sink) {
+pub(crate) fn settle(
+    outcome: RowResult,
+    location: impl FnOnce() -> String,
+    record_no: u64,
+    sink: &mut Sink,
+) {
     match outcome {
         Ok(Row::SignIn(mut s)) => {
             s.source_file = sink.index;
             s.source_record = record_no;
             sink.report.records_read += 1;
+            sink.records.push(s);
+        }
+        Ok(Row::Flawed(mut s, flaw)) => {
+            s.source_file = sink.index;
+            s.source_record = record_no;
+            sink.report.records_read += 1;
+            sink.report.flaw(&flaw, location);
             sink.records.push(s);
         }
         Ok(Row::AuthDetail(d)) => {
@@ -425,59 +350,6 @@ fn settle(outcome: RowResult, location: impl FnOnce() -> String, record_no: u64,
     }
 }
 
-/// What became of one JSON record: its outcome, the format that claimed
-/// it, and whether invalid UTF-8 in it was replaced.
-type JsonOutcome = (RowResult, Option<SourceFormat>, bool);
-
-fn map_json_record(bytes: &[u8], ctx: &Ctx, only: Option<SourceFormat>) -> JsonOutcome {
-    // The parser checks UTF-8 as it goes. Exports re-saved in a legacy
-    // code page carry invalid UTF-8 in names; like CSV cells, such a
-    // record is repaired rather than lost.
-    let first = JVal::with_record(bytes, |v| match v {
-        Err(e) if e.utf8 => None,
-        v => Some(map_json_value(v, ctx, only)),
-    });
-    match first {
-        Some((outcome, format)) => (outcome, format, false),
-        None => {
-            let repaired = String::from_utf8_lossy(bytes);
-            let (outcome, format) =
-                JVal::with_record(repaired.as_bytes(), |v| map_json_value(v, ctx, only));
-            (outcome, format, true)
-        }
-    }
-}
-
-fn map_json_value(
-    parsed: Result<JVal, RecordError>,
-    ctx: &Ctx,
-    only: Option<SourceFormat>,
-) -> (RowResult, Option<SourceFormat>) {
-    let v = match parsed {
-        Ok(v) => v,
-        Err(e) => return (Err(format!("invalid JSON: {}", e.message)), None),
-    };
-    if !v.is_obj() {
-        return (
-            Err("a JSON value that is not an object where a record should be".into()),
-            None,
-        );
-    }
-    for f in JSON_FORMATS {
-        if only.is_none_or(|o| o == f.format()) && f.claims(&v) {
-            return (f.map(&v, ctx), Some(f.format()));
-        }
-    }
-    let keys: Vec<&str> = v.keys().take(6).collect();
-    (
-        Err(format!(
-            "JSON object of no known sign-in shape (keys: {})",
-            keys.join(", ")
-        )),
-        None,
-    )
-}
-
 /// Runs one input's batches through a pipeline: while the pool maps batch
 /// N with `map`, the calling thread settles batch N-1 with `settle` (in
 /// input order) and then cuts batch N+1 with `frame`.
@@ -490,7 +362,7 @@ fn map_json_value(
 /// two results vectors, for the whole input. `frame` empties the batch it
 /// is given before filling it, and returns false once the input has no
 /// more.
-fn pipeline<B, O>(
+pub(crate) fn pipeline<B, O>(
     mut frame: impl FnMut(&mut B) -> bool,
     map: impl Fn(&B, &mut Vec<O>) + Sync,
     mut settle: impl FnMut(&B, &mut Vec<O>),
@@ -524,352 +396,9 @@ fn pipeline<B, O>(
     }
 }
 
-fn read_json(r: &mut dyn Read, ctx: &Ctx, mut sink: Sink) {
-    let mut framer = Framer::new(r);
-    let target = JSON_BATCH_BYTES * rayon::current_num_threads().max(1);
-    let only = sink.only;
-    let mut stopped = None;
-    let mut formats: BTreeMap<SourceFormat, u64> = BTreeMap::new();
-    let mut lossy_records = 0u64;
-    pipeline(
-        |b: &mut Batch| match framer.fill_batch(b, target) {
-            Ok(more) => more,
-            Err(e) => {
-                stopped = Some(format!("{e}; the rest of the input was not read"));
-                false
-            }
-        },
-        |b, out| {
-            b.records
-                .par_iter()
-                .map(|s| map_json_record(b.record(s), ctx, only))
-                .collect_into_vec(out)
-        },
-        |b, out| {
-            // Framer problems and records interleave by record index.
-            let mut problems = b.problems.iter().peekable();
-            for (span, (outcome, fmt, lossy)) in b.records.iter().zip(out.drain(..)) {
-                while let Some(p) = problems.next_if(|p| p.index < span.index) {
-                    sink.report.reject(
-                        format!("record {} (line {})", p.index, p.line),
-                        p.message.clone(),
-                    );
-                }
-                if let (Some(f), true) = (fmt, outcome.is_ok()) {
-                    *formats.entry(f).or_default() += 1;
-                }
-                lossy_records += u64::from(lossy);
-                settle(
-                    outcome,
-                    || format!("record {} (line {})", span.index, span.line),
-                    span.index,
-                    &mut sink,
-                );
-            }
-            for p in problems {
-                sink.report.reject(
-                    format!("record {} (line {})", p.index, p.line),
-                    p.message.clone(),
-                );
-            }
-        },
-    );
-    if stopped.is_some() {
-        sink.report.error = stopped;
-    }
-    // The format is the one most records had (ties broken by name order).
-    sink.report.format = formats
-        .iter()
-        .max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f)))
-        .map(|(f, _)| *f);
-    if formats.len() > 1 {
-        let mix: Vec<String> = formats
-            .iter()
-            .map(|(f, n)| format!("{} {}", n, f.as_str()))
-            .collect();
-        sink.report
-            .notes
-            .push(format!("mixed record shapes: {}", mix.join(", ")));
-    }
-    if lossy_records > 0 {
-        sink.report.notes.push(format!(
-            "{lossy_records} record(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
-        ));
-    }
-    if sink.report.format.is_none()
-        && sink.report.records_read > 0
-        && sink.report.rejected == sink.report.records_read
-        && sink.report.error.is_none()
-    {
-        sink.report.error = Some("no record in this input is a known sign-in shape".into());
-    }
-}
-
-/// `lf_lines`: the input has `\n` line ends (possibly `\r\n`), as opposed
-/// to old Mac `\r` ones.
-fn read_csv(r: &mut dyn Read, delim: u8, lf_lines: bool, ctx: &Ctx, mut sink: Sink) {
-    let _offload = digest::offload_hashing();
-    if lf_lines && csv_split::can_cut(delim) {
-        read_csv_parts(r, delim, ctx, sink);
-        return;
-    }
-    let mut reader = CsvReader::new(r, delim, lf_lines);
-    let Some(header) = take_header(reader.header(), &mut sink) else {
-        return;
-    };
-    let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
-        return;
-    };
-    let threads = rayon::current_num_threads().max(1);
-    let (max_rows, max_bytes) = (CSV_BATCH_ROWS * threads, CSV_BATCH_BYTES * threads);
-    let mut lossy_rows = 0u64;
-    pipeline(
-        |batch: &mut CsvBatch| reader.fill(batch, max_rows, max_bytes),
-        |batch, out| {
-            (0..batch.len())
-                .into_par_iter()
-                .map_init(
-                    || Vec::with_capacity(header_norm.len()),
-                    |refs, i| map_csv_row(batch.row(i), &header_norm, &*rows, ctx, refs),
-                )
-                .collect_into_vec(out)
-        },
-        |batch, out| {
-            // Rows the reader failed on interleave with the others by number.
-            let mut failures = batch.failures.iter().peekable();
-            for (row, (outcome, lossy)) in batch.rows().zip(out.drain(..)) {
-                while let Some(f) = failures.next_if(|f| f.row < row.no) {
-                    sink.report
-                        .reject(format!("row {} (line {})", f.row, f.line), f.reason.clone());
-                }
-                lossy_rows += u64::from(lossy);
-                settle(
-                    outcome,
-                    || format!("row {} (line {})", row.no, row.line),
-                    row.no,
-                    &mut sink,
-                );
-            }
-            for f in failures {
-                sink.report
-                    .reject(format!("row {} (line {})", f.row, f.line), f.reason.clone());
-            }
-            if let Some(why) = &batch.stopped {
-                sink.report.error = Some(why.clone());
-            }
-        },
-    );
-    note_lossy_rows(lossy_rows, &mut sink);
-}
-
-/// Reads CSV with `\n` line ends cut into parts at row ends, so that
-/// framing the rows, not only mapping them, spreads over the pool.
-fn read_csv_parts(r: &mut dyn Read, delim: u8, ctx: &Ctx, mut sink: Sink) {
-    let mut cutter = RowCutter::new(r, delim, json::frame::MAX_RECORD_BYTES);
-    let Some((header, mut line_base)) = take_header(cutter.header(), &mut sink) else {
-        return;
-    };
-    let Some((rows, header_norm)) = bind_csv(&header, delim, ctx, &mut sink) else {
-        return;
-    };
-    let parts = CSV_PARTS_PER_THREAD * rayon::current_num_threads().max(1);
-    let (mut row_base, mut after_last_row, mut lossy_rows) = (0u64, line_base, 0u64);
-    pipeline(
-        |batch: &mut CutBatch| cutter.fill(batch, parts, CSV_PART_BYTES),
-        |batch, out| {
-            batch
-                .parts()
-                .par_iter()
-                .map(|part| {
-                    let framed = csv_split::frame(part, delim);
-                    let mut refs = Vec::with_capacity(header_norm.len());
-                    let mapped = framed
-                        .rows
-                        .rows(part.data())
-                        .map(|row| map_csv_row(row, &header_norm, &*rows, ctx, &mut refs))
-                        .collect::<Vec<_>>();
-                    (framed, mapped)
-                })
-                .collect_into_vec(out)
-        },
-        |batch, out| {
-            // Rows are numbered within their part; the numbers carry on
-            // from the parts before.
-            for (part, (framed, mapped)) in batch.parts().iter().zip(out.drain(..)) {
-                for (row, (outcome, lossy)) in framed.rows.rows(part.data()).zip(mapped) {
-                    let (no, line) = (row_base + row.no, line_base + row.line - 1);
-                    lossy_rows += u64::from(lossy);
-                    settle(outcome, || format!("row {no} (line {line})"), no, &mut sink);
-                }
-                if framed.rows.len() > 0 {
-                    row_base += framed.rows.len() as u64;
-                    after_last_row = line_base + framed.after_last_row - 1;
-                }
-                line_base += framed.newlines;
-            }
-            if let Some(e) = &batch.broken {
-                sink.report.reject(
-                    format!("row {} (line {after_last_row})", row_base + 1),
-                    format!("unreadable CSV row: {e}"),
-                );
-                sink.report.error = Some(format!("read stopped at line {after_last_row}: {e}"));
-            }
-        },
-    );
-    note_lossy_rows(lossy_rows, &mut sink);
-}
-
-/// The header a CSV reader returned, or `None` with the reason recorded
-/// (an input without rows is empty, not broken).
-fn take_header<H, E: std::fmt::Display>(got: Result<Option<H>, E>, sink: &mut Sink) -> Option<H> {
-    match got {
-        Ok(Some(h)) => Some(h),
-        Ok(None) => {
-            sink.report.notes.push("empty input: no records".into());
-            None
-        }
-        Err(e) => {
-            sink.report.error = Some(format!("unreadable CSV header: {e}"));
-            None
-        }
-    }
-}
-
-fn note_lossy_rows(lossy_rows: u64, sink: &mut Sink) {
-    if lossy_rows > 0 {
-        sink.report.notes.push(format!(
-            "{lossy_rows} row(s) held invalid UTF-8; the bad bytes were replaced with U+FFFD"
-        ));
-    }
-}
-
-/// Finds the CSV format whose header this is, recording it (or why none
-/// fits) in the report. Returns its row mapper and the normalised header.
-fn bind_csv(
-    header: &[String],
-    delim: u8,
-    ctx: &Ctx,
-    sink: &mut Sink,
-) -> Option<(Box<dyn CsvRows>, Vec<String>)> {
-    let mut bound: Option<Box<dyn CsvRows>> = None;
-    for f in CSV_FORMATS {
-        if sink.only.is_some_and(|o| o != f.format()) {
-            continue;
-        }
-        match f.bind(header, ctx) {
-            Some(Ok(b)) => {
-                bound = Some(b);
-                break;
-            }
-            Some(Err(why)) => {
-                sink.report.error = Some(why);
-                return None;
-            }
-            None => {}
-        }
-    }
-    let Some(rows) = bound else {
-        let shown: Vec<String> = header
-            .iter()
-            .take(6)
-            .map(|h| h.trim().chars().take(30).collect())
-            .collect();
-        sink.report.error = Some(format!(
-            "not a recognised sign-in export: CSV header ({}{}) matches no known export",
-            shown.join(", "),
-            if header.len() > 6 { ", …" } else { "" }
-        ));
-        return None;
-    };
-    sink.report.format = Some(rows.format());
-    sink.report.notes.extend(rows.notes());
-    if delim != b',' {
-        sink.report.notes.push(format!(
-            "read with delimiter {:?} (re-saved file)",
-            delim as char
-        ));
-    }
-    let header_norm = header.iter().map(|h| formats::Header::norm(h)).collect();
-    Some((rows, header_norm))
-}
-
-/// Maps one CSV row, saying whether invalid UTF-8 in it was replaced.
-/// `refs` is scratch space reused between rows.
-fn map_csv_row<'b>(
-    row: CsvRow<'b>,
-    header_norm: &[String],
-    rows: &dyn CsvRows,
-    ctx: &Ctx,
-    refs: &mut Vec<&'b str>,
-) -> (RowResult, bool) {
-    let width = header_norm.len();
-    let blank = row.len() == 1
-        && row
-            .get(0)
-            .is_some_and(|c| c.iter().all(u8::is_ascii_whitespace));
-    if blank {
-        return (Ok(Row::Skip("blank line".into())), false);
-    }
-    if row.len() != width {
-        return (
-            Err(format!(
-                "row has {} fields, the header has {width}",
-                row.len()
-            )),
-            false,
-        );
-    }
-    if repeats_header(&row, header_norm) {
-        return (
-            Ok(Row::Skip(
-                "repeated header (exports joined into one file)".into(),
-            )),
-            false,
-        );
-    }
-    // Cells borrow from the batch; only a row with invalid UTF-8 (rare)
-    // gets owned, repaired copies.
-    if row.text_cells(refs) {
-        (rows.map(refs, ctx), false)
-    } else {
-        let owned: Vec<String> = row
-            .iter()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        let cells: Vec<&str> = owned.iter().map(String::as_str).collect();
-        (rows.map(&cells, ctx), true)
-    }
-}
-
-/// True when a row is the header again, as when exports are concatenated
-/// (`cat a.csv b.csv`, the second one's BOM included).
-fn repeats_header(row: &CsvRow, header_norm: &[String]) -> bool {
-    row.len() == header_norm.len()
-        && row.iter().zip(header_norm).all(|(c, h)| {
-            may_normalize_to(c, h) && formats::Header::norm(&String::from_utf8_lossy(c)) == *h
-        })
-}
-
-/// False only when [`formats::Header::norm`] of `cell` cannot be `norm`,
-/// decided without allocating. A cell that starts with ASCII letters or
-/// digits keeps that run, lower-cased, at the start of its normalised form
-/// (nothing before it to trim, no space inside it), so a data row, whose
-/// first cell is a date, a GUID or a number, is told from a header by a
-/// byte or two.
-fn may_normalize_to(cell: &[u8], norm: &str) -> bool {
-    let run = cell
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric())
-        .count();
-    run == 0
-        || norm
-            .as_bytes()
-            .get(..run)
-            .is_some_and(|p| p.eq_ignore_ascii_case(&cell[..run]))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::read_json::JSON_BATCH_BYTES;
     use super::*;
     use crate::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
 
@@ -1101,48 +630,6 @@ mod tests {
                 ],
                 "{threads} thread(s)"
             );
-        }
-    }
-
-    #[test]
-    fn the_quick_header_check_never_turns_a_header_away() {
-        // Every cell of up to three of these parts: what the full
-        // normalisation makes of it, the quick check must let through.
-        let parts: [&[u8]; 14] = [
-            b"\xEF\xBB\xBF",
-            b" ",
-            b"\t",
-            b"\"",
-            b"Date",
-            b"date",
-            b" (UTC)",
-            b" [UTC]",
-            b"ID",
-            b"2026",
-            b"\xC2\xA0",
-            b"\xFF",
-            b"r1",
-            b"",
-        ];
-        for a in parts {
-            for b in parts {
-                for c in parts {
-                    let cell = [a, b, c].concat();
-                    let norm = formats::Header::norm(&String::from_utf8_lossy(&cell));
-                    assert!(may_normalize_to(&cell, &norm), "{cell:?} -> {norm:?}");
-                }
-            }
-        }
-        // Data cells are told from header names by their first bytes.
-        for (cell, header) in [
-            ("2026-03-02T10:00:00Z", "Date (UTC)"),
-            ("3/2/2026, 10:00:00.000 AM", "TimeGenerated [UTC]"),
-            ("3571d599-80a7-45b7-b43b-4457e6892f91", "Request ID"),
-            ("50126", "Sign-in error code"),
-            ("Success", "Status"),
-        ] {
-            let norm = formats::Header::norm(header);
-            assert!(!may_normalize_to(cell.as_bytes(), &norm), "{cell}");
         }
     }
 

@@ -11,9 +11,10 @@ pub mod lockout;
 pub mod net;
 pub mod record;
 mod text;
+pub mod time;
 
 pub use finding::{Evidence, Finding, Severity, SourceRef};
 pub use id::Id;
-pub use record::{SignIn, SignInType, SourceFormat, StatusClass};
+pub use record::{AuthDetail, SignIn, SignInType, SourceFormat, StatusClass};
 pub use text::FastHash;
 pub use text::Text;

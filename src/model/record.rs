@@ -80,15 +80,20 @@ pub enum SourceFormat {
     PortalCsv,
     /// Purview unified audit log (CSV exports or raw AuditData JSON).
     PurviewAudit,
+    /// AD FS sign-ins that Entra Connect Health forwards (Azure Monitor
+    /// category or Log Analytics table `ADFSSignInLogs`): the on-premises
+    /// federation server's own sign-ins, with its own error codes.
+    Adfs,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 5] = [
+    pub const ALL: [SourceFormat; 6] = [
         SourceFormat::GraphJson,
         SourceFormat::AzureMonitor,
         SourceFormat::LogAnalyticsCsv,
         SourceFormat::PortalCsv,
         SourceFormat::PurviewAudit,
+        SourceFormat::Adfs,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +103,7 @@ impl SourceFormat {
             SourceFormat::LogAnalyticsCsv => "log_analytics_csv",
             SourceFormat::PortalCsv => "portal_csv",
             SourceFormat::PurviewAudit => "purview_audit",
+            SourceFormat::Adfs => "adfs",
         }
     }
 
@@ -111,6 +117,9 @@ impl SourceFormat {
             SourceFormat::LogAnalyticsCsv => 2,
             SourceFormat::PortalCsv => 3,
             SourceFormat::PurviewAudit => 4,
+            // Never the same sign-in as an Entra record; ranked last, as
+            // the SQL detections rank a format they do not list.
+            SourceFormat::Adfs => 5,
         }
     }
 }
@@ -170,4 +179,14 @@ pub struct SignIn {
     /// (undetermined on every other code). Derived, so not serialized.
     #[serde(skip)]
     pub lockout: super::lockout::Lockout,
+}
+
+/// One authentication step from a portal `*_AuthDetails_*` file; joined to
+/// its sign-in by request id, never counted as a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AuthDetail {
+    pub request_id: String,
+    pub method: String,
+    pub succeeded: Option<bool>,
+    pub result_detail: String,
 }

@@ -13,8 +13,7 @@
 
 pub mod table;
 
-use crate::ingest::formats::AuthDetail;
-use crate::model::{Id, SignIn, SignInType, StatusClass, Text};
+use crate::model::{AuthDetail, Id, SignIn, SignInType, StatusClass, Text};
 use hashbrown::HashTable;
 use rayon::prelude::*;
 use std::cmp::Ordering;

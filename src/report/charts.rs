@@ -15,8 +15,8 @@
 
 use super::data::ReportData;
 use crate::analyze::aggregate::GroupRow;
-use crate::ingest::fields::{format_time, parse_time};
 use crate::model::codes;
+use crate::model::time::{format_time, parse_time};
 use crate::model::{Finding, Severity, SignIn, StatusClass};
 use plotters::coord::Shift;
 use plotters::prelude::*;

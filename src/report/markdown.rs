@@ -30,15 +30,29 @@ pub fn md_esc(s: &str) -> String {
     out
 }
 
-fn top_table(out: &mut String, title: &str, key: &str, rows: &[GroupRow], n: usize) {
+/// `failing_only`: list only rows with failures (the "top failing"
+/// tables); the apps, countries and client apps tables list every row, as
+/// the HTML report does.
+fn top_table(
+    out: &mut String,
+    title: &str,
+    key: &str,
+    rows: &[GroupRow],
+    n: usize,
+    failing_only: bool,
+) {
     let _ = writeln!(out, "\n### {title}\n");
-    if rows.is_empty() {
+    if !rows.iter().any(|r| r.failures > 0 || !failing_only) {
         out.push_str("None.\n");
         return;
     }
     let _ = writeln!(out, "| {key} | failures | interrupts | successes | users | IPs | codes | first seen (UTC) | last seen (UTC) |");
     out.push_str("|---|---:|---:|---:|---:|---:|---|---|---|\n");
-    for r in rows.iter().filter(|r| r.failures > 0).take(n) {
+    for r in rows
+        .iter()
+        .filter(|r| r.failures > 0 || !failing_only)
+        .take(n)
+    {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -236,11 +250,18 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
     }
 
     let t = d.tables;
-    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10);
-    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10);
-    top_table(&mut out, "Apps", "app", &t.by_app, 10);
-    top_table(&mut out, "Countries", "country", &t.by_country, 10);
-    top_table(&mut out, "Client apps", "client app", &t.by_client_app, 10);
+    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10, true);
+    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10, true);
+    top_table(&mut out, "Apps", "app", &t.by_app, 10, false);
+    top_table(&mut out, "Countries", "country", &t.by_country, 10, false);
+    top_table(
+        &mut out,
+        "Client apps",
+        "client app",
+        &t.by_client_app,
+        10,
+        false,
+    );
 
     out.push_str(
         &d.enrichment

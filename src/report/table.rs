@@ -1,8 +1,8 @@
 //! The normalized table written as CSV, JSON Lines or Parquet.
 
 use super::write::csv_cell;
-use crate::ingest::fields::format_time;
 use crate::model::columns as col;
+use crate::model::time::format_time;
 use crate::model::SignIn;
 use polars::prelude::*;
 use std::io::{self, Write};

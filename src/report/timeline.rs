@@ -7,7 +7,7 @@ use super::html::esc;
 use super::text::safe;
 use super::zone::DisplayZone;
 use crate::analyze::timeline::{Entry, Marker};
-use crate::ingest::fields::format_time;
+use crate::model::time::format_time;
 use crate::model::{codes, SignIn, StatusClass};
 use serde::Serialize;
 use std::fmt::Write as _;

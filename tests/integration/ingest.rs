@@ -142,7 +142,7 @@ fn real_public_samples_read_without_rejects() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     for (dir, want_min) in [
         ("graph-api", 1),
-        ("azure-monitor-diag", 17),
+        ("azure-monitor-diag", 18),
         ("loganalytics-csv", 9),
     ] {
         let loaded = load(&[root.join(dir)], true);

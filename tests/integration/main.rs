@@ -4,6 +4,8 @@
 //!   splitting, reordering and duplicating inputs changes nothing; the real
 //!   public samples read cleanly.
 //! - `malformed`: broken input is accounted for, never fatal.
+//! - `real_exports`: public exports as people hand them over (other
+//!   tables, AD FS, UTF-16 re-saves, syntax errors, missing columns).
 //! - `sql`: the day-partitioned Parquet dataset and the SQL detections run
 //!   by DuckDB agree with `analyze` (skipped with a note without DuckDB).
 //! - `fuzz_replay`: the fuzz corpus replayed on stable.
@@ -26,5 +28,6 @@ mod golden;
 mod hostile_output;
 mod ingest;
 mod malformed;
+mod real_exports;
 mod sql;
 mod weekly;

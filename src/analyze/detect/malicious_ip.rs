@@ -64,12 +64,13 @@ impl Detection for MaliciousIp {
         "Known or evidently malicious source IP"
     }
 
-    /// The settings, with the loaded `--ip-list` (not a setting) shown
-    /// after the switch that uses it.
-    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(String, String)> {
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::LockoutReason]
     }
+
+    /// The settings, with the loaded `--ip-list` (not a setting) shown
+    /// after the switch that uses it.
+    fn thresholds(&self, cfg: &DetectionConfig) -> Vec<(String, String)> {
         let list = if cfg.ip_list.is_empty() {
             "none loaded".to_string()
         } else {

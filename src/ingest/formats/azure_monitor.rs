@@ -1,12 +1,15 @@
 //! Azure Monitor diagnostic-setting records: storage `PT1H.json` blobs
 //! (JSON Lines) and Event Hub `{"records":[…]}` messages, every sign-in
-//! category. Envelope keys are matched without regard to case because
+//! category, AD FS sign-ins (`ADFSSignInLogs`, sent by Connect Health)
+//! included. Envelope keys are matched without regard to case because
 //! some pipelines lowercase them.
 
 use super::graph::{fill, map_signin};
-use super::{Ctx, JsonFormat, Row, RowResult};
-use crate::ingest::fields::{canonical_ip, parse_code, parse_time};
+use super::{ip_field, Ctx, JsonFormat, Row, RowResult};
+use crate::ingest::accounting::Reject;
+use crate::ingest::fields::parse_code;
 use crate::ingest::json::value::JVal;
+use crate::model::time::parse_time;
 use crate::model::{SignInType, SourceFormat};
 
 pub struct AzureMonitor;
@@ -29,12 +32,9 @@ impl JsonFormat for AzureMonitor {
                 "Azure Monitor category {category} is not a sign-in log"
             )));
         }
-        if lower.contains("adfssigninlogs") {
-            return Ok(Row::Skip("AD FS sign-ins are not Entra sign-ins".into()));
-        }
         let p = r.get("properties");
         let envelope_time = parse_time(&r.get("time").text());
-        let mut s = if p.at(&["status", "errorCode"]) != &JVal::Null {
+        let (mut s, mut flaw) = if p.at(&["status", "errorCode"]) != &JVal::Null {
             map_signin(p, envelope_time)?
         } else {
             // Some pipelines drop `status`; the envelope still has the code.
@@ -43,22 +43,26 @@ impl JsonFormat for AzureMonitor {
                 Some(c) => c,
                 None if rt.eq_ignore_ascii_case("success") => 0,
                 None => {
-                    return Err(format!(
-                        "no status.errorCode and resultType {:?} is not a code",
-                        rt.chars().take(40).collect::<String>()
-                    ))
+                    return Err(Reject::BadErrorCode {
+                        field: "resultType (with no status.errorCode)",
+                        value: rt.chars().take(40).collect(),
+                    })
                 }
             };
             let t = parse_time(&p.get("createdDateTime").text()).or(envelope_time);
             let Some(t) = t else {
-                return Err("no readable createdDateTime or time".into());
+                return Err(Reject::NoTime {
+                    field: "readable createdDateTime or time",
+                });
             };
-            let mut s = fill(p, t, code);
+            let (mut s, flaw) = fill(p, t, code);
             s.failure_reason = r.get("resultDescription").field();
-            s
+            (s, flaw)
         };
         if s.ip.is_empty() {
-            s.ip = canonical_ip(&r.get("callerIpAddress").text());
+            let (ip, caller_flaw) = ip_field("callerIpAddress", &r.get("callerIpAddress").text());
+            s.ip = ip;
+            flaw = flaw.or(caller_flaw);
         }
         if s.correlation_id.is_empty() {
             s.correlation_id = r.get("correlationId").id();
@@ -78,8 +82,15 @@ impl JsonFormat for AzureMonitor {
             "signinlogs" => SignInType::Interactive,
             _ => s.sign_in_type,
         };
-        s.source_format = Some(SourceFormat::AzureMonitor);
-        Ok(Row::SignIn(s))
+        // AD FS sign-ins keep their own type (from signInEventTypes or
+        // isInteractive), error codes and reasons; the format says where
+        // they came from.
+        s.source_format = Some(if lower == "adfssigninlogs" {
+            SourceFormat::Adfs
+        } else {
+            SourceFormat::AzureMonitor
+        });
+        Ok(Row::sign_in((s, flaw)))
     }
 }
 
@@ -102,7 +113,7 @@ mod tests {
     fn signins(rows: Vec<RowResult>) -> Vec<crate::model::SignIn> {
         rows.into_iter()
             .map(|r| match r.unwrap() {
-                Row::SignIn(s) => s,
+                Row::SignIn(s) | Row::Flawed(s, _) => s,
                 other => panic!("{other:?}"),
             })
             .collect()

@@ -7,10 +7,12 @@
 //! same mapping serves the `properties` of Azure Monitor records and the
 //! dynamic columns of Log Analytics exports.
 
-use super::{Ctx, JsonFormat, Row, RowResult};
-use crate::ingest::fields::{canonical_ip, lowercase, parse_asn, parse_code, parse_time};
+use super::{ip_field, Ctx, JsonFormat, Mapped, Row, RowResult};
+use crate::ingest::accounting::Reject;
+use crate::ingest::fields::{lowercase, parse_asn, parse_code};
 use crate::ingest::json::value::JVal;
 use crate::model::codes::status_class;
+use crate::model::time::parse_time;
 use crate::model::{SignIn, SignInType, SourceFormat, Text};
 
 pub struct Graph;
@@ -25,29 +27,42 @@ impl JsonFormat for Graph {
     }
 
     fn map(&self, r: &JVal, _ctx: &Ctx) -> RowResult {
-        let mut s = map_signin(r, None)?;
+        let (mut s, flaw) = map_signin(r, None)?;
         s.source_format = Some(SourceFormat::GraphJson);
-        Ok(Row::SignIn(s))
+        Ok(Row::sign_in((s, flaw)))
     }
 }
 
 /// Maps a Graph-shaped sign-in object. `fallback_time` is used when the
 /// object has no readable `createdDateTime` (Azure Monitor's envelope
 /// `time`).
-pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<SignIn, String> {
+pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<Mapped, Reject> {
     let time_text = r.get("createdDateTime").text();
     let time_us = match parse_time(&time_text) {
         Some(t) => t,
         None => match fallback_time {
             Some(t) => t,
-            None if time_text.is_empty() => return Err("no createdDateTime".into()),
-            None => return Err(format!("unreadable createdDateTime {:?}", clip(&time_text))),
+            None if time_text.is_empty() => {
+                return Err(Reject::NoTime {
+                    field: "createdDateTime",
+                })
+            }
+            None => {
+                return Err(Reject::BadTime {
+                    field: "createdDateTime",
+                    value: clip(&time_text),
+                })
+            }
         },
     };
     let status = r.get("status");
     let code_val = status.get("errorCode");
     let error_code = match code_val {
-        JVal::Null => return Err("no status.errorCode".into()),
+        JVal::Null => {
+            return Err(Reject::NoErrorCode {
+                field: "status.errorCode",
+            })
+        }
         v => match v
             .as_i64()
             .filter(|c| (0..=99_999_999).contains(c))
@@ -55,14 +70,25 @@ pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<SignIn, String
         {
             Some(c) => c,
             None => {
-                return Err(format!(
-                    "error code {:?} is not a number Entra uses",
-                    clip(&v.text())
-                ))
+                return Err(Reject::BadErrorCode {
+                    field: "error code",
+                    value: clip(&v.text()),
+                })
             }
         },
     };
     Ok(fill(r, time_us, error_code))
+}
+
+/// The earliest `authenticationStepDateTime` of the record's
+/// authentication steps: when the sign-in happened, for exports whose
+/// chosen columns left out its own time.
+pub fn first_step_time(r: &JVal) -> Option<i64> {
+    r.get("authenticationDetails")
+        .items()
+        .iter()
+        .filter_map(|step| parse_time(&step.get("authenticationStepDateTime").text()))
+        .min()
 }
 
 fn clip(s: &str) -> String {
@@ -71,7 +97,7 @@ fn clip(s: &str) -> String {
 
 /// Everything but time and code, which callers decide (they may come from
 /// an envelope).
-pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
+pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> Mapped {
     let status = r.get("status");
     let loc = r.get("location");
     let dev = r.get("deviceDetail");
@@ -98,15 +124,26 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
     {
         display = r.get("servicePrincipalName").field();
     }
-    SignIn {
+    let mut user_id = r.get("userId").field();
+    if user_id.is_empty()
+        && matches!(
+            sign_in_type,
+            SignInType::ServicePrincipal | SignInType::ManagedIdentity
+        )
+    {
+        // The service principal is the account that signed in.
+        user_id = r.get("servicePrincipalId").field();
+    }
+    let (ip, flaw) = ip_field("ipAddress", &r.get("ipAddress").text());
+    let s = SignIn {
         time_us,
         request_id: r.get("id").id(),
         correlation_id: r.get("correlationId").id(),
         session_id: r.get("sessionId").field(),
         user_principal_name: lowercase(&r.get("userPrincipalName").text()),
-        user_id: r.get("userId").field(),
+        user_id,
         user_display_name: display,
-        ip: canonical_ip(&r.get("ipAddress").text()),
+        ip,
         error_code,
         status: status_class(error_code),
         failure_reason: status.get("failureReason").field(),
@@ -140,7 +177,8 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> SignIn {
         source_file: 0,
         source_record: 0,
         lockout: Default::default(),
-    }
+    };
+    (s, flaw)
 }
 
 /// The type from the strongest signal present: `signInEventTypes` (beta),
@@ -216,7 +254,7 @@ mod tests {
         let v = JVal::parse(text).unwrap();
         let rec = &v.get("value").items()[0];
         assert!(Graph.claims(rec));
-        let s = map_signin(rec, None).unwrap();
+        let (s, _) = map_signin(rec, None).unwrap();
         assert_eq!(s.error_code, 50126);
         assert_eq!(s.status, crate::model::StatusClass::Failure);
         assert!(!s.user_principal_name.is_empty());
@@ -227,7 +265,7 @@ mod tests {
     #[test]
     fn pascal_case_and_string_codes() {
         let v = JVal::parse(r#"{"CreatedDateTime":"2024-03-02T07:41:09Z","UserPrincipalName":"Alex@Contoso.com","IpAddress":"203.0.113.5","Status":{"ErrorCode":"50053","FailureReason":"x"},"IsInteractive":false,"Location":{"CountryOrRegion":"NG","GeoCoordinates":{"Latitude":6.45,"Longitude":3.39}}}"#).unwrap();
-        let s = map_signin(&v, None).unwrap();
+        let (s, _) = map_signin(&v, None).unwrap();
         assert_eq!(s.user_principal_name, "alex@contoso.com");
         assert_eq!(s.error_code, 50053);
         assert_eq!(s.country, "NG");
@@ -242,9 +280,13 @@ mod tests {
                 .unwrap();
         assert!(map_signin(&v, None)
             .unwrap_err()
+            .to_string()
             .contains("createdDateTime"));
         let v = JVal::parse(r#"{"createdDateTime":"2024-03-02T07:41:09Z"}"#).unwrap();
-        assert!(map_signin(&v, None).unwrap_err().contains("errorCode"));
+        assert!(map_signin(&v, None)
+            .unwrap_err()
+            .to_string()
+            .contains("errorCode"));
         let v = JVal::parse(
             r#"{"createdDateTime":"2024-03-02T07:41:09Z","status":{"errorCode":"abc"}}"#,
         )

@@ -7,8 +7,9 @@
 //! `_dynamic`/`_string` pairs. A row is rebuilt into a Graph-shaped object
 //! and mapped by the Graph mapper, so the field semantics live in one place.
 
-use super::graph::map_signin;
+use super::graph::{first_step_time, map_signin};
 use super::{cell, CsvFormat, CsvRows, Ctx, Header, Row, RowResult};
+use crate::ingest::accounting::Reject;
 use crate::ingest::json::value::JVal;
 use crate::model::{SignInType, SourceFormat, Text};
 use std::borrow::Cow;
@@ -58,6 +59,8 @@ type JsonColumn = (&'static str, Option<usize>, Option<usize>, Option<usize>);
 
 struct Bound {
     scalars: Vec<(&'static str, Option<usize>)>,
+    /// No time column: the time comes from the authentication steps.
+    time_from_steps: bool,
     json: Vec<JsonColumn>,
     result_type: Option<usize>,
     result_description: Option<usize>,
@@ -80,6 +83,11 @@ impl CsvFormat for LogAnalyticsCsv {
         if !looks_like || h.has("AuditData") {
             return None;
         }
+        if let Some(table) = other_table(&h) {
+            return Some(Err(format!(
+                "not a sign-in export: this is a Log Analytics {table} export (its columns are those of the {table} table)"
+            )));
+        }
         let scalars: Vec<_> = SCALARS
             .iter()
             .map(|(g, cols)| (*g, h.find_any(cols)))
@@ -95,8 +103,10 @@ impl CsvFormat for LogAnalyticsCsv {
                 )
             })
             .collect();
+        let time_from_steps = scalars[0].1.is_none() && h.has("AuthenticationDetails");
         let b = Bound {
             scalars,
+            time_from_steps,
             json,
             result_type: h.find("ResultType"),
             result_description: h.find("ResultDescription"),
@@ -104,9 +114,9 @@ impl CsvFormat for LogAnalyticsCsv {
             table: h.find("Type"),
             category: h.find("Category"),
         };
-        if b.scalars[0].1.is_none() {
+        if b.scalars[0].1.is_none() && !b.time_from_steps {
             return Some(Err(
-                "Log Analytics export has neither CreatedDateTime nor TimeGenerated".into(),
+                "Log Analytics sign-in export has neither CreatedDateTime nor TimeGenerated nor AuthenticationDetails, so no time for its sign-ins".into(),
             ));
         }
         let has_status = b.json[0].1.is_some() || b.json[0].2.is_some() || b.json[0].3.is_some();
@@ -124,7 +134,22 @@ impl CsvRows for Bound {
         SourceFormat::LogAnalyticsCsv
     }
 
+    fn notes(&self) -> Vec<String> {
+        if self.time_from_steps {
+            vec!["no TimeGenerated or CreatedDateTime column: each sign-in's time is the earliest step time in its AuthenticationDetails".into()]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn map(&self, row: &[&str], _ctx: &Ctx) -> RowResult {
+        let table = cell(row, self.table);
+        if !table.is_empty() && !is_sign_in_table(table) {
+            return Ok(Row::Skip(format!(
+                "Log Analytics table {} is not a sign-in log",
+                table.chars().take(60).collect::<String>()
+            )));
+        }
         let mut members: Vec<(Cow<str>, JVal)> = Vec::with_capacity(40);
         for (g, idx) in &self.scalars {
             let v = cell(row, *idx);
@@ -145,7 +170,12 @@ impl CsvRows for Bound {
                 Err(_) if g.starts_with("risk") || g.starts_with("signIn") => {
                     JVal::Str(Cow::Borrowed(text))
                 }
-                Err(e) => return Err(format!("{g} column is not valid JSON: {e}")),
+                Err(e) => {
+                    return Err(Reject::BadJsonCell {
+                        column: g,
+                        error: e.to_string(),
+                    })
+                }
             };
             if *g == "status" {
                 status_seen = true;
@@ -172,7 +202,19 @@ impl CsvRows for Bound {
             ));
         }
         let obj = JVal::Obj(members);
-        let mut s = map_signin(&obj, None)?;
+        let fallback = if self.time_from_steps {
+            match first_step_time(&obj) {
+                Some(t) => Some(t),
+                None => {
+                    return Err(Reject::NoTime {
+                        field: "step time in AuthenticationDetails",
+                    })
+                }
+            }
+        } else {
+            None
+        };
+        let (mut s, flaw) = map_signin(&obj, fallback)?;
         if s.country.is_empty() {
             s.country = Text::from(cell(row, self.location));
         }
@@ -181,8 +223,14 @@ impl CsvRows for Bound {
         if let Some(t) = type_of_table(&table).or_else(|| type_of_table(&category)) {
             s.sign_in_type = t;
         }
-        s.source_format = Some(SourceFormat::LogAnalyticsCsv);
-        Ok(Row::SignIn(s))
+        s.source_format = Some(
+            if table == "adfssigninlogs" || category == "adfssigninlogs" {
+                SourceFormat::Adfs
+            } else {
+                SourceFormat::LogAnalyticsCsv
+            },
+        );
+        Ok(Row::sign_in((s, flaw)))
     }
 }
 
@@ -198,6 +246,37 @@ fn type_of_table(t: &str) -> Option<SignInType> {
         "aadmanagedidentitysigninlogs" | "managedidentitysigninlogs" => SignInType::ManagedIdentity,
         _ => return None,
     })
+}
+
+/// The Log Analytics tables of sign-ins, AD FS's included.
+fn is_sign_in_table(t: &str) -> bool {
+    [
+        "SigninLogs",
+        "AADNonInteractiveUserSignInLogs",
+        "AADServicePrincipalSignInLogs",
+        "AADManagedIdentitySignInLogs",
+        "ADFSSignInLogs",
+        "NonInteractiveUserSignInLogs",
+        "ServicePrincipalSignInLogs",
+        "ManagedIdentitySignInLogs",
+    ]
+    .iter()
+    .any(|n| n.eq_ignore_ascii_case(t))
+}
+
+/// The table a header belongs to when its columns are those of a
+/// Log Analytics table that is not a sign-in log.
+fn other_table(h: &Header) -> Option<&'static str> {
+    if h.has("UserPrincipalName") {
+        return None;
+    }
+    if h.has("OperationNameValue") || h.has("ActivityStatusValue") || h.has("CategoryValue") {
+        Some("AzureActivity")
+    } else if h.has("ActivityDisplayName") || h.has("TargetResources") || h.has("InitiatedBy") {
+        Some("AuditLogs")
+    } else {
+        None
+    }
 }
 
 /// Fills `errorCode` / `failureReason` from `ResultType` /
@@ -245,7 +324,7 @@ mod tests {
                 let rec = rec.unwrap();
                 let cells: Vec<&str> = rec.iter().collect();
                 match rows.map(&cells, &Ctx::default()).unwrap() {
-                    Row::SignIn(s) => s,
+                    Row::SignIn(s) | Row::Flawed(s, _) => s,
                     other => panic!("{other:?}"),
                 }
             })

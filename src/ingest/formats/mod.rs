@@ -11,24 +11,16 @@ pub mod log_analytics;
 pub mod portal_csv;
 pub mod purview;
 
+use super::accounting::{Flaw, Reject};
 use super::json::value::JVal;
-use crate::model::{SignIn, SignInType, SourceFormat};
+use crate::model::net::{parse_ip, NotAnAddress};
+use crate::model::{AuthDetail, SignIn, SignInType, SourceFormat, Text};
 
 /// What the reader knows about the input beyond its bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
     /// Base file name (for the portal's type-by-file-name convention).
     pub file_name: String,
-}
-
-/// One authentication step from a portal `*_AuthDetails_*` file; joined to
-/// its sign-in by request id, never counted as a sign-in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AuthDetail {
-    pub request_id: String,
-    pub method: String,
-    pub succeeded: Option<bool>,
-    pub result_detail: String,
 }
 
 /// What one input row turned out to be.
@@ -38,13 +30,43 @@ pub struct AuthDetail {
 #[allow(clippy::large_enum_variant)]
 pub enum Row {
     SignIn(SignIn),
+    /// A sign-in kept although something in it was wrong (the flaw says
+    /// what, and the field holds nothing rather than the bad value).
+    Flawed(SignIn, Flaw),
     AuthDetail(AuthDetail),
     /// Not a sign-in (another audit operation): counted, not an error.
     Skip(String),
 }
 
 /// `Err` is the reason the row was rejected.
-pub type RowResult = Result<Row, String>;
+pub type RowResult = Result<Row, Reject>;
+
+/// A sign-in and what, if anything, was wrong in it.
+pub type Mapped = (SignIn, Option<Flaw>);
+
+impl Row {
+    pub fn sign_in((s, flaw): Mapped) -> Row {
+        match flaw {
+            None => Row::SignIn(s),
+            Some(f) => Row::Flawed(s, f),
+        }
+    }
+}
+
+/// The canonical address in a log's `field`, or empty with the flaw when
+/// the field holds something that is not an address.
+pub fn ip_field(field: &'static str, raw: &str) -> (Text, Option<Flaw>) {
+    match parse_ip(raw) {
+        Ok(ip) => (ip, None),
+        Err(NotAnAddress) => (
+            Text::default(),
+            Some(Flaw::NotAnAddress {
+                field,
+                value: raw.trim().chars().take(60).collect(),
+            }),
+        ),
+    }
+}
 
 pub trait JsonFormat: Sync {
     fn format(&self) -> SourceFormat;

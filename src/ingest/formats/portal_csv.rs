@@ -7,12 +7,13 @@
 //! is only in the file name.
 
 use super::{
-    cell, type_from_file_name, AuthDetail, CsvFormat, CsvRows, Ctx, Header, Row, RowResult,
+    cell, ip_field, type_from_file_name, AuthDetail, CsvFormat, CsvRows, Ctx, Header, Row,
+    RowResult,
 };
-use crate::ingest::fields::{
-    canonical_ip, lowercase, parse_asn, parse_bool, parse_code, parse_time,
-};
+use crate::ingest::accounting::Reject;
+use crate::ingest::fields::{lowercase, parse_asn, parse_bool, parse_code};
 use crate::model::codes::status_class;
+use crate::model::time::parse_time;
 use crate::model::{Id, SignIn, SignInType, SourceFormat, Text};
 
 pub struct PortalCsv;
@@ -162,24 +163,27 @@ impl CsvRows for SignInRows {
         let date = cell(row, c.date);
         let Some(time_us) = parse_time(date) else {
             return Err(if date.is_empty() {
-                "empty Date (UTC)".into()
+                Reject::NoTime {
+                    field: "Date (UTC)",
+                }
             } else {
-                format!(
-                    "unreadable Date (UTC) {:?}",
-                    date.chars().take(40).collect::<String>()
-                )
+                Reject::BadTime {
+                    field: "Date (UTC)",
+                    value: date.chars().take(40).collect(),
+                }
             });
         };
         let code_text = cell(row, c.code);
         let Some(error_code) = parse_code(code_text) else {
-            return Err(format!(
-                "Sign-in error code {:?} is not a number Entra uses",
-                code_text.chars().take(40).collect::<String>()
-            ));
+            return Err(Reject::BadErrorCode {
+                field: "Sign-in error code",
+                value: code_text.chars().take(40).collect(),
+            });
         };
         let (city, state, country) = split_location(cell(row, c.location));
         let display = Text::from(first_filled(cell(row, c.user), cell(row, c.sp_name)));
         let user_id = Text::from(first_filled(cell(row, c.user_id), cell(row, c.sp_id)));
+        let (ip, flaw) = ip_field("IP address", cell(row, c.ip));
         let s = SignIn {
             time_us,
             request_id: Id::from(cell(row, c.request_id)),
@@ -188,7 +192,7 @@ impl CsvRows for SignInRows {
             user_principal_name: lowercase(cell(row, c.username)),
             user_id,
             user_display_name: display,
-            ip: canonical_ip(cell(row, c.ip)),
+            ip,
             error_code,
             status: status_class(error_code),
             failure_reason: Text::from(cell(row, c.reason)),
@@ -219,7 +223,7 @@ impl CsvRows for SignInRows {
             source_format: Some(SourceFormat::PortalCsv),
             ..SignIn::default()
         };
-        Ok(Row::SignIn(s))
+        Ok(Row::sign_in((s, flaw)))
     }
 }
 
@@ -231,7 +235,7 @@ impl CsvRows for AuthDetailRows {
     fn map(&self, row: &[&str], _ctx: &Ctx) -> RowResult {
         let request_id = cell(row, Some(self.request_id));
         if request_id.is_empty() {
-            return Err("authentication detail row without Request ID".into());
+            return Err(Reject::NoRequestId);
         }
         Ok(Row::AuthDetail(AuthDetail {
             request_id: request_id.to_string(),
@@ -298,7 +302,7 @@ mod tests {
         row[hh.find("Autonomous system number").unwrap()] = "8075";
         row[hh.find("Location").unwrap()] = "Lagos, Lagos, NG";
         let s = match rows.map(&row, &ctx).unwrap() {
-            Row::SignIn(s) => s,
+            Row::SignIn(s) | Row::Flawed(s, _) => s,
             other => panic!("{other:?}"),
         };
         assert_eq!(s.sign_in_type, SignInType::NonInteractive);

@@ -6,10 +6,12 @@
 //! workload are sign-ins; every other operation is counted as skipped.
 //! `ResultStatus` is ignored: real failures carry "Success" there.
 
-use super::{cell, CsvFormat, CsvRows, Ctx, Header, JsonFormat, Row, RowResult};
-use crate::ingest::fields::{canonical_ip, lowercase, parse_bool, parse_code, parse_time};
+use super::{cell, ip_field, CsvFormat, CsvRows, Ctx, Header, JsonFormat, Row, RowResult};
+use crate::ingest::accounting::Reject;
+use crate::ingest::fields::{lowercase, parse_bool, parse_code};
 use crate::ingest::json::value::JVal;
 use crate::model::codes::status_class;
+use crate::model::time::parse_time;
 use crate::model::{SignIn, SignInType, SourceFormat, Text};
 
 pub struct AuditDataJson;
@@ -60,7 +62,11 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
     }
     let time_us = match parse_time(&r.get("CreationTime").text()).or(fallback_time) {
         Some(t) => t,
-        None => return Err("no readable CreationTime".into()),
+        None => {
+            return Err(Reject::NoTime {
+                field: "readable CreationTime",
+            })
+        }
     };
     let logon_error = r.get("LogonError").field();
     let mut code_text = r.get("ErrorNumber").text().into_owned();
@@ -73,25 +79,31 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
         } else {
             match code_from_logon_error(&logon_error) {
                 Some(c) => c,
-                None => return Err(format!("UserLoginFailed without ErrorNumber and with unknown LogonError {logon_error:?}")),
+                None => {
+                    return Err(Reject::UnknownLogonError {
+                        value: logon_error.chars().take(60).collect(),
+                    })
+                }
             }
         }
     } else {
         match parse_code(&code_text) {
             Some(c) => c,
             None => {
-                return Err(format!(
-                    "ErrorNumber {:?} is not a number Entra uses",
-                    code_text.chars().take(40).collect::<String>()
-                ))
+                return Err(Reject::BadErrorCode {
+                    field: "ErrorNumber",
+                    value: code_text.chars().take(40).collect(),
+                })
             }
         }
     };
     let ext = r.get("ExtendedProperties");
     let dev = r.get("DeviceProperties");
-    let mut ip = canonical_ip(&r.get("ClientIP").text());
+    let (mut ip, mut flaw) = ip_field("ClientIP", &r.get("ClientIP").text());
     if ip.is_empty() {
-        ip = canonical_ip(&r.get("ActorIpAddress").text());
+        let (actor_ip, actor_flaw) = ip_field("ActorIpAddress", &r.get("ActorIpAddress").text());
+        ip = actor_ip;
+        flaw = flaw.or(actor_flaw);
     }
     let mut request_id = r.get("IntraSystemId").id();
     if request_id.is_empty() {
@@ -128,7 +140,7 @@ pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
         source_format: Some(SourceFormat::PurviewAudit),
         ..SignIn::default()
     };
-    Ok(Row::SignIn(s))
+    Ok(Row::sign_in((s, flaw)))
 }
 
 pub struct PurviewCsv;
@@ -173,9 +185,14 @@ impl CsvRows for PurviewRows {
         }
         let text = cell(row, Some(self.audit));
         if text.is_empty() {
-            return Err("empty AuditData cell".into());
+            return Err(Reject::EmptyCell {
+                column: "AuditData",
+            });
         }
-        let v = JVal::parse(text).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
+        let v = JVal::parse(text).map_err(|e| Reject::BadJsonCell {
+            column: "AuditData",
+            error: e.to_string(),
+        })?;
         map_audit_data(&v, parse_time(cell(row, self.date)))
     }
 }
@@ -187,7 +204,7 @@ mod tests {
 
     fn signin(r: RowResult) -> SignIn {
         match r.unwrap() {
-            Row::SignIn(s) => s,
+            Row::SignIn(s) | Row::Flawed(s, _) => s,
             other => panic!("{other:?}"),
         }
     }

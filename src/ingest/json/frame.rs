@@ -36,6 +36,8 @@ const ENVELOPE_KEYS: &[&str] = &[
 pub struct Span {
     pub start: usize,
     pub end: usize,
+    /// Where the record starts in the input, in bytes from its start.
+    pub offset: u64,
     /// 1-based line where the record starts.
     pub line: u64,
     /// 1-based position among the records of the input.
@@ -47,7 +49,70 @@ pub struct Span {
 pub struct Problem {
     pub line: u64,
     pub index: u64,
-    pub message: String,
+    pub problem: FrameProblem,
+}
+
+/// Why the framer could not cut a record out of the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameProblem {
+    #[error("record starting at line {line} is larger than the {limit}-byte record limit")]
+    TooLarge { line: u64, limit: usize },
+    #[error("input ends inside an array or page: the file is truncated")]
+    EndsInsideContainer,
+    #[error("malformed page envelope")]
+    MalformedEnvelope,
+    #[error("record starting at line {line} is cut off by the end of the input (truncated file)")]
+    CutOff { line: u64 },
+    #[error("record starting at line {line} is broken: a string runs into a line break")]
+    BrokenString { line: u64 },
+    #[error("unexpected {shown} where a record should start")]
+    Unexpected { shown: String },
+}
+
+impl FrameProblem {
+    /// The problem without its line or byte, for counting.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FrameProblem::TooLarge { .. } => "record larger than the record limit",
+            FrameProblem::EndsInsideContainer => {
+                "input ends inside an array or page: the file is truncated"
+            }
+            FrameProblem::MalformedEnvelope => "malformed page envelope",
+            FrameProblem::CutOff { .. } => "record cut off by the end of the input",
+            FrameProblem::BrokenString { .. } => "record broken: a string runs into a line break",
+            FrameProblem::Unexpected { .. } => "unexpected byte where a record should start",
+        }
+    }
+}
+
+/// The outer structure of a JSON input, as far as the framer has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    #[default]
+    Unknown,
+    /// `{"@odata.context":…,"value":[…]}`
+    GraphPage,
+    /// `{"records":[…]}`
+    EventHubMessage,
+    /// `[{…},{…}]`, possibly several concatenated.
+    Array,
+    /// One object per line.
+    Lines,
+    /// Objects one after another, pretty-printed.
+    Objects,
+}
+
+impl Shape {
+    pub fn describe(self) -> Option<&'static str> {
+        Some(match self {
+            Shape::Unknown => return None,
+            Shape::GraphPage => "a Microsoft Graph page: {\"@odata.context\":…, \"value\":[…]}",
+            Shape::EventHubMessage => "an Event Hub message: {\"records\":[…]}",
+            Shape::Array => "a JSON array of objects",
+            Shape::Lines => "JSON Lines, one object per line",
+            Shape::Objects => "pretty-printed JSON object(s)",
+        })
+    }
 }
 
 /// Records cut from the stream, owned so they can be parsed on any thread.
@@ -157,6 +222,9 @@ pub struct Framer<R> {
     /// After a broken record, closers of the containers it was in are
     /// expected and skipped quietly until the next record starts.
     recovering: bool,
+    /// Input bytes before `buf[pos]`.
+    offset: u64,
+    shape: Shape,
 }
 
 impl<R: Read> Framer<R> {
@@ -178,6 +246,19 @@ impl<R: Read> Framer<R> {
             next_index: 1,
             max_record,
             recovering: false,
+            offset: 0,
+            shape: Shape::Unknown,
+        }
+    }
+
+    /// What the input looks like from the outside (its first container).
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    fn saw(&mut self, shape: Shape) {
+        if self.shape == Shape::Unknown {
+            self.shape = shape;
         }
     }
 
@@ -242,6 +323,7 @@ impl<R: Read> Framer<R> {
         let end = self.pos + n;
         self.line += memchr::memchr_iter(b'\n', &self.buf[self.pos..end]).count() as u64;
         self.pos = end;
+        self.offset += n as u64;
     }
 
     fn skip_ws(&mut self) -> io::Result<()> {
@@ -370,10 +452,7 @@ impl<R: Read> Framer<R> {
 
     fn too_large(&mut self, batch: &mut Batch, line: u64) {
         let limit = self.max_record;
-        self.problem(
-            batch,
-            format!("record starting at line {line} is larger than the {limit}-byte record limit"),
-        );
+        self.problem(batch, FrameProblem::TooLarge { line, limit });
     }
 
     /// Reads the key of an object member at `pos` (which is `"`), returning
@@ -490,6 +569,7 @@ impl<R: Read> Framer<R> {
         batch.records.push(Span {
             start: self.pos,
             end: self.pos + len,
+            offset: self.offset,
             line: self.line,
             index,
         });
@@ -497,12 +577,12 @@ impl<R: Read> Framer<R> {
         self.keep = self.pos;
     }
 
-    fn problem(&mut self, batch: &mut Batch, message: String) {
+    fn problem(&mut self, batch: &mut Batch, problem: FrameProblem) {
         let index = self.take_index();
         batch.problems.push(Problem {
             line: self.line,
             index,
-            message,
+            problem,
         });
     }
 
@@ -527,16 +607,14 @@ impl<R: Read> Framer<R> {
             let Some(c) = self.skip_separators()? else {
                 if !self.stack.is_empty() {
                     self.stack.clear();
-                    self.problem(
-                        batch,
-                        "input ends inside an array or page: the file is truncated".into(),
-                    );
+                    self.problem(batch, FrameProblem::EndsInsideContainer);
                 }
                 return Ok(false);
             };
             let in_envelope = matches!(self.stack.last(), Some(Level::Envelope));
             match c {
                 b'[' if !in_envelope => {
+                    self.saw(Shape::Array);
                     self.stack.push(Level::Array);
                     self.consume(1);
                 }
@@ -552,6 +630,11 @@ impl<R: Read> Framer<R> {
                     Some(key) => {
                         self.skip_ws()?;
                         if RECORD_ARRAYS.contains(&key.as_str()) && self.peek(0)? == Some(b'[') {
+                            self.saw(if key == "records" {
+                                Shape::EventHubMessage
+                            } else {
+                                Shape::GraphPage
+                            });
                             self.stack.push(Level::Array);
                             self.consume(1);
                         } else {
@@ -559,13 +642,14 @@ impl<R: Read> Framer<R> {
                         }
                     }
                     None => {
-                        self.problem(batch, "malformed page envelope".into());
+                        self.problem(batch, FrameProblem::MalformedEnvelope);
                         self.stack.clear();
                         self.skip_line()?;
                     }
                 },
                 b'{' if !in_envelope => {
                     if self.lines_mode == Some(true) && self.stack.is_empty() {
+                        self.saw(Shape::Lines);
                         let line = self.line;
                         let (len, oversized) = self.line_len()?;
                         if oversized {
@@ -599,17 +683,22 @@ impl<R: Read> Framer<R> {
                                     memchr::memchr(b'\n', &self.buf[self.pos..self.pos + n])
                                         .is_none();
                                 self.lines_mode = Some(single_line);
+                                self.saw(if single_line {
+                                    Shape::Lines
+                                } else {
+                                    Shape::Objects
+                                });
                             }
                             self.emit(batch, n);
                         }
                         (Scan::Eof(n), _) => {
-                            self.problem(batch, format!("record starting at line {line} is cut off by the end of the input (truncated file)"));
+                            self.problem(batch, FrameProblem::CutOff { line });
                             self.consume(n);
                             // Reported once: not again as an unclosed array.
                             self.stack.clear();
                         }
                         (Scan::BrokenAt(n), _) => {
-                            self.problem(batch, format!("record starting at line {line} is broken: a string runs into a line break"));
+                            self.problem(batch, FrameProblem::BrokenString { line });
                             self.consume(n);
                             // A record cut mid-string leaves us inside whatever
                             // container held it; restart from the next line.
@@ -625,10 +714,7 @@ impl<R: Read> Framer<R> {
                     } else {
                         format!("byte 0x{other:02x}")
                     };
-                    self.problem(
-                        batch,
-                        format!("unexpected {shown} where a record should start"),
-                    );
+                    self.problem(batch, FrameProblem::Unexpected { shown });
                     self.skip_line()?;
                 }
             }
@@ -660,7 +746,7 @@ mod tests {
                     .iter()
                     .map(|s| String::from_utf8(batch.record(s).to_vec()).unwrap()),
             );
-            probs.extend(batch.problems.iter().map(|p| p.message.clone()));
+            probs.extend(batch.problems.iter().map(|p| p.problem.to_string()));
             if !more {
                 return (recs, probs);
             }
@@ -857,7 +943,10 @@ mod tests {
             assert_eq!(problems.len(), 1);
             assert_eq!(problems[0].index, 2);
             assert!(
-                problems[0].message.contains("line 2 is larger than"),
+                problems[0]
+                    .problem
+                    .to_string()
+                    .contains("line 2 is larger than"),
                 "{problems:?}"
             );
             assert!(f.buf.capacity() < 4 * READ_CHUNK);

@@ -65,6 +65,7 @@ impl<'a> JVal<'a> {
                 Err(e) => f(Err(RecordError {
                     utf8: matches!(e.error(), simd_json::ErrorType::InvalidUtf8),
                     message: format!("{} at byte {}", describe(e.error()), e.index()),
+                    at: e.index(),
                 })),
             };
             *tape = Some(nodes.reset());
@@ -242,6 +243,8 @@ pub struct RecordError {
     /// The record is not valid UTF-8 (it may be JSON once repaired).
     pub utf8: bool,
     pub message: String,
+    /// Where the parser stopped, in bytes from the record's start.
+    pub at: usize,
 }
 
 /// The parser's error kind in words: `ExpectedMapComma` reads

@@ -1,18 +1,15 @@
-//! IP addresses and networks shared by the detections (allowlist,
-//! `--ip-list`, SQL network tests) and enrichment (special-purpose and
-//! Microsoft ranges).
-
-// --- networks (CIDR) ---
-//
-// The IPv4-mapped rule, the same everywhere an address meets a network:
-// an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 section 2.5.5.2)
-// IS the IPv4 address it carries. It matches the IPv4 networks containing
-// `a.b.c.d` and no IPv6 network, because some exports write IPv4 sources
-// that way and the same source must not escape a rule by its spelling. A
-// network written in mapped form (`::ffff:203.0.113.0/120`) is the IPv4
-// network it covers (`203.0.113.0/24`); a mapped prefix shorter than /96
-// would reach past the mapped range and is rejected. Otherwise IPv4 and
-// IPv6 never match each other (`::/0` holds no IPv4 address).
+//! Networks (CIDR) shared by the detections (allowlist, `--ip-list`, SQL
+//! network tests) and enrichment (special-purpose and Microsoft ranges).
+//!
+//! The IPv4-mapped rule, the same everywhere an address meets a network:
+//! an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 section 2.5.5.2)
+//! IS the IPv4 address it carries. It matches the IPv4 networks containing
+//! `a.b.c.d` and no IPv6 network, because some exports write IPv4 sources
+//! that way and the same source must not escape a rule by its spelling. A
+//! network written in mapped form (`::ffff:203.0.113.0/120`) is the IPv4
+//! network it covers (`203.0.113.0/24`); a mapped prefix shorter than /96
+//! would reach past the mapped range and is rejected. Otherwise IPv4 and
+//! IPv6 never match each other (`::/0` holds no IPv4 address).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
