@@ -19,3 +19,4 @@ pub mod ingest;
 pub mod model;
 pub mod normalize;
 pub mod report;
+pub mod trace;

@@ -1,12 +1,8 @@
-//! Analysis over normalized sign-ins: aggregations and attack detections.
+//! Analysis over normalized sign-ins: the summary, aggregate tables,
+//! attack detections, and the breakdowns the reports show.
 
 pub mod aggregate;
+pub mod breakdown;
 pub mod detect;
 pub mod summary;
 pub mod timeline;
-
-use crate::model::columns as col;
-
-/// The table columns `summary` reads: `analyze` builds only these (see
-/// `normalize::to_dataframe_of`).
-pub const FRAME_COLUMNS: &[&str] = &[col::STATUS];

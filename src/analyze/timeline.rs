@@ -4,8 +4,9 @@
 //! detection's window, a lockout and its cause, the first success after a
 //! run of failures).
 
+use crate::analyze::detect::lockout_cause;
 use crate::ingest::fields::canonical_ip;
-use crate::model::codes::{self, LockoutCause};
+use crate::model::codes::LockoutCause;
 use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -118,7 +119,8 @@ pub enum Marker {
         kind: String,
         severity: Severity,
     },
-    /// An AADSTS50053 lockout, with the cause the failure reason shows.
+    /// An AADSTS50053 lockout, with the cause the failure reason (or, when
+    /// it is silent, the additional details) shows.
     Lockout { cause: &'static str },
     /// The first success of this account after failures with no success
     /// in between.
@@ -240,7 +242,7 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
         let mut markers = windows.covering(r);
         if r.error_code == 50053 {
             markers.push(Marker::Lockout {
-                cause: lockout_cause(codes::classify_50053(&r.failure_reason)),
+                cause: cause_label(lockout_cause(r)),
             });
         }
         let run = failures_since_success
@@ -262,7 +264,7 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
     out
 }
 
-fn lockout_cause(c: LockoutCause) -> &'static str {
+fn cause_label(c: LockoutCause) -> &'static str {
     match c {
         LockoutCause::SmartLockout => "smart lockout",
         LockoutCause::MaliciousIp => "malicious IP",
@@ -319,7 +321,7 @@ impl<'f> FindingWindows<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Evidence;
+    use crate::model::{codes, Evidence};
 
     fn signin(t: i64, user: &str, ip: &str, code: i64) -> SignIn {
         SignIn {

@@ -14,14 +14,15 @@
 //! escaping. A unit test pins that behaviour.
 
 use super::data::ReportData;
+use super::escape::{esc, label};
 use crate::analyze::aggregate::GroupRow;
+use crate::analyze::breakdown::{FindingActivity, Heatmap};
 use crate::ingest::fields::{format_time, parse_time};
-use crate::model::codes;
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Severity, StatusClass};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::error::Error;
 
 /// One finished chart.
@@ -35,8 +36,8 @@ pub struct Chart {
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 320;
 const FONT: &str = "sans-serif";
-/// Bars shown in the ranked charts.
-const TOP: usize = 15;
+/// Bars shown in the ranked charts (their peers are counted by analyze).
+const TOP: usize = crate::analyze::breakdown::RANKED;
 /// Longest log-derived label drawn on an axis.
 const LABEL_CHARS: usize = 34;
 
@@ -72,19 +73,11 @@ type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Every report chart, in the order the report shows them.
 pub fn all_charts(d: &ReportData) -> Vec<Chart> {
-    // One pass over the sign-ins picks the failures the first four charts
-    // draw from (each pass over a million records costs tens of ms in
-    // cache misses alone).
-    let failures: Vec<&SignIn> = d
-        .records
-        .iter()
-        .filter(|r| r.status == StatusClass::Failure)
-        .collect();
     let mut charts = vec![
-        failures_over_time(d, &failures),
-        heatmap(&failures),
-        top_ips(d, &failures),
-        top_users(d, &failures),
+        failures_over_time(d),
+        heatmap(&d.breakdown.heatmap),
+        top_ips(d),
+        top_users(d),
         error_codes(d),
         countries(d),
     ];
@@ -117,10 +110,7 @@ where
 /// the opening tag.
 fn with_title(mut svg: String, title: &str) -> String {
     if let Some(end) = svg.find('>') {
-        svg.insert_str(
-            end + 1,
-            &format!("\n<title>{}</title>", super::html::esc(title)),
-        );
+        svg.insert_str(end + 1, &format!("\n<title>{}</title>", esc(title)));
     }
     svg
 }
@@ -135,30 +125,11 @@ fn placeholder(title: &str, size: (u32, u32), message: &str) -> String {
          <text x=\"{cx}\" y=\"28\" text-anchor=\"middle\" font-family=\"{FONT}\" font-size=\"16\" fill=\"#222222\">{t}</text>\n\
          <text x=\"{cx}\" y=\"{cy}\" text-anchor=\"middle\" font-family=\"{FONT}\" font-size=\"13\" fill=\"#555555\">{m}</text>\n\
          </svg>\n",
-        t = super::html::esc(title),
-        m = super::html::esc(message),
+        t = esc(title),
+        m = esc(message),
         cx = w / 2,
         cy = h / 2,
     )
-}
-
-/// A log value made fit for an axis: control characters (invalid in XML)
-/// become `?`, long values are cut with an ellipsis, empty ones are named.
-fn label(s: &str, max: usize) -> String {
-    if s.is_empty() {
-        return "(none)".into();
-    }
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if clean.chars().count() <= max {
-        clean
-    } else {
-        let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -291,29 +262,19 @@ impl TimeAxis {
 
 // ------------------------------------------------------ failures over time
 
-fn category_of(code: i64) -> &'static str {
-    codes::lookup(code).map_or("unknown", |i| i.category)
-}
-
-/// `d.records` sorted by time, as `ReportData` promises.
-fn failures_over_time(d: &ReportData, failures: &[&SignIn]) -> Chart {
+fn failures_over_time(d: &ReportData) -> Chart {
     let name = "failures_over_time";
     let title = "Failed sign-ins over time by error category (UTC)".to_string();
-    let (Some(first), Some(last)) = (
-        d.records.first().map(|r| r.time_us),
-        d.records.last().map(|r| r.time_us),
-    ) else {
+    let series = &d.breakdown.failures;
+    let Some((first, last)) = series.span else {
         let svg = placeholder(&title, (WIDTH, HEIGHT), "No sign-ins in the input (UTC).");
         return Chart { name, title, svg };
     };
     let axis = TimeAxis::new(first, last, 400, 9);
 
     // Rank categories by failures; the smallest ones share "other".
-    let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for r in failures {
-        *totals.entry(category_of(r.error_code)).or_default() += 1;
-    }
-    let mut ranked: Vec<(&'static str, u64)> = totals.into_iter().collect();
+    let mut ranked: Vec<(&'static str, u64)> =
+        series.by_category.iter().map(|(c, n)| (*c, *n)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let keep = if ranked.len() > CATEGORY_COLOURS.len() {
         CATEGORY_COLOURS.len() - 1
@@ -326,7 +287,7 @@ fn failures_over_time(d: &ReportData, failures: &[&SignIn]) -> Chart {
         .enumerate()
         .map(|(i, (c, _))| (*c, i))
         .collect();
-    let mut series: Vec<(String, u64, RGBColor)> = ranked
+    let mut legend_series: Vec<(String, u64, RGBColor)> = ranked
         .iter()
         .take(keep)
         .zip(CATEGORY_COLOURS)
@@ -334,21 +295,23 @@ fn failures_over_time(d: &ReportData, failures: &[&SignIn]) -> Chart {
         .collect();
     let other: u64 = ranked.iter().skip(keep).map(|(_, n)| n).sum();
     if other > 0 {
-        series.push(("other".into(), other, GREY));
+        legend_series.push(("other".into(), other, GREY));
     }
+    let series = legend_series;
     let slots = series.len();
 
+    // Hourly counts summed into the axis' bars (whole hours each).
     let mut counts: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-    for r in failures {
+    for &(hour_us, category, n) in &d.breakdown.failures.hourly {
         let slot = slot_of
-            .get(category_of(r.error_code))
+            .get(category)
             .copied()
             .unwrap_or(slots.saturating_sub(1));
         let row = counts
-            .entry(axis.index(r.time_us))
+            .entry(axis.index(hour_us))
             .or_insert_with(|| vec![0; slots]);
         if let Some(c) = row.get_mut(slot) {
-            *c += 1;
+            *c += n;
         }
     }
     let peak = counts
@@ -454,18 +417,10 @@ fn failures_over_time(d: &ReportData, failures: &[&SignIn]) -> Chart {
 
 // ------------------------------------------------------------ heatmap
 
-fn heatmap(failures: &[&SignIn]) -> Chart {
+fn heatmap(grid: &Heatmap) -> Chart {
     let name = "failures_heatmap";
     let title = "Failures by hour of day and weekday (UTC)".to_string();
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let mut grid = [[0u32; 24]; 7];
-    for r in failures {
-        let day = r.time_us.div_euclid(DAY_US);
-        // 1970-01-01 was a Thursday (index 3 with Monday = 0).
-        let weekday = (day + 3).rem_euclid(7) as usize;
-        let hour = r.time_us.div_euclid(HOUR_US).rem_euclid(24) as usize;
-        grid[weekday][hour] += 1;
-    }
     let peak = grid.iter().flatten().copied().max().unwrap_or(0);
     let shade = |n: u32| -> (RGBColor, bool) {
         if n == 0 || peak == 0 {
@@ -652,34 +607,10 @@ fn failing(rows: &[GroupRow]) -> impl Iterator<Item = &GroupRow> {
     rows.iter().filter(|r| r.failures > 0).take(TOP)
 }
 
-/// For each of `keys`, how many distinct `peer` values its failed sign-ins
-/// have (accounts an IP failed against, IPs an account failed from). The
-/// tables count peers over all sign-ins, which for a shared office address
-/// would call every colleague a target.
-fn failing_peers(
-    failures: &[&SignIn],
-    keys: &[&str],
-    key: fn(&SignIn) -> &str,
-    peer: fn(&SignIn) -> &str,
-) -> BTreeMap<String, u64> {
-    let wanted: BTreeSet<&str> = keys.iter().copied().collect();
-    let mut sets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for r in failures {
-        let (k, p) = (key(r), peer(r));
-        if wanted.contains(k) && !p.is_empty() {
-            sets.entry(k).or_default().insert(p);
-        }
-    }
-    sets.into_iter()
-        .map(|(k, v)| (k.to_string(), v.len() as u64))
-        .collect()
-}
-
-fn top_ips(d: &ReportData, failures: &[&SignIn]) -> Chart {
+fn top_ips(d: &ReportData) -> Chart {
     let title = format!("Top {TOP} failing IP addresses and the accounts they targeted");
     let rows: Vec<&GroupRow> = failing(&d.tables.by_ip).collect();
-    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-    let targets = failing_peers(failures, &keys, |r| &r.ip, |r| &r.user_principal_name);
+    let targets = &d.breakdown.ip_targets;
     let bars: Vec<Bar> = rows
         .iter()
         .map(|r| Bar {
@@ -711,11 +642,10 @@ fn top_ips(d: &ReportData, failures: &[&SignIn]) -> Chart {
     }
 }
 
-fn top_users(d: &ReportData, failures: &[&SignIn]) -> Chart {
+fn top_users(d: &ReportData) -> Chart {
     let title = format!("Top {TOP} targeted accounts");
     let rows: Vec<&GroupRow> = failing(&d.tables.by_user).collect();
-    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-    let sources = failing_peers(failures, &keys, |r| &r.user_principal_name, |r| &r.ip);
+    let sources = &d.breakdown.user_sources;
     let bars: Vec<Bar> = rows
         .iter()
         .map(|r| {
@@ -895,59 +825,21 @@ fn countries(d: &ReportData) -> Chart {
 
 const SPARK_W: u32 = 440;
 const SPARK_H: u32 = 150;
-const SPARK_BINS: i64 = 36;
 
-/// True when a sign-in belongs to the finding's actors: the named accounts
-/// from the named IPs when both are listed, otherwise whichever is.
-fn actor_filter(f: &Finding) -> impl Fn(&SignIn) -> bool + '_ {
-    let users: BTreeSet<&str> = f.users.iter().map(String::as_str).collect();
-    let ips: BTreeSet<&str> = f.ips.iter().map(String::as_str).collect();
-    move |r: &SignIn| match (users.is_empty(), ips.is_empty()) {
-        (false, false) => {
-            users.contains(r.user_principal_name.as_str()) && ips.contains(r.ip.as_str())
-        }
-        (false, true) => users.contains(r.user_principal_name.as_str()),
-        (true, false) => ips.contains(r.ip.as_str()),
-        (true, true) => false,
-    }
-}
-
-/// A small chart of the finding's actors over the finding's time span with
-/// a margin either side: failures and interrupts as bars above the axis,
-/// successes below it, the finding's own span shaded. Expects
-/// `d.records` sorted by time, as `ReportData` promises.
-pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
+/// A small chart of a finding's actors over the finding's time span with
+/// a margin either side (`analyze::breakdown::FindingActivity`): failures
+/// and interrupts as bars above the axis, successes below it, the
+/// finding's own span shaded.
+pub fn finding_timeline(activity: Option<&FindingActivity>) -> String {
     let title = "Activity of the finding's accounts and IPs (UTC)";
-    let (Some(a), Some(b)) = (parse_time(&f.first_seen), parse_time(&f.last_seen)) else {
+    let Some(a) = activity else {
         return placeholder(title, (SPARK_W, SPARK_H), "No usable time span (UTC).");
     };
-    let (first, last) = (a.min(b), a.max(b));
-    let margin = ((last - first) / 3).max(10 * 60 * 1_000_000);
-    let lo = first.saturating_sub(margin);
-    let hi = last.saturating_add(margin);
-    let bin_us = ((hi - lo) / SPARK_BINS).max(1);
-    let bins = (hi - lo) / bin_us + 1;
-
-    let from = d.records.partition_point(|r| r.time_us < lo);
-    let to = d.records.partition_point(|r| r.time_us <= hi);
-    let matches = actor_filter(f);
-    let mut fails = vec![0i32; bins as usize];
-    let mut interrupts = vec![0i32; bins as usize];
-    let mut oks = vec![0i32; bins as usize];
-    for r in d.records.get(from..to).unwrap_or(&[]) {
-        if !matches(r) {
-            continue;
-        }
-        let i = ((r.time_us - lo) / bin_us).clamp(0, bins - 1) as usize;
-        match r.status {
-            StatusClass::Failure => fails[i] += 1,
-            StatusClass::Interrupted => interrupts[i] += 1,
-            StatusClass::Success => oks[i] += 1,
-        }
-    }
+    let (first, last, lo, hi, bin_us, bins) = (a.first, a.last, a.lo, a.hi, a.bin_us, a.bins);
+    let (fails, interrupts, oks) = (&a.failures[..], &a.interrupts[..], &a.successes[..]);
     let up = fails
         .iter()
-        .zip(&interrupts)
+        .zip(interrupts)
         .map(|(f, i)| f + i)
         .max()
         .unwrap_or(0);
@@ -1051,13 +943,13 @@ pub fn finding_timeline(d: &ReportData, f: &Finding) -> String {
 #[cfg(test)]
 pub(crate) mod fixture {
     use crate::analyze::aggregate::{tables, Tables};
+    use crate::analyze::breakdown::breakdown;
     use crate::analyze::detect::{run_all, DetectionConfig, Events};
     use crate::analyze::summary::{summarize, Summary};
     use crate::generate::{build_dataset, GenerateOptions};
     use crate::ingest::InputReport;
     use crate::model::codes::status_class;
     use crate::model::{Finding, SignIn, SourceFormat};
-    use crate::normalize::to_dataframe;
     use crate::report::data::ReportData;
 
     pub const HOSTILE_UA: &str = "<script>alert(1)</script>";
@@ -1080,7 +972,8 @@ pub(crate) mod fixture {
                 tables: &self.tables,
                 findings: &self.findings,
                 inputs: &self.inputs,
-                records: &self.records,
+                breakdown: breakdown(&self.records, &self.tables, &self.findings),
+                baseline: None,
                 tool: "entrasift 0.1.0".into(),
                 zone: None,
                 history: None,
@@ -1139,8 +1032,7 @@ pub(crate) mod fixture {
             r.source_record = i as u64 + 1;
         }
         let paths = vec![HOSTILE_PATH.to_string()];
-        let df = to_dataframe(&records, &paths).expect("table");
-        let summary = summarize(&records, &df, 3, 1, 0).expect("summary");
+        let summary = summarize(&records, 3, 1, 0);
         let tables = tables(&records);
         let findings = run_all(&Events::new(&records, &paths), &DetectionConfig::default());
         let mut input = InputReport {
@@ -1171,6 +1063,7 @@ pub(crate) mod fixture {
 mod tests {
     use super::fixture::sample;
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn plotters_escapes_text_it_draws() {
@@ -1180,13 +1073,6 @@ mod tests {
         });
         assert!(svg.contains("&lt;b&gt;&amp;&quot;&apos;"), "{svg}");
         assert!(!svg.contains("<b>"));
-    }
-
-    #[test]
-    fn labels_drop_control_characters_and_are_cut() {
-        assert_eq!(label("a\u{1}b", 10), "a?b");
-        assert_eq!(label("abcdefghij", 5), "abcd…");
-        assert_eq!(label("", 5), "(none)");
     }
 
     #[test]
@@ -1231,7 +1117,7 @@ mod tests {
         // The spray source tops the IP chart, with the accounts it failed
         // against (not every account that ever used the address).
         let top = &d.tables.by_ip[0];
-        let targeted: BTreeSet<&str> = d
+        let targeted: BTreeSet<&str> = s
             .records
             .iter()
             .filter(|r| r.ip == top.key && r.status == StatusClass::Failure)
@@ -1244,8 +1130,8 @@ mod tests {
             .contains(&format!("{} accounts targeted", targeted.len())));
         // High findings are marked on the time chart by their number.
         assert!(charts[0].svg.contains(">\nF1"), "no F1 window label");
-        for f in d.findings.iter().take(5) {
-            let t = finding_timeline(&d, f);
+        for (f, a) in d.findings.iter().zip(&d.breakdown.activity).take(5) {
+            let t = finding_timeline(a.as_ref());
             assert!(t.starts_with("<svg") && t.contains("</svg>") && t.contains("UTC"));
             assert!(!t.contains("no sign-ins by these actors"), "{}", f.title);
         }
@@ -1269,21 +1155,22 @@ mod tests {
         let a: Vec<String> = all_charts(&d).into_iter().map(|c| c.svg).collect();
         let b: Vec<String> = all_charts(&d).into_iter().map(|c| c.svg).collect();
         assert_eq!(a, b);
-        let f = &d.findings[0];
-        assert_eq!(finding_timeline(&d, f), finding_timeline(&d, f));
+        let a = d.breakdown.activity[0].as_ref();
+        assert!(a.is_some());
+        assert_eq!(finding_timeline(a), finding_timeline(a));
     }
 
     #[test]
     fn empty_input_gives_placeholders_not_errors() {
-        let df = crate::normalize::to_dataframe(&[], &[]).expect("empty table");
-        let summary = crate::analyze::summary::summarize(&[], &df, 0, 0, 0).expect("summary");
+        let summary = crate::analyze::summary::summarize(&[], 0, 0, 0);
         let tables = crate::analyze::aggregate::Tables::default();
         let d = ReportData {
             summary: &summary,
             tables: &tables,
             findings: &[],
             inputs: &[],
-            records: &[],
+            breakdown: crate::analyze::breakdown::breakdown(&[], &tables, &[]),
+            baseline: None,
             tool: "entrasift test".into(),
             zone: None,
             history: None,

@@ -7,29 +7,24 @@
 //! past escaping could not pull in a script.
 //!
 //! Log text is attacker-controlled (user agents, user names, failure
-//! reasons, even file names), so every such string goes through [`esc`]
+//! reasons, even file names), so every such string goes through
+//! [`super::escape::esc`]
 //! before it reaches the page. Output depends only on the input: no clock,
 //! no map iteration order.
 
 use super::charts::{finding_timeline, Chart};
 use super::data::ReportData;
+use super::escape::{cell, esc, esc_cut, more_note, num, table, CSS};
 use crate::analyze::aggregate::GroupRow;
-use crate::analyze::timeline::{build_indexed, ActorIndex, Selector};
+use crate::analyze::breakdown::SignInTable;
 use crate::ingest::fields::parse_time;
-use crate::model::codes::{self, LockoutCause};
-use crate::model::{Finding, Severity, StatusClass, Text};
+use crate::model::codes;
+use crate::model::{Finding, Severity, StatusClass};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// Findings rendered as full cards; the rest stay in `findings.json`.
 const MAX_FINDINGS: usize = 500;
-/// Findings that get an activity chart (each is a few kilobytes of SVG).
-const MAX_TIMELINES: usize = 100;
-/// Findings (medium and above, highest first) that get a collapsible
-/// table of their actors' sign-ins, and the rows shown in each.
-const MAX_SIGNIN_TABLES: usize = 30;
-const SIGNIN_ROWS: usize = 100;
 /// Rows in the IP and account tables.
 const TOP_ROWS: usize = 50;
 /// Rows in the app, country, client app and user-agent tables.
@@ -40,47 +35,6 @@ const MAX_ACTORS: usize = 25;
 const TOP_FINDINGS: usize = 10;
 /// Distinct failure-reason texts shown per 50053 cause.
 const REASON_SAMPLES: usize = 3;
-/// Longest log string echoed in a table cell.
-const CELL_CHARS: usize = 300;
-
-/// Escapes text for HTML element content and quoted attribute values.
-/// Control characters (other than tab and line breaks) become `?`: they
-/// have no business in a report and some are invalid in XML-based viewers.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// [`esc`] after cutting to `max` characters.
-fn esc_cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        esc(s)
-    } else {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{}…", esc(&cut))
-    }
-}
-
-/// Escaped cell text, or a dash for an empty value.
-pub(super) fn cell(s: &str) -> String {
-    if s.is_empty() {
-        "<span class=\"muted\">–</span>".into()
-    } else {
-        esc_cut(s, CELL_CHARS)
-    }
-}
 
 /// `2026-03-02T01:50:10.523193Z` -> `2026-03-02 01:50:10 UTC`. Anything
 /// not in that shape is shown escaped as it is.
@@ -107,19 +61,6 @@ fn when_local(d: &ReportData, s: &str) -> String {
     }
 }
 
-/// 1234567 -> `1,234,567`.
-pub(super) fn num(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn duration(secs: i64) -> String {
     let s = secs.max(0);
     match s {
@@ -136,26 +77,6 @@ fn badge(sev: Severity) -> String {
 
 fn finding_anchor(f: &Finding) -> String {
     format!("f-{}", esc(&f.id))
-}
-
-/// A table: `head` is (label, numeric) per column; cells are HTML already.
-pub(super) fn table(out: &mut String, head: &[(&str, bool)], rows: &[Vec<String>]) {
-    out.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
-    for (h, numeric) in head {
-        let class = if *numeric { " class=\"n\"" } else { "" };
-        let _ = write!(out, "<th{class}>{h}</th>");
-    }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows {
-        out.push_str("<tr>");
-        for (i, c) in row.iter().enumerate() {
-            let numeric = head.get(i).is_some_and(|h| h.1);
-            let class = if numeric { " class=\"n\"" } else { "" };
-            let _ = write!(out, "<td{class}>{c}</td>");
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</tbody></table></div>\n");
 }
 
 /// One self-contained HTML page for the report. `charts` are embedded in
@@ -193,77 +114,6 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     );
     out
 }
-
-pub(crate) const CSS: &str = r#"
-:root { --ink:#222; --muted:#5a5a5a; --line:#dedede; --panel:#f6f7f8; --accent:#0072B2; }
-* { box-sizing: border-box; }
-body { margin:0; color:var(--ink); background:#fff; line-height:1.45;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-header { background:#1d2b36; color:#fff; padding:18px 24px 0; }
-header h1 { margin:0 0 4px; font-size:1.6em; }
-header p { margin:0 0 12px; color:#d8e0e6; }
-nav { display:flex; flex-wrap:wrap; gap:4px 18px; padding:8px 0 10px; }
-nav a { color:#fff; text-decoration:none; font-weight:600; font-size:.95em; }
-nav a:hover { text-decoration:underline; }
-main { max-width:1240px; margin:0 auto; padding:0 24px 32px; }
-section { padding-top:12px; border-bottom:1px solid var(--line); padding-bottom:18px; }
-h2 { font-size:1.35em; margin:18px 0 10px; }
-h3 { font-size:1.1em; margin:18px 0 8px; }
-h4 { font-size:1em; margin:12px 0 6px; }
-a { color:var(--accent); }
-.muted { color:var(--muted); }
-.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
-  font-size:.88em; }
-.path { word-break:break-all; }
-.tiles { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:10px; margin:8px 0 14px; }
-.tile { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:8px 12px; }
-.tile b { display:block; font-size:1.45em; font-variant-numeric:tabular-nums; }
-.tile span { color:var(--muted); font-size:.9em; }
-.badge { display:inline-block; min-width:4.6em; text-align:center; padding:1px 8px; border-radius:10px;
-  font-size:.78em; font-weight:700; text-transform:uppercase; letter-spacing:.03em; vertical-align:middle; }
-.badge.critical { background:#7a0019; color:#fff; }
-.badge.high { background:#b34700; color:#fff; }
-.badge.medium { background:#E69F00; color:#000; }
-.badge.low { background:#56B4E9; color:#000; }
-.badge.info { background:#d9d9d9; color:#000; }
-.sevcounts { display:flex; flex-wrap:wrap; gap:8px 18px; margin:6px 0 12px; }
-ol.top li { margin:3px 0; }
-.finding { border:1px solid var(--line); border-left:6px solid #999; border-radius:6px; padding:10px 16px 12px; margin:16px 0; }
-.finding.critical { border-left-color:#7a0019; }
-.finding.high { border-left-color:#b34700; }
-.finding.medium { border-left-color:#E69F00; }
-.finding.low { border-left-color:#56B4E9; }
-.finding h3 { margin:4px 0 10px; }
-.finding .num { color:var(--muted); font-weight:600; margin:0 6px; }
-.cols { display:flex; flex-wrap:wrap; gap:12px 28px; align-items:flex-start; }
-.cols > div { flex:1 1 420px; min-width:0; }
-.timeline { flex:0 1 460px; }
-.timeline p { margin:2px 0 0; font-size:.85em; color:var(--muted); }
-dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:3px 14px; margin:0; }
-dl.kv dt { color:var(--muted); }
-dl.kv dd { margin:0; min-width:0; overflow-wrap:anywhere; }
-.scroll { overflow-x:auto; }
-table { border-collapse:collapse; width:100%; font-size:.9em; margin:4px 0 8px; }
-th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
-th { background:var(--panel); font-weight:600; white-space:nowrap; }
-td { overflow-wrap:break-word; }
-.n { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-.warn { color:#9a3a00; font-weight:600; }
-.code { border-top:1px solid var(--line); padding:6px 0 4px; }
-.code p { margin:3px 0; }
-.remedy { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:8px 14px; margin:10px 0; }
-.remedy p { margin:4px 0; }
-figure { margin:16px 0; }
-svg { max-width:100%; height:auto; }
-table.tl tr.fail td:first-child { border-left:4px solid #D55E00; }
-table.tl tr.intr td:first-child { border-left:4px solid #E69F00; }
-details > summary { cursor:pointer; color:var(--accent); margin:8px 0; }
-footer { max-width:1240px; margin:0 auto; padding:16px 24px 32px; color:var(--muted); font-size:.9em; }
-@media print {
-  header { background:none; color:#000; } header p { color:#333; } nav { display:none; }
-  .finding, figure, .remedy, tr { break-inside:avoid; }
-}
-"#;
 
 fn head(out: &mut String, d: &ReportData) {
     let s = d.summary;
@@ -426,18 +276,14 @@ fn findings(out: &mut String, d: &ReportData) {
          high and critical ones are marked with that number on the failures-over-time chart. \
          Evidence rows point to the exact input record.</p>\n",
     );
-    // Each article lists the sign-ins of its finding's accounts and IPs,
-    // found in one pass for all of them; the articles are independent, so
-    // they are rendered in parallel and joined in order.
+    // The articles are independent (each draws its own activity chart),
+    // so they are rendered in parallel and joined in order.
     let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
-    let selectors: Vec<Selector> = shown.iter().map(|(_, f)| Selector::finding(f)).collect();
-    let index = ActorIndex::new(d.records, &selectors);
     let articles: Vec<String> = shown
         .par_iter()
-        .zip(&selectors)
-        .map(|(&(i, f), sel)| {
+        .map(|&(i, f)| {
             let mut article = String::new();
-            finding(&mut article, d, f, i, (sel, &index));
+            finding(&mut article, d, f, i);
             article
         })
         .collect();
@@ -454,7 +300,7 @@ fn findings(out: &mut String, d: &ReportData) {
     out.push_str("</section>\n");
 }
 
-fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize, around: Around) {
+fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
     let _ = writeln!(
         out,
         "<article class=\"finding {sev}\" id=\"{anchor}\">\n<h3>{badge}<span class=\"num\">F{n}</span>{title}</h3>\n<div class=\"cols\">\n<div>\n<dl class=\"kv\">",
@@ -509,16 +355,16 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize, around: Arou
         let _ = writeln!(out, "<dt>{k}</dt><dd>{v}</dd>");
     }
     out.push_str("</dl>\n</div>\n");
-    if i < MAX_TIMELINES {
+    if let Some(activity) = d.breakdown.activity.get(i) {
         let _ = writeln!(
             out,
             "<div class=\"timeline\">{}<p>Sign-ins by these accounts from these IPs; the finding's span is shaded.</p></div>",
-            finding_timeline(d, f)
+            finding_timeline(activity.as_ref())
         );
     }
     out.push_str("</div>\n");
-    if i < MAX_SIGNIN_TABLES && f.severity >= Severity::Medium {
-        sign_in_table(out, d, around);
+    if let Some(Some(t)) = d.breakdown.sign_in_tables.get(i) {
+        sign_in_table(out, d, t);
     }
     if !f.evidence.facts.is_empty() {
         out.push_str("<h4>Facts</h4>\n<dl class=\"kv\">\n");
@@ -569,27 +415,19 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize, around: Arou
 
 /// The finding's accounts and IPs through time with detection markers,
 /// folded away (`<details>` needs no script).
-/// A finding's selection of sign-ins, and where to look them up.
-type Around<'x> = (&'x Selector, &'x ActorIndex);
-
-fn sign_in_table(out: &mut String, d: &ReportData, (sel, index): Around) {
-    let entries = build_indexed(d.records, d.findings, sel, index);
-    if entries.is_empty() {
-        return;
-    }
+fn sign_in_table(out: &mut String, d: &ReportData, t: &SignInTable) {
     let files: Vec<String> = d.inputs.iter().map(|i| i.path.clone()).collect();
     // Only the rows shown are formatted: a busy account can have thousands.
-    let shown = &entries[..entries.len().min(SIGNIN_ROWS)];
-    let rows = super::timeline::rows(shown, &files, d.zone.as_ref());
+    let rows = super::timeline::rows(&t.entries, &files, d.zone.as_ref());
     let _ = writeln!(
         out,
         "<details>\n<summary>Sign-ins of these accounts and IPs, a day either side ({})</summary>",
-        num(entries.len() as u64)
+        num(t.total as u64)
     );
     out.push_str(&super::timeline::html_table(
         &rows,
         d.zone.as_ref(),
-        entries.len(),
+        t.total,
     ));
     out.push_str("</details>\n");
 }
@@ -689,34 +527,8 @@ fn error_codes(out: &mut String, d: &ReportData) {
 }
 
 fn lockout_breakdown(out: &mut String, d: &ReportData) {
-    struct Acc<'a> {
-        count: u64,
-        users: BTreeSet<&'a str>,
-        ips: BTreeSet<&'a str>,
-        reasons: BTreeMap<&'a str, u64>,
-    }
-    let mut by: BTreeMap<LockoutCause, Acc> = BTreeMap::new();
-    for r in d.records.iter().filter(|r| r.error_code == 50053) {
-        let a = by
-            .entry(codes::classify_50053(&r.failure_reason))
-            .or_insert_with(|| Acc {
-                count: 0,
-                users: BTreeSet::new(),
-                ips: BTreeSet::new(),
-                reasons: BTreeMap::new(),
-            });
-        a.count += 1;
-        if !r.user_principal_name.is_empty() {
-            a.users.insert(&r.user_principal_name);
-        }
-        if !r.ip.is_empty() {
-            a.ips.insert(&r.ip);
-        }
-        if !r.failure_reason.is_empty() {
-            *a.reasons.entry(&r.failure_reason).or_default() += 1;
-        }
-    }
-    if by.is_empty() {
+    let causes = &d.breakdown.lockout_causes;
+    if causes.is_empty() {
         return;
     }
     out.push_str(
@@ -725,14 +537,11 @@ fn lockout_breakdown(out: &mut String, d: &ReportData) {
          reason tells them apart, and each calls for a different response.</p>\n",
     );
     let mut rows = Vec::new();
-    for cause in LockoutCause::ALL {
-        let Some(a) = by.get(&cause) else { continue };
-        let mut reasons: Vec<(&str, u64)> = a.reasons.iter().map(|(k, v)| (*k, *v)).collect();
-        reasons.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
-        let seen = if reasons.is_empty() {
+    for a in causes {
+        let seen = if a.reasons.is_empty() {
             "<span class=\"muted\">(empty)</span>".to_string()
         } else {
-            reasons
+            a.reasons
                 .iter()
                 .take(REASON_SAMPLES)
                 .map(|(text, n)| format!("“{}” ({})", esc_cut(text, 200), num(*n)))
@@ -740,12 +549,12 @@ fn lockout_breakdown(out: &mut String, d: &ReportData) {
                 .join("<br>")
         };
         rows.push(vec![
-            format!("<strong>{}</strong>", esc(cause.label())),
-            num(a.count),
-            num(a.users.len() as u64),
-            num(a.ips.len() as u64),
-            esc(cause.explanation()),
-            esc(cause.remediation()),
+            format!("<strong>{}</strong>", esc(a.cause.label())),
+            num(a.sign_ins),
+            num(a.users),
+            num(a.ips),
+            esc(a.cause.explanation()),
+            esc(a.cause.remediation()),
             seen,
         ]);
     }
@@ -778,24 +587,17 @@ fn risk_blocks(out: &mut String, d: &ReportData) {
         );
         return;
     }
-    let users: BTreeSet<&str> = d
-        .records
-        .iter()
-        .filter(|r| codes::is_risk_block(r.error_code) && !r.user_principal_name.is_empty())
-        .map(|r| r.user_principal_name.as_str())
-        .collect();
     let counts = blocked
         .iter()
         .map(|r| format!("{} × {}", num(r.count), r.code))
         .collect::<Vec<_>>()
         .join(", ");
-    let users: Vec<String> = users.into_iter().map(str::to_string).collect();
     let _ = writeln!(
         out,
         "<p>{counts}. Blocked accounts: {}.</p>\n<p>Entra (ID Protection) refuses these \
          sign-ins until the user's risk is remediated. The options, in the order an admin \
          usually tries them:</p>",
-        actor_list(&users)
+        actor_list(&d.breakdown.risk_blocked_users)
     );
     for remedy in codes::risk_block_remediation() {
         let _ = writeln!(
@@ -933,17 +735,6 @@ fn chart_section(out: &mut String, charts: &[Chart]) {
         );
     }
     out.push_str("</section>\n");
-}
-
-pub(super) fn more_note(out: &mut String, shown: usize, total: usize, file: &str) {
-    if total > shown {
-        let _ = writeln!(
-            out,
-            "<p class=\"muted\">Showing {} of {}; the full table is tables/{file}.csv.</p>",
-            num(shown as u64),
-            num(total as u64)
-        );
-    }
 }
 
 /// "last success" is flagged when the actor also failed: a success after
@@ -1125,43 +916,9 @@ fn apps_countries_clients(out: &mut String, d: &ReportData) {
     out.push_str("</section>\n");
 }
 
-/// User agents behind failures: scripted attacks often reuse one agent
-/// string across many sources.
+/// User agents behind failures (`analyze::breakdown`).
 fn user_agents(out: &mut String, d: &ReportData) {
-    struct Acc<'a> {
-        failures: u64,
-        sign_ins: u64,
-        users: BTreeSet<&'a str>,
-        ips: BTreeSet<&'a str>,
-    }
-    // Keyed by the interned string (a pointer hash), not by its text: a
-    // million lookups of long, look-alike agent strings in an ordered map
-    // cost more than the rest of the report.
-    let mut by: HashMap<Text, Acc, foldhash::fast::FixedState> = HashMap::default();
-    for r in d.records {
-        let a = by.entry(r.user_agent).or_insert_with(|| Acc {
-            failures: 0,
-            sign_ins: 0,
-            users: BTreeSet::new(),
-            ips: BTreeSet::new(),
-        });
-        a.sign_ins += 1;
-        if r.status == StatusClass::Failure {
-            a.failures += 1;
-            if !r.user_principal_name.is_empty() {
-                a.users.insert(&r.user_principal_name);
-            }
-            if !r.ip.is_empty() {
-                a.ips.insert(&r.ip);
-            }
-        }
-    }
-    let mut ranked: Vec<(&str, Acc)> = by
-        .into_iter()
-        .filter(|(_, a)| a.failures > 0)
-        .map(|(ua, a)| (ua.as_str(), a))
-        .collect();
-    ranked.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then(a.0.cmp(b.0)));
+    let ranked = &d.breakdown.user_agents;
     out.push_str("<h3>User agents behind failures</h3>\n");
     if ranked.is_empty() {
         out.push_str("<p>No failed sign-ins.</p>\n");
@@ -1170,17 +927,17 @@ fn user_agents(out: &mut String, d: &ReportData) {
     let body: Vec<Vec<String>> = ranked
         .iter()
         .take(SIDE_ROWS)
-        .map(|(ua, a)| {
+        .map(|a| {
             vec![
-                if ua.is_empty() {
+                if a.agent.is_empty() {
                     "<span class=\"muted\">(not recorded)</span>".into()
                 } else {
-                    format!("<span class=\"mono path\">{}</span>", cell(ua))
+                    format!("<span class=\"mono path\">{}</span>", cell(&a.agent))
                 },
                 num(a.failures),
                 num(a.sign_ins),
-                num(a.users.len() as u64),
-                num(a.ips.len() as u64),
+                num(a.users_failed),
+                num(a.ips_failing),
             ]
         })
         .collect();
@@ -1312,15 +1069,11 @@ mod tests {
         sample, HOSTILE_PATH, HOSTILE_REASON, HOSTILE_UA, HOSTILE_UPN,
     };
     use super::*;
+    use crate::analyze::breakdown::ACTIVITY_FINDINGS;
+    use crate::model::codes::LockoutCause;
 
     #[test]
-    fn esc_covers_markup_and_quotes() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>\u{7}"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;?"
-        );
-        assert_eq!(num(1_234_567), "1,234,567");
-        assert_eq!(num(12), "12");
+    fn times_and_durations_read_well() {
         assert_eq!(
             when("2026-03-02T01:50:10.523193Z"),
             "2026-03-02 01:50:10 UTC"
@@ -1368,7 +1121,7 @@ mod tests {
         // One timeline per finding plus the six charts.
         assert_eq!(
             html.matches("<svg").count(),
-            6 + s.findings.len().min(MAX_TIMELINES)
+            6 + s.findings.len().min(ACTIVITY_FINDINGS)
         );
         // The planted lockouts have a cause breakdown; the catalog text is used.
         assert!(html.contains("AADSTS50053 by cause"));

@@ -1,34 +1,12 @@
 //! `summary.md`: the report's story in Markdown for tickets and mail.
 
-use super::baseline::Comparison;
 use super::data::ReportData;
+use super::escape::md_esc;
 use crate::analyze::aggregate::GroupRow;
-use crate::model::codes::{self, LockoutCause};
-use crate::model::{Severity, StatusClass};
+use crate::model::codes;
+use crate::model::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-/// Escapes log text for Markdown: characters that would start formatting,
-/// links, tables or HTML are backslash-escaped; line breaks become spaces.
-pub fn md_esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
-            | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\r' | '\n' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn top_table(out: &mut String, title: &str, key: &str, rows: &[GroupRow], n: usize) {
     let _ = writeln!(out, "\n### {title}\n");
@@ -55,7 +33,8 @@ fn top_table(out: &mut String, title: &str, key: &str, rows: &[GroupRow], n: usi
     }
 }
 
-pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
+pub fn render(d: &ReportData) -> String {
+    let baseline = d.baseline;
     let s = d.summary;
     let mut out = String::new();
     let _ = writeln!(out, "# Entra ID sign-in analysis\n");
@@ -203,24 +182,16 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
         }
     }
     // 50053 means different things; the failure reason tells which.
-    let mut causes: BTreeMap<LockoutCause, u64> = BTreeMap::new();
-    for r in d
-        .records
-        .iter()
-        .filter(|r| r.error_code == 50053 && r.status != StatusClass::Success)
-    {
-        *causes
-            .entry(codes::classify_50053(&r.failure_reason))
-            .or_default() += 1;
-    }
+    let causes = &d.breakdown.lockout_causes;
     if !causes.is_empty() {
         out.push_str("\n### 50053 by cause\n\n");
-        for (cause, n) in &causes {
+        for c in causes {
             let _ = writeln!(
                 out,
-                "- **{}**: {n} — {}",
-                cause.label(),
-                cause.explanation()
+                "- **{}**: {} — {}",
+                c.cause.label(),
+                c.sign_ins,
+                c.cause.explanation()
             );
         }
     }
@@ -330,20 +301,5 @@ fn history(out: &mut String, h: &super::history::History) {
             k.severity.as_str().to_uppercase(),
             md_esc(&k.title)
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::md_esc;
-
-    #[test]
-    fn log_text_cannot_format_or_inject() {
-        assert_eq!(
-            md_esc("<script>alert(1)</script>"),
-            "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
-        );
-        assert_eq!(md_esc("a|b\n# c"), "a\\|b \\# c");
-        assert_eq!(md_esc("[x](http://e)"), "\\[x\\]\\(http://e\\)");
     }
 }

@@ -5,7 +5,9 @@ pub mod charts;
 pub mod data;
 pub mod dataset;
 pub mod enrichment;
+pub mod escape;
 pub mod explain;
+pub mod folder;
 pub mod history;
 pub mod html;
 pub mod json;
@@ -17,3 +19,5 @@ pub mod timeline;
 pub mod write;
 pub mod xlsx;
 pub mod zone;
+
+pub use folder::{write_all, Folder, Parts, WriteError};

@@ -34,6 +34,8 @@ pub mod sql;
 mod success_after_failures;
 mod util;
 
+pub(crate) use util::lockout_cause;
+
 pub use config::{Allowlist, ConfigError, DetectionConfig, SprayGroup, PRESETS};
 pub use iplist::{Cidr, IpList};
 
