@@ -1,10 +1,11 @@
 //! `summary.md`: the report's story in Markdown for tickets and mail.
 
+use super::baseline::Comparison;
 use super::data::ReportData;
 use super::escape::md_esc;
 use crate::analyze::aggregate::GroupRow;
 use crate::model::codes;
-use crate::model::Severity;
+use crate::model::{Finding, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -33,10 +34,37 @@ fn top_table(out: &mut String, title: &str, key: &str, rows: &[GroupRow], n: usi
     }
 }
 
+/// `summary.md`, one section after another (each a function, as in
+/// `report.html`).
 pub fn render(d: &ReportData) -> String {
-    let baseline = d.baseline;
-    let s = d.summary;
     let mut out = String::new();
+    summary(&mut out, d);
+    if let Some(c) = d.baseline {
+        baseline_change(&mut out, c);
+    }
+    if let Some(h) = d.history {
+        history(&mut out, h);
+    }
+    findings(&mut out, d);
+    error_codes(&mut out, d);
+    let t = d.tables;
+    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10);
+    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10);
+    top_table(&mut out, "Apps", "app", &t.by_app, 10);
+    top_table(&mut out, "Countries", "country", &t.by_country, 10);
+    top_table(&mut out, "Client apps", "client app", &t.by_client_app, 10);
+    out.push_str(
+        &d.enrichment
+            .map(super::enrichment::markdown_section)
+            .unwrap_or_default(),
+    );
+    inputs(&mut out, d);
+    out
+}
+
+/// The title and the totals.
+fn summary(out: &mut String, d: &ReportData) {
+    let s = d.summary;
     let _ = writeln!(out, "# Entra ID sign-in analysis\n");
     let _ = writeln!(
         out,
@@ -62,103 +90,113 @@ pub fn render(d: &ReportData) -> String {
     if let (Some(a), Some(b)) = (&s.first_seen, &s.last_seen) {
         let _ = writeln!(out, "\nTime range: {a} to {b}.");
     }
-    if let Some(c) = baseline {
-        let _ = writeln!(out, "\n### Change since the baseline\n");
-        let _ = writeln!(out, "Baseline: `{}`.\n", md_esc(&c.path));
-        let _ = writeln!(out, "| | previous | now | change |\n|---|---:|---:|---:|");
-        for m in &c.change {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {:+} |",
-                m.name,
-                m.previous,
-                m.current,
-                m.current as i64 - m.previous as i64
-            );
-        }
+}
+
+/// `--baseline`: the change in totals and findings since the earlier run.
+fn baseline_change(out: &mut String, c: &Comparison) {
+    let _ = writeln!(out, "\n### Change since the baseline\n");
+    let _ = writeln!(out, "Baseline: `{}`.\n", md_esc(&c.path));
+    let _ = writeln!(out, "| | previous | now | change |\n|---|---:|---:|---:|");
+    for m in &c.change {
         let _ = writeln!(
             out,
-            "\nFindings: {} new, {} ongoing, {} resolved.",
-            c.new.len(),
-            c.ongoing.len(),
-            c.resolved.len()
+            "| {} | {} | {} | {:+} |",
+            m.name,
+            m.previous,
+            m.current,
+            m.current as i64 - m.previous as i64
         );
-        for r in &c.resolved {
-            let _ = writeln!(
-                out,
-                "- resolved: [{}] {}",
-                md_esc(&r.kind),
-                md_esc(&r.title)
-            );
-        }
     }
-
-    if let Some(h) = d.history {
-        history(&mut out, h);
+    let _ = writeln!(
+        out,
+        "\nFindings: {} new, {} ongoing, {} resolved.",
+        c.new.len(),
+        c.ongoing.len(),
+        c.resolved.len()
+    );
+    for r in &c.resolved {
+        let _ = writeln!(
+            out,
+            "- resolved: [{}] {}",
+            md_esc(&r.kind),
+            md_esc(&r.title)
+        );
     }
+}
 
+/// Counts by severity, then each finding with its evidence and what to do.
+fn findings(out: &mut String, d: &ReportData) {
     let _ = writeln!(out, "\n## Findings\n");
     if d.findings.is_empty() {
         out.push_str("No findings.\n");
-    } else {
-        let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
-        for f in d.findings {
-            *by_sev.entry(f.severity).or_default() += 1;
-        }
-        let counts: Vec<String> = Severity::ALL
-            .iter()
-            .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
-            .collect();
-        let _ = writeln!(out, "{}.\n", counts.join(", "));
-        for f in d.findings {
-            let tag = baseline
-                .and_then(|c| c.status_of(&f.id))
-                .map(|st| format!(" ({st})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "### {} — {}{}\n",
-                f.severity.as_str().to_uppercase(),
-                md_esc(&f.title),
-                tag
-            );
-            let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
-            let _ = writeln!(
-                out,
-                "- seen: {} to {} ({} event(s))",
-                f.first_seen, f.last_seen, f.count
-            );
-            if !f.ips.is_empty() {
-                let ips: Vec<String> = f.ips.iter().map(|x| md_esc(x)).collect();
-                let _ = writeln!(out, "- IPs: {}", ips.join(", "));
-            }
-            if !f.users.is_empty() {
-                let users: Vec<String> = f.users.iter().map(|x| md_esc(x)).collect();
-                let _ = writeln!(out, "- users: {}", users.join(", "));
-            }
-            if !f.error_codes.is_empty() {
-                let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
-                let _ = writeln!(out, "- error codes: {}", codes.join(", "));
-            }
-            if let Some(sample) = f.evidence.samples.first() {
-                let _ = writeln!(
-                    out,
-                    "- evidence: request `{}` in {} record {}",
-                    md_esc(&sample.request_id),
-                    md_esc(&sample.file),
-                    sample.record
-                );
-            }
-            if !f.remediation.is_empty() {
-                out.push_str("- what to do:\n");
-                for step in &f.remediation {
-                    let _ = writeln!(out, "  - {}", md_esc(step));
-                }
-            }
-            out.push('\n');
+        return;
+    }
+    let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
+    for f in d.findings {
+        *by_sev.entry(f.severity).or_default() += 1;
+    }
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
+        .collect();
+    let _ = writeln!(out, "{}.\n", counts.join(", "));
+    for f in d.findings {
+        finding(out, f, d.baseline);
+    }
+}
+
+fn finding(out: &mut String, f: &Finding, baseline: Option<&Comparison>) {
+    let tag = baseline
+        .and_then(|c| c.status_of(&f.id))
+        .map(|st| format!(" ({st})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "### {} — {}{}\n",
+        f.severity.as_str().to_uppercase(),
+        md_esc(&f.title),
+        tag
+    );
+    let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
+    let _ = writeln!(
+        out,
+        "- seen: {} to {} ({} event(s))",
+        f.first_seen, f.last_seen, f.count
+    );
+    if !f.ips.is_empty() {
+        let ips: Vec<String> = f.ips.iter().map(|x| md_esc(x)).collect();
+        let _ = writeln!(out, "- IPs: {}", ips.join(", "));
+    }
+    if !f.users.is_empty() {
+        let users: Vec<String> = f.users.iter().map(|x| md_esc(x)).collect();
+        let _ = writeln!(out, "- users: {}", users.join(", "));
+    }
+    if !f.error_codes.is_empty() {
+        let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
+        let _ = writeln!(out, "- error codes: {}", codes.join(", "));
+    }
+    if let Some(sample) = f.evidence.samples.first() {
+        let _ = writeln!(
+            out,
+            "- evidence: request `{}` in {} record {}",
+            md_esc(&sample.request_id),
+            md_esc(&sample.file),
+            sample.record
+        );
+    }
+    if !f.remediation.is_empty() {
+        out.push_str("- what to do:\n");
+        for step in &f.remediation {
+            let _ = writeln!(out, "  - {}", md_esc(step));
         }
     }
+    out.push('\n');
+}
 
+/// The code table, 50053 by cause (`analyze::breakdown`) and, when a risk
+/// block occurred, the ways to clear one.
+fn error_codes(out: &mut String, d: &ReportData) {
+    let s = d.summary;
     let _ = writeln!(out, "## Failures by error code\n");
     if s.by_error_code.is_empty() {
         out.push_str("None.\n");
@@ -205,19 +243,10 @@ pub fn render(d: &ReportData) -> String {
             );
         }
     }
+}
 
-    let t = d.tables;
-    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10);
-    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10);
-    top_table(&mut out, "Apps", "app", &t.by_app, 10);
-    top_table(&mut out, "Countries", "country", &t.by_country, 10);
-    top_table(&mut out, "Client apps", "client app", &t.by_client_app, 10);
-
-    out.push_str(
-        &d.enrichment
-            .map(super::enrichment::markdown_section)
-            .unwrap_or_default(),
-    );
+/// Every input with its accounting, and why a partial one was partial.
+fn inputs(out: &mut String, d: &ReportData) {
     let _ = writeln!(out, "\n## Inputs\n");
     out.push_str("| input | format | read | parsed | duplicates | rejected | skipped | SHA-256 |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for i in d.inputs {
@@ -245,7 +274,6 @@ pub fn render(d: &ReportData) -> String {
             let _ = writeln!(out, "  - {n} rejected: {}", md_esc(reason));
         }
     }
-    out
 }
 
 /// `--history`: the runs as a table and what is new since the latest.
