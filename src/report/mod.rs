@@ -1,4 +1,8 @@
-//! Output side of the pipeline: turns findings and summaries into text for people.
+//! Output side of the pipeline: renders what analyze computed (summary,
+//! tables, findings, breakdown; see `data::ReportData`) as files for
+//! people and programs. No writer reads the sign-ins themselves, and log
+//! text reaches an output only through `escape`. `write_all` writes the
+//! whole report folder.
 
 pub mod baseline;
 pub mod charts;
