@@ -331,3 +331,39 @@ fn history(out: &mut String, h: &super::history::History) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::charts::{all_charts, fixture::sample};
+    use crate::report::escape::{esc, num};
+
+    #[test]
+    fn lockout_causes_read_the_same_in_markdown_and_html() {
+        let s = sample();
+        let d = s.data();
+        let md = render(&d);
+        let page = crate::report::html::render(&d, &all_charts(&d));
+        let causes = &d.breakdown.lockout_causes;
+        assert!(!causes.is_empty(), "the sample plants lockouts");
+        for c in causes {
+            assert!(
+                md.contains(&format!("- **{}**: {} —", c.cause.label(), c.sign_ins)),
+                "{:?} in summary.md",
+                c.cause
+            );
+            assert!(
+                page.contains(&format!(
+                    "<td><strong>{}</strong></td><td class=\"n\">{}</td>",
+                    esc(c.cause.label()),
+                    num(c.sign_ins)
+                )),
+                "{:?} in report.html",
+                c.cause
+            );
+        }
+        let total: u64 = causes.iter().map(|c| c.sign_ins).sum();
+        let lockouts = d.summary.by_error_code.iter().find(|r| r.code == 50053);
+        assert_eq!(lockouts.map(|r| r.count), Some(total));
+    }
+}
