@@ -1,18 +1,14 @@
-//! Analysis over normalized sign-ins: aggregations and attack detections.
+//! Analysis over normalized sign-ins: the summary, aggregate tables,
+//! attack detections, and the breakdowns the reports show.
 
 pub mod aggregate;
+pub mod breakdown;
 pub mod coverage;
 pub mod detect;
 pub mod incidents;
 pub mod summary;
 pub mod timeline;
 pub mod verdict;
-
-use crate::model::columns as col;
-
-/// The table columns `summary` reads: `analyze` builds only these (see
-/// `normalize::to_dataframe_of`).
-pub const FRAME_COLUMNS: &[&str] = &[col::STATUS];
 
 /// What the findings mean for the people and the run: each account's
 /// verdict, the incidents the findings group into, and which detections

@@ -4,8 +4,8 @@
 //! detection's window, a lockout and its cause, the first success after a
 //! run of failures).
 
+use crate::analyze::detect::lockout_cause;
 use crate::model::codes::LockoutCause;
-use crate::model::lockout::Lockout;
 use crate::model::net::canonical_ip;
 use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
@@ -119,7 +119,8 @@ pub enum Marker {
         kind: String,
         severity: Severity,
     },
-    /// An AADSTS50053 lockout, with the cause the failure reason shows.
+    /// An AADSTS50053 lockout, with the cause the failure reason (or, when
+    /// it is silent, the additional details) shows.
     Lockout { cause: &'static str },
     /// The first success of this account after failures with no success
     /// in between.
@@ -241,10 +242,7 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
         let mut markers = windows.covering(r);
         if r.error_code == 50053 {
             markers.push(Marker::Lockout {
-                cause: lockout_cause(crate::model::lockout::Lockout {
-                    cause: crate::model::lockout::cause(r),
-                    inferred: r.lockout.inferred,
-                }),
+                cause: cause_label(lockout_cause(r), r.lockout.inferred),
             });
         }
         let run = failures_since_success
@@ -266,8 +264,8 @@ fn entries<'a>(selected: impl Iterator<Item = &'a SignIn>, findings: &[Finding])
     out
 }
 
-fn lockout_cause(l: Lockout) -> &'static str {
-    match (l.cause, l.inferred) {
+fn cause_label(c: LockoutCause, inferred: bool) -> &'static str {
+    match (c, inferred) {
         (LockoutCause::SmartLockout, false) => "smart lockout",
         (LockoutCause::SmartLockout, true) => "smart lockout (inferred)",
         (LockoutCause::MaliciousIp, false) => "malicious IP",
@@ -325,7 +323,7 @@ impl<'f> FindingWindows<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Evidence;
+    use crate::model::{codes, Evidence};
 
     fn signin(t: i64, user: &str, ip: &str, code: i64) -> SignIn {
         SignIn {

@@ -1,22 +1,25 @@
-//! `entrasift analyze`: ingest, normalize, summarize, detect, and write the
-//! report folder.
+//! `entrasift analyze`: ingest and normalize, analyze (summary, tables,
+//! detections, breakdown), then `report::write_all` writes the report
+//! folder.
 
-use super::{check_out_path, detail, load_enriched, Outcome, Stage};
+use super::{check_out_path, load_enriched, Outcome, Stage};
 use crate::analyze::aggregate;
+use crate::analyze::breakdown::{breakdown, Breakdown};
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
-use crate::analyze::summary::summarize;
+use crate::analyze::summary::{summarize, Summary};
+use crate::analyze::Story;
 use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
-use crate::model::Severity;
-use crate::normalize::to_dataframe_of;
+use crate::model::{Finding, Severity};
 use crate::report::data::ReportData;
-use crate::report::{
-    baseline, charts, history, html, json, manifest, markdown, table, write::write_atomic, xlsx,
-};
+use crate::report::escape::safe;
+use crate::report::history::{self, History, RunRecord};
+use crate::report::manifest::{self, Manifest};
+use crate::report::zone::DisplayZone;
+use crate::report::{self, baseline};
 use anyhow::Context;
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
+use std::time::Instant;
 
 /// Builds the detection settings from preset, config file and IP list.
 pub fn detection_config(opts: &DetectionOptions) -> anyhow::Result<DetectionConfig> {
@@ -46,115 +49,38 @@ fn threshold(f: FailOn) -> Option<Severity> {
     })
 }
 
-/// Writes `dir/rel` atomically and remembers it for the manifest. The
-/// report parts render side by side, so it is shared between threads.
-struct Writer<'a> {
-    dir: &'a Path,
-    written: Mutex<Vec<String>>,
-}
-
-impl Writer<'_> {
-    fn file(
-        &self,
-        rel: &str,
-        f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-    ) -> anyhow::Result<()> {
-        let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let t = std::time::Instant::now();
-        write_atomic(&path, f).with_context(|| format!("writing {}", path.display()))?;
-        detail(|| format!("wrote {rel} in {:.3} s", t.elapsed().as_secs_f64()));
-        self.written
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(rel.to_string());
-        Ok(())
-    }
-
-    /// What was written, in name order whatever order the parts finished in.
-    fn written(&self) -> Vec<String> {
-        let mut w = self
-            .written
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        w.sort();
-        w
+/// The report parts asked for; all but the workbook when none are named.
+fn report_parts(asked: &[ReportPart]) -> report::Parts {
+    let all = asked.is_empty();
+    let has = |p: ReportPart| all || asked.contains(&p);
+    report::Parts {
+        csv: has(ReportPart::Csv),
+        markdown: has(ReportPart::Md),
+        html: has(ReportPart::Html),
+        charts: has(ReportPart::Charts),
+        xlsx: asked.contains(&ReportPart::Xlsx),
+        manifest: has(ReportPart::Manifest),
     }
 }
 
-/// One report part, named: renders and writes its files.
-type Part<'s> = (
-    &'static str,
-    Box<dyn FnOnce() -> anyhow::Result<()> + Send + 's>,
-);
-
-/// Runs the parts on the pool; the first failure in list order is the one
-/// reported, so a failing run reads the same every time.
-fn write_parts(parts: Vec<Part<'_>>) -> anyhow::Result<()> {
-    use rayon::prelude::*;
-    let results: Vec<anyhow::Result<()>> = parts
-        .into_par_iter()
-        .map(|(name, p)| {
-            let _stage = Stage::start(name);
-            p()
-        })
-        .collect();
-    results.into_iter().collect()
+/// What the analysis found, computed once for every report part.
+struct Analysis<'a> {
+    summary: Summary,
+    tables: aggregate::Tables,
+    findings: Vec<Finding>,
+    story: Story,
+    breakdown: Breakdown<'a>,
 }
 
-fn utc_now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
-pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outcome> {
-    let started = (utc_now(), std::time::Instant::now());
-    check_out_path(&args.out, &args.input.inputs)?;
-    let cfg = detection_config(&args.detection)?;
-    let zone = args
-        .display_tz
-        .as_deref()
-        .map(crate::report::zone::DisplayZone::parse)
-        .transpose()?;
-    let parts: BTreeSet<ReportPart> = if args.format.is_empty() {
-        [
-            ReportPart::Json,
-            ReportPart::Csv,
-            ReportPart::Md,
-            ReportPart::Manifest,
-            ReportPart::Html,
-            ReportPart::Charts,
-        ]
-        .into()
-    } else {
-        args.format
-            .iter()
-            .copied()
-            .chain([ReportPart::Json])
-            .collect()
-    };
-    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
-    let stage = Stage::start("build the table");
-    let df = to_dataframe_of(
-        &loaded.records,
-        &loaded.paths,
-        crate::analyze::FRAME_COLUMNS,
-    )
-    .context("building the table")?;
-    drop(stage);
-    // Independent passes over the records, run side by side (detection
-    // also spreads its detections over the pool).
+/// Independent passes over the records run side by side (detection also
+/// spreads its detections over the pool); the breakdown, which reads the
+/// tables and findings, follows.
+fn analyze<'a>(loaded: &'a super::Loaded, cfg: &DetectionConfig) -> Analysis<'a> {
     let stage = Stage::start("summarize, aggregate and detect");
     let (summary, (tables, findings)) = rayon::join(
         || {
             summarize(
                 &loaded.records,
-                &df,
                 loaded.duplicates(),
                 loaded.rejected(),
                 loaded.skipped(),
@@ -163,204 +89,143 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         || {
             rayon::join(
                 || aggregate::tables(&loaded.records),
-                || detect::run_all(&Events::new(&loaded.records, &loaded.paths), &cfg),
+                || detect::run_all(&Events::new(&loaded.records, &loaded.paths), cfg),
             )
         },
     );
-    let summary = summary?;
     let mut findings = findings;
-    let story = crate::analyze::story(&mut findings, &loaded.records, &cfg);
+    let story = crate::analyze::story(&mut findings, &loaded.records, cfg);
     drop(stage);
-    let comparison = match &args.baseline {
-        Some(p) => Some(baseline::compare(p, &summary, &findings)?),
-        None => None,
-    };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let out = Writer {
-        dir: &args.out,
-        written: Mutex::new(Vec::new()),
-    };
-    let run_record = history::RunRecord::of(&summary, &findings, &loaded.records);
-    let past = match &args.history {
-        Some(dir) => Some(history::load(dir, &args.out, run_record.clone())?),
-        None => None,
-    };
-    if let Some(h) = &past {
-        for (label, why) in &h.unreadable {
-            eprintln!(
-                "warning: history {}: cannot read {}: {}",
-                crate::report::text::safe(label),
-                history::FILE,
-                crate::report::text::safe(why)
-            );
-        }
+    let _stage = Stage::start("break down for the reports");
+    let breakdown = breakdown(&loaded.records, &tables, &findings);
+    Analysis {
+        summary,
+        tables,
+        findings,
+        story,
+        breakdown,
     }
-    let data = ReportData {
-        summary: &summary,
-        tables: &tables,
-        findings: &findings,
+}
+
+/// `--history`: earlier runs from the folder, with a warning for each
+/// that cannot be read.
+fn load_history(args: &AnalyzeArgs, current: &RunRecord) -> anyhow::Result<Option<History>> {
+    let Some(dir) = &args.history else {
+        return Ok(None);
+    };
+    let h = history::load(dir, &args.out, current.clone())?;
+    for (label, why) in &h.unreadable {
+        eprintln!(
+            "warning: history {}: cannot read {}: {}",
+            safe(label),
+            history::FILE,
+            safe(why)
+        );
+    }
+    Ok(Some(h))
+}
+
+/// The manifest as far as the command knows it; `report::write_all` adds
+/// the outputs and the finish time.
+fn manifest<'a>(
+    args: &AnalyzeArgs,
+    cfg: &'a DetectionConfig,
+    loaded: &'a super::Loaded,
+    enrichment: &'a crate::enrich::EnrichReport,
+    started: String,
+) -> anyhow::Result<Manifest<'a>> {
+    let settings_files = [
+        args.detection.config.as_ref(),
+        args.detection.ip_list.as_ref(),
+        args.baseline
+            .as_deref()
+            .map(baseline::findings_file)
+            .as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| manifest::hash_file(p).with_context(|| format!("hashing {}", p.display())))
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Manifest {
+        tool: "entrasift",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: super::about::commit(),
+        command_line: std::env::args().collect(),
+        working_directory: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        settings_files,
+        preset: &cfg.preset,
+        settings: cfg.to_toml_string()?,
+        fail_on: format!("{:?}", args.fail_on).to_lowercase(),
         inputs: &loaded.inputs,
-        records: &loaded.records,
+        enrichment_databases: &enrichment.databases,
+        outputs: Vec::new(),
+        started,
+        finished: String::new(),
+        seconds: 0.0,
+    })
+}
+
+pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outcome> {
+    let started = (manifest::utc_now(), Instant::now());
+    check_out_path(&args.out, &args.input.inputs)?;
+    let cfg = detection_config(&args.detection)?;
+    let zone = args
+        .display_tz
+        .as_deref()
+        .map(DisplayZone::parse)
+        .transpose()?;
+    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
+    let a = analyze(&loaded, &cfg);
+    let comparison = match &args.baseline {
+        Some(p) => Some(baseline::compare(p, &a.summary, &a.findings)?),
+        None => None,
+    };
+    let run_record = RunRecord::of(&a.summary, &a.findings, &a.breakdown);
+    let past = load_history(args, &run_record)?;
+    let folder = report::Folder {
+        dir: &args.out,
+        parts: report_parts(&args.format),
+        run_record: &run_record,
+        manifest: manifest(args, &cfg, &loaded, &enrichment, started.0)?,
+        started: started.1,
+    };
+    let data = ReportData {
+        summary: &a.summary,
+        tables: &a.tables,
+        findings: &a.findings,
+        story: &a.story,
+        inputs: &loaded.inputs,
+        breakdown: a.breakdown,
+        baseline: comparison.as_ref(),
         tool: format!("entrasift {}", env!("CARGO_PKG_VERSION")),
         zone,
         history: past.as_ref(),
         enrichment: Some(&enrichment),
     };
-    let stage = Stage::start("render and write the reports");
-    // Each part reads the finished analysis and writes its own files, so
-    // they render side by side; the manifest, which hashes them all, waits.
-    let (out, data) = (&out, &data);
-    let mut jobs: Vec<Part> = vec![(
-        "report part: findings.json",
-        Box::new(|| {
-            let doc = json::document(
-                &summary,
-                &loaded.inputs,
-                &findings,
-                &story,
-                comparison.as_ref(),
-            );
-            out.file("findings.json", |w| {
-                serde_json::to_writer_pretty(&mut *w, &doc)?;
-                w.write_all(b"\n")
-            })?;
-            out.file(history::FILE, |w| {
-                serde_json::to_writer_pretty(&mut *w, &run_record)?;
-                w.write_all(b"\n")
-            })
-        }),
-    )];
-    if parts.contains(&ReportPart::Csv) {
-        jobs.push((
-            "report part: CSV tables",
-            Box::new(|| {
-                out.file("findings.csv", |w| table::write_findings(w, &findings))?;
-                out.file("tables/by_code.csv", |w| {
-                    table::write_rows(w, &summary.by_error_code)
-                })?;
-                for (name, rows) in tables.named() {
-                    out.file(&format!("tables/{name}.csv"), |w| {
-                        table::write_rows(w, rows)
-                    })?;
-                }
-                out.file("tables/ip_enrichment.csv", |w| {
-                    table::write_rows(w, &enrichment.ips)
-                })
-            }),
-        ));
-    }
-    if parts.contains(&ReportPart::Html) || parts.contains(&ReportPart::Charts) {
-        let (svg, page) = (
-            parts.contains(&ReportPart::Charts),
-            parts.contains(&ReportPart::Html),
-        );
-        jobs.push((
-            "report part: charts and HTML",
-            Box::new(move || {
-                let chart_list = {
-                    let _stage = Stage::start("report part: charts");
-                    charts::all_charts(data)
-                };
-                if svg {
-                    for c in &chart_list {
-                        out.file(&format!("charts/{}.svg", c.name), |w| {
-                            w.write_all(c.svg.as_bytes())
-                        })?;
-                    }
-                }
-                if page {
-                    let page = html::render(data, &chart_list);
-                    out.file("report.html", |w| w.write_all(page.as_bytes()))?;
-                }
-                Ok(())
-            }),
-        ));
-    }
-    if parts.contains(&ReportPart::Xlsx) {
-        jobs.push((
-            "report part: workbook",
-            Box::new(|| {
-                let book = xlsx::render(data)?;
-                out.file("report.xlsx", |w| w.write_all(&book))
-            }),
-        ));
-    }
-    if parts.contains(&ReportPart::Md) {
-        jobs.push((
-            "report part: Markdown",
-            Box::new(|| {
-                let md = markdown::render(data, comparison.as_ref());
-                out.file("summary.md", |w| w.write_all(md.as_bytes()))
-            }),
-        ));
-    }
-    write_parts(jobs)?;
-    drop(stage);
-    let written = out.written();
-    if parts.contains(&ReportPart::Manifest) {
-        let outputs = written
-            .iter()
-            .map(|rel| manifest::describe(&args.out, rel))
-            .collect::<std::io::Result<Vec<_>>>()
-            .context("hashing outputs")?;
-        let settings_files = [
-            args.detection.config.as_ref(),
-            args.detection.ip_list.as_ref(),
-            args.baseline
-                .as_deref()
-                .map(baseline::findings_file)
-                .as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|p| manifest::hash_file(p).with_context(|| format!("hashing {}", p.display())))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-        let m = manifest::Manifest {
-            tool: "entrasift",
-            version: env!("CARGO_PKG_VERSION"),
-            git_commit: super::about::commit(),
-            command_line: std::env::args().collect(),
-            working_directory: std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default(),
-            settings_files,
-            preset: &cfg.preset,
-            settings: cfg.to_toml_string()?,
-            fail_on: format!("{:?}", args.fail_on).to_lowercase(),
-            inputs: &loaded.inputs,
-            enrichment_databases: &enrichment.databases,
-            outputs,
-            started: started.0,
-            finished: utc_now(),
-            seconds: started.1.elapsed().as_secs_f64(),
-        };
-        out.file("manifest.json", |w| {
-            serde_json::to_writer_pretty(&mut *w, &m)?;
-            w.write_all(b"\n")
-        })?;
-    }
+    report::write_all(folder, &data)?;
     if args.json {
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer(
             &mut stdout,
-            &serde_json::json!({"summary": &summary, "findings": &findings}),
+            &serde_json::json!({"summary": &a.summary, "findings": &a.findings}),
         )?;
         writeln!(stdout)?;
     }
     if !quiet {
         print_summary(
-            &summary,
-            &findings,
-            &story,
+            &a.summary,
+            &a.findings,
+            &a.story,
             &loaded,
-            comparison.as_ref(),
+            data.baseline,
             &args.out,
             color,
         )?;
     }
     if let Some(t) = threshold(args.fail_on) {
-        if findings.iter().any(|f| f.severity >= t) {
+        if a.findings.iter().any(|f| f.severity >= t) {
             return Ok(Outcome::FindingsAtThreshold);
         }
     }
@@ -382,7 +247,6 @@ fn print_summary(
 ) -> std::io::Result<()> {
     use crate::analyze::coverage::Status;
     use crate::analyze::verdict::{self, Verdict};
-    use crate::report::text::safe;
     /// Accounts and incidents shown on the terminal; the rest are in the
     /// report, and the last line says so.
     const SHOWN: usize = 10;

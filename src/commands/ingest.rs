@@ -30,7 +30,7 @@ pub fn run(args: &IngestArgs, quiet: bool) -> anyhow::Result<Outcome> {
 fn print_table(out: &mut impl Write, l: &Loaded) -> std::io::Result<()> {
     for r in &l.inputs {
         let format = r.format.map(|f| f.as_str()).unwrap_or("unrecognised");
-        writeln!(out, "{}", crate::report::text::safe(&r.path))?;
+        writeln!(out, "{}", crate::report::escape::safe(&r.path))?;
         writeln!(
             out,
             "  format {format}{}  bytes {}  sha256 {}",
@@ -53,24 +53,32 @@ fn print_table(out: &mut impl Write, l: &Loaded) -> std::io::Result<()> {
             }
         )?;
         if let Some(e) = &r.error {
-            writeln!(out, "  ERROR: {}", crate::report::text::safe(e))?;
+            writeln!(out, "  ERROR: {}", crate::report::escape::safe(e))?;
         }
         for (reason, n) in &r.rejected_by_reason {
-            writeln!(out, "  rejected {n}: {}", crate::report::text::safe(reason))?;
+            writeln!(
+                out,
+                "  rejected {n}: {}",
+                crate::report::escape::safe(reason)
+            )?;
         }
         for p in r.problems.iter().take(3) {
             writeln!(
                 out,
                 "    at {}: {}",
                 p.location,
-                crate::report::text::safe(&p.reason)
+                crate::report::escape::safe(&p.reason)
             )?;
         }
         for (reason, n) in &r.skipped_by_reason {
-            writeln!(out, "  skipped {n}: {}", crate::report::text::safe(reason))?;
+            writeln!(
+                out,
+                "  skipped {n}: {}",
+                crate::report::escape::safe(reason)
+            )?;
         }
         for n in &r.notes {
-            writeln!(out, "  note: {}", crate::report::text::safe(n))?;
+            writeln!(out, "  note: {}", crate::report::escape::safe(n))?;
         }
     }
     let read: u64 = l.inputs.iter().map(|i| i.records_read).sum();

@@ -15,65 +15,9 @@ use crate::ingest::InputReport;
 use crate::model::SignIn;
 use crate::normalize;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-/// `-v/--verbose`, set once by `main` before any command runs. A flag
-/// rather than a parameter because every stage of every command reports
-/// through it, and it never changes during a run.
-static VERBOSE: AtomicBool = AtomicBool::new(false);
-
-pub fn set_verbose(on: bool) {
-    VERBOSE.store(on, Ordering::Relaxed);
-}
-
-/// With `--verbose`, one line on standard error (`msg` is only built then).
-pub(crate) fn detail(msg: impl FnOnce() -> String) {
-    if VERBOSE.load(Ordering::Relaxed) {
-        eprintln!("entrasift: {}", msg());
-    }
-}
-
-/// Times one pipeline stage; with `--verbose` its duration is reported
-/// when it ends, so a slow run shows where the time went.
-pub(crate) struct Stage {
-    name: &'static str,
-    start: Instant,
-}
-
-impl Stage {
-    pub(crate) fn start(name: &'static str) -> Self {
-        Stage {
-            name,
-            start: Instant::now(),
-        }
-    }
-}
-
-impl Drop for Stage {
-    fn drop(&mut self) {
-        let (name, secs) = (self.name, self.start.elapsed().as_secs_f64());
-        detail(|| match peak_memory_mib() {
-            Some(mib) => format!("{name}: {secs:.3} s (peak memory so far {mib} MiB)"),
-            None => format!("{name}: {secs:.3} s"),
-        });
-    }
-}
-
-/// The process's peak resident memory, where the OS tells it (Linux):
-/// shows which stage a large input makes grow.
-fn peak_memory_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024)
-}
+pub use crate::trace::set_verbose;
+pub(crate) use crate::trace::{detail, Stage};
 
 /// How a run ended, mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +70,7 @@ impl Loaded {
 
     /// One terminal-safe warning line per input that was not fully read.
     pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
-        use crate::report::text::safe;
+        use crate::report::escape::safe;
         self.inputs.iter().filter(|r| r.is_partial()).map(|r| {
             let why = r.error.as_ref().map(|e| format!("; {}", safe(e)));
             format!(
@@ -157,7 +101,7 @@ pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
     }
     for r in &reports {
         detail(|| {
-            use crate::report::text::safe;
+            use crate::report::escape::safe;
             format!(
                 "{}: {}{}, {} bytes, {} parsed, {} duplicate, {} rejected, {} skipped",
                 safe(&r.path),
@@ -203,7 +147,7 @@ pub fn load_enriched(
         eprintln!(
             "warning: {} address lookup(s) failed; first: {}",
             report.lookup_errors,
-            crate::report::text::safe(e)
+            crate::report::escape::safe(e)
         );
     }
     Ok((loaded, report))

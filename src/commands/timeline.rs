@@ -100,7 +100,7 @@ pub fn run(args: &TimelineArgs, quiet: bool) -> anyhow::Result<Outcome> {
         eprintln!(
             "{} sign-in(s) of {}{}",
             entries.len(),
-            crate::report::text::safe(&sel.describe()),
+            crate::report::escape::safe(&sel.describe()),
             match &args.out {
                 Some(p) => format!(", written to {}", p.display()),
                 None => String::new(),

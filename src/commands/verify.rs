@@ -7,8 +7,8 @@
 
 use super::Outcome;
 use crate::cli::{Cli, Command, VerifyArgs};
+use crate::report::escape::safe;
 use crate::report::manifest::{hash_file, OutputFile};
-use crate::report::text::safe;
 use anyhow::{bail, Context};
 use clap::Parser;
 use serde::{Deserialize, Serialize};

@@ -20,7 +20,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
-pub use table::{to_dataframe, to_dataframe_of};
+pub use table::to_dataframe;
 
 /// The de-duplicated sign-ins, sorted by time (then request id, code,
 /// user) so every later stage sees the same order.

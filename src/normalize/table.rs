@@ -15,17 +15,6 @@ pub fn to_dataframe(records: &[SignIn], paths: &[String]) -> PolarsResult<DataFr
     frame(records, paths, |_| true)
 }
 
-/// Only the named columns (still in schema order). Analysis groups by a
-/// handful of columns; building the other thirty would cost time and, on
-/// a large run, as much memory again as the records themselves.
-pub fn to_dataframe_of(
-    records: &[SignIn],
-    paths: &[String],
-    names: &[&str],
-) -> PolarsResult<DataFrame> {
-    frame(records, paths, |c| names.contains(&c))
-}
-
 fn frame(
     records: &[SignIn],
     paths: &[String],
@@ -159,34 +148,6 @@ mod tests {
         assert_eq!(names, col::ALL_COLUMNS);
         for (name, dtype) in schema.iter() {
             assert_eq!(df.column(name.as_str()).unwrap().dtype(), dtype, "{name}");
-        }
-    }
-
-    #[test]
-    fn a_narrow_table_is_the_same_columns_of_the_full_one() {
-        let recs: Vec<SignIn> = (0..5)
-            .map(|i| SignIn {
-                time_us: i,
-                user_principal_name: format!("u{i}@c").into(),
-                ip: format!("192.0.2.{i}").into(),
-                country: "NL".into(),
-                ..Default::default()
-            })
-            .collect();
-        let full = to_dataframe(&recs, &[]).unwrap();
-        // Asked out of order, returned in schema order.
-        let narrow = to_dataframe_of(&recs, &[], &[col::COUNTRY, col::USER, col::IP]).unwrap();
-        let names: Vec<&str> = narrow
-            .get_column_names()
-            .iter()
-            .map(|n| n.as_str())
-            .collect();
-        assert_eq!(names, [col::USER, col::IP, col::COUNTRY]);
-        for n in names {
-            assert!(
-                narrow.column(n).unwrap().equals(full.column(n).unwrap()),
-                "{n}"
-            );
         }
     }
 }

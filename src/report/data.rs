@@ -1,19 +1,26 @@
-//! Everything a human-facing report is built from, gathered once by
-//! `commands::analyze` and handed to each writer.
+//! Everything a human-facing report is built from, computed once by
+//! analyze and handed to each writer.
 
+use super::baseline::Comparison;
 use crate::analyze::aggregate::Tables;
+use crate::analyze::breakdown::Breakdown;
 use crate::analyze::summary::Summary;
 use crate::ingest::InputReport;
-use crate::model::{Finding, SignIn};
+use crate::model::Finding;
 
 pub struct ReportData<'a> {
     pub summary: &'a Summary,
     pub tables: &'a Tables,
     /// Sorted by severity (highest first), then first seen.
     pub findings: &'a [Finding],
+    /// Account verdicts, incidents and detection coverage.
+    pub story: &'a crate::analyze::Story,
     pub inputs: &'a [InputReport],
-    /// De-duplicated sign-ins sorted by time (for time-series charts).
-    pub records: &'a [SignIn],
+    /// What analyze computed for the reports beyond the summary and
+    /// tables; no writer reads the sign-ins themselves.
+    pub breakdown: Breakdown<'a>,
+    /// `--baseline`: how the findings compare with an earlier run.
+    pub baseline: Option<&'a Comparison>,
     /// `entrasift <version>`.
     pub tool: String,
     /// `--history`: earlier runs and what is new since the latest.

@@ -6,8 +6,7 @@
 //! Addresses come from the log and names from the database files: both
 //! are escaped like any other log text.
 
-use super::html::{cell, esc, more_note, num, table};
-use super::markdown::md_esc;
+use super::escape::{cell, esc, md_esc, more_note, num, table};
 use crate::enrich::{EnrichReport, IpRow, Source};
 use std::fmt::Write;
 

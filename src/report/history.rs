@@ -6,10 +6,11 @@
 //! Runs are ordered by the period their data covers, not by when the job
 //! ran, so a re-run of an old week slots into place.
 
+use crate::analyze::breakdown::Breakdown;
 use crate::analyze::summary::Summary;
-use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
+use crate::model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// File name of a run's record inside its report folder.
@@ -67,7 +68,7 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn of(summary: &Summary, findings: &[Finding], records: &[SignIn]) -> Self {
+    pub fn of(summary: &Summary, findings: &[Finding], breakdown: &Breakdown) -> Self {
         let named = |kinds: &[&str], users: bool| -> u64 {
             findings
                 .iter()
@@ -80,27 +81,6 @@ impl RunRecord {
         for f in findings {
             *by_sev.entry(f.severity.as_str().to_string()).or_default() += 1;
         }
-        // Gathered by identity (interned text, no string compared per
-        // sign-in), then the few distinct values sorted.
-        let sorted = |set: HashSet<Text, FastHash>| {
-            let mut v: Vec<&str> = set.into_iter().map(|t| t.as_str()).collect();
-            v.sort_unstable();
-            v
-        };
-        let failing_ips = sorted(
-            records
-                .iter()
-                .filter(|r| r.status == StatusClass::Failure && !r.ip.is_empty())
-                .map(|r| r.ip)
-                .collect(),
-        );
-        let countries = sorted(
-            records
-                .iter()
-                .filter(|r| !r.country.is_empty())
-                .map(|r| r.country)
-                .collect(),
-        );
         let mut finding_keys: Vec<FindingKey> = findings
             .iter()
             .map(|f| {
@@ -134,8 +114,8 @@ impl RunRecord {
             spray_ips: named(&["password_spray", "distributed_spray"], false),
             risky_users: named(&["risky_user"], true),
             findings: by_sev,
-            failing_ips: failing_ips.into_iter().map(String::from).collect(),
-            countries: countries.into_iter().map(String::from).collect(),
+            failing_ips: breakdown.failing_ips.clone(),
+            countries: breakdown.countries.clone(),
             finding_keys,
         }
     }

@@ -40,6 +40,13 @@ pub struct Manifest<'a> {
     pub seconds: f64,
 }
 
+/// The current time in UTC as the manifest records run times.
+pub fn utc_now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// SHA-256 and size of a written file.
 pub fn describe(dir: &std::path::Path, rel: &str) -> std::io::Result<OutputFile> {
     let mut f = hash_file(&dir.join(rel))?;

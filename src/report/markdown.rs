@@ -2,33 +2,12 @@
 
 use super::baseline::Comparison;
 use super::data::ReportData;
+use super::escape::md_esc;
 use crate::analyze::aggregate::GroupRow;
-use crate::model::codes::{self, LockoutCause};
-use crate::model::{Severity, StatusClass};
+use crate::model::codes;
+use crate::model::{Finding, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-/// Escapes log text for Markdown: characters that would start formatting,
-/// links, tables or HTML are backslash-escaped; line breaks become spaces.
-pub fn md_esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
-            | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\r' | '\n' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `failing_only`: list only rows with failures (the "top failing"
 /// tables); the apps, countries and client apps tables list every row, as
@@ -42,7 +21,7 @@ fn top_table(
     failing_only: bool,
 ) {
     let _ = writeln!(out, "\n### {title}\n");
-    if !rows.iter().any(|r| r.failures > 0 || !failing_only) {
+    if rows.is_empty() {
         out.push_str("None.\n");
         return;
     }
@@ -50,7 +29,7 @@ fn top_table(
     out.push_str("|---|---:|---:|---:|---:|---:|---|---|---|\n");
     for r in rows
         .iter()
-        .filter(|r| r.failures > 0 || !failing_only)
+        .filter(|r| !failing_only || r.failures > 0)
         .take(n)
     {
         let _ = writeln!(
@@ -69,9 +48,44 @@ fn top_table(
     }
 }
 
-pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
-    let s = d.summary;
+/// `summary.md`, one section after another (each a function, as in
+/// `report.html`).
+pub fn render(d: &ReportData) -> String {
     let mut out = String::new();
+    summary(&mut out, d);
+    if let Some(c) = d.baseline {
+        baseline_change(&mut out, c);
+    }
+    if let Some(h) = d.history {
+        history(&mut out, h);
+    }
+    findings(&mut out, d);
+    error_codes(&mut out, d);
+    let t = d.tables;
+    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10, true);
+    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10, true);
+    top_table(&mut out, "Apps", "app", &t.by_app, 10, false);
+    top_table(&mut out, "Countries", "country", &t.by_country, 10, false);
+    top_table(
+        &mut out,
+        "Client apps",
+        "client app",
+        &t.by_client_app,
+        10,
+        false,
+    );
+    out.push_str(
+        &d.enrichment
+            .map(super::enrichment::markdown_section)
+            .unwrap_or_default(),
+    );
+    inputs(&mut out, d);
+    out
+}
+
+/// The title and the totals.
+fn summary(out: &mut String, d: &ReportData) {
+    let s = d.summary;
     let _ = writeln!(out, "# Entra ID sign-in analysis\n");
     let _ = writeln!(
         out,
@@ -97,103 +111,113 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
     if let (Some(a), Some(b)) = (&s.first_seen, &s.last_seen) {
         let _ = writeln!(out, "\nTime range: {a} to {b}.");
     }
-    if let Some(c) = baseline {
-        let _ = writeln!(out, "\n### Change since the baseline\n");
-        let _ = writeln!(out, "Baseline: `{}`.\n", md_esc(&c.path));
-        let _ = writeln!(out, "| | previous | now | change |\n|---|---:|---:|---:|");
-        for m in &c.change {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {:+} |",
-                m.name,
-                m.previous,
-                m.current,
-                m.current as i64 - m.previous as i64
-            );
-        }
+}
+
+/// `--baseline`: the change in totals and findings since the earlier run.
+fn baseline_change(out: &mut String, c: &Comparison) {
+    let _ = writeln!(out, "\n### Change since the baseline\n");
+    let _ = writeln!(out, "Baseline: `{}`.\n", md_esc(&c.path));
+    let _ = writeln!(out, "| | previous | now | change |\n|---|---:|---:|---:|");
+    for m in &c.change {
         let _ = writeln!(
             out,
-            "\nFindings: {} new, {} ongoing, {} resolved.",
-            c.new.len(),
-            c.ongoing.len(),
-            c.resolved.len()
+            "| {} | {} | {} | {:+} |",
+            m.name,
+            m.previous,
+            m.current,
+            m.current as i64 - m.previous as i64
         );
-        for r in &c.resolved {
-            let _ = writeln!(
-                out,
-                "- resolved: [{}] {}",
-                md_esc(&r.kind),
-                md_esc(&r.title)
-            );
-        }
     }
-
-    if let Some(h) = d.history {
-        history(&mut out, h);
+    let _ = writeln!(
+        out,
+        "\nFindings: {} new, {} ongoing, {} resolved.",
+        c.new.len(),
+        c.ongoing.len(),
+        c.resolved.len()
+    );
+    for r in &c.resolved {
+        let _ = writeln!(
+            out,
+            "- resolved: [{}] {}",
+            md_esc(&r.kind),
+            md_esc(&r.title)
+        );
     }
+}
 
+/// Counts by severity, then each finding with its evidence and what to do.
+fn findings(out: &mut String, d: &ReportData) {
     let _ = writeln!(out, "\n## Findings\n");
     if d.findings.is_empty() {
         out.push_str("No findings.\n");
-    } else {
-        let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
-        for f in d.findings {
-            *by_sev.entry(f.severity).or_default() += 1;
-        }
-        let counts: Vec<String> = Severity::ALL
-            .iter()
-            .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
-            .collect();
-        let _ = writeln!(out, "{}.\n", counts.join(", "));
-        for f in d.findings {
-            let tag = baseline
-                .and_then(|c| c.status_of(&f.id))
-                .map(|st| format!(" ({st})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "### {} — {}{}\n",
-                f.severity.as_str().to_uppercase(),
-                md_esc(&f.title),
-                tag
-            );
-            let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
-            let _ = writeln!(
-                out,
-                "- seen: {} to {} ({} event(s))",
-                f.first_seen, f.last_seen, f.count
-            );
-            if !f.ips.is_empty() {
-                let ips: Vec<String> = f.ips.iter().map(|x| md_esc(x)).collect();
-                let _ = writeln!(out, "- IPs: {}", ips.join(", "));
-            }
-            if !f.users.is_empty() {
-                let users: Vec<String> = f.users.iter().map(|x| md_esc(x)).collect();
-                let _ = writeln!(out, "- users: {}", users.join(", "));
-            }
-            if !f.error_codes.is_empty() {
-                let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
-                let _ = writeln!(out, "- error codes: {}", codes.join(", "));
-            }
-            if let Some(sample) = f.evidence.samples.first() {
-                let _ = writeln!(
-                    out,
-                    "- evidence: request `{}` in {} record {}",
-                    md_esc(&sample.request_id),
-                    md_esc(&sample.file),
-                    sample.record
-                );
-            }
-            if !f.remediation.is_empty() {
-                out.push_str("- what to do:\n");
-                for step in &f.remediation {
-                    let _ = writeln!(out, "  - {}", md_esc(step));
-                }
-            }
-            out.push('\n');
+        return;
+    }
+    let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
+    for f in d.findings {
+        *by_sev.entry(f.severity).or_default() += 1;
+    }
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
+        .collect();
+    let _ = writeln!(out, "{}.\n", counts.join(", "));
+    for f in d.findings {
+        finding(out, f, d.baseline);
+    }
+}
+
+fn finding(out: &mut String, f: &Finding, baseline: Option<&Comparison>) {
+    let tag = baseline
+        .and_then(|c| c.status_of(&f.id))
+        .map(|st| format!(" ({st})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "### {} — {}{}\n",
+        f.severity.as_str().to_uppercase(),
+        md_esc(&f.title),
+        tag
+    );
+    let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
+    let _ = writeln!(
+        out,
+        "- seen: {} to {} ({} event(s))",
+        f.first_seen, f.last_seen, f.count
+    );
+    if !f.ips.is_empty() {
+        let ips: Vec<String> = f.ips.iter().map(|x| md_esc(x)).collect();
+        let _ = writeln!(out, "- IPs: {}", ips.join(", "));
+    }
+    if !f.users.is_empty() {
+        let users: Vec<String> = f.users.iter().map(|x| md_esc(x)).collect();
+        let _ = writeln!(out, "- users: {}", users.join(", "));
+    }
+    if !f.error_codes.is_empty() {
+        let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
+        let _ = writeln!(out, "- error codes: {}", codes.join(", "));
+    }
+    if let Some(sample) = f.evidence.samples.first() {
+        let _ = writeln!(
+            out,
+            "- evidence: request `{}` in {} record {}",
+            md_esc(&sample.request_id),
+            md_esc(&sample.file),
+            sample.record
+        );
+    }
+    if !f.remediation.is_empty() {
+        out.push_str("- what to do:\n");
+        for step in &f.remediation {
+            let _ = writeln!(out, "  - {}", md_esc(step));
         }
     }
+    out.push('\n');
+}
 
+/// The code table, 50053 by cause (`analyze::breakdown`) and, when a risk
+/// block occurred, the ways to clear one.
+fn error_codes(out: &mut String, d: &ReportData) {
+    let s = d.summary;
     let _ = writeln!(out, "## Failures by error code\n");
     if s.by_error_code.is_empty() {
         out.push_str("None.\n");
@@ -217,24 +241,16 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
         }
     }
     // 50053 means different things; the failure reason tells which.
-    let mut causes: BTreeMap<LockoutCause, u64> = BTreeMap::new();
-    for r in d
-        .records
-        .iter()
-        .filter(|r| r.error_code == 50053 && r.status != StatusClass::Success)
-    {
-        *causes
-            .entry(codes::classify_50053(&r.failure_reason))
-            .or_default() += 1;
-    }
+    let causes = &d.breakdown.lockout_causes;
     if !causes.is_empty() {
         out.push_str("\n### 50053 by cause\n\n");
-        for (cause, n) in &causes {
+        for c in causes {
             let _ = writeln!(
                 out,
-                "- **{}**: {n} — {}",
-                cause.label(),
-                cause.explanation()
+                "- **{}**: {} — {}",
+                c.cause.label(),
+                c.sign_ins,
+                c.cause.explanation()
             );
         }
     }
@@ -248,26 +264,10 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
             );
         }
     }
+}
 
-    let t = d.tables;
-    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10, true);
-    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10, true);
-    top_table(&mut out, "Apps", "app", &t.by_app, 10, false);
-    top_table(&mut out, "Countries", "country", &t.by_country, 10, false);
-    top_table(
-        &mut out,
-        "Client apps",
-        "client app",
-        &t.by_client_app,
-        10,
-        false,
-    );
-
-    out.push_str(
-        &d.enrichment
-            .map(super::enrichment::markdown_section)
-            .unwrap_or_default(),
-    );
+/// Every input with its accounting, and why a partial one was partial.
+fn inputs(out: &mut String, d: &ReportData) {
     let _ = writeln!(out, "\n## Inputs\n");
     out.push_str("| input | format | read | parsed | duplicates | rejected | skipped | SHA-256 |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for i in d.inputs {
@@ -295,7 +295,6 @@ pub fn render(d: &ReportData, baseline: Option<&Comparison>) -> String {
             let _ = writeln!(out, "  - {n} rejected: {}", md_esc(reason));
         }
     }
-    out
 }
 
 /// `--history`: the runs as a table and what is new since the latest.
@@ -356,15 +355,36 @@ fn history(out: &mut String, h: &super::history::History) {
 
 #[cfg(test)]
 mod tests {
-    use super::md_esc;
+    use super::*;
+    use crate::report::charts::{all_charts, fixture::sample};
+    use crate::report::escape::{esc, num};
 
     #[test]
-    fn log_text_cannot_format_or_inject() {
-        assert_eq!(
-            md_esc("<script>alert(1)</script>"),
-            "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
-        );
-        assert_eq!(md_esc("a|b\n# c"), "a\\|b \\# c");
-        assert_eq!(md_esc("[x](http://e)"), "\\[x\\]\\(http://e\\)");
+    fn lockout_causes_read_the_same_in_markdown_and_html() {
+        let s = sample();
+        let d = s.data();
+        let md = render(&d);
+        let page = crate::report::html::render(&d, &all_charts(&d));
+        let causes = &d.breakdown.lockout_causes;
+        assert!(!causes.is_empty(), "the sample plants lockouts");
+        for c in causes {
+            assert!(
+                md.contains(&format!("- **{}**: {} —", c.cause.label(), c.sign_ins)),
+                "{:?} in summary.md",
+                c.cause
+            );
+            assert!(
+                page.contains(&format!(
+                    "<td><strong>{}</strong></td><td class=\"n\">{}</td>",
+                    esc(c.cause.label()),
+                    num(c.sign_ins)
+                )),
+                "{:?} in report.html",
+                c.cause
+            );
+        }
+        let total: u64 = causes.iter().map(|c| c.sign_ins).sum();
+        let lockouts = d.summary.by_error_code.iter().find(|r| r.code == 50053);
+        assert_eq!(lockouts.map(|r| r.count), Some(total));
     }
 }

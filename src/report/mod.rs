@@ -1,11 +1,17 @@
-//! Output side of the pipeline: turns findings and summaries into text for people.
+//! Output side of the pipeline: renders what analyze computed (summary,
+//! tables, findings, breakdown; see `data::ReportData`) as files for
+//! people and programs. No writer reads the sign-ins themselves, and log
+//! text reaches an output only through `escape`. `write_all` writes the
+//! whole report folder.
 
 pub mod baseline;
 pub mod charts;
 pub mod data;
 pub mod dataset;
 pub mod enrichment;
+pub mod escape;
 pub mod explain;
+pub mod folder;
 pub mod history;
 pub mod html;
 pub mod json;
@@ -17,3 +23,5 @@ pub mod timeline;
 pub mod write;
 pub mod xlsx;
 pub mod zone;
+
+pub use folder::{write_all, Folder, Parts, WriteError};

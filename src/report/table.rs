@@ -1,6 +1,6 @@
 //! The normalized table written as CSV, JSON Lines or Parquet.
 
-use super::write::csv_cell;
+use super::escape::csv_cell;
 use crate::model::columns as col;
 use crate::model::time::format_time;
 use crate::model::SignIn;

@@ -1,12 +1,5 @@
-//! Terminal-safe text: log strings may carry escape sequences meant to
-//! rewrite an analyst's terminal.
-
-/// Replaces control characters (ESC, CR, BEL, …) with `?`.
-pub fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
-        .collect()
-}
+//! Terminal output helpers (log text itself is made terminal-safe by
+//! `escape::safe`).
 
 /// A severity label, coloured with ANSI escapes when `color` is set
 /// (critical and high red, medium yellow, low cyan, info plain).
@@ -28,11 +21,6 @@ pub fn severity_label(sev: crate::model::Severity, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn escapes_are_neutralised() {
-        assert_eq!(super::safe("a\u{1b}[31mb\r"), "a?[31mb?");
-    }
-
     #[test]
     fn colour_only_when_asked() {
         use crate::model::Severity;

@@ -3,8 +3,7 @@
 //! a table for the report's finding cards and a whole self-contained page
 //! for `entrasift timeline --format html`.
 
-use super::html::esc;
-use super::text::safe;
+use super::escape::{esc, safe, CSS};
 use super::zone::DisplayZone;
 use crate::analyze::timeline::{Entry, Marker};
 use crate::model::time::format_time;
@@ -274,7 +273,7 @@ pub fn html_page(title: &str, rows: &[Row], zone: Option<&DisplayZone>, tool: &s
          <title>Timeline: {t}</title>\n<style>{css}</style>\n</head>\n<body>\n<header>\n\
          <h1>Timeline</h1>\n<p>{t} · {n} sign-in(s) · {tool} · times in UTC{local}</p>\n</header>\n<main>\n",
         t = esc(title),
-        css = super::html::CSS,
+        css = CSS,
         n = rows.len(),
         tool = esc(tool),
         local = zone

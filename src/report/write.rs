@@ -1,5 +1,4 @@
-//! Output plumbing shared by every writer: atomic files and spreadsheet-
-//! safe CSV cells.
+//! Output plumbing shared by every writer: atomic files.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,60 +32,10 @@ pub fn write_atomic(
     result
 }
 
-/// Makes a cell safe to open: a cell a spreadsheet would run as a formula
-/// (leading `=`, `+`, `-`, `@`, tab or carriage return) gets a quote
-/// prefixed, and control characters other than tab and newline become `?`,
-/// so that `cat findings.csv` cannot drive the terminal with escapes. A
-/// plain negative number (a western longitude) is left alone: spreadsheets
-/// read it as a number, and the quote would turn it into text.
-pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\t' && c != '\n';
-    let formula = match s.as_bytes().first() {
-        Some(b'-') => !is_negative_number(s),
-        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
-        _ => false,
-    };
-    if !formula && !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 1);
-    if formula {
-        out.push('\'');
-    }
-    out.extend(s.chars().map(|c| if unsafe_char(c) { '?' } else { c }));
-    std::borrow::Cow::Owned(out)
-}
-
-/// `-` then digits with at most one `.`: nothing a formula can hide in.
-fn is_negative_number(s: &str) -> bool {
-    let digits = &s[1..];
-    !digits.is_empty()
-        && digits.bytes().any(|b| b.is_ascii_digit())
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
-
-    #[test]
-    fn formulas_are_neutralised() {
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("-2+3"), "'-2+3");
-        assert_eq!(csv_cell("-"), "'-");
-        assert_eq!(csv_cell("-."), "'-.");
-        assert_eq!(csv_cell("-1.2.3"), "'-1.2.3");
-        assert_eq!(csv_cell("-1e5"), "'-1e5");
-        assert_eq!(csv_cell("-122.33209991455078"), "-122.33209991455078");
-        assert_eq!(csv_cell("-7"), "-7");
-        assert_eq!(csv_cell("alex@contoso.com"), "alex@contoso.com");
-        assert_eq!(csv_cell("\rx"), "'?x");
-        assert_eq!(csv_cell("a\u{1b}[31mb\u{7}"), "a?[31mb?");
-        assert_eq!(csv_cell("two\nlines\tok"), "two\nlines\tok");
-    }
 
     #[test]
     fn atomic_write_leaves_nothing_on_failure() {

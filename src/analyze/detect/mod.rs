@@ -49,6 +49,8 @@ pub mod sql;
 mod success_after_failures;
 mod util;
 
+pub(crate) use util::lockout_cause;
+
 pub use config::{Allowlist, ConfigError};
 pub use distributed_spray::SprayGroup;
 pub use iplist::{IpList, IpListError};

@@ -1,0 +1,206 @@
+//! The findings section: one card per finding with its facts, activity
+//! chart, evidence, the sign-ins of its actors and what to do.
+
+use super::{actor_list, badge, code_name, duration, finding_anchor, when_local, MAX_FINDINGS};
+use crate::analyze::breakdown::SignInTable;
+use crate::model::time::parse_time;
+use crate::model::Finding;
+use crate::report::charts::finding_timeline;
+use crate::report::data::ReportData;
+use crate::report::escape::{cell, esc, esc_cut, num, table};
+use rayon::prelude::*;
+use std::fmt::Write;
+
+/// A fact value as text (escaped by the caller).
+fn fact_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "–".into(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let mut parts: Vec<String> = items.iter().take(30).map(fact_text).collect();
+            if items.len() > 30 {
+                parts.push(format!("and {} more", items.len() - 30));
+            }
+            parts.join(", ")
+        }
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", fact_text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+pub(super) fn findings(out: &mut String, d: &ReportData) {
+    let _ = writeln!(
+        out,
+        "<section id=\"findings\">\n<h2>Findings ({})</h2>",
+        num(d.findings.len() as u64)
+    );
+    if d.findings.is_empty() {
+        out.push_str("<p>No detection fired on these logs.</p>\n</section>\n");
+        return;
+    }
+    out.push_str(
+        "<p class=\"muted\">Highest severity first. Each finding is numbered (F1, F2, …); \
+         high and critical ones are marked with that number on the failures-over-time chart. \
+         Evidence rows point to the exact input record.</p>\n",
+    );
+    // The articles are independent (each draws its own activity chart),
+    // so they are rendered in parallel and joined in order.
+    let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
+    let articles: Vec<String> = shown
+        .par_iter()
+        .map(|&(i, f)| {
+            let mut article = String::new();
+            finding(&mut article, d, f, i);
+            article
+        })
+        .collect();
+    for a in articles {
+        out.push_str(&a);
+    }
+    if d.findings.len() > MAX_FINDINGS {
+        let _ = writeln!(
+            out,
+            "<p>{} more findings are not shown here; findings.json lists them all.</p>",
+            num((d.findings.len() - MAX_FINDINGS) as u64)
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
+    let _ = writeln!(
+        out,
+        "<article class=\"finding {sev}\" id=\"{anchor}\">\n<h3>{badge}<span class=\"num\">F{n}</span>{title}</h3>\n<div class=\"cols\">\n<div>\n<dl class=\"kv\">",
+        sev = f.severity.as_str(),
+        anchor = finding_anchor(f),
+        badge = badge(f.severity),
+        n = i + 1,
+        title = esc(&f.title),
+    );
+    let span = match (parse_time(&f.first_seen), parse_time(&f.last_seen)) {
+        (Some(a), Some(b)) => duration((b - a) / 1_000_000),
+        _ => "–".into(),
+    };
+    let codes_text = f
+        .error_codes
+        .iter()
+        .map(|&c| esc(&code_name(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: [(&str, String); 10] = [
+        (
+            "Detection",
+            format!("<span class=\"mono\">{}</span>", esc(&f.kind)),
+        ),
+        (
+            "Accounts",
+            format!("{} — {}", num(f.users.len() as u64), actor_list(&f.users)),
+        ),
+        (
+            "IP addresses",
+            format!("{} — {}", num(f.ips.len() as u64), actor_list(&f.ips)),
+        ),
+        (
+            "Error codes",
+            if codes_text.is_empty() {
+                "–".into()
+            } else {
+                codes_text
+            },
+        ),
+        ("Events", num(f.count)),
+        ("First seen", when_local(d, &f.first_seen)),
+        ("Last seen", when_local(d, &f.last_seen)),
+        ("Span", span),
+        ("Detection window", duration(f.window_seconds)),
+        (
+            "Finding ID",
+            format!("<span class=\"mono\">{}</span>", esc(&f.id)),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    out.push_str("</dl>\n</div>\n");
+    if let Some(activity) = d.breakdown.activity.get(i) {
+        let _ = writeln!(
+            out,
+            "<div class=\"timeline\">{}<p>Sign-ins by these accounts from these IPs; the finding's span is shaded.</p></div>",
+            finding_timeline(activity.as_ref())
+        );
+    }
+    out.push_str("</div>\n");
+    if let Some(Some(t)) = d.breakdown.sign_in_tables.get(i) {
+        sign_in_table(out, d, t);
+    }
+    if !f.evidence.facts.is_empty() {
+        out.push_str("<h4>Facts</h4>\n<dl class=\"kv\">\n");
+        for (k, v) in &f.evidence.facts {
+            let text = fact_text(v);
+            let shown = if text.is_empty() {
+                "<span class=\"muted\">–</span>".to_string()
+            } else {
+                esc_cut(&text, 2000)
+            };
+            let _ = writeln!(
+                out,
+                "<dt>{}</dt><dd>{shown}</dd>",
+                esc(&k.replace('_', " "))
+            );
+        }
+        out.push_str("</dl>\n");
+    }
+    if !f.evidence.samples.is_empty() {
+        out.push_str("<h4>Evidence (sample records)</h4>\n");
+        let rows: Vec<Vec<String>> = f
+            .evidence
+            .samples
+            .iter()
+            .map(|s| {
+                vec![
+                    format!("<span class=\"mono\">{}</span>", cell(&s.request_id)),
+                    format!("<span class=\"mono path\">{}</span>", cell(&s.file)),
+                    num(s.record),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[("Request ID", false), ("File", false), ("Record", true)],
+            &rows,
+        );
+    }
+    if !f.remediation.is_empty() {
+        out.push_str("<h4>What to do</h4>\n<ol>\n");
+        for r in &f.remediation {
+            let _ = writeln!(out, "<li>{}</li>", esc(r));
+        }
+        out.push_str("</ol>\n");
+    }
+    out.push_str("</article>\n");
+}
+
+/// The finding's accounts and IPs through time with detection markers,
+/// folded away (`<details>` needs no script).
+fn sign_in_table(out: &mut String, d: &ReportData, t: &SignInTable) {
+    let files: Vec<String> = d.inputs.iter().map(|i| i.path.clone()).collect();
+    // Only the rows shown are formatted: a busy account can have thousands.
+    let rows = crate::report::timeline::rows(&t.entries, &files, d.zone.as_ref());
+    let _ = writeln!(
+        out,
+        "<details>\n<summary>Sign-ins of these accounts and IPs, a day either side ({})</summary>",
+        num(t.total as u64)
+    );
+    out.push_str(&crate::report::timeline::html_table(
+        &rows,
+        d.zone.as_ref(),
+        t.total,
+    ));
+    out.push_str("</details>\n");
+}
