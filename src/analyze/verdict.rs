@@ -421,6 +421,8 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
         .collect();
     let mut usual = Usual::default();
     let mut risk_block: Option<&SignIn> = None;
+    // A risk block followed by a success: the block and that success.
+    let mut cleared: Option<(&SignIn, &SignIn)> = None;
     let mut lockouts: Vec<&SignIn> = Vec::new();
     // Passwords accepted but stopped, waiting to see whether the same
     // place completes the sign-in (then it was the owner doing MFA).
@@ -434,7 +436,9 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
             risk_block = Some(r);
         }
         if clean_success(r) {
-            risk_block = None;
+            if let Some(b) = risk_block.take() {
+                cleared = Some((b, r));
+            }
         }
         if !under_attack {
             if clean_success(r) {
@@ -508,6 +512,18 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
         );
         case.hostile_ips.insert(ip.to_string());
     }
+    if let (None, Some((block, ok))) = (risk_block, cleared) {
+        case.note(
+            Verdict::Suspicious,
+            format!(
+                "blocked as risky ({}) at {}, then signed in from {} at {}: confirm the risk was remediated (password reset or dismissal) and by whom",
+                block.error_code,
+                when(block.time_us),
+                or_unknown(ok.ip.as_str()),
+                when(ok.time_us)
+            ),
+        );
+    }
     if let Some(r) = risk_block {
         case.note(
             Verdict::AtRisk,
@@ -559,6 +575,9 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
             case.hostile_ips.extend(f.ips.iter().cloned());
         }
     }
+    // Never tell anyone to block the owner's own address.
+    case.hostile_ips
+        .retain(|ip| !usual.ips.contains(&Text::from(ip.as_str())));
 }
 
 /// "at T" for one event, "between A and B" for several.
@@ -624,7 +643,7 @@ fn finish(case: Case) -> Account {
             "Confirm with {user} whether the failed passwords were theirs; the lockout lifts by itself. If they were not, keep the account under watch and block the guessing source.{block}"
         ),
         Verdict::Suspicious => format!(
-            "Ask {user} whether the sign-in in the evidence was theirs, and block legacy protocols the account does not need."
+            "Ask {user} whether the sign-in named in the reasons was theirs; if it was not, treat the account as compromised (the findings say what to block)."
         ),
         Verdict::Targeted => format!(
             "Nothing to undo for {user}: make sure MFA is enforced and the password is not reused; a later success from the attack's sources would change that.{block}"

@@ -45,20 +45,19 @@ pub fn esc_cut(s: &str, max: usize) -> String {
     }
 }
 
-/// Escapes log text for Markdown: characters that would start formatting,
-/// links, tables or HTML are backslash-escaped; line breaks become spaces.
+/// Escapes log text for Markdown, keeping it readable when pasted as
+/// plain text: only the characters that could start emphasis, code, a
+/// link, a table cell, strikethrough or inline HTML are backslash-escaped
+/// (`\<` renders as a literal `<`, so no tag can form); line breaks become
+/// spaces. Values never start a line, so `#`, `+` and `-` need nothing.
 pub fn md_esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
-            | '~' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '<' | '>' => {
                 out.push('\\');
                 out.push(c);
             }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
             '\r' | '\n' | '\t' => out.push(' '),
             c if c.is_control() => out.push('?'),
             c => out.push(c),
@@ -250,6 +249,10 @@ figure { margin:16px 0; }
 svg { max-width:100%; height:auto; }
 table.tl tr.fail td:first-child { border-left:4px solid #D55E00; }
 table.tl tr.intr td:first-child { border-left:4px solid #E69F00; }
+.incident { border-top:2px solid #ccc; margin-top:22px; padding-top:4px; }
+.incident-title { font-size:1.1em; }
+table.accounts td { vertical-align:top; }
+table.accounts details { margin:0; }
 details > summary { cursor:pointer; color:var(--accent); margin:8px 0; }
 footer { max-width:1240px; margin:0 auto; padding:16px 24px 32px; color:var(--muted); font-size:.9em; }
 @media print {
@@ -279,10 +282,15 @@ mod tests {
     fn markdown_log_text_cannot_format_or_inject() {
         assert_eq!(
             md_esc("<script>alert(1)</script>"),
-            "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
+            "\\<script\\>alert(1)\\</script\\>"
         );
-        assert_eq!(md_esc("a|b\n# c"), "a\\|b \\# c");
-        assert_eq!(md_esc("[x](http://e)"), "\\[x\\]\\(http://e\\)");
+        assert_eq!(md_esc("a|b\n# c"), "a\\|b # c");
+        assert_eq!(md_esc("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(md_esc("<img src=x>"), "\\<img src=x\\>");
+        assert_eq!(
+            md_esc("Mozilla/5.0 (Windows NT 10.0)"),
+            "Mozilla/5.0 (Windows NT 10.0)"
+        );
     }
 
     #[test]

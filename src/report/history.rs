@@ -105,11 +105,13 @@ impl RunRecord {
             successes: summary.successes,
             failures: summary.failures,
             interrupts: summary.interrupts,
-            lockouts: summary
-                .by_error_code
+            // Smart lockouts only: an address or risk block is another
+            // event with another fix.
+            lockouts: breakdown
+                .lockout_causes
                 .iter()
-                .filter(|c| c.code == 50053)
-                .map(|c| c.count)
+                .filter(|c| c.cause == crate::model::codes::LockoutCause::SmartLockout)
+                .map(|c| c.sign_ins)
                 .sum(),
             spray_ips: named(&["password_spray", "distributed_spray"], false),
             risky_users: named(&["risky_user"], true),
@@ -236,7 +238,7 @@ pub fn series(h: &History) -> Vec<(&'static str, Vec<u64>)> {
     let pick = |f: fn(&RunRecord) -> u64| all.iter().map(|r| f(r)).collect::<Vec<_>>();
     vec![
         ("Failures", pick(|r| r.failures)),
-        ("Lockouts (50053)", pick(|r| r.lockouts)),
+        ("Smart lockouts (50053)", pick(|r| r.lockouts)),
         ("Spray source IPs", pick(|r| r.spray_ips)),
         ("Risky users", pick(|r| r.risky_users)),
     ]

@@ -52,6 +52,15 @@ fn top_table(
 /// `report.html`).
 pub fn render(d: &ReportData) -> String {
     let mut out = String::new();
+    // The first screenful answers "who, and what first": the accounts,
+    // what the logs could not show, and the 50053 / 53011 guidance. The
+    // incidents follow; low-severity findings come last as one table.
+    title(&mut out, d);
+    accounts(&mut out, d);
+    coverage(&mut out, d);
+    lockout_and_risk_guidance(&mut out, d);
+    incidents(&mut out, d);
+    low_findings(&mut out, d);
     summary(&mut out, d);
     if let Some(c) = d.baseline {
         baseline_change(&mut out, c);
@@ -59,7 +68,6 @@ pub fn render(d: &ReportData) -> String {
     if let Some(h) = d.history {
         history(&mut out, h);
     }
-    findings(&mut out, d);
     error_codes(&mut out, d);
     let t = d.tables;
     top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10, true);
@@ -83,16 +91,176 @@ pub fn render(d: &ReportData) -> String {
     out
 }
 
-/// The title and the totals.
-fn summary(out: &mut String, d: &ReportData) {
+/// The heading and a one-line count.
+fn title(out: &mut String, d: &ReportData) {
     let s = d.summary;
-    let _ = writeln!(out, "# Entra ID sign-in analysis\n");
     let _ = writeln!(
         out,
-        "Produced by {} from {} input(s). All times are UTC.\n",
-        md_esc(&d.tool),
-        d.inputs.len()
+        "# Entra ID sign-in analysis
+"
     );
+    let range = match (&s.first_seen, &s.last_seen) {
+        (Some(a), Some(b)) => format!(", {a} to {b}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{} sign-ins from {} input(s){range} (all times UTC); {} findings in {} incidents. Produced by {}.\n",
+        s.records,
+        d.inputs.len(),
+        d.findings.len(),
+        d.story.incidents.len(),
+        md_esc(&d.tool),
+    );
+}
+
+/// Accounts to act on: every verdict above "targeted" in a table, then
+/// the targeted accounts named in one line each group.
+fn accounts(out: &mut String, d: &ReportData) {
+    use crate::analyze::verdict::Verdict;
+    let all = &d.story.accounts;
+    let _ = writeln!(out, "## Accounts to act on\n");
+    if all.is_empty() {
+        out.push_str("No account was attacked, locked out or blocked.\n");
+        return;
+    }
+    let counts: Vec<String> = crate::analyze::verdict::counts(all)
+        .iter()
+        .map(|(v, n)| format!("{n} {}", v.label().to_lowercase()))
+        .collect();
+    let _ = writeln!(out, "{}.\n", counts.join(", "));
+    let act: Vec<_> = all
+        .iter()
+        .filter(|a| a.verdict != Verdict::Targeted)
+        .collect();
+    if !act.is_empty() {
+        out.push_str("| verdict | account | why | do first |\n|---|---|---|---|\n");
+        for a in &act {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                a.verdict.label(),
+                md_esc(&a.user),
+                md_esc(a.reasons.first().map_or("", String::as_str)),
+                md_esc(&a.action)
+            );
+        }
+    }
+    let targeted: Vec<String> = all
+        .iter()
+        .filter(|a| a.verdict == Verdict::Targeted)
+        .map(|a| md_esc(&a.user))
+        .collect();
+    if !targeted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTargeted, nothing got through ({}): {}.",
+            targeted.len(),
+            targeted.join(", ")
+        );
+    }
+}
+
+/// What these logs could not show, and why.
+fn coverage(out: &mut String, d: &ReportData) {
+    use crate::analyze::coverage::Status;
+    let gaps: Vec<_> = d
+        .story
+        .coverage
+        .iter()
+        .filter(|c| matches!(c.status, Status::NotRun | Status::Partial))
+        .collect();
+    if gaps.is_empty() {
+        return;
+    }
+    out.push_str("\n### What these logs could not show\n\n");
+    for c in gaps {
+        let _ = writeln!(
+            out,
+            "- `{}` {}: {}",
+            c.kind,
+            if c.status == Status::NotRun {
+                "could not run"
+            } else {
+                "ran in part"
+            },
+            md_esc(&c.note)
+        );
+    }
+}
+
+/// Each incident once: its lead finding in full, the related ones by
+/// title. Incidents made only of low-severity findings go to
+/// [`low_findings`].
+fn incidents(out: &mut String, d: &ReportData) {
+    let _ = writeln!(out, "\n## Incidents\n");
+    if d.findings.is_empty() {
+        out.push_str("No findings.\n");
+        return;
+    }
+    let by_id: BTreeMap<&str, &Finding> = d.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    for inc in d
+        .story
+        .incidents
+        .iter()
+        .filter(|i| i.severity > Severity::Low)
+    {
+        let members: Vec<&Finding> = inc
+            .findings
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        let Some((lead, rest)) = members.split_first() else {
+            continue;
+        };
+        finding(out, lead, d.baseline);
+        if !rest.is_empty() {
+            out.push_str("- related findings:\n");
+            for f in rest {
+                let _ = writeln!(
+                    out,
+                    "  - {} `{}`: {}",
+                    f.severity.as_str(),
+                    f.id,
+                    md_esc(&f.title)
+                );
+            }
+            out.push('\n');
+        }
+    }
+}
+
+/// Low-severity incidents as one table.
+fn low_findings(out: &mut String, d: &ReportData) {
+    let low: Vec<&Finding> = d
+        .story
+        .incidents
+        .iter()
+        .filter(|i| i.severity <= Severity::Low)
+        .flat_map(|i| i.findings.iter())
+        .filter_map(|id| d.findings.iter().find(|f| &f.id == id))
+        .collect();
+    if low.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Low-severity findings ({})\n", low.len());
+    out.push_str("| severity | kind | title | first seen | id |\n|---|---|---|---|---|\n");
+    for f in low {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | `{}` |",
+            f.severity.as_str(),
+            f.kind,
+            md_esc(&f.title),
+            f.first_seen,
+            f.id
+        );
+    }
+}
+
+/// The totals.
+fn summary(out: &mut String, d: &ReportData) {
+    let s = d.summary;
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(out, "| | |\n|---|---:|");
     for (k, v) in [
@@ -142,27 +310,6 @@ fn baseline_change(out: &mut String, c: &Comparison) {
             md_esc(&r.kind),
             md_esc(&r.title)
         );
-    }
-}
-
-/// Counts by severity, then each finding with its evidence and what to do.
-fn findings(out: &mut String, d: &ReportData) {
-    let _ = writeln!(out, "\n## Findings\n");
-    if d.findings.is_empty() {
-        out.push_str("No findings.\n");
-        return;
-    }
-    let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
-    for f in d.findings {
-        *by_sev.entry(f.severity).or_default() += 1;
-    }
-    let counts: Vec<String> = Severity::ALL
-        .iter()
-        .filter_map(|sv| by_sev.get(sv).map(|n| format!("{n} {}", sv.as_str())))
-        .collect();
-    let _ = writeln!(out, "{}.\n", counts.join(", "));
-    for f in d.findings {
-        finding(out, f, d.baseline);
     }
 }
 
@@ -240,21 +387,39 @@ fn error_codes(out: &mut String, d: &ReportData) {
             );
         }
     }
+}
+
+/// 50053 split by cause and, when a risk block occurred, the ways to clear
+/// one: the guidance a responder needs first, so it comes right after the
+/// accounts.
+fn lockout_and_risk_guidance(out: &mut String, d: &ReportData) {
     // 50053 means different things; the failure reason tells which.
     let causes = &d.breakdown.lockout_causes;
     if !causes.is_empty() {
         out.push_str("\n### 50053 by cause\n\n");
         for c in causes {
+            let inferred = if c.inferred > 0 {
+                format!(
+                    " ({} inferred from the sign-ins around them: the export gives no reason)",
+                    c.inferred
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "- **{}**: {} — {}",
+                "- **{}**: {}{inferred} — {}",
                 c.cause.label(),
                 c.sign_ins,
                 c.cause.explanation()
             );
         }
     }
-    if s.by_error_code.iter().any(|c| codes::is_risk_block(c.code)) {
+    if d.summary
+        .by_error_code
+        .iter()
+        .any(|c| codes::is_risk_block(c.code))
+    {
         out.push_str("\n### Clearing a risk block (53011, 530032, 53004)\n\n");
         for r in codes::risk_block_remediation() {
             let _ = writeln!(

@@ -132,8 +132,8 @@ pub(super) fn tables<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::time::format_time;
     use crate::model::codes::status_class;
+    use crate::model::time::format_time;
     use crate::model::Evidence;
 
     fn finding(users: &[&str], ips: &[&str], first: i64, last: i64, sev: Severity) -> Finding {

@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct CauseRow {
     pub cause: LockoutCause,
     pub sign_ins: u64,
+    /// Of those, how many had their cause inferred from context (the
+    /// export gave no reason; see `model::lockout`).
+    pub inferred: u64,
     pub users: u64,
     pub ips: u64,
     /// The failure-reason texts seen (empty ones left out), most frequent
@@ -21,6 +24,7 @@ pub struct CauseRow {
 pub(super) fn of(records: &[SignIn]) -> (Vec<CauseRow>, Vec<String>) {
     struct Acc<'a> {
         count: u64,
+        inferred: u64,
         users: BTreeSet<&'a str>,
         ips: BTreeSet<&'a str>,
         reasons: BTreeMap<&'a str, u64>,
@@ -36,11 +40,13 @@ pub(super) fn of(records: &[SignIn]) -> (Vec<CauseRow>, Vec<String>) {
         }
         let a = by.entry(lockout_cause(r)).or_insert_with(|| Acc {
             count: 0,
+            inferred: 0,
             users: BTreeSet::new(),
             ips: BTreeSet::new(),
             reasons: BTreeMap::new(),
         });
         a.count += 1;
+        a.inferred += u64::from(r.lockout.inferred);
         if !r.user_principal_name.is_empty() {
             a.users.insert(&r.user_principal_name);
         }
@@ -64,6 +70,7 @@ pub(super) fn of(records: &[SignIn]) -> (Vec<CauseRow>, Vec<String>) {
             Some(CauseRow {
                 cause: *cause,
                 sign_ins: a.count,
+                inferred: a.inferred,
                 users: a.users.len() as u64,
                 ips: a.ips.len() as u64,
                 reasons,

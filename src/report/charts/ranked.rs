@@ -147,7 +147,10 @@ pub(super) fn top_users(d: &ReportData) -> Chart {
                 plural(sources.get(&r.key).copied().unwrap_or(0), "IP", "IPs")
             );
             if r.lockouts > 0 {
-                note.push_str(&format!(" · {}", plural(r.lockouts, "lockout", "lockouts")));
+                note.push_str(&format!(
+                    " · {}",
+                    plural(r.lockouts, "smart lockout", "smart lockouts")
+                ));
             }
             Bar {
                 label: label(&r.key, LABEL_CHARS),

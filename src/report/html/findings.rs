@@ -1,14 +1,17 @@
 //! The findings section: one card per finding with its facts, activity
 //! chart, evidence, the sign-ins of its actors and what to do.
 
-use super::{actor_list, badge, code_name, duration, finding_anchor, when_local, MAX_FINDINGS};
+use super::{
+    actor_list, badge, code_name, duration, finding_anchor, plural, when_local, MAX_FINDINGS,
+};
 use crate::analyze::breakdown::SignInTable;
 use crate::model::time::parse_time;
-use crate::model::Finding;
+use crate::model::{Finding, Severity};
 use crate::report::charts::finding_timeline;
 use crate::report::data::ReportData;
 use crate::report::escape::{cell, esc, esc_cut, num, table};
 use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// A fact value as text (escaped by the caller).
@@ -37,31 +40,99 @@ fn fact_text(v: &serde_json::Value) -> String {
 pub(super) fn findings(out: &mut String, d: &ReportData) {
     let _ = writeln!(
         out,
-        "<section id=\"findings\">\n<h2>Findings ({})</h2>",
-        num(d.findings.len() as u64)
+        "<section id=\"findings\">\n<h2>Incidents and findings ({} findings in {} incidents)</h2>",
+        num(d.findings.len() as u64),
+        num(d.story.incidents.len() as u64)
     );
     if d.findings.is_empty() {
         out.push_str("<p>No detection fired on these logs.</p>\n</section>\n");
         return;
     }
     out.push_str(
-        "<p class=\"muted\">Highest severity first. Each finding is numbered (F1, F2, …); \
-         high and critical ones are marked with that number on the failures-over-time chart. \
-         Evidence rows point to the exact input record.</p>\n",
+        "<p class=\"muted\">Findings about the same account or address in overlapping time are one \
+         incident: its strongest finding is shown, the related ones are folded under it. \
+         Incidents made only of low-severity findings come last, folded. Each finding is \
+         numbered (F1, F2, …); high and critical ones are marked with that number on the \
+         failures-over-time chart. Evidence rows point to the exact input record.</p>\n",
     );
     // The articles are independent (each draws its own activity chart),
-    // so they are rendered in parallel and joined in order.
+    // so they are rendered in parallel and laid out by incident after.
     let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
-    let articles: Vec<String> = shown
+    let mut articles: Vec<Option<String>> = shown
         .par_iter()
         .map(|&(i, f)| {
             let mut article = String::new();
             finding(&mut article, d, f, i);
-            article
+            Some(article)
         })
         .collect();
-    for a in articles {
+    let index: HashMap<&str, usize> = d
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.as_str(), i))
+        .collect();
+    let mut quiet = String::new();
+    let mut quiet_count = 0usize;
+    for inc in &d.story.incidents {
+        let members: Vec<usize> = inc
+            .findings
+            .iter()
+            .filter_map(|id| index.get(id.as_str()).copied())
+            .filter(|&i| i < articles.len())
+            .collect();
+        let Some((&lead, rest)) = members.split_first() else {
+            continue;
+        };
+        let low = inc.severity <= Severity::Low;
+        let target = if low { &mut quiet } else { &mut *out };
+        if low {
+            quiet_count += members.len();
+        }
+        let _ = writeln!(
+            target,
+            "<section class=\"incident\">\n<h3 class=\"incident-title\">{} Incident: {}</h3>\n\
+             <p class=\"muted\">{} · {} · {} · {} to {}</p>",
+            badge(inc.severity),
+            esc(&inc.title),
+            plural(members.len() as u64, "finding", "findings"),
+            plural(inc.users.len() as u64, "account", "accounts"),
+            plural(inc.ips.len() as u64, "address", "addresses"),
+            when_local(d, &inc.first_seen),
+            when_local(d, &inc.last_seen),
+        );
+        if let Some(a) = articles[lead].take() {
+            target.push_str(&a);
+        }
+        if !rest.is_empty() {
+            let kinds: BTreeSet<&str> = rest.iter().map(|&i| d.findings[i].kind.as_str()).collect();
+            let _ = writeln!(
+                target,
+                "<details class=\"related\">\n<summary>{} related: {}</summary>",
+                plural(rest.len() as u64, "finding", "findings"),
+                esc(&kinds.into_iter().collect::<Vec<_>>().join(", "))
+            );
+            for &i in rest {
+                if let Some(a) = articles[i].take() {
+                    target.push_str(&a);
+                }
+            }
+            target.push_str("</details>\n");
+        }
+        target.push_str("</section>\n");
+    }
+    // Findings no incident holds (none, unless the story was not read).
+    for a in articles.iter_mut().filter_map(Option::take) {
         out.push_str(&a);
+    }
+    if quiet_count > 0 {
+        let _ = writeln!(
+            out,
+            "<details class=\"quiet\">\n<summary>{} low-severity findings, folded</summary>",
+            num(quiet_count as u64)
+        );
+        out.push_str(&quiet);
+        out.push_str("</details>\n");
     }
     if d.findings.len() > MAX_FINDINGS {
         let _ = writeln!(
@@ -118,7 +189,14 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
         ("First seen", when_local(d, &f.first_seen)),
         ("Last seen", when_local(d, &f.last_seen)),
         ("Span", span),
-        ("Detection window", duration(f.window_seconds)),
+        (
+            "Detection window",
+            if f.window_seconds > 0 {
+                duration(f.window_seconds)
+            } else {
+                "– (not a windowed count)".into()
+            },
+        ),
         (
             "Finding ID",
             format!("<span class=\"mono\">{}</span>", esc(&f.id)),

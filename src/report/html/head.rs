@@ -24,7 +24,7 @@ pub(super) fn head(out: &mut String, d: &ReportData) {
          <title>Entra ID sign-in report: {range_plain}</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
          <header>\n<h1>Entra ID sign-in report</h1>\n\
          <p>{range} · {files} · {tool} · all times UTC</p>\n\
-         <nav>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Findings</a>\n\
+         <nav>\n<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Incidents</a>\n\
          <a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
          <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
          <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n\
@@ -65,7 +65,7 @@ pub(super) fn summary(out: &mut String, d: &ReportData) {
     out.push_str("</div>\n");
     let _ = writeln!(
         out,
-        "<p><strong>Time range:</strong> {} to {} (UTC).</p>",
+        "<p><strong>Time range:</strong> {} to {}.</p>",
         s.first_seen.as_deref().map_or_else(|| "–".into(), when),
         s.last_seen.as_deref().map_or_else(|| "–".into(), when),
     );
@@ -86,15 +86,30 @@ pub(super) fn summary(out: &mut String, d: &ReportData) {
     if d.findings.is_empty() {
         out.push_str("<p>No detection fired on these logs.</p>\n");
     } else {
-        let _ = writeln!(out, "<h3>Top findings</h3>\n<ol class=\"top\">");
-        for (i, f) in d.findings.iter().take(TOP_FINDINGS).enumerate() {
+        // Each incident once, led by its strongest finding.
+        let _ = writeln!(out, "<h3>Top incidents</h3>\n<ol class=\"top\">");
+        for inc in d.story.incidents.iter().take(TOP_FINDINGS) {
+            let Some((i, f)) = d
+                .findings
+                .iter()
+                .enumerate()
+                .find(|(_, f)| Some(&f.id) == inc.findings.first())
+            else {
+                continue;
+            };
+            let more = inc.findings.len() - 1;
             let _ = writeln!(
                 out,
-                "<li>{} <a href=\"#{}\">F{} · {}</a></li>",
-                badge(f.severity),
+                "<li>{} <a href=\"#{}\">F{} · {}</a>{}</li>",
+                badge(inc.severity),
                 finding_anchor(f),
                 i + 1,
-                esc(&f.title)
+                esc(&inc.title),
+                if more > 0 {
+                    format!(" <span class=\"muted\">(+{more} related)</span>")
+                } else {
+                    String::new()
+                }
             );
         }
         out.push_str("</ol>\n");

@@ -21,6 +21,7 @@ mod error_codes;
 mod findings;
 mod head;
 mod inputs;
+mod story;
 mod tables;
 
 use super::charts::Chart;
@@ -92,6 +93,8 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     let mut out = String::with_capacity(256 * 1024);
     head::head(&mut out, d);
     out.push_str("<main>\n");
+    story::accounts(&mut out, d);
+    story::coverage(&mut out, d);
     head::summary(&mut out, d);
     if let Some(h) = d.history {
         head::trends(&mut out, h, charts);

@@ -32,7 +32,10 @@ pub(super) fn chart_section(out: &mut String, charts: &[Chart]) {
 fn last_success(r: &GroupRow) -> String {
     if r.last_success.is_empty() {
         "<span class=\"muted\">–</span>".into()
-    } else if r.failures > 0 {
+    } else if r.failures >= 5 && r.failures >= r.successes {
+        // A source or account that mostly fails and still got in: the one
+        // combination worth the colour (most rows have a few failures
+        // among many successes).
         format!("<span class=\"warn\">{}</span>", when(&r.last_success))
     } else {
         when(&r.last_success)
@@ -59,6 +62,8 @@ pub(super) fn top_ips(out: &mut String, d: &ReportData) {
                 num(r.interrupts),
                 num(r.successes),
                 num(r.lockouts),
+                num(r.ip_blocks),
+                num(r.risk_blocks),
                 num(r.users),
                 list_cell(&r.codes),
                 list_cell(&r.countries),
@@ -76,7 +81,9 @@ pub(super) fn top_ips(out: &mut String, d: &ReportData) {
             ("Failures", true),
             ("Interrupts", true),
             ("Successes", true),
-            ("Lockouts", true),
+            ("Smart lockouts", true),
+            ("Address blocks", true),
+            ("Risk blocks", true),
             ("Accounts", true),
             ("Codes", false),
             ("Countries", false),
@@ -108,6 +115,8 @@ pub(super) fn top_users(out: &mut String, d: &ReportData) {
                 num(r.interrupts),
                 num(r.successes),
                 num(r.lockouts),
+                num(r.ip_blocks),
+                num(r.risk_blocks),
                 num(r.ips),
                 list_cell(&r.codes),
                 list_cell(&r.countries),
@@ -124,7 +133,9 @@ pub(super) fn top_users(out: &mut String, d: &ReportData) {
             ("Failures", true),
             ("Interrupts", true),
             ("Successes", true),
-            ("Lockouts", true),
+            ("Smart lockouts", true),
+            ("Address blocks", true),
+            ("Risk blocks", true),
             ("IPs", true),
             ("Codes", false),
             ("Countries", false),
