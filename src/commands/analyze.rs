@@ -138,7 +138,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             .chain([ReportPart::Json])
             .collect()
     };
-    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
+    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, true, quiet)?;
     let stage = Stage::start("build the table");
     let df = to_dataframe_of(
         &loaded.records,
