@@ -1,5 +1,6 @@
 //! Analysis over normalized sign-ins: aggregations and attack detections.
 
+pub mod agents;
 pub mod aggregate;
 pub mod detect;
 pub mod summary;

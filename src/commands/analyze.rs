@@ -205,6 +205,10 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         history: past.as_ref(),
         enrichment: Some(&enrichment),
     };
+    // The workbook's user-agent, network and rare-country tables.
+    let agents = parts
+        .contains(&ReportPart::Xlsx)
+        .then(|| crate::analyze::agents::tables(&loaded.records, Some(&enrichment)));
     let stage = Stage::start("render and write the reports");
     // Each part reads the finished analysis and writes its own files, so
     // they render side by side; the manifest, which hashes them all, waits.
@@ -273,7 +277,15 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         jobs.push((
             "report part: workbook",
             Box::new(|| {
-                let book = xlsx::render(data)?;
+                let sign_ins = xlsx::SignIns {
+                    records: &loaded.records,
+                    files: &loaded.paths,
+                };
+                let book = xlsx::render(
+                    data,
+                    agents.as_ref().unwrap_or(&Default::default()),
+                    sign_ins,
+                )?;
                 out.file("report.xlsx", |w| w.write_all(&book))
             }),
         ));

@@ -262,7 +262,7 @@ impl Enricher {
         report.gazetteer.enabled = self.gazetteer;
         // Each distinct place is looked up once; the table itself is only
         // built when the first record needs it.
-        let mut places: HashMap<(Text, Text, Text), Option<(f64, f64)>> = HashMap::new();
+        let mut places = PlaceCache::new();
         for (r, &slot) in records.iter_mut().zip(&slots) {
             if slot == NO_IP {
                 report.records_without_ip += 1;
@@ -444,11 +444,14 @@ fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
     }
 }
 
+/// Gazetteer answers per (city, state, country).
+type PlaceCache = HashMap<(Text, Text, Text), Option<(f64, f64)>>;
+
 /// Gives a record without coordinates those of its logged city, when the
 /// gazetteer knows exactly one such place; returns them.
 fn place_at_city(
     r: &mut SignIn,
-    places: &mut HashMap<(Text, Text, Text), Option<(f64, f64)>>,
+    places: &mut PlaceCache,
     tally: &mut GazetteerUse,
 ) -> Option<(f64, f64)> {
     if r.latitude.is_some() || r.longitude.is_some() || r.city.is_empty() || r.country.is_empty() {
