@@ -200,6 +200,12 @@ pub struct EnrichOptions {
     /// ASN database (.mmdb): MaxMind GeoLite2 ASN, DB-IP ASN Lite or IPinfo Lite.
     #[arg(long, value_name = "FILE.mmdb")]
     pub asn: Option<PathBuf>,
+    /// analyze: do not place sign-ins that name a city but carry no
+    /// coordinates (the portal CSV) at that city with the compiled-in
+    /// GeoNames gazetteer. `convert` and `timeline` never use it (convert's
+    /// output cannot say where a value came from).
+    #[arg(long)]
+    pub no_gazetteer: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]

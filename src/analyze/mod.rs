@@ -1,6 +1,7 @@
 //! Analysis over normalized sign-ins: the summary, aggregate tables,
 //! attack detections, and the breakdowns the reports show.
 
+pub mod agents;
 pub mod aggregate;
 pub mod breakdown;
 pub mod coverage;

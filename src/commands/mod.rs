@@ -124,13 +124,16 @@ pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
 
 /// Opens the `--geoip`/`--asn` databases (before reading any input, so a
 /// wrong file fails fast), loads the inputs, and enriches the records in
-/// place. Range labels apply even without a database.
+/// place. Range labels apply even without a database; the city gazetteer
+/// unless `gazetteer` is false or `--no-gazetteer` was given.
 pub fn load_enriched(
     inputs: &[PathBuf],
     opts: &crate::cli::EnrichOptions,
+    gazetteer: bool,
     quiet: bool,
 ) -> anyhow::Result<(Loaded, crate::enrich::EnrichReport)> {
-    let enricher = crate::enrich::Enricher::open(opts.geoip.as_deref(), opts.asn.as_deref())?;
+    let enricher = crate::enrich::Enricher::open(opts.geoip.as_deref(), opts.asn.as_deref())?
+        .with_gazetteer(gazetteer && !opts.no_gazetteer);
     let mut loaded = load(inputs, quiet);
     let stage = Stage::start("enrich addresses");
     let report = enricher.apply(&mut loaded.records);
@@ -141,6 +144,14 @@ pub fn load_enriched(
             "enrichment: filled country in {} record(s), state {}, city {}, coordinates {}, ASN {}; \
              {} kept as logged where the database disagreed",
             f.country, f.state, f.city, f.coordinates, f.asn, report.location_conflicts
+        );
+    }
+    let g = &report.gazetteer;
+    if !quiet && (g.placed > 0 || g.unresolved > 0) {
+        eprintln!(
+            "enrichment: {} record(s) without coordinates placed at their city (GeoNames gazetteer); \
+             {} left unplaced (place unknown or ambiguous)",
+            g.placed, g.unresolved
         );
     }
     if let Some(e) = &report.first_lookup_error {

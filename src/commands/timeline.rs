@@ -38,7 +38,7 @@ pub fn run(args: &TimelineArgs, quiet: bool) -> anyhow::Result<Outcome> {
         super::check_out_path(out, &args.input.inputs)?;
     }
     let cfg = detection_config(&args.detection)?;
-    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, quiet)?;
+    let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, false, quiet)?;
     let findings = detect::run_all(&Events::new(&loaded.records, &loaded.paths), &cfg);
     let mut sel = match (&args.user, &args.ip, &args.finding) {
         (Some(u), _, _) => Selector::user(u),

@@ -9,9 +9,14 @@
 //! network: the databases are files the user passes with `--geoip` and
 //! `--asn`.
 //!
+//! A sign-in that names its place but has no coordinates (the portal CSV)
+//! and gets none from `--geoip` is placed at its city by the compiled-in
+//! [`gazetteer`] (GeoNames), when the name is unambiguous.
+//!
 //! Detections read the records after [`Enricher::apply`], so a filled
 //! coordinate feeds impossible travel like a logged one.
 
+pub mod gazetteer;
 mod mmdb;
 pub mod mmdb_write;
 pub mod ranges;
@@ -62,6 +67,8 @@ pub enum Source {
     GeoipDb,
     /// The `--asn` database.
     AsnDb,
+    /// The compiled-in city gazetteer (coordinates of the logged city).
+    Gazetteer,
     None,
 }
 
@@ -71,6 +78,7 @@ impl Source {
             Source::Log => "log",
             Source::GeoipDb => "geoip_db",
             Source::AsnDb => "asn_db",
+            Source::Gazetteer => "gazetteer",
             Source::None => "none",
         }
     }
@@ -112,6 +120,19 @@ pub struct Filled {
     pub asn: u64,
 }
 
+/// What the city gazetteer did: records that had no coordinates after the
+/// log and the databases, but a city and a country.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GazetteerUse {
+    /// Whether the gazetteer was consulted at all (`--no-gazetteer` turns it off).
+    pub enabled: bool,
+    /// Records given their city's coordinates.
+    pub placed: u64,
+    /// Records whose place the gazetteer does not know or cannot tell
+    /// apart from a namesake; they stay without coordinates.
+    pub unresolved: u64,
+}
+
 /// Distinct addresses and their records per label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LabelCount {
@@ -128,6 +149,7 @@ pub struct EnrichReport {
     /// Records without a source address (nothing to look up).
     pub records_without_ip: u64,
     pub filled: Filled,
+    pub gazetteer: GazetteerUse,
     /// Records whose logged country (or city, for coordinates) disagreed
     /// with the database; their location was left as logged.
     pub location_conflicts: u64,
@@ -143,6 +165,7 @@ pub struct EnrichReport {
 pub struct Enricher {
     geo: Option<Database>,
     asn: Option<Database>,
+    gazetteer: bool,
 }
 
 /// A value found for an address and the database it came from.
@@ -170,6 +193,8 @@ struct Seen {
     city: Option<String>,
     coords: Option<(f64, f64)>,
     asn: Option<i64>,
+    /// The first coordinates the gazetteer gave a record of this address.
+    gazetteer_coords: Option<(f64, f64)>,
     filled_country: bool,
     filled_state: bool,
     filled_city: bool,
@@ -183,7 +208,15 @@ impl Enricher {
         Ok(Enricher {
             geo: geo.map(|p| Database::open(p, Role::Geo)).transpose()?,
             asn: asn.map(|p| Database::open(p, Role::Asn)).transpose()?,
+            gazetteer: false,
         })
+    }
+
+    /// Also places records at their logged city with the compiled-in
+    /// gazetteer where neither the log nor `--geoip` gave coordinates.
+    pub fn with_gazetteer(mut self, on: bool) -> Enricher {
+        self.gazetteer = on;
+        self
     }
 
     /// The databases in use, `--geoip` first.
@@ -226,13 +259,23 @@ impl Enricher {
             records: records.len() as u64,
             ..EnrichReport::default()
         };
+        report.gazetteer.enabled = self.gazetteer;
+        // Each distinct place is looked up once; the table itself is only
+        // built when the first record needs it.
+        let mut places = PlaceCache::new();
         for (r, &slot) in records.iter_mut().zip(&slots) {
             if slot == NO_IP {
                 report.records_without_ip += 1;
-                continue;
+            } else {
+                let (l, s) = (&looked[slot as usize], &mut seen[slot as usize]);
+                fill(r, l, s, &mut report);
             }
-            let (l, s) = (&looked[slot as usize], &mut seen[slot as usize]);
-            fill(r, l, s, &mut report);
+            if self.gazetteer {
+                let placed = place_at_city(r, &mut places, &mut report.gazetteer);
+                if let (Some(c), Some(s)) = (placed, seen.get_mut(slot as usize)) {
+                    s.gazetteer_coords.get_or_insert(c);
+                }
+            }
         }
         for l in &looked {
             if let Some(e) = &l.error {
@@ -401,6 +444,33 @@ fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
     }
 }
 
+/// Gazetteer answers per (city, state, country).
+type PlaceCache = HashMap<(Text, Text, Text), Option<(f64, f64)>>;
+
+/// Gives a record without coordinates those of its logged city, when the
+/// gazetteer knows exactly one such place; returns them.
+fn place_at_city(
+    r: &mut SignIn,
+    places: &mut PlaceCache,
+    tally: &mut GazetteerUse,
+) -> Option<(f64, f64)> {
+    if r.latitude.is_some() || r.longitude.is_some() || r.city.is_empty() || r.country.is_empty() {
+        return None;
+    }
+    let found = *places
+        .entry((r.city, r.state, r.country))
+        .or_insert_with(|| gazetteer::get().locate(&r.city, &r.state, &r.country));
+    match found {
+        Some((lat, lon)) => {
+            r.latitude = Some(lat);
+            r.longitude = Some(lon);
+            tally.placed += 1;
+        }
+        None => tally.unresolved += 1,
+    }
+    found
+}
+
 /// The table row: a logged value if any record had one, else the
 /// database's if it was used, else nothing.
 fn row(ip: String, l: &Lookup, s: Seen) -> IpRow {
@@ -414,7 +484,10 @@ fn row(ip: String, l: &Lookup, s: Seen) -> IpRow {
     let (country, country_source) = pick(s.country, s.filled_country, &l.country);
     let (state, state_source) = pick(s.state, s.filled_state, &l.state);
     let (city, city_source) = pick(s.city, s.filled_city, &l.city);
-    let (coords, coordinates_source) = pick(s.coords, s.filled_coords, &l.coords);
+    let (coords, coordinates_source) = match pick(s.coords, s.filled_coords, &l.coords) {
+        (None, _) if s.gazetteer_coords.is_some() => (s.gazetteer_coords, Source::Gazetteer),
+        picked => picked,
+    };
     let (asn, asn_source) = pick(s.asn, s.filled_asn, &l.asn);
     // The organisation is only shown for the AS number it belongs to.
     let (org, org_source) = match (&l.asn, &l.org) {

@@ -541,3 +541,100 @@ fn a_city_database_lets_impossible_travel_fire_on_the_portal_csv() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn the_gazetteer_places_only_what_the_log_and_database_leave_unplaced() {
+    let dbs = Dbs::new();
+    let geo = dbs.put("city.mmdb", &city_db());
+    let at = |sec, ip: &str, city: &str, state: &str, cc: &str| SignIn {
+        city: city.into(),
+        state: state.into(),
+        country: cc.into(),
+        ..signin(sec, ip)
+    };
+    let mut recs = vec![
+        // Paris per the database too: its coordinates win over the city's.
+        at(0, "203.0.113.10", "Paris", "Ile-de-France", "FR"),
+        // The database says Lyon, the log Marseille: the log's city is
+        // placed by the gazetteer, not moved to Lyon.
+        at(
+            10,
+            "203.0.113.200",
+            "Marseille",
+            "Provence-Alpes-Cote d'Azur",
+            "FR",
+        ),
+        // No database record: the gazetteer alone.
+        at(20, "192.0.2.7", "München", "Bayern", "DE"),
+        // Logged coordinates stay, whatever the city.
+        SignIn {
+            latitude: Some(1.5),
+            longitude: Some(2.5),
+            ..at(30, "192.0.2.8", "Seattle", "Washington", "US")
+        },
+        // Ambiguous (which Quincy?) and unknown places stay unplaced.
+        at(40, "192.0.2.9", "Quincy", "", "US"),
+        at(50, "192.0.2.10", "Atlantis", "", "GR"),
+        // No country: nothing to look up.
+        at(60, "192.0.2.11", "Paris", "", ""),
+    ];
+    let off = Enricher::open(Some(&geo), None).unwrap();
+    let mut plain = recs.clone();
+    let rep = off.apply(&mut plain);
+    assert!(!rep.gazetteer.enabled);
+    assert_eq!(plain[1].latitude, None, "off by default in the library");
+
+    let e = Enricher::open(Some(&geo), None)
+        .unwrap()
+        .with_gazetteer(true);
+    let rep = e.apply(&mut recs);
+    assert_eq!(
+        rep.gazetteer,
+        GazetteerUse {
+            enabled: true,
+            placed: 2,
+            unresolved: 2
+        }
+    );
+    assert_eq!(
+        (recs[0].latitude, recs[0].longitude),
+        (Some(48.8566), Some(2.3522))
+    );
+    assert_eq!(
+        row(&rep, "203.0.113.10").coordinates_source,
+        Source::GeoipDb
+    );
+    let marseille = (recs[1].latitude.unwrap(), recs[1].longitude.unwrap());
+    assert!(
+        (marseille.0 - 43.30).abs() < 0.1 && (marseille.1 - 5.38).abs() < 0.1,
+        "{marseille:?}"
+    );
+    assert_eq!(
+        row(&rep, "203.0.113.200").coordinates_source,
+        Source::Gazetteer
+    );
+    assert_eq!(row(&rep, "203.0.113.200").city, "Marseille");
+    assert!(recs[2].latitude.is_some_and(|v| (v - 48.14).abs() < 0.05));
+    assert_eq!(row(&rep, "192.0.2.7").coordinates_source, Source::Gazetteer);
+    assert_eq!(
+        (recs[3].latitude, recs[3].longitude),
+        (Some(1.5), Some(2.5))
+    );
+    assert_eq!(row(&rep, "192.0.2.8").coordinates_source, Source::Log);
+    for r in &recs[4..] {
+        assert_eq!((r.latitude, r.longitude), (None, None), "{}", r.city);
+    }
+    assert_eq!(row(&rep, "192.0.2.9").coordinates_source, Source::None);
+    // What impossible travel asks of a record: placed by the gazetteer or not.
+    let placed = |r: &SignIn| {
+        gazetteer::placed(
+            &r.city,
+            &r.state,
+            &r.country,
+            r.latitude.unwrap(),
+            r.longitude.unwrap(),
+        )
+    };
+    assert!(placed(&recs[1]) && placed(&recs[2]));
+    assert!(!placed(&recs[0]) && !placed(&recs[3]));
+}

@@ -27,7 +27,7 @@ fn notable(r: &IpRow) -> bool {
             r.org_source,
         ]
         .iter()
-        .any(|s| matches!(s, Source::GeoipDb | Source::AsnDb))
+        .any(|s| matches!(s, Source::GeoipDb | Source::AsnDb | Source::Gazetteer))
 }
 
 fn coords(r: &IpRow) -> String {
@@ -59,7 +59,7 @@ fn place(r: &IpRow) -> String {
 /// supplied the value (log values are the norm).
 fn sourced_html(value: &str, src: Source) -> String {
     match src {
-        Source::GeoipDb | Source::AsnDb => format!(
+        Source::GeoipDb | Source::AsnDb | Source::Gazetteer => format!(
             "{} <span class=\"muted\">({})</span>",
             cell(value),
             src.as_str()
@@ -71,7 +71,7 @@ fn sourced_html(value: &str, src: Source) -> String {
 fn sourced_md(value: &str, src: Source) -> String {
     match (value.is_empty(), src) {
         (true, _) => "–".into(),
-        (false, Source::GeoipDb | Source::AsnDb) => {
+        (false, Source::GeoipDb | Source::AsnDb | Source::Gazetteer) => {
             format!("{} ({})", md_esc(value), md_esc(src.as_str()))
         }
         (false, _) => md_esc(value),
@@ -89,6 +89,18 @@ fn filled_list(e: &EnrichReport) -> [(&'static str, u64); 5] {
     ]
 }
 
+/// What the city gazetteer did, when it had anything to do.
+fn gazetteer_line(e: &EnrichReport) -> Option<String> {
+    let g = &e.gazetteer;
+    (g.placed > 0 || g.unresolved > 0).then(|| {
+        format!(
+            "City gazetteer: {} sign-in(s) without coordinates placed at their logged city; \
+             {} left without (place unknown, or a name several places share).",
+            g.placed, g.unresolved
+        )
+    })
+}
+
 /// `<section id="ip-enrichment">` for `report.html`.
 pub fn html_section(e: &EnrichReport) -> String {
     let mut out = String::new();
@@ -97,8 +109,12 @@ pub fn html_section(e: &EnrichReport) -> String {
          from the logs always win: a database only fills a field a sign-in left empty, and \
          never moves a sign-in to another country (or, for coordinates, another city) than \
          the log gives. <code>geoip_db</code> and <code>asn_db</code> mark values from the \
-         <code>--geoip</code> and <code>--asn</code> files.</p>\n",
+         <code>--geoip</code> and <code>--asn</code> files, <code>gazetteer</code> \
+         coordinates of the logged city (GeoNames) for sign-ins that had none.</p>\n",
     );
+    if let Some(line) = gazetteer_line(e) {
+        let _ = writeln!(out, "<p>{}</p>", esc(&line));
+    }
     if e.databases.is_empty() {
         out.push_str(
             "<p>No <code>--geoip</code> or <code>--asn</code> database was given: only \
@@ -222,8 +238,12 @@ pub fn markdown_section(e: &EnrichReport) -> String {
     let mut out = String::from("\n## IP enrichment\n\n");
     out.push_str(
         "Values from the logs win; a database only fills empty fields. \
-         `geoip_db` / `asn_db` mark values from the `--geoip` / `--asn` files.\n\n",
+         `geoip_db` / `asn_db` mark values from the `--geoip` / `--asn` files, \
+         `gazetteer` coordinates of the logged city (GeoNames).\n\n",
     );
+    if let Some(line) = gazetteer_line(e) {
+        let _ = writeln!(out, "{}\n", md_esc(&line));
+    }
     if e.databases.is_empty() {
         out.push_str("No `--geoip` or `--asn` database given: only address ranges are labelled.\n");
     } else {

@@ -43,6 +43,17 @@ pub struct Folder<'a> {
     pub manifest: Manifest<'a>,
     /// When the run started, for the manifest's duration.
     pub started: Instant,
+    /// What only the workbook shows (`parts.xlsx`).
+    pub workbook: Workbook<'a>,
+}
+
+/// The workbook's extra sheets: the raw sign-ins (rendered, not analysed)
+/// and the agent and network tables analyze computed for it.
+#[derive(Clone, Copy)]
+pub struct Workbook<'a> {
+    /// Computed only when the workbook is asked for.
+    pub agents: Option<&'a crate::analyze::agents::AgentTables>,
+    pub sign_ins: xlsx::SignIns<'a>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +156,7 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
         written: Mutex::new(Vec::new()),
     };
     let parts = folder.parts;
+    let workbook = folder.workbook;
     let stage = Stage::start("render and write the reports");
     let (out, run_record) = (&out, folder.run_record);
     let mut jobs: Vec<Part> = vec![(
@@ -194,7 +206,11 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
         jobs.push((
             "report part: workbook",
             Box::new(move || {
-                let book = xlsx::render(d)?;
+                let book = xlsx::render(
+                    d,
+                    workbook.agents.unwrap_or(&Default::default()),
+                    workbook.sign_ins,
+                )?;
                 out.file("report.xlsx", |w| w.write_all(&book))
             }),
         ));

@@ -24,4 +24,4 @@ pub mod write;
 pub mod xlsx;
 pub mod zone;
 
-pub use folder::{write_all, Folder, Parts, WriteError};
+pub use folder::{write_all, Folder, Parts, Workbook, WriteError};

@@ -56,6 +56,24 @@ fn travel_users(doc: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Each impossible-travel finding's `coordinates` fact, if it has one.
+fn travel_coordinates(doc: &serde_json::Value) -> Vec<Option<String>> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "impossible_travel")
+        .map(|f| {
+            f["evidence"]["facts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|kv| kv[0] == "coordinates")
+                .map(|kv| kv[1].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
 /// Every file under `dir` except those under `skip`, by relative path.
 fn files(dir: &Path, skip: &str) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -97,9 +115,16 @@ fn generated_databases_let_impossible_travel_fire_on_the_portal_csv() {
     let portal = data.path().join("portal-csv");
     let out = tempfile::tempdir().unwrap();
 
-    let (o, plain) = analyze(&portal, &out.path().join("plain"), &[]);
+    let (o, plain) = analyze(
+        &portal,
+        &out.path().join("plain"),
+        &[Path::new("--no-gazetteer")],
+    );
     assert_eq!(o.status.code(), Some(0));
-    assert!(travel_users(&plain).is_empty(), "no coordinates, no travel");
+    assert!(
+        travel_users(&plain).is_empty(),
+        "no coordinates and no gazetteer, no travel"
+    );
 
     let flags = [Path::new("--geoip"), &city, Path::new("--asn"), &asn];
     let (o, doc) = analyze(&portal, &out.path().join("one"), &flags);
@@ -111,6 +136,8 @@ fn generated_databases_let_impossible_travel_fire_on_the_portal_csv() {
     );
     let found = travel_users(&doc);
     assert!(found.iter().any(|u| planted.contains(u)), "{found:?}");
+    // The database placed every address, so nothing came from the city.
+    assert!(travel_coordinates(&doc).iter().all(Option::is_none));
 
     // The per-address table: the portal CSV logs city, country and ASN,
     // so those come from the log and only coordinates from the database.
@@ -295,4 +322,61 @@ fn convert_writes_the_filled_coordinates() {
         .iter()
         .filter(|r| !r[ip].is_empty())
         .all(|r| r[lat].parse::<f64>().is_ok()));
+}
+
+#[test]
+fn the_city_gazetteer_finds_impossible_travel_on_the_portal_csv_with_no_database() {
+    let data = tempfile::tempdir().unwrap();
+    let truth = generate(data.path(), 3000, true, 11);
+    let planted: Vec<String> = truth["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "impossible_travel")
+        .flat_map(|s| s["users"].as_array().unwrap().clone())
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    assert!(!planted.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    let (o, doc) = analyze(&data.path().join("portal-csv"), &out.path().join("p"), &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let found = travel_users(&doc);
+    assert!(
+        planted.iter().all(|u| found.contains(u)),
+        "{planted:?} {found:?}"
+    );
+    let sources = travel_coordinates(&doc);
+    assert!(!sources.is_empty());
+    assert!(
+        sources
+            .iter()
+            .all(|s| s.as_deref() == Some("city gazetteer")),
+        "{sources:?}"
+    );
+    // Every address's coordinates are marked as the city's.
+    let table = std::fs::read_to_string(out.path().join("p/tables/ip_enrichment.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let col = head.iter().position(|h| h == "coordinates_source").unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(rows.len() > 50);
+    assert!(rows.iter().all(|r| &r[col] == "gazetteer"), "{rows:?}");
+    let html = std::fs::read_to_string(out.path().join("p/report.html")).unwrap();
+    assert!(
+        html.contains("City gazetteer: "),
+        "the report counts what it placed"
+    );
+
+    // The same events with logged coordinates: the log wins, no city fact.
+    let (_, json) = analyze(&data.path().join("graph-jsonl"), &out.path().join("g"), &[]);
+    let sources = travel_coordinates(&json);
+    assert!(
+        !sources.is_empty() && sources.iter().all(Option::is_none),
+        "{sources:?}"
+    );
 }

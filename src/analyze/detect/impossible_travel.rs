@@ -284,6 +284,13 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         remediation,
         ..Draft::new(KIND, user, Severity::High, title)
     };
+    // Distances between city centres, not logged positions, are worth
+    // saying: the coordinates came from the city's name.
+    let d = if city_placed(a) || city_placed(b) {
+        d.fact("coordinates", "city gazetteer")
+    } else {
+        d
+    };
     d.fact("distance_km", fastest.km.round())
         .fact("hours", (fastest.hours * 100.0).round() / 100.0)
         .fact(
@@ -295,6 +302,15 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         .fact("from", place_json(a))
         .fact("to", place_json(b))
         .fact("impossible_hops", hops.len())
+}
+
+/// Whether enrichment placed the sign-in at its logged city (the export
+/// had no coordinates), so the distance is between city centres.
+fn city_placed(r: &SignIn) -> bool {
+    let (Some(lat), Some(lon)) = (r.latitude, r.longitude) else {
+        return false;
+    };
+    crate::enrich::gazetteer::placed(&r.city, &r.state, &r.country, lat, lon)
 }
 
 #[cfg(test)]
