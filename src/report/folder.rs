@@ -246,6 +246,9 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
 
 fn csv_tables(out: &Writer, d: &ReportData) -> Result<(), WriteError> {
     out.file("findings.csv", |w| table::write_findings(w, d.findings))?;
+    out.file("accounts.csv", |w| {
+        table::write_accounts(w, &d.story.accounts)
+    })?;
     out.file("tables/by_code.csv", |w| {
         table::write_rows(w, &d.summary.by_error_code)
     })?;

@@ -172,6 +172,7 @@ pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) ->
         "sample_file",
         "sample_record",
         "remediation",
+        "related",
     ])?;
     for f in findings {
         let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
@@ -192,6 +193,30 @@ pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) ->
             sample.map(|s| s.file.clone()).unwrap_or_default(),
             sample.map(|s| s.record.to_string()).unwrap_or_default(),
             f.remediation.join(" | "),
+            f.related.join(";"),
+        ];
+        cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
+    }
+    cw.flush()?;
+    Ok(())
+}
+
+/// `accounts.csv`: one row per account with its verdict, first action,
+/// reasons (` | `) and finding ids (`;`); cells neutralised like every
+/// other CSV.
+pub fn write_accounts(
+    w: &mut impl Write,
+    accounts: &[crate::analyze::verdict::Account],
+) -> io::Result<()> {
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record(["user", "verdict", "action", "reasons", "findings"])?;
+    for a in accounts {
+        let cells = [
+            a.user.clone(),
+            a.verdict.as_str().to_string(),
+            a.action.clone(),
+            a.reasons.join(" | "),
+            a.findings.join(";"),
         ];
         cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
     }

@@ -14,8 +14,8 @@
 //! Nothing is counted here: the analysis hands over finished tables.
 
 use super::data::ReportData;
-use super::table;
 use super::escape::csv_cell;
+use super::table;
 use crate::analyze::agents::{AgentTables, ATTACK_AGENTS};
 use crate::analyze::aggregate::GroupRow;
 use crate::model::columns as col;
@@ -66,6 +66,7 @@ pub struct SignIns<'a> {
 /// one more entry in [`sheet_list`] and one arm in [`render_limited`].
 enum Sheet<'a> {
     Summary,
+    Accounts,
     Findings,
     ByCode,
     Table(&'static str, &'a [GroupRow]),
@@ -80,6 +81,7 @@ impl Sheet<'_> {
     fn name(&self) -> &'static str {
         match self {
             Sheet::Summary => "summary",
+            Sheet::Accounts => "accounts",
             Sheet::Findings => "findings",
             Sheet::ByCode => "by_code",
             Sheet::Table(name, _) => name,
@@ -94,6 +96,9 @@ impl Sheet<'_> {
     fn what(&self) -> &'static str {
         match self {
             Sheet::Summary => "this sheet",
+            Sheet::Accounts => {
+                "every account to act on, strongest verdict first, with the first thing to do"
+            }
             Sheet::Findings => "one row per finding, most severe first",
             Sheet::ByCode => "every non-success code, with its meaning and what to do",
             Sheet::Table(..) => "failures, interrupts, successes and lockouts per key",
@@ -110,7 +115,12 @@ impl Sheet<'_> {
 
 /// The sheets in workbook order.
 fn sheet_list<'a>(d: &ReportData<'a>) -> Vec<Sheet<'a>> {
-    let mut v = vec![Sheet::Summary, Sheet::Findings, Sheet::ByCode];
+    let mut v = vec![
+        Sheet::Summary,
+        Sheet::Accounts,
+        Sheet::Findings,
+        Sheet::ByCode,
+    ];
     v.extend(
         d.tables
             .named()
@@ -528,6 +538,7 @@ pub(crate) fn render_limited(
                 wb.add_worksheet();
                 continue;
             }
+            Sheet::Accounts => table::write_accounts(&mut buf, &d.story.accounts)?,
             Sheet::Findings => table::write_findings(&mut buf, d.findings)?,
             Sheet::ByCode => buf = by_code_csv(d)?,
             Sheet::Table(_, rows) => table::write_rows(&mut buf, rows)?,
