@@ -323,7 +323,7 @@ impl<'f> FindingWindows<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{codes, Evidence};
+    use crate::model::Evidence;
 
     fn signin(t: i64, user: &str, ip: &str, code: i64) -> SignIn {
         SignIn {

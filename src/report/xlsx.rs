@@ -651,6 +651,7 @@ mod tests {
             b.sheet_names(),
             [
                 "summary",
+                "accounts",
                 "findings",
                 "by_code",
                 "by_ip",

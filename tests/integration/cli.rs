@@ -279,7 +279,9 @@ fn analyze_writes_failure_tables_that_rank_the_attackers() {
     let by_ip = read("by_ip.csv");
     let spray_ip = strings(&scenario("password_spray")["ips"])[0].clone();
     let row = by_ip.iter().find(|r| r[0] == *spray_ip).unwrap();
-    let users: u64 = row[6].parse().unwrap();
+    // key, sign-ins, failures, interrupts, successes, smart lockouts,
+    // address blocks, risk blocks, users, ...
+    let users: u64 = row[8].parse().unwrap();
     assert!(users >= 25, "{row:?}");
     assert!(
         by_ip[..3].iter().any(|r| r[0] == *spray_ip),
@@ -365,7 +367,9 @@ fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
     assert!(one == two, "outputs differ between runs");
     let md = String::from_utf8(one["summary.md"].clone()).unwrap();
     assert!(
-        md.contains("## Findings") && md.contains("50053 by cause"),
+        md.contains("## Accounts to act on")
+            && md.contains("## Incidents")
+            && md.contains("50053 by cause"),
         "{md}"
     );
     let csv_text = String::from_utf8(one["findings.csv"].clone()).unwrap();
@@ -496,9 +500,9 @@ fn xlsx_workbook_when_asked_is_reproducible() {
         .iter()
         .filter(|n| n.starts_with("xl/worksheets/sheet"))
         .count();
-    // summary, findings, by_code, seven tables, user_agents, asns,
-    // rare_countries, ip_enrichment, sign_ins.
-    assert_eq!(sheets, 15, "{names:?}");
+    // summary, accounts, findings, by_code, seven tables, user_agents,
+    // asns, rare_countries, ip_enrichment, sign_ins.
+    assert_eq!(sheets, 16, "{names:?}");
     let mut shared = String::new();
     std::io::Read::read_to_string(
         &mut zip.by_name("xl/sharedStrings.xml").unwrap(),

@@ -151,6 +151,7 @@ mod tests {
             window_seconds: 3600,
             evidence: Evidence::default(),
             remediation: vec![],
+            related: vec![],
         }
     }
 
