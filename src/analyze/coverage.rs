@@ -110,7 +110,7 @@ impl Presence {
         match need {
             Need::Coordinates if self.successes > 0 && self.successes_with_coordinates == 0 => Some((
                 Status::NotRun,
-                "no successful sign-in in this input has coordinates or a city the built-in gazetteer knows (the portal CSV and the audit log carry none); give --geoip with a City database".to_string(),
+                "no successful sign-in in this input has coordinates or a city the built-in gazetteer knows (the audit log carries neither); give --geoip with a City database".to_string(),
             )),
             Need::Coordinates if self.successes_with_coordinates < self.successes => Some((
                 Status::Partial,

@@ -172,6 +172,7 @@ mod tests {
             evidence: Evidence::default(),
             remediation: Vec::new(),
             related: Vec::new(),
+            techniques: Vec::new(),
         }
     }
 

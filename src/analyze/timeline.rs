@@ -357,6 +357,7 @@ mod tests {
             evidence: Evidence::default(),
             remediation: vec![],
             related: vec![],
+            techniques: vec![],
         }
     }
 

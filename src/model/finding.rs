@@ -85,4 +85,7 @@ pub struct Finding {
     /// address, overlapping time); see `analyze::incidents`.
     #[serde(default)]
     pub related: Vec<String>,
+    /// MITRE ATT&CK technique IDs (`T1110.003`, ...).
+    #[serde(default)]
+    pub techniques: Vec<String>,
 }

@@ -326,6 +326,9 @@ fn finding(out: &mut String, f: &Finding, baseline: Option<&Comparison>) {
         tag
     );
     let _ = writeln!(out, "- kind: `{}`, id: `{}`", f.kind, f.id);
+    if !f.techniques.is_empty() {
+        let _ = writeln!(out, "- ATT&CK: {}", f.techniques.join(", "));
+    }
     let _ = writeln!(
         out,
         "- seen: {} to {} ({} event(s))",

@@ -173,6 +173,7 @@ pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) ->
         "sample_record",
         "remediation",
         "related",
+        "techniques",
     ])?;
     for f in findings {
         let codes: Vec<String> = f.error_codes.iter().map(|c| c.to_string()).collect();
@@ -194,6 +195,7 @@ pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) ->
             sample.map(|s| s.record.to_string()).unwrap_or_default(),
             f.remediation.join(" | "),
             f.related.join(";"),
+            f.techniques.join(";"),
         ];
         cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
     }

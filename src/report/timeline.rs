@@ -26,6 +26,8 @@ pub struct Row {
     pub city: String,
     pub app: String,
     pub client_app: String,
+    /// Tooling names itself here (python-requests, BAV2ROPC, ...).
+    pub user_agent: String,
     pub os: String,
     pub browser: String,
     pub device_id: String,
@@ -97,6 +99,7 @@ pub fn rows(entries: &[Entry], paths: &[String], zone: Option<&DisplayZone>) -> 
                 city: r.city.to_string(),
                 app: r.app_name.to_string(),
                 client_app: r.client_app.to_string(),
+                user_agent: r.user_agent.to_string(),
                 os: r.os.to_string(),
                 browser: r.browser.to_string(),
                 device_id: r.device_id.to_string(),
@@ -206,7 +209,7 @@ pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, total: usize) -> Str
     }
     out.push_str(
         "<th>Type</th><th>Account</th><th>IP</th><th>Location</th><th>App</th>\
-         <th>Client</th><th>Result</th><th>Markers</th></tr></thead>\n<tbody>\n",
+         <th>Client</th><th>User agent</th><th>Result</th><th>Markers</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
         let class = match r.result {
@@ -235,13 +238,14 @@ pub fn html_table(rows: &[Row], zone: Option<&DisplayZone>, total: usize) -> Str
         };
         let _ = writeln!(
             out,
-            "<td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(r.sign_in_type),
             esc(&cut(&r.user, 120)),
             esc(&r.ip),
             esc(&cut(&location, 80)),
             esc(&cut(&r.app, 80)),
             esc(&cut(&r.client_app, 60)),
+            esc(&cut(&r.user_agent, 80)),
             result,
             if r.markers.is_empty() {
                 String::new()

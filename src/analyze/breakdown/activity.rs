@@ -152,6 +152,7 @@ mod tests {
             evidence: Evidence::default(),
             remediation: vec![],
             related: vec![],
+            techniques: vec![],
         }
     }
 

@@ -52,6 +52,10 @@ impl Detection for BruteForce {
         "Brute force against one account"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110.001"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.brute_force;
         let failures = format!("n >= {}", sql::at_least_one(c.min_failures));

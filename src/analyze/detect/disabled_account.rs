@@ -54,6 +54,10 @@ impl Detection for DisabledAccount {
         "Sign-in attempts to disabled accounts"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110", "T1078.004"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.disabled_account;
         Query::new()

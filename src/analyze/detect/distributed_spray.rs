@@ -117,6 +117,10 @@ impl Detection for DistributedSpray {
         "Distributed password spray across many IPs"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110.003"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.distributed_spray;
         let mut groups: Vec<SprayGroup> = Vec::new();

@@ -52,6 +52,10 @@ impl Detection for Enumeration {
         "Account enumeration from one IP"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1087.004"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.enumeration;
         Query::new()

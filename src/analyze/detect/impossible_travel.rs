@@ -68,6 +68,10 @@ impl Detection for ImpossibleTravel {
         "Impossible travel between successful sign-ins"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::Coordinates]
     }

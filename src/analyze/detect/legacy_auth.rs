@@ -67,6 +67,10 @@ impl Detection for LegacyAuth {
         "Legacy authentication or ROPC sign-ins"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::ClientInfo]
     }

@@ -59,6 +59,10 @@ impl Detection for Lockout {
         "Repeated smart lockouts"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::LockoutReason]
     }
@@ -212,10 +216,12 @@ fn span(recs: &[SignIn], events: &[usize]) -> i64 {
 fn user_draft(recs: &[SignIn], window_minutes: u32, user: &str, events: Vec<usize>) -> Draft {
     let (confirmed, undetermined) = cause_counts(recs, &events);
     let ips = util::distinct(recs, &events, |r| r.ip.as_str());
+    let how_often = match events.len() {
+        1 => "once".to_string(),
+        n => format!("{n} times in {}", util::span_text(span(recs, &events))),
+    };
     let title = format!(
-        "{user} locked out {} times in {} from {} IP{}",
-        events.len(),
-        util::span_text(span(recs, &events)),
+        "{user} locked out {how_often} from {} IP{}",
         ips.len(),
         util::plural(ips.len())
     );

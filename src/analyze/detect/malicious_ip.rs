@@ -64,6 +64,10 @@ impl Detection for MaliciousIp {
         "Known or evidently malicious source IP"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::LockoutReason]
     }

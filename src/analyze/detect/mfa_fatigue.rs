@@ -54,6 +54,10 @@ impl Detection for MfaFatigue {
         "MFA fatigue (push bombing)"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1621", "T1078.004"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::MfaDetail]
     }

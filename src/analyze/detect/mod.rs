@@ -159,6 +159,11 @@ pub trait Detection: Sync {
     /// The same detection as SQL over the normalized table, thresholds
     /// from `cfg` substituted (see `sql`).
     fn sql(&self, cfg: &DetectionConfig) -> sql::Query;
+    /// MITRE ATT&CK techniques its findings point to (IDs such as
+    /// `T1110.003`), copied onto every finding.
+    fn techniques(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Fields it cannot do without, for the coverage statement.
     fn needs(&self) -> &'static [Need] {
         &[]
@@ -171,7 +176,13 @@ pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
     let mut findings: Vec<Finding> = DETECTIONS
         .par_iter()
         .filter(|d| cfg.is_enabled(d.kind()))
-        .flat_map_iter(|d| d.run(ev, cfg))
+        .flat_map_iter(|d| {
+            let techniques: Vec<String> = d.techniques().iter().map(|t| t.to_string()).collect();
+            d.run(ev, cfg).into_iter().map(move |mut f| {
+                f.techniques = techniques.clone();
+                f
+            })
+        })
         .collect();
     // Detections already skip allowlisted sources record by record; this
     // catches a finding whose every address is allowlisted anyway.
@@ -327,6 +338,46 @@ mod tests {
         }
         assert!(!default.is_enabled("no_such_detection"));
         assert!(doc("no_such_detection").is_empty());
+    }
+
+    #[test]
+    fn no_preset_counts_a_password_proving_code_as_a_failed_password() {
+        // Refused MFA prompts, Conditional Access blocks and MFA demands:
+        // each says the password was right. A preset may change how many
+        // make a finding, never that they are guesses.
+        let user = "lee.garcia@contoso.com";
+        let mut v = Vec::new();
+        for k in 0..26 {
+            v.push(signin(k * 10, user, "203.0.113.93", 500121));
+        }
+        // The owner gives in and approves one.
+        v.push(signin(265, user, "203.0.113.93", 0));
+        for k in 0..15 {
+            v.push(signin(400 + k * 10, user, "203.0.113.93", 53003));
+            v.push(signin(405 + k * 10, user, "203.0.113.93", 50076));
+        }
+        let recs = fixture(v);
+        let files = files();
+        for preset in PRESETS {
+            let cfg = DetectionConfig::preset(preset).unwrap();
+            let found = run_all(&Events::new(&recs, &files), &cfg);
+            for f in &found {
+                assert!(
+                    !matches!(
+                        f.kind.as_str(),
+                        "brute_force"
+                            | "password_spray"
+                            | "distributed_spray"
+                            | "success_after_failures"
+                    ),
+                    "{preset} took accepted passwords for guesses: {f:#?}"
+                );
+            }
+            assert!(
+                found.iter().any(|f| f.kind == "mfa_fatigue"),
+                "{preset}: MFA fatigue not found: {found:#?}"
+            );
+        }
     }
 
     #[test]

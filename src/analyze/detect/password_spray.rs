@@ -61,6 +61,10 @@ impl Detection for PasswordSpray {
         "Password spray from one IP"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110.003"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.password_spray;
         let failure = sql::credential_failure(&c.codes);

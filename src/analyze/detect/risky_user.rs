@@ -55,6 +55,10 @@ impl Detection for RiskyUser {
         "Account flagged as risky"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004"]
+    }
+
     fn needs(&self) -> &'static [crate::analyze::coverage::Need] {
         &[crate::analyze::coverage::Need::RiskDetail]
     }

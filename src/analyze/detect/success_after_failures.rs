@@ -58,6 +58,10 @@ impl Detection for SuccessAfterFailures {
         "Password worked after a run of failures"
     }
 
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110", "T1078.004"]
+    }
+
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.success_after_failures;
         let w = sql::minutes(c.window_minutes);

@@ -537,6 +537,7 @@ pub(crate) fn finding(ev: &Events, mut d: Draft) -> Finding {
         evidence: Evidence { samples, facts },
         remediation: d.remediation,
         related: Vec::new(),
+        techniques: Vec::new(),
     }
 }
 

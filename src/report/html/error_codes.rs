@@ -62,18 +62,25 @@ pub(super) fn error_codes(out: &mut String, d: &ReportData) {
         let _ = writeln!(out, "<div class=\"code\" id=\"code-{}\">", r.code);
         match codes::lookup(r.code) {
             Some(info) => {
+                // "(interrupt, interrupt)" says nothing twice: the status
+                // is named only where the category does not already say it.
+                let category = info.category.replace('_', " ");
+                let status = if info.interrupt {
+                    "interrupt"
+                } else {
+                    "failure"
+                };
+                let tag = if category == status {
+                    esc(&category)
+                } else {
+                    format!("{}, {status}", esc(&category))
+                };
                 let _ = writeln!(
                     out,
-                    "<h4>AADSTS{} {} <span class=\"muted\">({}, {})</span></h4>\n\
+                    "<h4>AADSTS{} {} <span class=\"muted\">({tag})</span></h4>\n\
                      <p><strong>Meaning:</strong> {}</p>\n<p><strong>What to do:</strong> {}</p>",
                     r.code,
                     esc(info.name),
-                    esc(&info.category.replace('_', " ")),
-                    if info.interrupt {
-                        "interrupt"
-                    } else {
-                        "failure"
-                    },
                     esc(info.meaning),
                     esc(info.remediation),
                 );

@@ -164,10 +164,21 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
         .map(|&c| esc(&code_name(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows: [(&str, String); 10] = [
+    let rows: [(&str, String); 11] = [
         (
             "Detection",
             format!("<span class=\"mono\">{}</span>", esc(&f.kind)),
+        ),
+        (
+            "ATT&amp;CK",
+            if f.techniques.is_empty() {
+                "–".into()
+            } else {
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(&f.techniques.join(", "))
+                )
+            },
         ),
         (
             "Accounts",
