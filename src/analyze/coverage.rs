@@ -25,6 +25,8 @@ pub enum Need {
     LockoutReason,
     /// The MFA result text that says declined, unanswered or fraud.
     MfaDetail,
+    /// The network (autonomous system number) of successful sign-ins.
+    Asn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,6 +63,10 @@ pub struct Presence {
     pub lockouts_inferred: usize,
     pub mfa_failures: usize,
     pub mfa_failures_without_detail: usize,
+    /// Successes of user accounts (not workloads), and how many of them
+    /// carry an ASN.
+    pub user_successes: usize,
+    pub successes_with_asn: usize,
 }
 
 impl Presence {
@@ -74,6 +80,12 @@ impl Presence {
                 p.successes += 1;
                 if r.latitude.is_some() && r.longitude.is_some() {
                     p.successes_with_coordinates += 1;
+                }
+                if !r.user_principal_name.is_empty() {
+                    p.user_successes += 1;
+                    if r.asn.is_some() {
+                        p.successes_with_asn += 1;
+                    }
                 }
             }
             if !r.client_app.is_empty() || !r.user_agent.is_empty() {
@@ -139,6 +151,17 @@ impl Presence {
                 format!(
                     "{} of {} failed MFA prompts (500121) carry no detail, so whether they were declined or unanswered is unknown",
                     self.mfa_failures_without_detail, self.mfa_failures
+                ),
+            )),
+            Need::Asn if self.user_successes > 0 && self.successes_with_asn == 0 => Some((
+                Status::NotRun,
+                "no successful user sign-in in this input carries an autonomous system number (the Graph and Azure Monitor exports and the portal CSV do); give --asn with an ASN database".to_string(),
+            )),
+            Need::Asn if self.successes_with_asn < self.user_successes => Some((
+                Status::Partial,
+                format!(
+                    "{} of {} successful user sign-ins carry an autonomous system number; the rest cannot be placed on a network",
+                    self.successes_with_asn, self.user_successes
                 ),
             )),
             _ => None,

@@ -101,9 +101,11 @@ pub struct Account {
 }
 
 /// Kinds whose findings are attacks on the accounts they name (rather
-/// than, say, an account's own legacy client).
+/// than, say, an account's own legacy client, or a scripting client that
+/// may be the tenant's own automation).
 const ATTACK_KINDS: &[&str] = &[
     "password_spray",
+    "password_known",
     "distributed_spray",
     "brute_force",
     "enumeration",
@@ -375,6 +377,31 @@ fn read_findings(case: &mut Case) {
                         ),
                     );
                     case.hostile_ips.extend(f.ips.iter().cloned());
+                }
+            }
+            "password_known" => {
+                case.note(Verdict::CredentialKnown, format!("{} [{}]", f.title, f.id));
+                case.hostile_ips.extend(f.ips.iter().cloned());
+            }
+            "hosting_provider_sign_in" => case.note(
+                Verdict::Suspicious,
+                format!(
+                    "signed in from a hosting, VPN or Tor network new to the account: {} [{}]",
+                    f.title, f.id
+                ),
+            ),
+            "suspicious_user_agent" => {
+                let got_in = fact(f, "succeeded_users")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| a.iter().any(|u| u.as_str() == Some(case.user)));
+                if got_in {
+                    case.note(
+                        Verdict::Suspicious,
+                        format!(
+                            "an attack tool signed in as this account: {} [{}]",
+                            f.title, f.id
+                        ),
+                    );
                 }
             }
             "legacy_auth" => {

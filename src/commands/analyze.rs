@@ -35,6 +35,7 @@ pub fn detection_config(opts: &DetectionOptions) -> anyhow::Result<DetectionConf
             .with_context(|| format!("reading IP list {}", path.display()))?;
         cfg.ip_list = IpList::parse(&text, &path.display().to_string())?;
     }
+    detect::load_data_files(&mut cfg)?;
     Ok(cfg)
 }
 

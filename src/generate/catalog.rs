@@ -454,6 +454,13 @@ pub const PY_REQUESTS: Client = Client {
     browser: "",
     browser_type: "Other",
 };
+/// The Go HTTP library's default, as sent by the 2025 spray campaign.
+pub const FASTHTTP: Client = Client {
+    ua: "fasthttp",
+    os: "",
+    browser: "",
+    browser_type: "Other",
+};
 pub const BAV2ROPC: Client = Client {
     ua: "BAV2ROPC",
     os: "",

@@ -17,6 +17,8 @@ use super::tenant::{Net, Tenant, User, DOMAIN};
 use super::timefmt::{US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 use super::Scenario;
 
+mod footholds;
+
 /// A span of time in which one user's background sign-ins are dropped.
 pub struct Quiet {
     pub upn: String,
@@ -139,6 +141,7 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
     p.disabled_account();
     p.legacy_auth();
     p.lockout();
+    p.footholds();
     p.out
 }
 

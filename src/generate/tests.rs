@@ -236,6 +236,9 @@ fn planted_scenarios_exceed_detection_thresholds() {
         "disabled_account",
         "legacy_auth",
         "impossible_travel",
+        "suspicious_user_agent",
+        "hosting_provider_sign_in",
+        "password_known",
     ]
     .into_iter()
     .collect();

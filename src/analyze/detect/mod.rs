@@ -31,15 +31,18 @@ mod registry;
 
 mod brute_force;
 pub mod config;
+pub mod datafile;
 mod disabled_account;
 mod distributed_spray;
 mod enumeration;
+mod hosting_provider_sign_in;
 mod impossible_travel;
 pub mod iplist;
 mod legacy_auth;
 mod lockout;
 mod malicious_ip;
 mod mfa_fatigue;
+mod password_known;
 mod password_spray;
 mod presets;
 #[cfg(test)]
@@ -47,11 +50,13 @@ mod probe;
 mod risky_user;
 pub mod sql;
 mod success_after_failures;
+mod suspicious_user_agent;
 mod util;
 
 pub(crate) use util::lockout_cause;
 
 pub use config::{Allowlist, ConfigError};
+pub use datafile::DataFileError;
 pub use distributed_spray::SprayGroup;
 pub use iplist::{IpList, IpListError};
 pub use presets::PRESETS;
@@ -70,9 +75,20 @@ registry! {
     disabled_account => DisabledAccount, DisabledAccountConfig;
     legacy_auth => LegacyAuth, LegacyAuthConfig;
     impossible_travel => ImpossibleTravel, ImpossibleTravelConfig;
+    suspicious_user_agent => SuspiciousUserAgent, SuspiciousUserAgentConfig;
+    hosting_provider_sign_in => HostingProviderSignIn, HostingProviderSignInConfig;
+    password_known => PasswordKnown, PasswordKnownConfig;
     // Only in the test build: proves a file, its doc and this line suffice.
     #[cfg(test)]
     probe => Probe, ProbeConfig;
+}
+
+/// Reads the user's own data files the settings name (attack-tool
+/// fingerprints, hosting networks), so a bad file stops the run before
+/// any sign-in is read, with its name and line.
+pub fn load_data_files(cfg: &mut DetectionConfig) -> Result<(), DataFileError> {
+    suspicious_user_agent::load(&mut cfg.suspicious_user_agent)?;
+    hosting_provider_sign_in::load(&mut cfg.hosting_provider_sign_in)
 }
 
 /// The sign-ins a detection reads.

@@ -1,0 +1,474 @@
+//! The right password from a place the account does not sign in from,
+//! stopped only by Conditional Access or MFA.
+//!
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/password_known.md` (the registry in `mod.rs` serves it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use super::registry::Settings;
+use super::sql::{self, Query};
+use super::util::{self, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass, Text};
+use serde::{Deserialize, Serialize};
+
+pub struct PasswordKnown;
+
+const KIND: &str = "password_known";
+const HOUR_US: i64 = 60 * util::MINUTE_US;
+
+/// The `[password_known]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordKnownConfig {
+    pub enabled: bool,
+    /// Codes that mean "password accepted, then stopped": Conditional
+    /// Access and MFA. Empty: any code that proves the password.
+    pub codes: Vec<i64>,
+    /// A success from the same place up to this long after the stop means
+    /// the owner finished the sign-in: no finding.
+    pub completion_window_minutes: u32,
+    /// Hours of data before the stop that count as the baseline.
+    pub min_baseline_hours: u32,
+}
+
+impl Default for PasswordKnownConfig {
+    fn default() -> Self {
+        PasswordKnownConfig {
+            enabled: true,
+            codes: vec![53003, 50074, 50076, 500121],
+            completion_window_minutes: 60,
+            min_baseline_hours: 24,
+        }
+    }
+}
+
+impl Settings for PasswordKnownConfig {
+    const UNSET: &'static [(&'static str, &'static str)] = &[
+        ("codes", "any code that proves the password"),
+        ("min_baseline_hours", "no baseline needed"),
+    ];
+}
+
+/// Where a sign-in came from, in the four ways an account is familiar
+/// with a place.
+struct Place<'a> {
+    ip: &'a str,
+    /// /24 for IPv4, /64 for IPv6.
+    network: Option<String>,
+    asn: Option<i64>,
+    country: &'a str,
+    device: &'a str,
+}
+
+/// `a.b.c.0/24` or the first four IPv6 groups and `::/64`, spelt as the
+/// SQL spells them.
+pub(crate) fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        IpAddr::V6(v6) => {
+            let g = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]))
+        }
+    }
+}
+
+impl<'a> Place<'a> {
+    fn of(r: &'a SignIn) -> Self {
+        Place {
+            ip: r.ip.as_str(),
+            network: network_of(&r.ip),
+            asn: r.asn,
+            country: r.country.as_str(),
+            device: r.device_id.as_str(),
+        }
+    }
+
+    /// Whether `s` came from this place by address, network, ASN and
+    /// country, or device.
+    fn same(&self, s: &SignIn) -> bool {
+        (!self.ip.is_empty() && s.ip == self.ip)
+            || self
+                .network
+                .as_deref()
+                .is_some_and(|n| network_of(&s.ip).as_deref() == Some(n))
+            || (self.asn.is_some() && s.asn == self.asn && s.country == self.country)
+            || (!self.device.is_empty() && s.device_id == self.device)
+    }
+
+    fn label(&self) -> String {
+        self.network.clone().unwrap_or_else(|| self.ip.to_string())
+    }
+}
+
+fn stopped_by(code: i64) -> String {
+    match code {
+        53003 => "Conditional Access block (53003)".to_string(),
+        50074 | 50076 => format!("MFA required and not done ({code})"),
+        500121 => "MFA prompt failed or denied (500121)".to_string(),
+        other => format!("error {other}"),
+    }
+}
+
+/// A typed password stopped after it was accepted. Non-interactive
+/// sign-ins replay a refresh token, so a stop there proves no password.
+fn is_stop(r: &SignIn, codes: &[i64]) -> bool {
+    r.status != StatusClass::Success
+        && r.sign_in_type == SignInType::Interactive
+        && !r.user_principal_name.is_empty()
+        && util::password_worked(r)
+        && (codes.is_empty() || codes.contains(&r.error_code))
+}
+
+impl Detection for PasswordKnown {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Right password from an unfamiliar place, stopped only by CA or MFA"
+    }
+
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004", "T1110"]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.password_known;
+        let codes = if c.codes.is_empty() {
+            "TRUE".to_string()
+        } else {
+            sql::codes_in(&c.codes)
+        };
+        let net = "CASE WHEN ip = '' THEN NULL \
+                   WHEN ip LIKE '%:%' THEN concat(split_part(ip, ':', 1), ':', split_part(ip, ':', 2), ':', split_part(ip, ':', 3), ':', split_part(ip, ':', 4), '::/64') \
+                   ELSE concat(split_part(ip, '.', 1), '.', split_part(ip, '.', 2), '.', split_part(ip, '.', 3), '.0/24') END";
+        Query::new()
+            .note("an IPv6 address whose first four groups are shortened with `::` gets a /64 spelt differently from analyze's")
+            .cte(
+                "pk_ev",
+                format!(
+                    "SELECT time, user_principal_name, ip, asn, country, device_id, status, error_code, password_worked, sign_in_type,\n    {net} AS net,\n    ROW_NUMBER() OVER (ORDER BY {}) AS rid\n  FROM ev WHERE user_principal_name <> ''",
+                    sql::ORDER
+                ),
+            )
+            .cte(
+                "pk_stop",
+                format!(
+                    "SELECT * FROM pk_ev\n  WHERE status <> 'success' AND sign_in_type = 'interactive' AND password_worked AND {codes}\n    \
+                     AND time >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
+                    sql::minutes(c.min_baseline_hours * 60)
+                ),
+            )
+            .cte(
+                "pk_seen",
+                format!(
+                    "SELECT c.rid,\n    \
+                     MAX(CASE WHEN s.time < c.time THEN 1 ELSE 0 END) AS has_earlier,\n    \
+                     MAX(CASE WHEN s.time <= c.time + {} AND (\n      \
+                     (c.ip <> '' AND s.ip = c.ip) OR s.net = c.net\n      \
+                     OR (s.asn = c.asn AND s.country = c.country)\n      \
+                     OR (c.device_id <> '' AND s.device_id = c.device_id)) THEN 1 ELSE 0 END) AS familiar\n  \
+                     FROM pk_stop c JOIN pk_ev s\n    ON s.user_principal_name = c.user_principal_name AND s.status = 'success'\n  \
+                     GROUP BY c.rid",
+                    sql::minutes(c.completion_window_minutes)
+                ),
+            )
+            .select(format!(
+                "SELECT {}, {}\nFROM pk_stop c JOIN pk_seen k ON k.rid = c.rid\n\
+                 WHERE k.has_earlier = 1 AND k.familiar = 0\n\
+                 GROUP BY c.user_principal_name, COALESCE(c.net, c.ip)",
+                sql::head(
+                    KIND,
+                    "concat(c.user_principal_name, '|', COALESCE(c.net, c.ip))",
+                    Some("c.user_principal_name"),
+                    Some("MIN(c.ip)")
+                ),
+                sql::SPAN.replace("(time)", "(c.time)")
+            ))
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.password_known;
+        let recs = ev.records;
+        let Some(start_us) = recs.iter().map(|r| r.time_us).min() else {
+            return Vec::new();
+        };
+        let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
+        let stops = util::group_unsuccessful_by(ev, cfg, |r| {
+            (is_stop(r, &c.codes) && r.time_us >= baseline_end).then_some(r.user_principal_name)
+        });
+        if stops.is_empty() {
+            return Vec::new();
+        }
+        let users: Vec<Text> = stops.keys().copied().collect();
+        let successes = util::group_of(ev, cfg, ev.by_user(), users, |r| {
+            r.status == StatusClass::Success
+        });
+        let window = util::minutes(c.completion_window_minutes);
+        let mut out = Vec::new();
+        for (user, events) in &stops {
+            let Some(ok) = successes.get(user.as_str()) else {
+                continue;
+            };
+            // Per place: the stops from it, and the account's successes
+            // before the first of them (its baseline).
+            let mut places: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for &i in events {
+                let stop = &recs[i];
+                let place = Place::of(stop);
+                let has_earlier = ok.iter().any(|&s| recs[s].time_us < stop.time_us);
+                let familiar = ok
+                    .iter()
+                    .any(|&s| recs[s].time_us <= stop.time_us + window && place.same(&recs[s]));
+                if has_earlier && !familiar {
+                    places.entry(place.label()).or_default().push(i);
+                }
+            }
+            for (label, hits) in places {
+                let earlier = ok
+                    .iter()
+                    .filter(|&&s| recs[s].time_us < recs[hits[0]].time_us)
+                    .count();
+                let baseline_us = recs[hits[0]].time_us - start_us;
+                out.push(util::finding(
+                    ev,
+                    draft(recs, user.as_str(), &label, hits, earlier, baseline_us),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn draft(
+    recs: &[SignIn],
+    user: &str,
+    label: &str,
+    hits: Vec<usize>,
+    earlier_successes: usize,
+    baseline_us: i64,
+) -> Draft {
+    let first = &recs[hits[0]];
+    let codes: BTreeSet<i64> = hits.iter().map(|&i| recs[i].error_code).collect();
+    let stops: Vec<String> = codes.iter().map(|&c| stopped_by(c)).collect();
+    let asns: BTreeSet<String> = hits
+        .iter()
+        .filter_map(|&i| recs[i].asn.map(|a| format!("AS{a}")))
+        .collect();
+    let asns: Vec<String> = asns.into_iter().collect();
+    let countries = util::distinct(recs, &hits, |r| r.country.as_str());
+    let where_ = {
+        let mut w = label.to_string();
+        if !asns.is_empty() || !countries.is_empty() {
+            let mut extra: Vec<String> = asns.clone();
+            extra.extend(countries.iter().map(|c| c.to_string()));
+            w = format!("{w} ({})", extra.join(", "));
+        }
+        w
+    };
+    let title = format!(
+        "{user}'s password was accepted from {where_}, where the account does not sign in; stopped by {}",
+        stops.join(" and ")
+    );
+    let remediation = vec![
+        format!("Treat {user}'s password as known to someone else: reset it and revoke sessions, even though no sign-in from {label} completed."),
+        format!("Check the MFA methods registered for {user} and any MFA prompts they did not start; tell them to deny prompts they did not ask for."),
+        "Look for the same source trying other accounts (password spray and stuffing findings, the source's timeline).".to_string(),
+    ];
+    let d = Draft {
+        events: hits.clone(),
+        remediation,
+        ..Draft::new(KIND, format!("{user}|{label}"), Severity::High, title)
+    };
+    d.fact("place", label)
+        .fact("asns", util::json_list(&asns))
+        .fact("countries", util::json_list(&countries))
+        .fact(
+            "devices",
+            util::json_list(&util::distinct(recs, &hits, |r| r.device_id.as_str())),
+        )
+        .fact("stopped_by", util::json_list(&stops))
+        .fact("first_stop", util::rfc3339(first.time_us))
+        .fact("earlier_successes", earlier_successes)
+        .fact("baseline_hours", baseline_us / HOUR_US)
+        .fact(
+            "apps",
+            util::json_list(&util::distinct(recs, &hits, |r| r.app_name.as_str())),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const DAY: i64 = 86_400;
+
+    fn at(sec: i64, user: &str, ip: &str, code: i64, asn: i64, country: &str) -> SignIn {
+        SignIn {
+            asn: Some(asn),
+            country: country.into(),
+            ..signin(sec, user, ip, code)
+        }
+    }
+
+    /// A week of office and home successes for two accounts.
+    fn baseline() -> Vec<SignIn> {
+        let mut v = Vec::new();
+        for d in 0..5 {
+            v.push(at(
+                d * DAY,
+                "alice@contoso.com",
+                "192.0.2.10",
+                0,
+                7018,
+                "US",
+            ));
+            v.push(at(
+                d * DAY + 600,
+                "bob@contoso.com",
+                "192.0.2.11",
+                0,
+                7018,
+                "US",
+            ));
+        }
+        v
+    }
+
+    #[test]
+    fn a_ca_block_and_an_mfa_stop_from_an_unfamiliar_place_fire() {
+        let mut v = baseline();
+        v.push(at(
+            3 * DAY + 7200,
+            "alice@contoso.com",
+            "203.0.113.80",
+            53003,
+            14061,
+            "NL",
+        ));
+        v.push(at(
+            3 * DAY + 7300,
+            "alice@contoso.com",
+            "203.0.113.81",
+            50074,
+            14061,
+            "NL",
+        ));
+        v.push(at(
+            3 * DAY + 9000,
+            "bob@contoso.com",
+            "2001:db8:5:6::9",
+            500121,
+            24940,
+            "DE",
+        ));
+        let recs = fixture(v);
+        let f = run(&PasswordKnown, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let a = f
+            .iter()
+            .find(|f| f.users == vec!["alice@contoso.com"])
+            .unwrap();
+        assert_eq!((a.severity, a.count), (Severity::High, 2));
+        assert_eq!(fact(a, "place"), Some(&"203.0.113.0/24".into()));
+        assert_eq!(fact(a, "earlier_successes"), Some(&4.into()));
+        assert_eq!(fact(a, "baseline_hours"), Some(&(3 * 24 + 2).into()));
+        let stops = fact(a, "stopped_by").unwrap().to_string();
+        assert!(
+            stops.contains("53003") && stops.contains("50074"),
+            "{stops}"
+        );
+        let b = f
+            .iter()
+            .find(|f| f.users == vec!["bob@contoso.com"])
+            .unwrap();
+        assert_eq!(fact(b, "place"), Some(&"2001:db8:5:6::/64".into()));
+        assert!(b.title.contains("AS24940"), "{}", b.title);
+    }
+
+    #[test]
+    fn office_egress_a_completed_mfa_and_a_known_device_stay_quiet() {
+        let mut v = baseline();
+        // The office /24, another address in it.
+        v.push(at(
+            3 * DAY,
+            "alice@contoso.com",
+            "192.0.2.99",
+            53003,
+            3356,
+            "GB",
+        ));
+        // A new place, but the owner completes MFA there within the hour.
+        v.push(at(
+            3 * DAY + 100,
+            "bob@contoso.com",
+            "198.51.100.5",
+            50074,
+            7922,
+            "US",
+        ));
+        v.push(at(
+            3 * DAY + 160,
+            "bob@contoso.com",
+            "198.51.100.5",
+            0,
+            7922,
+            "US",
+        ));
+        // A hotel network, but the account's own device.
+        let mut hotel = at(
+            4 * DAY,
+            "alice@contoso.com",
+            "203.0.113.90",
+            50076,
+            64_501,
+            "FR",
+        );
+        hotel.device_id = "dev-1".into();
+        v.push(hotel);
+        let mut laptop = at(DAY, "alice@contoso.com", "192.0.2.10", 0, 7018, "US");
+        laptop.device_id = "dev-1".into();
+        v.push(laptop);
+        // Too early to have a baseline.
+        v.push(at(
+            600,
+            "alice@contoso.com",
+            "203.0.113.91",
+            53003,
+            64_502,
+            "BR",
+        ));
+        // A wrong password proves nothing.
+        v.push(at(
+            3 * DAY,
+            "alice@contoso.com",
+            "203.0.113.92",
+            50126,
+            64_503,
+            "BR",
+        ));
+        let recs = fixture(v);
+        let f = run(&PasswordKnown, &recs, &DetectionConfig::default());
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn networks_are_spelt_the_way_the_sql_spells_them() {
+        assert_eq!(
+            network_of("198.51.100.7").as_deref(),
+            Some("198.51.100.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:a:b::1").as_deref(),
+            Some("2001:db8:a:b::/64")
+        );
+        assert_eq!(network_of("not an address"), None);
+    }
+}

@@ -1,0 +1,502 @@
+//! Sign-ins by clients that name an attack tool or an HTTP library.
+//!
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/suspicious_user_agent.md` (the registry in `mod.rs` serves it).
+//! The fingerprints are `data/fingerprints.toml`, compiled in.
+
+use std::sync::Arc;
+
+use super::datafile::{self, DataFileError};
+use super::registry::{Invalid, Settings};
+use super::sql::{self, Bursts, Query};
+use super::util::{self, CountAtLeast, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::analyze::coverage::Need;
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::{Deserialize, Serialize};
+
+pub struct SuspiciousUserAgent;
+
+const KIND: &str = "suspicious_user_agent";
+const BUILTIN_NAME: &str = "built-in data/fingerprints.toml";
+const BUILTIN: &str = include_str!("../../../data/fingerprints.toml");
+
+/// The `[suspicious_user_agent]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuspiciousUserAgentConfig {
+    pub enabled: bool,
+    pub window_minutes: u32,
+    /// The user's own fingerprints (same shape as the built-in file),
+    /// tried before the built-in ones; empty for none.
+    pub fingerprints_file: String,
+    /// Whether the built-in fingerprints are used as well.
+    pub use_builtin: bool,
+    /// Loaded from `fingerprints_file` by [`load`]; not part of the TOML.
+    #[serde(skip)]
+    pub loaded: Option<Arc<Vec<Fingerprint>>>,
+}
+
+impl Default for SuspiciousUserAgentConfig {
+    fn default() -> Self {
+        SuspiciousUserAgentConfig {
+            enabled: true,
+            window_minutes: 24 * 60,
+            fingerprints_file: String::new(),
+            use_builtin: true,
+            loaded: None,
+        }
+    }
+}
+
+impl Settings for SuspiciousUserAgentConfig {
+    const UNSET: &'static [(&'static str, &'static str)] =
+        &[("fingerprints_file", "none (built-in only)")];
+
+    fn check(&self) -> Result<(), Invalid> {
+        if !self.use_builtin && self.fingerprints_file.trim().is_empty() {
+            return Err(Invalid::new(
+                "use_builtin",
+                "is false but no fingerprints_file is given: nothing would be matched",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Which field of a sign-in a fingerprint reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    UserAgent,
+    ClientApp,
+    AppId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Match {
+    Prefix,
+    Contains,
+    Exact,
+}
+
+/// One entry of a fingerprint file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    pub tool: String,
+    pub field: Field,
+    #[serde(rename = "match")]
+    pub how: Match,
+    pub pattern: String,
+    pub source: String,
+    pub first_seen: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pack {
+    #[allow(dead_code)]
+    version: String,
+    updated: String,
+    #[serde(default)]
+    fingerprint: Vec<toml::Spanned<Fingerprint>>,
+}
+
+/// Parses and checks a fingerprint file: every entry needs a tool, a
+/// pattern, a source URL and a first-seen date.
+pub fn parse(text: &str, file: &str) -> Result<Vec<Fingerprint>, DataFileError> {
+    let pack: Pack = datafile::parse(text, file)?;
+    if !datafile::is_date(&pack.updated) {
+        return Err(DataFileError {
+            file: file.to_string(),
+            line: 1,
+            problem: format!(
+                "`updated` must be a date (YYYY-MM-DD), got {:?}",
+                pack.updated
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(pack.fingerprint.len());
+    for entry in pack.fingerprint {
+        let line = datafile::line_of(text, entry.span().start);
+        let mut f = entry.into_inner();
+        if f.tool.trim().is_empty() || f.pattern.trim().is_empty() {
+            return Err(DataFileError {
+                file: file.to_string(),
+                line,
+                problem: "`tool` and `pattern` must not be empty".to_string(),
+            });
+        }
+        datafile::check_provenance(file, line, &f.source, &f.first_seen, "first_seen")?;
+        f.pattern = f.pattern.to_ascii_lowercase();
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// The built-in fingerprints (checked by a test, so this cannot fail in a
+/// release).
+fn builtin() -> Vec<Fingerprint> {
+    parse(BUILTIN, BUILTIN_NAME).unwrap_or_default()
+}
+
+/// Reads the user's `fingerprints_file`, if any, into the settings.
+pub(crate) fn load(c: &mut SuspiciousUserAgentConfig) -> Result<(), DataFileError> {
+    let path = c.fingerprints_file.trim();
+    if !path.is_empty() {
+        let text = datafile::read(path)?;
+        c.loaded = Some(Arc::new(parse(&text, path)?));
+    }
+    Ok(())
+}
+
+/// The fingerprints in force, the user's first.
+fn in_force(c: &SuspiciousUserAgentConfig) -> Vec<Fingerprint> {
+    let mut all: Vec<Fingerprint> = c.loaded.as_deref().cloned().unwrap_or_default();
+    if c.use_builtin {
+        all.extend(builtin());
+    }
+    all
+}
+
+fn matches(f: &Fingerprint, r: &SignIn) -> bool {
+    let value = match f.field {
+        Field::UserAgent => r.user_agent.as_str(),
+        Field::ClientApp => r.client_app.trim(),
+        Field::AppId => r.app_id.as_str(),
+    };
+    if value.is_empty() {
+        return false;
+    }
+    let value = value.to_ascii_lowercase();
+    match f.how {
+        Match::Prefix => value.starts_with(&f.pattern),
+        Match::Contains => value.contains(&f.pattern),
+        Match::Exact => value == f.pattern,
+    }
+}
+
+fn sql_test(f: &Fingerprint) -> String {
+    let col = match f.field {
+        Field::UserAgent => "lower(user_agent)",
+        Field::ClientApp => "lower(trim(client_app))",
+        Field::AppId => "lower(app_id)",
+    };
+    let p = sql::lit(&f.pattern);
+    match f.how {
+        Match::Prefix => format!("substr({col}, 1, {}) = {p}", f.pattern.chars().count()),
+        Match::Contains => format!("position({p} IN {col}) > 0"),
+        Match::Exact => format!("{col} = {p}"),
+    }
+}
+
+impl Detection for SuspiciousUserAgent {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Sign-ins by attack tools and scripting clients"
+    }
+
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004", "T1110"]
+    }
+
+    fn needs(&self) -> &'static [Need] {
+        &[Need::ClientInfo]
+    }
+
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.suspicious_user_agent;
+        let prints = in_force(c);
+        let tool = if prints.is_empty() {
+            "CAST(NULL AS STRING)".to_string()
+        } else {
+            let arms: Vec<String> = prints
+                .iter()
+                .map(|f| format!("WHEN {} THEN {}", sql_test(f), sql::lit(&f.tool)))
+                .collect();
+            format!("CASE {} END", arms.join("\n      "))
+        };
+        Query::new()
+            .note("fields are compared with lower() (client app trimmed of spaces only); analyze folds ASCII case and trims all whitespace")
+            .cte(
+                "tooled",
+                format!(
+                    "SELECT * FROM (\n    SELECT time, ip, status, {tool} AS tool FROM ev\n    WHERE user_principal_name <> ''\n  ) t WHERE tool IS NOT NULL"
+                ),
+            )
+            .bursts(&Bursts {
+                name: "tool_burst",
+                from: "tooled",
+                keys: &["tool", "ip"],
+                window_minutes: c.window_minutes,
+                distinct: &[],
+                qualifies: "n >= 1".to_string(),
+            })
+            .select(format!(
+                "SELECT {}, {}\nFROM tool_burst\nGROUP BY tool, ip, burst_start",
+                sql::head(KIND, "concat(tool, '|', ip)", None, Some("ip")),
+                sql::SPAN
+            ))
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.suspicious_user_agent;
+        let prints = in_force(c);
+        if prints.is_empty() {
+            return Vec::new();
+        }
+        let recs = ev.records;
+        // One finding per tool and address: a tool spraying sixty accounts
+        // from one host is one thing to block.
+        let groups = util::group_by(ev, cfg, |r| {
+            if r.user_principal_name.is_empty() {
+                return None;
+            }
+            let k = prints.iter().position(|f| matches(f, r))?;
+            Some((prints[k].tool.as_str(), r.ip.as_str()))
+        });
+        let mut out = Vec::new();
+        for ((tool, ip), events) in &groups {
+            let print = prints.iter().find(|f| f.tool == *tool);
+            for b in util::bursts(
+                recs,
+                events,
+                util::minutes(c.window_minutes),
+                &mut CountAtLeast::new(1),
+            ) {
+                out.push(util::finding(
+                    ev,
+                    draft(recs, c, tool, ip, print, events[b].to_vec()),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn draft(
+    recs: &[SignIn],
+    c: &SuspiciousUserAgentConfig,
+    tool: &str,
+    ip: &str,
+    print: Option<&Fingerprint>,
+    burst: Vec<usize>,
+) -> Draft {
+    let users = util::distinct(recs, &burst, |r| r.user_principal_name.as_str());
+    let who = match users.as_slice() {
+        [one] => (*one).to_string(),
+        many => format!("{} accounts", many.len()),
+    };
+    let source = if ip.is_empty() {
+        "an unknown address"
+    } else {
+        ip
+    };
+    let succeeded: Vec<&str> = {
+        let ok: Vec<usize> = burst
+            .iter()
+            .copied()
+            .filter(|&i| recs[i].status == StatusClass::Success)
+            .collect();
+        util::distinct(recs, &ok, |r| r.user_principal_name.as_str())
+    };
+    let successes = burst
+        .iter()
+        .filter(|&&i| recs[i].status == StatusClass::Success)
+        .count();
+    let title = format!(
+        "{tool} against {who} from {source}: {} sign-in{}, {successes} succeeded",
+        burst.len(),
+        util::plural(burst.len())
+    );
+    // A tool that got a token is an intrusion; one that only failed is a
+    // tool pointed at the tenant.
+    let severity = if successes > 0 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut remediation = vec![format!(
+        "Confirm nobody in the organisation runs {tool} against Entra ID from {source}; if not, block the address and review everything else it did."
+    )];
+    if successes > 0 {
+        remediation.push(format!(
+            "Reset the passwords of {}, revoke their sessions and review their mailbox rules, app consents and registered devices.",
+            succeeded.join(", ")
+        ));
+    }
+    let d = Draft {
+        events: burst.clone(),
+        window_seconds: i64::from(c.window_minutes) * 60,
+        remediation,
+        ..Draft::new(KIND, format!("{tool}|{ip}"), severity, title)
+    };
+    d.fact("tool", tool)
+        .fact(
+            "fingerprint",
+            print.map_or(String::new(), |f| f.pattern.clone()),
+        )
+        .fact(
+            "fingerprint_field",
+            print.map_or(String::new(), |f| {
+                serde_json::to_value(f.field)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            }),
+        )
+        .fact(
+            "tool_first_seen",
+            print.map_or(String::new(), |f| f.first_seen.clone()),
+        )
+        .fact("successes", successes)
+        .fact("failures", burst.len() - successes)
+        .fact("succeeded_users", util::json_list(&succeeded))
+        .fact(
+            "user_agents",
+            util::json_list(&util::distinct(recs, &burst, |r| r.user_agent.as_str())),
+        )
+        .fact(
+            "apps",
+            util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str())),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    fn with_ua(mut r: SignIn, ua: &str) -> SignIn {
+        r.user_agent = ua.into();
+        r
+    }
+
+    #[test]
+    fn the_built_in_pack_parses_and_carries_sources_and_dates() {
+        let all = parse(BUILTIN, BUILTIN_NAME).unwrap();
+        assert!(all.len() >= 15, "{}", all.len());
+        for tool in [
+            "python-requests",
+            "axios",
+            "node-fetch",
+            "undici",
+            "fasthttp",
+            "Go-http-client",
+            "curl",
+            "TeamFiltration",
+            "BAV2ROPC",
+            "aiohttp",
+            "kali365",
+        ] {
+            assert!(all.iter().any(|f| f.tool == tool), "{tool} missing");
+        }
+        assert!(all.iter().any(|f| f.tool.contains("AADInternals")));
+    }
+
+    #[test]
+    fn tools_fire_and_a_success_raises_the_severity() {
+        let v = vec![
+            with_ua(signin(0, "a@contoso.com", "203.0.113.7", 50126), "python-requests/2.31.0"),
+            with_ua(signin(30, "b@contoso.com", "203.0.113.7", 50126), "python-requests/2.31.0"),
+            with_ua(signin(60, "c@contoso.com", "203.0.113.7", 0), "python-requests/2.31.0"),
+            with_ua(signin(90, "d@contoso.com", "198.51.100.9", 50126), "fasthttp"),
+            with_ua(
+                signin(120, "e@contoso.com", "198.51.100.10", 0),
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Teams/1.3.00.30866 Chrome/80.0.3987.165 Electron/8.5.1 Safari/537.36",
+            ),
+        ];
+        let recs = fixture(v);
+        let f = run(&SuspiciousUserAgent, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 3, "{f:#?}");
+        let py = f
+            .iter()
+            .find(|f| fact(f, "tool") == Some(&"python-requests".into()))
+            .unwrap();
+        assert_eq!(
+            (py.severity, py.count, py.users.len()),
+            (Severity::High, 3, 3)
+        );
+        assert_eq!(
+            fact(py, "succeeded_users"),
+            Some(&serde_json::json!(["c@contoso.com"]))
+        );
+        let fast = f
+            .iter()
+            .find(|f| fact(f, "tool") == Some(&"fasthttp".into()))
+            .unwrap();
+        assert_eq!(fast.severity, Severity::Medium);
+        assert!(f
+            .iter()
+            .any(|f| fact(f, "tool") == Some(&"TeamFiltration".into())));
+    }
+
+    #[test]
+    fn browsers_office_and_teams_stay_quiet() {
+        let v = vec![
+            signin(0, "a@contoso.com", "192.0.2.1", 0),
+            with_ua(
+                signin(10, "a@contoso.com", "192.0.2.1", 0),
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0 Teams/24004.1403.2634.2418/49",
+            ),
+            with_ua(
+                signin(20, "a@contoso.com", "192.0.2.1", 0),
+                "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+            ),
+            with_ua(signin(30, "a@contoso.com", "192.0.2.1", 0), "Windows-AzureAD-Authentication-Provider/1.0"),
+        ];
+        let recs = fixture(v);
+        assert!(run(&SuspiciousUserAgent, &recs, &DetectionConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn a_users_file_extends_or_replaces_the_pack_and_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.toml");
+        let entry = "[[fingerprint]]\ntool = \"in-house scanner\"\nfield = \"app_id\"\nmatch = \"exact\"\npattern = \"11111111-2222-3333-4444-555555555555\"\nsource = \"https://intranet.example/scanner\"\nfirst_seen = \"2026-11-30\"\n";
+        std::fs::write(
+            &path,
+            format!("version = \"1\"\nupdated = \"2026-12-01\"\n{entry}"),
+        )
+        .unwrap();
+        let mut cfg = DetectionConfig::default();
+        cfg.suspicious_user_agent.fingerprints_file = path.display().to_string();
+        cfg.suspicious_user_agent.use_builtin = false;
+        load(&mut cfg.suspicious_user_agent).unwrap();
+        let mut hit = with_ua(signin(0, "a@contoso.com", "192.0.2.1", 0), "curl/8.4.0");
+        hit.app_id = "11111111-2222-3333-4444-555555555555".into();
+        let recs = fixture(vec![
+            hit,
+            with_ua(signin(5, "b@contoso.com", "192.0.2.2", 0), "curl/8.4.0"),
+        ]);
+        let f = run(&SuspiciousUserAgent, &recs, &cfg);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(fact(&f[0], "tool"), Some(&"in-house scanner".into()));
+        cfg.suspicious_user_agent.use_builtin = true;
+        assert_eq!(run(&SuspiciousUserAgent, &recs, &cfg).len(), 2);
+
+        let bad = format!(
+            "version = \"1\"\nupdated = \"2026-12-01\"\n{entry}\n{}",
+            entry.replace("2026-11-30", "last week")
+        );
+        std::fs::write(&path, bad).unwrap();
+        let err = load(&mut cfg.suspicious_user_agent)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{}:11: ", path.display())),
+            "{err}"
+        );
+        assert!(err.contains("first_seen"), "{err}");
+        std::fs::write(&path, "version = \"1\"\nupdated = \"2026-12-01\"\n[[fingerprint]]\ntool = \"x\"\nfield = \"referrer\"\n").unwrap();
+        let err = load(&mut cfg.suspicious_user_agent)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":5: "), "{err}");
+    }
+}
