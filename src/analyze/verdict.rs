@@ -212,6 +212,13 @@ fn fact<'a>(f: &'a Finding, key: &str) -> Option<&'a serde_json::Value> {
         .map(|(_, v)| v)
 }
 
+/// Whether `user` is among a finding's `succeeded_users`.
+fn succeeded(f: &Finding, user: &str) -> bool {
+    fact(f, "succeeded_users")
+        .and_then(|v| v.as_array())
+        .is_some_and(|a| a.iter().any(|u| u.as_str() == Some(user)))
+}
+
 fn time_us(rfc3339: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|d| d.timestamp_micros())
@@ -390,32 +397,37 @@ fn read_findings(case: &mut Case) {
                     f.title, f.id
                 ),
             ),
-            "suspicious_user_agent" => {
-                let got_in = fact(f, "succeeded_users")
-                    .and_then(|v| v.as_array())
-                    .is_some_and(|a| a.iter().any(|u| u.as_str() == Some(case.user)));
-                if got_in {
+            "suspicious_user_agent" if succeeded(f, case.user) => {
+                // A tool that also failed against accounts is attacking;
+                // one that only ever succeeds may be the tenant's own
+                // automation.
+                let failures = fact(f, "failures").and_then(|v| v.as_u64()).unwrap_or(0);
+                if failures > 0 {
+                    case.note(
+                        Verdict::Compromised,
+                        format!(
+                            "an attack tool that failed {failures} times against accounts got in as this one: {} [{}]",
+                            f.title, f.id
+                        ),
+                    );
+                    case.hostile_ips.extend(f.ips.iter().cloned());
+                } else {
                     case.note(
                         Verdict::Suspicious,
                         format!(
-                            "an attack tool signed in as this account: {} [{}]",
+                            "a scripting or attack client signed in as this account: {} [{}]",
                             f.title, f.id
                         ),
                     );
                 }
             }
-            "legacy_auth" => {
-                let successes = fact(f, "successes").and_then(|v| v.as_u64()).unwrap_or(0);
-                if successes > 0 {
-                    case.note(
-                        Verdict::Suspicious,
-                        format!(
-                            "legacy authentication that bypasses MFA: {} [{}]",
-                            f.title, f.id
-                        ),
-                    );
-                }
-            }
+            "legacy_auth" if succeeded(f, case.user) => case.note(
+                Verdict::Suspicious,
+                format!(
+                    "legacy authentication that bypasses MFA: {} [{}]",
+                    f.title, f.id
+                ),
+            ),
             _ => {}
         }
     }

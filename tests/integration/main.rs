@@ -17,6 +17,8 @@
 //!   codes, determinism, version and about).
 //! - `forensic`: actor timelines, local time beside UTC, `verify`.
 //! - `weekly`: `--history` trends and what is new since the last run.
+//! - `story`: account verdicts per planted attack in every export,
+//!   lockouts apart from address blocks, coverage statements.
 //! - `enrich`: `--geoip`/`--asn` with the databases `generate --mmdb` writes.
 
 mod cli;
@@ -30,4 +32,5 @@ mod ingest;
 mod malformed;
 mod real_exports;
 mod sql;
+mod story;
 mod weekly;

@@ -230,7 +230,16 @@ fn draft(recs: &[SignIn], window_minutes: u32, actor: &str, ip: &str, burst: Vec
         remediation,
         ..Draft::new(KIND, actor, severity, title)
     };
+    let succeeded: Vec<&str> = {
+        let ok: Vec<usize> = burst
+            .iter()
+            .copied()
+            .filter(|&i| recs[i].status == StatusClass::Success)
+            .collect();
+        util::distinct(recs, &ok, |r| r.user_principal_name.as_str())
+    };
     d.fact("successes", successes)
+        .fact("succeeded_users", util::json_list(&succeeded))
         .fact("failures", failures)
         .fact("client_apps", util::json_list(&clients))
         .fact("ropc_user_agent", ropc)

@@ -1,0 +1,192 @@
+//! The story a responder acts on, end to end on generated data with every
+//! planted attack: each attacked account gets the verdict its story
+//! deserves in every export shape that carries the fields, address blocks
+//! are never lockouts, lists are whole, low findings are few, and what
+//! could not run is said.
+
+use crate::common::{bin, generate};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+fn analyze(input: &Path, out: &Path, preset: &str) -> serde_json::Value {
+    let o = Command::new(bin())
+        .arg("analyze")
+        .arg(input)
+        .args(["--out"])
+        .arg(out)
+        .args(["--quiet", "--preset", preset])
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(out.join("findings.json"))
+        .unwrap_or_else(|_| panic!("no findings.json: {}", String::from_utf8_lossy(&o.stderr)));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn users_of(truth: &serde_json::Value, kind: &str) -> Vec<String> {
+    truth["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == kind)
+        .flat_map(|s| s["users"].as_array().unwrap().iter())
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn verdicts(doc: &serde_json::Value) -> BTreeMap<String, String> {
+    doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["user"].as_str().unwrap().to_string(),
+                a["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_planted_story_gets_its_verdict_in_every_export() {
+    let data = tempfile::tempdir().unwrap();
+    let truth = generate(data.path(), 6000, true, 11);
+    let out = tempfile::tempdir().unwrap();
+    let brute = users_of(&truth, "success_after_failures");
+    let fatigue = users_of(&truth, "mfa_fatigue");
+    let blocked = users_of(&truth, "malicious_ip");
+    let lockout = users_of(&truth, "lockout");
+    let known = users_of(&truth, "password_known");
+    assert!(!brute.is_empty() && !fatigue.is_empty() && !blocked.is_empty());
+    for export in [
+        "graph-pages",
+        "azure-monitor-event-hub",
+        "portal-csv",
+        "purview-csv",
+    ] {
+        let doc = analyze(
+            &data.path().join(export),
+            &out.path().join(export),
+            "default",
+        );
+        let v = verdicts(&doc);
+        let of = |u: &str| v.get(u).map(String::as_str).unwrap_or("none");
+        for u in &brute {
+            assert_eq!(of(u), "compromised", "{export}: {u}");
+        }
+        for u in &fatigue {
+            assert_eq!(of(u), "compromised", "{export}: {u}");
+        }
+        for u in &lockout {
+            assert_eq!(of(u), "locked_out", "{export}: {u}");
+        }
+        // Entra blocked the address, not the account: never a lockout.
+        for u in &blocked {
+            assert_ne!(of(u), "locked_out", "{export}: {u}");
+        }
+        if export != "purview-csv" {
+            for u in &known {
+                assert_eq!(of(u), "credential_known", "{export}: {u}");
+            }
+        }
+        // No account is called compromised without a reason, and only the
+        // planted stories are.
+        let compromised: Vec<&String> = v
+            .iter()
+            .filter(|(_, verdict)| *verdict == "compromised")
+            .map(|(u, _)| u)
+            .collect();
+        assert!(compromised.len() <= 6, "{export}: {compromised:?}");
+        // Lists are whole: every finding names as many accounts as it counts.
+        for f in doc["findings"].as_array().unwrap() {
+            let facts: BTreeMap<&str, &serde_json::Value> = f["evidence"]["facts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|kv| (kv[0].as_str().unwrap(), &kv[1]))
+                .collect();
+            assert_eq!(
+                f["users"].as_array().unwrap().len() as u64,
+                facts["distinct_users"].as_u64().unwrap(),
+                "{export}: {}",
+                f["title"]
+            );
+        }
+        // Legacy protocols: a handful of findings, not one per account.
+        let legacy = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "legacy_auth")
+            .count();
+        assert!(legacy <= 6, "{export}: {legacy} legacy findings");
+        // Every finding belongs to exactly one incident.
+        let in_incidents: usize = doc["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["findings"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(in_incidents, doc["findings"].as_array().unwrap().len());
+        // The summary opens with the accounts and the 50053 guidance.
+        let md = std::fs::read_to_string(out.path().join(export).join("summary.md")).unwrap();
+        let head: String = md.lines().take(60).collect::<Vec<_>>().join("\n");
+        assert!(head.contains("## Accounts to act on"), "{export}");
+    }
+}
+
+#[test]
+fn smart_lockouts_are_counted_apart_from_address_blocks() {
+    let data = tempfile::tempdir().unwrap();
+    let truth = generate(data.path(), 3000, true, 5);
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("r");
+    analyze(&data.path().join("graph-pages"), &report, "default");
+    let ip = truth["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "malicious_ip")
+        .and_then(|s| s["ips"][0].as_str())
+        .unwrap()
+        .to_string();
+    let mut r = csv::Reader::from_path(report.join("tables").join("by_ip.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = r
+        .records()
+        .map(|x| x.unwrap())
+        .find(|row| row[0] == *ip)
+        .unwrap();
+    assert_eq!(&row[col("lockouts")], "0", "{row:?}");
+    assert_ne!(&row[col("ip_blocks")], "0", "{row:?}");
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("history.json")).unwrap())
+            .unwrap();
+    let smart: u64 = {
+        let mut r = csv::Reader::from_path(report.join("tables").join("by_day.csv")).unwrap();
+        let h = r.headers().unwrap().clone();
+        let c = h.iter().position(|x| x == "lockouts").unwrap();
+        r.records()
+            .map(|x| x.unwrap()[c].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(history["lockouts"].as_u64().unwrap(), smart);
+}
+
+#[test]
+fn impossible_travel_on_the_purview_log_is_said_not_to_run() {
+    let data = tempfile::tempdir().unwrap();
+    generate(data.path(), 2000, true, 3);
+    let out = tempfile::tempdir().unwrap();
+    let doc = analyze(&data.path().join("purview-csv"), out.path(), "default");
+    let travel = doc["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "impossible_travel")
+        .unwrap();
+    assert_eq!(travel["status"], "not_run", "{travel}");
+    assert!(travel["note"].as_str().unwrap().contains("coordinates"));
+}
