@@ -80,7 +80,7 @@ pub enum Command {
     )]
     Convert(ConvertArgs),
     /// Analyze sign-ins and write the report folder (findings.json, ...).
-    #[command(after_help = format!("Examples:\n  entrasift analyze sample-data --out report\n  entrasift analyze exports/ --out weekly --fail-on high\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!("Examples:\n  entrasift analyze sample-data/exports --out report\n  entrasift analyze exports/ --out weekly --fail-on high\n\n{EXIT_CODES}"))]
     Analyze(AnalyzeArgs),
     /// Every sign-in of one account, IP or finding in time order, with the code explained and detection markers.
     #[command(

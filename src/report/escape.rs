@@ -249,6 +249,7 @@ figure { margin:16px 0; }
 svg { max-width:100%; height:auto; }
 table.tl tr.fail td:first-child { border-left:4px solid #D55E00; }
 table.tl tr.intr td:first-child { border-left:4px solid #E69F00; }
+td:first-child > .mono { white-space:nowrap; }
 .incident { border-top:2px solid #ccc; margin-top:22px; padding-top:4px; }
 .incident-title { font-size:1.1em; }
 table.accounts td { vertical-align:top; }

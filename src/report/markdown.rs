@@ -25,7 +25,14 @@ fn top_table(
         out.push_str("None.\n");
         return;
     }
-    let _ = writeln!(out, "| {key} | failures | interrupts | successes | users | IPs | codes | first seen (UTC) | last seen (UTC) |");
+    // An IP row's own address count is always one: the column says
+    // nothing there, so the IP table shows the smart lockouts instead.
+    let by_ip = key == "IP";
+    let extra = if by_ip { "smart lockouts" } else { "IPs" };
+    let _ = writeln!(
+        out,
+        "| {key} | failures | interrupts | successes | users | {extra} | codes | first seen (UTC) | last seen (UTC) |"
+    );
     out.push_str("|---|---:|---:|---:|---:|---:|---|---|---|\n");
     for r in rows
         .iter()
@@ -40,7 +47,7 @@ fn top_table(
             r.interrupts,
             r.successes,
             r.users,
-            r.ips,
+            if by_ip { r.lockouts } else { r.ips },
             md_esc(&r.codes),
             r.first_seen,
             r.last_seen
