@@ -42,6 +42,23 @@ pub enum Status {
     Disabled,
 }
 
+impl Status {
+    /// How a gap reads in a sentence ("impossible_travel could not run").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Status::Ran => "ran",
+            Status::Partial => "ran in part",
+            Status::NotRun => "could not run",
+            Status::Disabled => "is turned off",
+        }
+    }
+
+    /// A gap worth telling the user about.
+    pub fn is_gap(self) -> bool {
+        matches!(self, Status::Partial | Status::NotRun)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
     pub kind: &'static str,

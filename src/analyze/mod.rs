@@ -9,6 +9,7 @@ pub mod detect;
 pub mod incidents;
 pub mod summary;
 pub mod timeline;
+pub mod usual;
 pub mod verdict;
 
 /// What the findings mean for the people and the run: each account's

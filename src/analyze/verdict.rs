@@ -28,9 +28,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::analyze::usual::Usual;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::lockout;
-use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,44 +116,6 @@ const ATTACK_KINDS: &[&str] = &[
     "disabled_account",
     "lockout",
 ];
-
-/// Where an account signs in from when it is its owner.
-#[derive(Default)]
-struct Usual {
-    ips: HashSet<Text, FastHash>,
-    devices: HashSet<Text, FastHash>,
-    networks: HashSet<(i64, Text), FastHash>,
-}
-
-impl Usual {
-    fn add(&mut self, r: &SignIn) {
-        if !r.ip.is_empty() {
-            self.ips.insert(r.ip);
-        }
-        if !r.device_id.is_empty() {
-            self.devices.insert(r.device_id);
-        }
-        if let Some(asn) = r.asn {
-            self.networks.insert((asn, r.country));
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.ips.is_empty() && self.devices.is_empty() && self.networks.is_empty()
-    }
-
-    /// The very address or device the owner used.
-    fn owns(&self, r: &SignIn) -> bool {
-        self.ips.contains(&r.ip) || (!r.device_id.is_empty() && self.devices.contains(&r.device_id))
-    }
-
-    fn fits(&self, r: &SignIn) -> bool {
-        self.ips.contains(&r.ip)
-            || (!r.device_id.is_empty() && self.devices.contains(&r.device_id))
-            || r.asn
-                .is_some_and(|asn| self.networks.contains(&(asn, r.country)))
-    }
-}
 
 /// How soon the owner completes MFA after the prompt: a password accepted
 /// and then a success from the same address within this is the owner.
@@ -615,8 +578,7 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
         }
     }
     // Never tell anyone to block the owner's own address.
-    case.hostile_ips
-        .retain(|ip| !usual.ips.contains(&Text::from(ip.as_str())));
+    case.hostile_ips.retain(|ip| !usual.has_ip(ip));
 }
 
 /// "at T" for one event, "between A and B" for several.

@@ -258,7 +258,6 @@ fn print_summary(
     out: &Path,
     color: bool,
 ) -> std::io::Result<()> {
-    use crate::analyze::coverage::Status;
     use crate::analyze::verdict::{self, Verdict};
     /// Accounts and incidents shown on the terminal; the rest are in the
     /// report, and the last line says so.
@@ -320,15 +319,14 @@ fn print_summary(
             }
         )?;
     }
-    for c in &story.coverage {
-        if matches!(c.status, Status::NotRun | Status::Partial) {
-            let what = if c.status == Status::NotRun {
-                "could not run"
-            } else {
-                "ran in part"
-            };
-            writeln!(err, "note: {} {what}: {}", c.kind, c.note)?;
-        }
+    for c in story.coverage.iter().filter(|c| c.status.is_gap()) {
+        writeln!(
+            err,
+            "note: {} {}: {}",
+            c.kind,
+            c.status.phrase(),
+            safe(&c.note)
+        )?;
     }
     if let Some(c) = comparison {
         writeln!(

@@ -170,12 +170,11 @@ fn accounts(out: &mut String, d: &ReportData) {
 
 /// What these logs could not show, and why.
 fn coverage(out: &mut String, d: &ReportData) {
-    use crate::analyze::coverage::Status;
     let gaps: Vec<_> = d
         .story
         .coverage
         .iter()
-        .filter(|c| matches!(c.status, Status::NotRun | Status::Partial))
+        .filter(|c| c.status.is_gap())
         .collect();
     if gaps.is_empty() {
         return;
@@ -186,11 +185,7 @@ fn coverage(out: &mut String, d: &ReportData) {
             out,
             "- `{}` {}: {}",
             c.kind,
-            if c.status == Status::NotRun {
-                "could not run"
-            } else {
-                "ran in part"
-            },
+            c.status.phrase(),
             md_esc(&c.note)
         );
     }

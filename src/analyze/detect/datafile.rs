@@ -49,6 +49,19 @@ pub(crate) fn read(path: &str) -> Result<String, DataFileError> {
 }
 
 /// `YYYY-MM-DD`, a real calendar date.
+/// The file's `updated` stamp must be a date; a file whose age cannot be
+/// told is refused.
+pub(crate) fn check_updated(updated: &str, file: &str) -> Result<(), DataFileError> {
+    if is_date(updated) {
+        return Ok(());
+    }
+    Err(DataFileError {
+        file: file.to_string(),
+        line: 1,
+        problem: format!("`updated` must be a date (YYYY-MM-DD), got {updated:?}"),
+    })
+}
+
 pub(crate) fn is_date(s: &str) -> bool {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
 }

@@ -113,16 +113,7 @@ struct Pack {
 /// name, a source URL and the date it was added.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Network>, DataFileError> {
     let pack: Pack = datafile::parse(text, file)?;
-    if !datafile::is_date(&pack.updated) {
-        return Err(DataFileError {
-            file: file.to_string(),
-            line: 1,
-            problem: format!(
-                "`updated` must be a date (YYYY-MM-DD), got {:?}",
-                pack.updated
-            ),
-        });
-    }
+    datafile::check_updated(&pack.updated, file)?;
     let mut out = Vec::with_capacity(pack.network.len());
     for entry in pack.network {
         let line = datafile::line_of(text, entry.span().start);

@@ -10,6 +10,7 @@ use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft, Tally};
 use super::{Detection, DetectionConfig, Events};
+use crate::analyze::usual::Usual;
 use crate::model::{Finding, Severity, SignIn, Text};
 use serde::{Deserialize, Serialize};
 
@@ -271,36 +272,6 @@ struct Hit {
     owner_pattern: bool,
 }
 
-/// Where an account had signed in successfully so far: the owner's own
-/// pattern, against which a success after failures is judged.
-#[derive(Default)]
-struct Usual {
-    ips: FastSet,
-    devices: FastSet,
-    networks: BTreeSet<(i64, Text)>,
-}
-
-impl Usual {
-    fn fits(&self, r: &SignIn) -> bool {
-        self.ips.contains(&r.ip)
-            || (!r.device_id.is_empty() && self.devices.contains(&r.device_id))
-            || r.asn
-                .is_some_and(|asn| self.networks.contains(&(asn, r.country)))
-    }
-
-    fn add(&mut self, r: &SignIn) {
-        if !r.ip.is_empty() {
-            self.ips.insert(r.ip);
-        }
-        if !r.device_id.is_empty() {
-            self.devices.insert(r.device_id);
-        }
-        if let Some(asn) = r.asn {
-            self.networks.insert((asn, r.country));
-        }
-    }
-}
-
 fn user_runs(
     recs: &[SignIn],
     events: &[usize],
@@ -333,7 +304,7 @@ fn user_runs(
             if let Some(f) = by_ip {
                 failures.extend(f.iter().copied());
             }
-            let seen_before = usual.ips.contains(&r.ip);
+            let seen_before = usual.has_ip(&r.ip);
             let owner_pattern = usual.fits(r);
             match hits.last_mut() {
                 Some(h)

@@ -108,16 +108,7 @@ struct Pack {
 /// pattern, a source URL and a first-seen date.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Fingerprint>, DataFileError> {
     let pack: Pack = datafile::parse(text, file)?;
-    if !datafile::is_date(&pack.updated) {
-        return Err(DataFileError {
-            file: file.to_string(),
-            line: 1,
-            problem: format!(
-                "`updated` must be a date (YYYY-MM-DD), got {:?}",
-                pack.updated
-            ),
-        });
-    }
+    datafile::check_updated(&pack.updated, file)?;
     let mut out = Vec::with_capacity(pack.fingerprint.len());
     for entry in pack.fingerprint {
         let line = datafile::line_of(text, entry.span().start);

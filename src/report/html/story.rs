@@ -4,7 +4,6 @@
 //! lays it out.
 
 use super::finding_anchor;
-use crate::analyze::coverage::Status;
 use crate::analyze::verdict::{self, Account, Verdict};
 use crate::report::data::ReportData;
 use crate::report::escape::{esc, esc_cut, num};
@@ -127,7 +126,7 @@ pub(super) fn coverage(out: &mut String, d: &ReportData) {
         .story
         .coverage
         .iter()
-        .filter(|c| matches!(c.status, Status::NotRun | Status::Partial))
+        .filter(|c| c.status.is_gap())
         .collect();
     if gaps.is_empty() {
         return;
@@ -138,11 +137,7 @@ pub(super) fn coverage(out: &mut String, d: &ReportData) {
             out,
             "<li><span class=\"mono\">{}</span> {}: {}</li>",
             esc(c.kind),
-            if c.status == Status::NotRun {
-                "could not run"
-            } else {
-                "ran in part"
-            },
+            c.status.phrase(),
             esc(&c.note)
         );
     }
