@@ -180,16 +180,10 @@ impl Detection for LegacyAuth {
 }
 
 fn draft(recs: &[SignIn], window_minutes: u32, actor: &str, ip: &str, burst: Vec<usize>) -> Draft {
-    let users = util::distinct(recs, &burst, |r| r.user_principal_name.as_str());
-    let who = match users.as_slice() {
-        [one] => (*one).to_string(),
-        many => format!("{} accounts", many.len()),
-    };
-    let source = if ip.is_empty() {
-        "an unknown address"
-    } else {
-        ip
-    };
+    let who = util::accounts_text(&util::distinct(recs, &burst, |r| {
+        r.user_principal_name.as_str()
+    }));
+    let source = util::source_text(ip);
     let successes = burst
         .iter()
         .filter(|&&i| recs[i].status == StatusClass::Success)
@@ -230,14 +224,7 @@ fn draft(recs: &[SignIn], window_minutes: u32, actor: &str, ip: &str, burst: Vec
         remediation,
         ..Draft::new(KIND, actor, severity, title)
     };
-    let succeeded: Vec<&str> = {
-        let ok: Vec<usize> = burst
-            .iter()
-            .copied()
-            .filter(|&i| recs[i].status == StatusClass::Success)
-            .collect();
-        util::distinct(recs, &ok, |r| r.user_principal_name.as_str())
-    };
+    let succeeded = util::succeeded_users(recs, &burst);
     d.fact("successes", successes)
         .fact("succeeded_users", util::json_list(&succeeded))
         .fact("failures", failures)

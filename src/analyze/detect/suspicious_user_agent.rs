@@ -278,24 +278,11 @@ fn draft(
     print: Option<&Fingerprint>,
     burst: Vec<usize>,
 ) -> Draft {
-    let users = util::distinct(recs, &burst, |r| r.user_principal_name.as_str());
-    let who = match users.as_slice() {
-        [one] => (*one).to_string(),
-        many => format!("{} accounts", many.len()),
-    };
-    let source = if ip.is_empty() {
-        "an unknown address"
-    } else {
-        ip
-    };
-    let succeeded: Vec<&str> = {
-        let ok: Vec<usize> = burst
-            .iter()
-            .copied()
-            .filter(|&i| recs[i].status == StatusClass::Success)
-            .collect();
-        util::distinct(recs, &ok, |r| r.user_principal_name.as_str())
-    };
+    let who = util::accounts_text(&util::distinct(recs, &burst, |r| {
+        r.user_principal_name.as_str()
+    }));
+    let source = util::source_text(ip);
+    let succeeded = util::succeeded_users(recs, &burst);
     let successes = burst
         .iter()
         .filter(|&&i| recs[i].status == StatusClass::Success)

@@ -365,6 +365,34 @@ pub(crate) fn distinct<'a>(
     set.into_iter().collect()
 }
 
+/// "jane@contoso.com" for one account, "12 accounts" for several: how a
+/// title names whom a source went after.
+pub(crate) fn accounts_text(users: &[&str]) -> String {
+    match users {
+        [one] => (*one).to_string(),
+        many => format!("{} accounts", many.len()),
+    }
+}
+
+/// An address for a title, or a phrase when the export had none.
+pub(crate) fn source_text(ip: &str) -> &str {
+    if ip.is_empty() {
+        "an unknown address"
+    } else {
+        ip
+    }
+}
+
+/// The accounts among `events` with a clean success, sorted.
+pub(crate) fn succeeded_users<'a>(records: &'a [SignIn], events: &[usize]) -> Vec<&'a str> {
+    let ok: Vec<usize> = events
+        .iter()
+        .copied()
+        .filter(|&i| records[i].status == StatusClass::Success)
+        .collect();
+    distinct(records, &ok, |r| r.user_principal_name.as_str())
+}
+
 /// A JSON list of every item: nothing a finding involves is cut.
 pub(crate) fn json_list<S: AsRef<str>>(items: &[S]) -> Value {
     Value::from(
