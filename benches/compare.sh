@@ -1,97 +1,222 @@
 #!/usr/bin/env bash
-# Times the whole entrasift binary (full analyze: ingest, de-duplication,
-# every detection, findings.json) against DuckDB's and polars' bare
-# aggregation (failures by code; by IP with distinct users; by user) on the
-# same generated files. Prints median wall time and peak RSS of RUNS runs.
+# Times entrasift's full `analyze` against the queries DuckDB's and polars'
+# users would write for the bare aggregation (failures by error code; by IP
+# with distinct users; by user), on the same generated files, in two record
+# sizes: "rich" (what `entrasift generate` writes, about 4.8 KB of JSON per
+# sign-in) and "lean" (benches/make_lean.py: nested detail and bookkeeping
+# nobody reads dropped, about 1.5-2 KB). The peer queries are in benches/peers.py; BENCHMARKS.md
+# says why these and how to read the tables.
 #
-#   benches/compare.sh [RECORDS] [RUNS]      (defaults: 1000000 3)
+# Each run is a whole process under `/usr/bin/time -f "%e %U %S %M"` (wall,
+# user and system CPU, peak RSS). For each input the files are read once
+# into the page cache, then every engine runs once per repetition, in turn
+# (round-robin), so a noisy minute hits all of them. Reported: best and
+# median wall time, median CPU seconds (user + system), largest peak RSS.
+#
+#   bash benches/compare.sh [--sign-ins N] [--reps R] [--work DIR]
+#                           [--bin PATH] [--sizes rich,lean] [--inputs csv,json,jsonl]
+#                           [--timeout SECONDS] [--no-stages]
+#
+# After the timed runs of an input, entrasift runs once more with -v on all
+# cores and once on one thread (not timed from outside): the stage times it
+# prints become a table of seconds and microseconds per sign-in per stage.
+#
+# Data (generated once per N, then reused), raw timings (runs.tsv), each
+# run's output and the tables (report.md) stay under the work folder.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-N="${1:-1000000}"
-RUNS="${2:-3}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/entrasift-target}"
-cargo build --release --locked -q
-BIN="$CARGO_TARGET_DIR/release/entrasift"
-WORK="${WORK:-$(mktemp -d)}"
-DATA="$WORK/data"
-[ -d "$DATA" ] || "$BIN" generate --out "$DATA" --records "$N" --seed 1 -q \
-  --formats portal-csv,portal-json,azure-monitor-blob
-python3 -c "import duckdb, polars" 2>/dev/null || pip install -q duckdb polars
 
-cat > "$WORK/agg.py" <<'PY'
-import sys, glob
-engine, kind, root = sys.argv[1:4]
-files = {
-  "csv": sorted(glob.glob(f"{root}/portal-csv/*SignIns_2*.csv")),
-  "json": sorted(glob.glob(f"{root}/portal-json/*.json")),
-  "jsonl": sorted(glob.glob(f"{root}/azure-monitor-blob/**/PT1H.json", recursive=True)),
-}[kind]
-if engine == "duckdb":
-    import duckdb
-    con = duckdb.connect()
-    if kind == "csv":
-        con.execute(f"create view t as select \"Sign-in error code\" as code, \"IP address\" as ip, Username as u from read_csv({files}, union_by_name=true, all_varchar=true)")
-    elif kind == "json":
-        con.execute(f"create view t as select status.errorCode as code, ipAddress as ip, userPrincipalName as u from read_json({files}, format='array', union_by_name=true, maximum_object_size=100000000)")
-    else:
-        # Categories differ in shape (managed identities have no user), so
-        # read properties as JSON and extract.
-        con.execute(f"create view t as select json_extract_string(properties, '$.status.errorCode') as code, json_extract_string(properties, '$.ipAddress') as ip, json_extract_string(properties, '$.userPrincipalName') as u from read_json({files}, format='newline_delimited', columns={{'properties': 'JSON'}})")
-    con.execute("select code, count(*) from t where code::int <> 0 group by 1").fetchall()
-    con.execute("select ip, count(*), count(distinct u) from t group by 1").fetchall()
-    con.execute("select u, count(*) from t group by 1").fetchall()
-else:
-    import polars as pl
-    def user_col(df, name):
-        # Service-principal files have no user column.
-        return pl.col(name).alias("u") if name in df.columns else pl.lit(None, dtype=pl.Utf8).alias("u")
-    if kind == "csv":
-        frames = [pl.read_csv(f, infer_schema=False) for f in files]
-        df = pl.concat([d.select(pl.col("Sign-in error code").alias("code"), pl.col("IP address").alias("ip"), user_col(d, "Username")) for d in frames])
-    elif kind == "json":
-        df = pl.concat([pl.read_json(f, infer_schema_length=None).select(pl.col("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("ipAddress").alias("ip"), pl.col("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
-    else:
-        # Shapes differ between blobs and within one (a member null in the
-        # first rows, an object later): infer from every row.
-        df = pl.concat([pl.read_ndjson(f, infer_schema_length=None).select(pl.col("properties").struct.field("status").struct.field("errorCode").cast(pl.Utf8).alias("code"), pl.col("properties").struct.field("ipAddress").alias("ip"), pl.col("properties").struct.field("userPrincipalName").alias("u")) for f in files], how="diagonal_relaxed")
-    df.filter(pl.col("code") != "0").group_by("code").len()
-    df.group_by("ip").agg(pl.len(), pl.col("u").n_unique())
-    df.group_by("u").len()
-PY
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
 
-measure() { # label, command...; sets LAST to the median wall time
-  local label="$1"; shift
-  local times=() rss=()
-  LAST=""
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >/dev/null 2>&1 || { echo "$label: FAILED"; return; }
-    read -r t m < "$WORK/t"; times+=("$t"); rss+=("$m")
-  done
-  local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-  local peak; peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
-  LAST="$med"
-  printf '%-34s %8.2f s %8.0f MB\n' "$label" "$med" "$((peak / 1024))"
+N=1000000
+REPS=3
+WORK="${TMPDIR:-/tmp}/entrasift-compare"
+BIN=""
+SIZES="rich,lean"
+INPUTS="csv,json,jsonl"
+TIMEOUT=1800
+STAGES=1
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 
-ratio() { # label, numerator, denominator
-  [ -n "$2" ] && [ -n "$3" ] || return 0
-  awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN { if (b > 0) printf "  %-32s %8.1fx\n", l, a / b }'
-}
-
-[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-echo "records: $N (background; plus planted attacks), runs: $RUNS, $(nproc) cores"
-for kind in csv json jsonl; do
-  case $kind in csv) dir=portal-csv;; json) dir=portal-json;; jsonl) dir=azure-monitor-blob;; esac
-  echo "== $kind ($(du -sh "$DATA/$dir" | cut -f1))"
-  measure "cat (page cache floor)" sh -c "find '$DATA/$dir' -type f -exec cat {} + > /dev/null"
-  floor="$LAST"
-  measure "entrasift analyze (full)" "$BIN" analyze "$DATA/$dir" --out "$WORK/rep-$kind" -q
-  ours="$LAST"
-  measure "duckdb (bare aggregation)" python3 "$WORK/agg.py" duckdb "$kind" "$DATA"
-  duck="$LAST"
-  measure "polars (bare aggregation)" python3 "$WORK/agg.py" polars "$kind" "$DATA"
-  pol="$LAST"
-  ratio "entrasift / cat floor" "$ours" "$floor"
-  ratio "duckdb / entrasift" "$duck" "$ours"
-  ratio "polars / entrasift" "$pol" "$ours"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sign-ins) N="$2"; shift 2 ;;
+    --reps) REPS="$2"; shift 2 ;;
+    --work) WORK="$2"; shift 2 ;;
+    --bin) BIN="$2"; shift 2 ;;
+    --sizes) SIZES="$2"; shift 2 ;;
+    --inputs) INPUTS="$2"; shift 2 ;;
+    --timeout) TIMEOUT="$2"; shift 2 ;;
+    --no-stages) STAGES=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
 done
+case "$N$REPS$TIMEOUT" in *[!0-9]*) echo "--sign-ins, --reps and --timeout take whole numbers" >&2; exit 2 ;; esac
+[ "$REPS" -ge 1 ] || { echo "--reps must be at least 1" >&2; exit 2; }
+
+# ---------------------------------------------------------------- tools
+missing=()
+if [ -z "$BIN" ]; then
+  BIN="${CARGO_TARGET_DIR:-$repo/target}/release/entrasift"
+fi
+[ -x "$BIN" ] || missing+=("entrasift binary at $BIN (cargo build --release, or pass --bin PATH)")
+/usr/bin/time -f "%e" true >/dev/null 2>&1 || missing+=("GNU time at /usr/bin/time (apt-get install time)")
+command -v timeout >/dev/null || missing+=("timeout (coreutils)")
+command -v python3 >/dev/null || missing+=("python3")
+if command -v python3 >/dev/null; then
+  pip_install() { # package==version: what the figures were taken with
+    python3 -m pip install -q --disable-pip-version-check "$1" 2>/dev/null \
+      || python3 -m pip install -q --disable-pip-version-check --break-system-packages "$1" 2>/dev/null
+  }
+  python3 -c "import duckdb" 2>/dev/null || pip_install duckdb==2.0.0 || true
+  python3 -c "import polars" 2>/dev/null || pip_install polars==2.1.0 || true
+  python3 -c "import duckdb" 2>/dev/null || missing+=("python package duckdb (pip install duckdb==2.0.0)")
+  python3 -c "import polars" 2>/dev/null || missing+=("python package polars (pip install polars==2.1.0)")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "compare.sh cannot run; missing:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 2
+fi
+duckdb_version="$(python3 -c 'import duckdb; print(duckdb.__version__)')"
+polars_version="$(python3 -c 'import polars; print(polars.__version__)')"
+[ "$duckdb_version" = 2.0.0 ] || echo "note: DuckDB $duckdb_version; the figures so far used 2.0.0" >&2
+[ "$polars_version" = 2.1.0 ] || echo "note: polars $polars_version; the figures so far used 2.1.0" >&2
+
+# ---------------------------------------------------------------- data
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+# Commands are built as text (below), so paths must be plain words.
+for p in "$WORK" "$here" "$BIN"; do
+  case "$p" in *[[:space:]\'\"\\\$\`]*) echo "paths with spaces or quotes are not supported: $p" >&2; exit 2 ;; esac
+done
+data="$WORK/data-$N"
+if [ ! -f "$data/rich.done" ]; then
+  echo "generating about $N sign-ins into $data/rich ..." >&2
+  rm -rf "$data/rich"
+  mkdir -p "$data"
+  "$BIN" generate --out "$data/rich" --records "$N" --seed 1 -q \
+    --formats portal-csv,portal-json,azure-monitor-blob
+  touch "$data/rich.done"
+  rm -f "$data/lean.done"
+fi
+if [[ ",$SIZES," == *,lean,* ]] && [ ! -f "$data/lean.done" ]; then
+  echo "deriving lean records into $data/lean ..." >&2
+  rm -rf "$data/lean"
+  python3 "$here/make_lean.py" "$data/rich" "$data/lean" >"$data/lean.counts"
+  touch "$data/lean.done"
+fi
+
+dir_of() { # input -> the folder of that export shape
+  case "$1" in
+    csv) echo portal-csv ;;
+    json) echo portal-json ;;
+    jsonl) echo azure-monitor-blob ;;
+    *) echo "unknown input $1 (csv, json, jsonl)" >&2; exit 2 ;;
+  esac
+}
+
+# Engines per input: "label|command template"; DIR is replaced by the
+# input's folder, OUT by a fresh output folder. The first three are the
+# floor and entrasift; then the peers' own queries: first as their users
+# first write them (a plain "DuckDB" or "polars"), then the form they turn
+# to when that fails on these folders (named columns, union by name,
+# per-file scans); "equal work" rows read about as many fields as
+# entrasift does.
+engines() {
+  echo "cat|sh -c 'find DIR -type f -exec cat {} + >/dev/null'"
+  echo "entrasift|$BIN analyze DIR --out OUT -q"
+  echo "entrasift --threads 1|$BIN --threads 1 analyze DIR --out OUT -q"
+  case "$1" in
+    csv)
+      echo "DuckDB|python3 $here/peers.py duckdb csv DIR"
+      echo "DuckDB, union by name|python3 $here/peers.py duckdb csv-union DIR"
+      echo "polars|python3 $here/peers.py polars csv DIR"
+      echo "polars, per-file scans|python3 $here/peers.py polars csv-files DIR"
+      echo "DuckDB, equal work: every column|python3 $here/peers.py duckdb csv-all DIR"
+      echo "polars, equal work: every column|python3 $here/peers.py polars csv-all DIR"
+      ;;
+    json)
+      echo "DuckDB|python3 $here/peers.py duckdb json DIR"
+      echo "DuckDB, named columns|python3 $here/peers.py duckdb json-named DIR"
+      ;;
+    jsonl)
+      echo "DuckDB|python3 $here/peers.py duckdb jsonl DIR"
+      echo "DuckDB, named columns|python3 $here/peers.py duckdb jsonl-named DIR"
+      echo "DuckDB, equal work: 19 fields|python3 $here/peers.py duckdb jsonl-19 DIR"
+      ;;
+  esac
+}
+
+# ---------------------------------------------------------------- runs
+runs="$WORK/runs.tsv"
+logs="$WORK/logs"
+mkdir -p "$logs"
+printf 'size\tinput\tengine\trep\tstatus\twall_s\tuser_s\tsys_s\tmax_rss_kb\trows\n' >"$runs"
+
+run_once() { # size input label template rep
+  local size="$1" input="$2" label="$3" template="$4" rep="$5"
+  local dir out="$WORK/out"
+  dir="$data/$size/$(dir_of "$input")"
+  local slug="${size}-${input}-${label//[^A-Za-z0-9]/_}"
+  local cmd="${template//DIR/$dir}"
+  cmd="${cmd//OUT/$out}"
+  rm -rf "$out"
+  local status=ok
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$WORK/time.txt" \
+    timeout "$TIMEOUT" sh -c "exec $cmd" >"$logs/$slug.out" 2>"$logs/$slug.err"; then
+    status=failed
+    grep -q '^Command exited with non-zero status 124' "$WORK/time.txt" && status=timeout
+  fi
+  local wall user sys rss
+  read -r wall user sys rss < <(grep -v '^Command' "$WORK/time.txt" | tail -1)
+  local rows
+  rows="$(sed -n 's/^rows=\([0-9]*\).*/\1/p' "$logs/$slug.out" | tail -1)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$input" "$label" "$rep" "$status" \
+    "$wall" "$user" "$sys" "$rss" "${rows:--}" >>"$runs"
+  [ "$status" = ok ]
+}
+
+declare -A dead
+IFS=, read -r -a sizes <<<"$SIZES"
+IFS=, read -r -a inputs <<<"$INPUTS"
+echo "entrasift $("$BIN" --version | head -1), DuckDB $duckdb_version, polars $polars_version;" \
+  "$(nproc) cores; $REPS repetitions; work folder $WORK" >&2
+for size in "${sizes[@]}"; do
+  for input in "${inputs[@]}"; do
+    dir="$data/$size/$(dir_of "$input")"
+    [ -d "$dir" ] || { echo "no $dir" >&2; exit 2; }
+    mapfile -t list < <(engines "$input")
+    dead=()
+    # Warm the page cache (the inputs of one size may not all fit at once).
+    find "$dir" -type f -exec cat {} + >/dev/null
+    for rep in $(seq "$REPS"); do
+      for entry in "${list[@]}"; do
+        label="${entry%%|*}"
+        # A query that failed (auto-detection, memory, time) fails again:
+        # it is reported once, not rerun.
+        [ -z "${dead[$label]:-}" ] || continue
+        echo "  $size $input rep $rep: $label" >&2
+        run_once "$size" "$input" "$label" "${entry#*|}" "$rep" || dead[$label]=1
+      done
+    done
+    if [ "$STAGES" = 1 ]; then
+      echo "  $size $input: stage profile (-v)" >&2
+      for threads in all 1; do
+        rm -rf "$WORK/out"
+        flag=()
+        [ "$threads" = all ] || flag=(--threads "$threads")
+        "$BIN" "${flag[@]}" -v analyze "$dir" --out "$WORK/out" >"$logs/stages-$size-$input-$threads.err" 2>&1 \
+          || echo "  entrasift -v failed: see $logs/stages-$size-$input-$threads.err" >&2
+      done
+    fi
+  done
+done
+rm -rf "$WORK/out" "$WORK/time.txt"
+
+# ---------------------------------------------------------------- tables
+python3 "$here/compare_report.py" "$runs" "$data" "$logs" | tee "$WORK/report.md"
