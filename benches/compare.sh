@@ -3,9 +3,9 @@
 # users would write for the bare aggregation (failures by error code; by IP
 # with distinct users; by user), on the same generated files, in two record
 # sizes: "rich" (what `entrasift generate` writes, about 4.8 KB of JSON per
-# sign-in) and "lean" (benches/make_lean.py: nested detail and bookkeeping
-# nobody reads dropped, about 1.5-2 KB). The peer queries are in benches/peers.py; BENCHMARKS.md
-# says why these and how to read the tables.
+# sign-in) and "lean" (benches/make_lean.py drops the nested detail and
+# bookkeeping nobody reads: about 1.5-2 KB). The peer queries are in
+# benches/peers.py; BENCHMARKS.md says why these and how to read the tables.
 #
 # Each run is a whole process under `/usr/bin/time -f "%e %U %S %M"` (wall,
 # user and system CPU, peak RSS). For each input the files are read once

@@ -57,7 +57,8 @@ NESTED = {
 
 # Flat bookkeeping no reader takes: tenant, resource and token-issuer ids,
 # processing time, review flags, the device's display name and the like.
-# (Protocol, transfer method, token type and token identifier are read.)
+# Kept although flat: the authentication protocol, transfer method and
+# token fields, which the device-code and session checks read.
 BOOKKEEPING = {
     "originalRequestId",
     "resourceId",

@@ -9,10 +9,12 @@ that shape: portal-csv, portal-json or azure-monitor-blob. Each run is a
 whole process, timed from outside. It prints the number of rows read and
 of failed sign-ins, so a run that silently read less shows up.
 
-The queries are the ones their users write: DuckDB's reader with its
-auto-detected schema, and the named-column form an experienced user turns
-to when auto-detection fails; polars' lazy CSV scan of the three columns.
-The "equal work" queries read about as many fields as entrasift does.
+The queries are the ones their users write, first as they first write
+them (QUERY csv, json, jsonl: DuckDB's readers with the auto-detected
+schema over the folder's glob; polars' lazy scan of three columns), then
+the form they turn to when that fails on these folders (csv-union,
+json-named, jsonl-named; polars csv-files). The "equal work" queries
+(csv-all, jsonl-19) read about as many fields as entrasift does.
 """
 
 import glob
