@@ -27,6 +27,11 @@ pub enum Need {
     MfaDetail,
     /// The network (autonomous system number) of successful sign-ins.
     Asn,
+    /// The authentication protocol or original transfer method, which
+    /// say a sign-in used the device-code flow.
+    AuthProtocol,
+    /// A session id on successful sign-ins.
+    Session,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +89,10 @@ pub struct Presence {
     /// carry an ASN.
     pub user_successes: usize,
     pub successes_with_asn: usize,
+    /// Sign-ins of user accounts, and how many say their protocol.
+    pub user_records: usize,
+    pub with_protocol: usize,
+    pub user_successes_with_session: usize,
 }
 
 impl Presence {
@@ -103,10 +112,22 @@ impl Presence {
                     if r.asn.is_some() {
                         p.successes_with_asn += 1;
                     }
+                    // A token identifier alone names one sign-in's
+                    // token, which a replay rarely reuses: only session
+                    // ids let a session be followed.
+                    if !r.session_id.is_empty() {
+                        p.user_successes_with_session += 1;
+                    }
                 }
             }
             if !r.client_app.is_empty() || !r.user_agent.is_empty() {
                 p.with_client_info += 1;
+            }
+            if !r.user_principal_name.is_empty() {
+                p.user_records += 1;
+                if !r.auth_protocol.is_empty() || !r.transfer_method.is_empty() {
+                    p.with_protocol += 1;
+                }
             }
             if !r.risk_level_during_sign_in.is_empty()
                 || !r.risk_level_aggregated.is_empty()
@@ -179,6 +200,28 @@ impl Presence {
                 format!(
                     "{} of {} successful user sign-ins carry an autonomous system number; the rest cannot be placed on a network",
                     self.successes_with_asn, self.user_successes
+                ),
+            )),
+            Need::AuthProtocol if self.user_records > 0 && self.with_protocol == 0 => Some((
+                Status::NotRun,
+                "this input carries neither the authentication protocol nor the original transfer method, so device-code sign-ins cannot be told apart (Graph, Azure Monitor, Log Analytics and the portal CSV carry them; the audit log does not)".to_string(),
+            )),
+            Need::AuthProtocol if self.with_protocol < self.user_records => Some((
+                Status::Partial,
+                format!(
+                    "{} of {} user sign-ins say their authentication protocol; the rest cannot be checked for the device-code flow",
+                    self.with_protocol, self.user_records
+                ),
+            )),
+            Need::Session if self.user_successes > 0 && self.user_successes_with_session == 0 => Some((
+                Status::NotRun,
+                "no successful user sign-in in this input carries a session id (Graph, Azure Monitor and the portal CSV do; older Log Analytics exports and the audit log do not)".to_string(),
+            )),
+            Need::Session if self.user_successes_with_session < self.user_successes => Some((
+                Status::Partial,
+                format!(
+                    "{} of {} successful user sign-ins carry a session id; the rest cannot be followed",
+                    self.user_successes_with_session, self.user_successes
                 ),
             )),
             _ => None,

@@ -115,6 +115,9 @@ const ATTACK_KINDS: &[&str] = &[
     "mfa_fatigue",
     "disabled_account",
     "lockout",
+    "token_replay",
+    "device_code_phishing",
+    "low_and_slow_spray",
 ];
 
 /// How soon the owner completes MFA after the prompt: a password accepted
@@ -351,6 +354,33 @@ fn read_findings(case: &mut Case) {
             }
             "password_known" => {
                 case.note(Verdict::CredentialKnown, format!("{} [{}]", f.title, f.id));
+                case.hostile_ips.extend(f.ips.iter().cloned());
+            }
+            "token_replay" => {
+                // Every use it names succeeded: a high one is someone
+                // else in the session; a medium one may be the owner on a
+                // network the data has not shown before.
+                let v = if f.severity >= Severity::High {
+                    Verdict::Compromised
+                } else {
+                    Verdict::Suspicious
+                };
+                case.note(
+                    v,
+                    format!("session used from a second network: {} [{}]", f.title, f.id),
+                );
+                if v == Verdict::Compromised {
+                    case.hostile_ips.extend(f.ips.iter().cloned());
+                }
+            }
+            "device_code_phishing" => {
+                case.note(
+                    Verdict::Compromised,
+                    format!(
+                        "device-code sign-in from an unfamiliar place: {} [{}]",
+                        f.title, f.id
+                    ),
+                );
                 case.hostile_ips.extend(f.ips.iter().cloned());
             }
             "hosting_provider_sign_in" => case.note(

@@ -291,6 +291,11 @@ pub const RES_SHAREPOINT: App = App {
     name: "Office 365 SharePoint Online",
     id: "00000003-0000-0ff1-ce00-000000000000",
 };
+/// The resource a device is joined or registered with.
+pub const RES_DEVICE_REGISTRATION: App = App {
+    name: "Device Registration Service",
+    id: "01cb2876-7ebd-4aa4-9cc9-d28bd4d359a9",
+};
 pub const RES_GRAPH: App = App {
     name: "Microsoft Graph",
     id: "00000003-0000-0000-c000-000000000000",
@@ -453,6 +458,13 @@ pub const PY_REQUESTS: Client = Client {
     os: "",
     browser: "",
     browser_type: "Other",
+};
+/// An outdated Chrome build that one slow spray sends every attempt with.
+pub const STALE_CHROME: Client = Client {
+    ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/103.0.5060.134 Safari/537.36",
+    os: "Windows10",
+    browser: "Chrome 103.0.5060",
+    browser_type: "Chrome",
 };
 /// The Go HTTP library's default, as sent by the 2025 spray campaign.
 pub const FASTHTTP: Client = Client {

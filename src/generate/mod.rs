@@ -228,7 +228,9 @@ pub enum GenerateError {
 /// dataset.
 pub fn build_dataset(opts: &GenerateOptions) -> Dataset {
     let root = rng::Rng::new(opts.seed);
-    let user_count = (opts.records / 40).clamp(100, 200);
+    // At least 130 staff: the planted stories each need their own victims
+    // (about 110 of them in all).
+    let user_count = (opts.records / 40).clamp(130, 200);
     let mut tenant = tenant::Tenant::build(&mut root.fork(1), user_count);
     let window = background::Window {
         start_us: opts.start_us,

@@ -18,6 +18,7 @@ use super::timefmt::{US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 use super::Scenario;
 
 mod footholds;
+mod tokens;
 
 /// A span of time in which one user's background sign-ins are dropped.
 pub struct Quiet {
@@ -142,6 +143,7 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
     p.legacy_auth();
     p.lockout();
     p.footholds();
+    p.tokens();
     p.out
 }
 

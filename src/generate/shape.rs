@@ -159,6 +159,11 @@ const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /// 22-character unpadded base64url of 16 bytes, as Entra prints its
 /// unique token identifiers.
 pub fn unique_token_id(e: &SignIn) -> String {
+    // A scenario that replays one token names it; every other sign-in
+    // gets its own, derived from its request id.
+    if !e.token_id.is_empty() {
+        return e.token_id.to_string();
+    }
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&hash_salted(&e.request_id, 21).to_le_bytes());
     bytes[8..].copy_from_slice(&hash_salted(&e.request_id, 22).to_le_bytes());
@@ -185,19 +190,36 @@ pub fn is_legacy_client(client_app: &str) -> bool {
     )
 }
 
-pub fn auth_protocol(e: &SignIn) -> &'static str {
-    if e.user_agent == cat::BAV2ROPC.ua || is_legacy_client(&e.client_app) {
+pub fn auth_protocol(e: &SignIn) -> &str {
+    if !e.auth_protocol.is_empty() {
+        e.auth_protocol.as_str()
+    } else if e.user_agent == cat::BAV2ROPC.ua || is_legacy_client(&e.client_app) {
         "ropc"
     } else {
         "none"
     }
 }
 
-pub fn incoming_token_type(e: &SignIn) -> &'static str {
-    if e.sign_in_type == SignInType::Interactive && e.managed == Some(true) && e.os == "Windows10" {
+pub fn incoming_token_type(e: &SignIn) -> &str {
+    if !e.incoming_token.is_empty() {
+        e.incoming_token.as_str()
+    } else if e.sign_in_type == SignInType::Interactive
+        && e.managed == Some(true)
+        && e.os == "Windows10"
+    {
         "primaryRefreshToken"
     } else {
         "none"
+    }
+}
+
+/// `originalTransferMethod`: set only by the scenarios that use the
+/// device-code flow.
+pub fn transfer_method(e: &SignIn) -> &str {
+    if e.transfer_method.is_empty() {
+        "none"
+    } else {
+        e.transfer_method.as_str()
     }
 }
 
@@ -657,6 +679,7 @@ fn user_object<'a>(ctx: &'a Ctx, e: &'a SignIn, flavor: Flavor) -> J<'a> {
         ("uniqueTokenIdentifier", J::own(unique_token_id(e))),
         ("incomingTokenType", J::s(incoming_token_type(e))),
         ("authenticationProtocol", J::s(auth_protocol(e))),
+        ("originalTransferMethod", J::s(transfer_method(e))),
         ("sessionId", J::s(&e.session_id)),
         ("signInEventTypes", J::strs(&[event_type(e)])),
         ("status", status_json(e, flavor)),

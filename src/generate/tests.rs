@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::generate::catalog as cat;
 use crate::model::codes::{classify_50053, LockoutCause};
 use crate::model::SignIn;
 
@@ -239,6 +240,9 @@ fn planted_scenarios_exceed_detection_thresholds() {
         "suspicious_user_agent",
         "hosting_provider_sign_in",
         "password_known",
+        "token_replay",
+        "device_code_phishing",
+        "low_and_slow_spray",
     ]
     .into_iter()
     .collect();
@@ -430,6 +434,42 @@ fn planted_scenarios_exceed_detection_thresholds() {
             );
         }
     }
+
+    // Token replay: one session, the second network minutes later.
+    let s = scenario(&ds, "token_replay");
+    let replays = from_ip(&s.ips[0]);
+    assert!(replays.len() >= 2);
+    let session = replays[0].session_id;
+    let first = of_user(&s.users[0])
+        .into_iter()
+        .filter(|e| e.session_id == session)
+        .map(|e| e.time_us)
+        .min()
+        .unwrap();
+    assert!(first < replays[0].time_us && replays[0].time_us - first <= 30 * MIN);
+
+    // Device-code phishing: the broker by device code, then a device
+    // registration from the same address.
+    let s = scenario(&ds, "device_code_phishing");
+    let evs = from_ip(&s.ips[0]);
+    assert!(evs
+        .iter()
+        .any(|e| e.auth_protocol == "deviceCode" && e.app_id == cat::AUTH_BROKER.id));
+    assert!(evs
+        .iter()
+        .any(|e| e.resource == cat::RES_DEVICE_REGISTRATION.name));
+
+    // Low and slow: a dozen accounts or more, over days, never many an hour.
+    let s = scenario(&ds, "low_and_slow_spray");
+    assert!(s.users.len() >= 12);
+    let fails: Vec<(i64, String)> = s
+        .ips
+        .iter()
+        .flat_map(|ip| from_ip(ip))
+        .map(|e| (e.time_us, e.user_principal_name.to_string()))
+        .collect();
+    assert!(max_distinct_in_window(fails, 60 * MIN) < 10);
+    assert!(s.last_us - s.first_us >= 24 * 60 * MIN);
 }
 
 #[test]

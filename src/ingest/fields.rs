@@ -73,9 +73,63 @@ pub fn parse_asn(raw: &str) -> Option<i64> {
     (v > 0 && v <= u32::MAX as i64).then_some(v)
 }
 
+/// The values of `authenticationProtocol`, `originalTransferMethod` and
+/// `incomingTokenType` in Graph's spelling, whatever spelling the export
+/// used: the portal writes "Device Code" and "Primary Refresh Token",
+/// Graph `deviceCode` and `primaryRefreshToken`. `none` stays `none`, so
+/// an empty value means the export did not carry the field (which the
+/// coverage statement reports). A value not listed is kept as written.
+pub fn protocol_value(raw: &str) -> Text {
+    const KNOWN: &[&str] = &[
+        "deviceCode",
+        "ropc",
+        "oAuth2",
+        "saml20",
+        "saml11",
+        "wsFederation",
+        "authenticationTransfer",
+        "nativeAuth",
+        "deviceCodeFlow",
+        "primaryRefreshToken",
+        "refreshToken",
+        "remoteDesktopToken",
+        "unknownFutureValue",
+    ];
+    let s = raw.trim();
+    let folded: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if folded.is_empty() {
+        return Text::default();
+    }
+    if folded == "none" {
+        return Text::from("none");
+    }
+    match KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&folded)) {
+        Some(k) => Text::from(*k),
+        None => Text::from(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocol_spellings_meet() {
+        assert_eq!(protocol_value("Device Code"), "deviceCode");
+        assert_eq!(protocol_value("deviceCode"), "deviceCode");
+        assert_eq!(
+            protocol_value(" Primary Refresh Token "),
+            "primaryRefreshToken"
+        );
+        assert_eq!(protocol_value("Device code flow"), "deviceCodeFlow");
+        assert_eq!(protocol_value("None"), "none");
+        assert_eq!(protocol_value(""), "");
+        assert_eq!(protocol_value("Something New"), "Something New");
+    }
     #[test]
     fn codes() {
         assert_eq!(parse_code("50126"), Some(50126));

@@ -42,6 +42,10 @@ pub const CONDITIONAL_ACCESS_STATUS: &str = "conditional_access_status";
 pub const AUTHENTICATION_REQUIREMENT: &str = "authentication_requirement";
 pub const MFA_METHOD: &str = "mfa_method";
 pub const MFA_RESULT: &str = "mfa_result";
+pub const AUTHENTICATION_PROTOCOL: &str = "authentication_protocol";
+pub const ORIGINAL_TRANSFER_METHOD: &str = "original_transfer_method";
+pub const INCOMING_TOKEN_TYPE: &str = "incoming_token_type";
+pub const UNIQUE_TOKEN_IDENTIFIER: &str = "unique_token_identifier";
 pub const SOURCE_FORMAT: &str = "source_format";
 pub const SOURCE_FILE: &str = "source_file";
 pub const SOURCE_RECORD: &str = "source_record";
@@ -79,6 +83,10 @@ pub const TEXT_COLUMNS: &[&str] = &[
     AUTHENTICATION_REQUIREMENT,
     MFA_METHOD,
     MFA_RESULT,
+    AUTHENTICATION_PROTOCOL,
+    ORIGINAL_TRANSFER_METHOD,
+    INCOMING_TOKEN_TYPE,
+    UNIQUE_TOKEN_IDENTIFIER,
     SOURCE_FORMAT,
     SOURCE_FILE,
 ];
@@ -134,6 +142,10 @@ pub const ALL_COLUMNS: &[&str] = &[
     AUTHENTICATION_REQUIREMENT,
     MFA_METHOD,
     MFA_RESULT,
+    AUTHENTICATION_PROTOCOL,
+    ORIGINAL_TRANSFER_METHOD,
+    INCOMING_TOKEN_TYPE,
+    UNIQUE_TOKEN_IDENTIFIER,
     SOURCE_FORMAT,
     SOURCE_FILE,
     SOURCE_RECORD,

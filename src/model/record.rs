@@ -169,6 +169,18 @@ pub struct SignIn {
     pub authentication_requirement: Text,
     pub mfa_method: Text,
     pub mfa_result: Text,
+    /// `authenticationProtocol` in Graph's spelling (`deviceCode`, `ropc`,
+    /// `oAuth2`, `none`, ...); empty when the export lacks the field. See
+    /// `ingest::fields::protocol_value`.
+    pub auth_protocol: Text,
+    /// `originalTransferMethod` (`deviceCodeFlow`,
+    /// `authenticationTransfer`, `none`); empty when absent.
+    pub transfer_method: Text,
+    /// `incomingTokenType` (`primaryRefreshToken`, `refreshToken`,
+    /// `saml20`, `none`, ...); empty when absent.
+    pub incoming_token: Text,
+    /// `uniqueTokenIdentifier`: the token this sign-in issued or used.
+    pub token_id: Text,
     pub source_format: Option<SourceFormat>,
     /// Index into the run's input list (sorted by path, so stable).
     pub source_file: u32,

@@ -105,6 +105,17 @@ fn frame(
         }),
         keep(col::MFA_METHOD).then(|| text(col::MFA_METHOD, records, |r| &r.mfa_method)),
         keep(col::MFA_RESULT).then(|| text(col::MFA_RESULT, records, |r| &r.mfa_result)),
+        keep(col::AUTHENTICATION_PROTOCOL)
+            .then(|| text(col::AUTHENTICATION_PROTOCOL, records, |r| &r.auth_protocol)),
+        keep(col::ORIGINAL_TRANSFER_METHOD).then(|| {
+            text(col::ORIGINAL_TRANSFER_METHOD, records, |r| {
+                &r.transfer_method
+            })
+        }),
+        keep(col::INCOMING_TOKEN_TYPE)
+            .then(|| text(col::INCOMING_TOKEN_TYPE, records, |r| &r.incoming_token)),
+        keep(col::UNIQUE_TOKEN_IDENTIFIER)
+            .then(|| text(col::UNIQUE_TOKEN_IDENTIFIER, records, |r| &r.token_id)),
         keep(col::SOURCE_FORMAT).then(|| {
             text(col::SOURCE_FORMAT, records, |r| {
                 r.source_format.map(|f| f.as_str()).unwrap_or("")

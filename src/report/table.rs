@@ -52,6 +52,10 @@ fn cells<'a>(r: &'a SignIn, paths: &'a [String]) -> Vec<std::borrow::Cow<'a, str
         B(&r.authentication_requirement),
         B(&r.mfa_method),
         B(&r.mfa_result),
+        B(&r.auth_protocol),
+        B(&r.transfer_method),
+        B(&r.incoming_token),
+        B(&r.token_id),
         B(r.source_format.map(|f| f.as_str()).unwrap_or("")),
         B(paths
             .get(r.source_file as usize)

@@ -210,10 +210,18 @@ fn finding_id(kind: &str, actor: &str, first_us: i64) -> String {
 fn rust_findings(report: &Path) -> BTreeMap<String, (String, u64)> {
     let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // Detections with no SQL form are not compared.
+    let no_sql: Vec<&str> = entrasift::analyze::detect::sql::sql_unsupported(
+        &entrasift::analyze::detect::DetectionConfig::default(),
+    )
+    .into_iter()
+    .map(|(k, _)| k)
+    .collect();
     doc["findings"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|f| !no_sql.contains(&f["kind"].as_str().unwrap()))
         .map(|f| {
             (
                 f["id"].as_str().unwrap().to_string(),
@@ -298,9 +306,16 @@ fn sql_detections_on_duckdb_match_analyze() {
         if name == "default" {
             let kinds: std::collections::BTreeSet<&str> =
                 rust.values().map(|(k, _)| k.as_str()).collect();
+            let no_sql: Vec<&str> = entrasift::analyze::detect::sql::sql_unsupported(
+                &entrasift::analyze::detect::DetectionConfig::default(),
+            )
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
             for kind in entrasift::analyze::detect::DETECTIONS
                 .iter()
                 .map(|d| d.kind())
+                .filter(|k| !no_sql.contains(k))
             {
                 assert!(kinds.contains(kind), "no {kind} finding to compare");
             }

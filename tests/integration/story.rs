@@ -58,6 +58,10 @@ fn every_planted_story_gets_its_verdict_in_every_export() {
     let blocked = users_of(&truth, "malicious_ip");
     let lockout = users_of(&truth, "lockout");
     let known = users_of(&truth, "password_known");
+    let replayed = users_of(&truth, "token_replay");
+    let phished = users_of(&truth, "device_code_phishing");
+    let slow = users_of(&truth, "low_and_slow_spray");
+    assert!(!replayed.is_empty() && !phished.is_empty() && slow.len() >= 12);
     assert!(!brute.is_empty() && !fatigue.is_empty() && !blocked.is_empty());
     for export in [
         "graph-pages",
@@ -85,6 +89,17 @@ fn every_planted_story_gets_its_verdict_in_every_export() {
         for u in &blocked {
             assert_ne!(of(u), "locked_out", "{export}: {u}");
         }
+        // The audit log has neither the protocol nor the non-interactive
+        // token refreshes, so neither story shows there.
+        if export != "purview-csv" {
+            for u in replayed.iter().chain(&phished) {
+                assert_eq!(of(u), "compromised", "{export}: {u}");
+            }
+        }
+        // One wrong password a day: targeted, never more on its own.
+        for u in &slow {
+            assert_ne!(of(u), "none", "{export}: {u}");
+        }
         if export != "purview-csv" {
             for u in &known {
                 assert_eq!(of(u), "credential_known", "{export}: {u}");
@@ -97,7 +112,7 @@ fn every_planted_story_gets_its_verdict_in_every_export() {
             .filter(|(_, verdict)| *verdict == "compromised")
             .map(|(u, _)| u)
             .collect();
-        assert!(compromised.len() <= 6, "{export}: {compromised:?}");
+        assert!(compromised.len() <= 8, "{export}: {compromised:?}");
         // Lists are whole: every finding names as many accounts as it counts.
         for f in doc["findings"].as_array().unwrap() {
             let facts: BTreeMap<&str, &serde_json::Value> = f["evidence"]["facts"]

@@ -32,6 +32,7 @@ mod registry;
 mod brute_force;
 pub mod config;
 pub mod datafile;
+mod device_code_phishing;
 mod disabled_account;
 mod distributed_spray;
 mod enumeration;
@@ -40,10 +41,12 @@ mod impossible_travel;
 pub mod iplist;
 mod legacy_auth;
 mod lockout;
+mod low_and_slow_spray;
 mod malicious_ip;
 mod mfa_fatigue;
 mod password_known;
 mod password_spray;
+mod place;
 mod presets;
 #[cfg(test)]
 mod probe;
@@ -51,6 +54,7 @@ mod risky_user;
 pub mod sql;
 mod success_after_failures;
 mod suspicious_user_agent;
+mod token_replay;
 mod util;
 
 pub(crate) use util::lockout_cause;
@@ -78,6 +82,9 @@ registry! {
     suspicious_user_agent => SuspiciousUserAgent, SuspiciousUserAgentConfig;
     hosting_provider_sign_in => HostingProviderSignIn, HostingProviderSignInConfig;
     password_known => PasswordKnown, PasswordKnownConfig;
+    token_replay => TokenReplay, TokenReplayConfig;
+    device_code_phishing => DeviceCodePhishing, DeviceCodePhishingConfig;
+    low_and_slow_spray => LowAndSlowSpray, LowAndSlowSprayConfig;
     // Only in the test build: proves a file, its doc and this line suffice.
     #[cfg(test)]
     probe => Probe, ProbeConfig;

@@ -5,8 +5,8 @@
 //! `docs/password_known.md` (the registry in `mod.rs` serves it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 
+use super::place::Place;
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -50,60 +50,6 @@ impl Settings for PasswordKnownConfig {
         ("codes", "any code that proves the password"),
         ("min_baseline_hours", "no baseline needed"),
     ];
-}
-
-/// Where a sign-in came from, in the four ways an account is familiar
-/// with a place.
-struct Place<'a> {
-    ip: &'a str,
-    /// /24 for IPv4, /64 for IPv6.
-    network: Option<String>,
-    asn: Option<i64>,
-    country: &'a str,
-    device: &'a str,
-}
-
-/// `a.b.c.0/24` or the first four IPv6 groups and `::/64`, spelt as the
-/// SQL spells them.
-pub(crate) fn network_of(ip: &str) -> Option<String> {
-    match ip.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
-        }
-        IpAddr::V6(v6) => {
-            let g = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]))
-        }
-    }
-}
-
-impl<'a> Place<'a> {
-    fn of(r: &'a SignIn) -> Self {
-        Place {
-            ip: r.ip.as_str(),
-            network: network_of(&r.ip),
-            asn: r.asn,
-            country: r.country.as_str(),
-            device: r.device_id.as_str(),
-        }
-    }
-
-    /// Whether `s` came from this place by address, network, ASN and
-    /// country, or device.
-    fn same(&self, s: &SignIn) -> bool {
-        (!self.ip.is_empty() && s.ip == self.ip)
-            || self
-                .network
-                .as_deref()
-                .is_some_and(|n| network_of(&s.ip).as_deref() == Some(n))
-            || (self.asn.is_some() && s.asn == self.asn && s.country == self.country)
-            || (!self.device.is_empty() && s.device_id == self.device)
-    }
-
-    fn label(&self) -> String {
-        self.network.clone().unwrap_or_else(|| self.ip.to_string())
-    }
 }
 
 fn stopped_by(code: i64) -> String {
@@ -306,6 +252,7 @@ fn draft(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::detect::place::network_of;
     use crate::analyze::detect::util::testing::*;
 
     const DAY: i64 = 86_400;

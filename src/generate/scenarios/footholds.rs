@@ -17,7 +17,7 @@ use crate::model::{SignIn, SignInType};
 pub(super) const MIN_DAYS: i64 = 3;
 
 /// The office egress a user works from, if they work in an office.
-fn office_net(u: &User) -> Option<Net> {
+pub(super) fn office_net(u: &User) -> Option<Net> {
     OFFICES.iter().find(|o| o.place == u.office).map(|o| Net {
         ip: o.egress[0].to_string(),
         place: o.place,
@@ -25,20 +25,20 @@ fn office_net(u: &User) -> Option<Net> {
     })
 }
 
-fn in_office(u: &User) -> bool {
+pub(super) fn in_office(u: &User) -> bool {
     !u.remote && !u.guest && office_net(u).is_some()
 }
 
 impl Planter<'_> {
     /// Start of day `k` of a seven-day week stretched over the data, never
     /// the first day (which is the baseline).
-    fn day(&self, k: i64) -> i64 {
+    pub(super) fn day(&self, k: i64) -> i64 {
         self.start_us + (k * self.days / 7).max(1) * US_PER_DAY
     }
 
     /// A clean interactive success of `u` on its own laptop at the
     /// office, so the account has a baseline before a scenario.
-    fn office_success(&mut self, u: usize, t: i64) -> Option<SignIn> {
+    pub(super) fn office_success(&mut self, u: usize, t: i64) -> Option<SignIn> {
         let users = self.users;
         let user = &users[u];
         let office = office_net(user)?;

@@ -173,7 +173,7 @@ fn user_row<'a>(ctx: &'a Ctx, e: &'a SignIn) -> Vec<Cow<'a, str>> {
         b(token_type),
         b(shape::auth_protocol(e)),
         o(shape::unique_token_id(e)),
-        b("none"),
+        b(shape::transfer_method(e)),
         b("none"),
         b("unbound"),
         b(""),

@@ -9,7 +9,7 @@
 
 use super::{ip_field, Ctx, JsonFormat, Mapped, Row, RowResult};
 use crate::ingest::accounting::Reject;
-use crate::ingest::fields::{lowercase, parse_asn, parse_code};
+use crate::ingest::fields::{lowercase, parse_asn, parse_code, protocol_value};
 use crate::ingest::json::value::JVal;
 use crate::model::codes::status_class;
 use crate::model::time::parse_time;
@@ -173,6 +173,10 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> Mapped {
         authentication_requirement: r.get("authenticationRequirement").field(),
         mfa_method,
         mfa_result,
+        auth_protocol: protocol_value(&r.get("authenticationProtocol").text()),
+        transfer_method: protocol_value(&r.get("originalTransferMethod").text()),
+        incoming_token: protocol_value(&r.get("incomingTokenType").text()),
+        token_id: r.get("uniqueTokenIdentifier").field(),
         source_format: None,
         source_file: 0,
         source_record: 0,

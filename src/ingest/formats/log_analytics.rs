@@ -41,6 +41,10 @@ const SCALARS: &[(&str, &[&str])] = &[
     ("authenticationRequirement", &["AuthenticationRequirement"]),
     ("servicePrincipalId", &["ServicePrincipalId"]),
     ("servicePrincipalName", &["ServicePrincipalName"]),
+    ("authenticationProtocol", &["AuthenticationProtocol"]),
+    ("originalTransferMethod", &["OriginalTransferMethod"]),
+    ("incomingTokenType", &["IncomingTokenType"]),
+    ("uniqueTokenIdentifier", &["UniqueTokenIdentifier"]),
 ];
 
 const JSON_COLUMNS: &[(&str, &str)] = &[

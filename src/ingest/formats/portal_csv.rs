@@ -11,7 +11,7 @@ use super::{
     RowResult,
 };
 use crate::ingest::accounting::Reject;
-use crate::ingest::fields::{lowercase, parse_asn, parse_bool, parse_code};
+use crate::ingest::fields::{lowercase, parse_asn, parse_bool, parse_code, protocol_value};
 use crate::model::codes::status_class;
 use crate::model::time::parse_time;
 use crate::model::{Id, SignIn, SignInType, SourceFormat, Text};
@@ -53,6 +53,10 @@ struct Cols {
     risk_aggregated: Option<usize>,
     risk_state: Option<usize>,
     risk_events: Option<usize>,
+    protocol: Option<usize>,
+    transfer: Option<usize>,
+    incoming_token: Option<usize>,
+    token_id: Option<usize>,
 }
 
 struct SignInRows {
@@ -122,6 +126,11 @@ impl CsvFormat for PortalCsv {
             risk_aggregated: h.find_any(&["Risk level aggregated", "Risk level (aggregated)"]),
             risk_state: h.find("Risk state"),
             risk_events: h.find_any(&["Risk event types", "Risk event types v2"]),
+            protocol: h.find("Authentication Protocol"),
+            transfer: h.find("Original transfer method"),
+            // The portal repeats this header; both copies hold the same.
+            incoming_token: h.find("Incoming token type"),
+            token_id: h.find("Unique token identifier"),
         };
         let mut missing = Vec::new();
         if c.date.is_none() {
@@ -220,6 +229,10 @@ impl CsvRows for SignInRows {
             authentication_requirement: Text::from(cell(row, c.auth_requirement)),
             mfa_method: Text::from(cell(row, c.mfa_method)),
             mfa_result: Text::from(cell(row, c.mfa_result)),
+            auth_protocol: protocol_value(cell(row, c.protocol)),
+            transfer_method: protocol_value(cell(row, c.transfer)),
+            incoming_token: protocol_value(cell(row, c.incoming_token)),
+            token_id: Text::from(cell(row, c.token_id)),
             source_format: Some(SourceFormat::PortalCsv),
             ..SignIn::default()
         };

@@ -1,0 +1,485 @@
+//! A password spray slowed below every per-hour threshold: a few failed
+//! passwords per account per day, over days, spread across many addresses
+//! that share one network or one client fingerprint.
+//!
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/low_and_slow_spray.md` (the registry in `mod.rs` serves it).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::place::network_of;
+use super::presets::CREDENTIAL_CODES;
+use super::registry::{Invalid, Settings};
+use super::sql::Query;
+use super::util::{self, Draft, Fast, UsersAtLeast};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, StatusClass};
+use serde::{Deserialize, Serialize};
+
+pub struct LowAndSlowSpray;
+
+const KIND: &str = "low_and_slow_spray";
+const DAY_US: i64 = 24 * 60 * util::MINUTE_US;
+const HOUR_US: i64 = 60 * util::MINUTE_US;
+
+/// The `[low_and_slow_spray]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowAndSlowSprayConfig {
+    pub enabled: bool,
+    /// Sliding window, in days, over one network's or fingerprint's failures.
+    pub window_days: u32,
+    /// Distinct accounts failed inside one window.
+    pub min_accounts: u32,
+    /// Distinct UTC days those failures fall on: a spray "over days".
+    pub min_days: u32,
+    /// A spray this slow never fails this many accounts within one hour;
+    /// a faster one is the hourly detections' to tell.
+    pub max_accounts_per_hour: u32,
+    /// A failure followed by a success of the same account from the same
+    /// address within this many minutes is the owner's typo.
+    pub typo_minutes: u32,
+    /// Failure codes that count (empty: any failure).
+    pub codes: Vec<i64>,
+    /// Which keys group the failures: `asn`, `network` (/24 or /64),
+    /// `user_agent`.
+    pub group_by: Vec<SlowKey>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlowKey {
+    Asn,
+    Network,
+    UserAgent,
+}
+
+impl SlowKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            SlowKey::Asn => "asn",
+            SlowKey::Network => "network",
+            SlowKey::UserAgent => "user_agent",
+        }
+    }
+
+    fn of(self, r: &SignIn) -> Option<String> {
+        match self {
+            SlowKey::Asn => r.asn.map(|a| format!("AS{a}")),
+            SlowKey::Network => network_of(&r.ip),
+            SlowKey::UserAgent => (!r.user_agent.is_empty()).then(|| r.user_agent.to_string()),
+        }
+    }
+}
+
+impl Default for LowAndSlowSprayConfig {
+    fn default() -> Self {
+        LowAndSlowSprayConfig {
+            enabled: true,
+            window_days: 7,
+            min_accounts: 10,
+            min_days: 2,
+            max_accounts_per_hour: 10,
+            typo_minutes: 60,
+            codes: CREDENTIAL_CODES.to_vec(),
+            group_by: vec![SlowKey::Asn, SlowKey::Network, SlowKey::UserAgent],
+        }
+    }
+}
+
+impl Settings for LowAndSlowSprayConfig {
+    const UNSET: &'static [(&'static str, &'static str)] = &[("codes", "any failure")];
+
+    fn check(&self) -> Result<(), Invalid> {
+        if self.window_days == 0 {
+            return Err(Invalid::new("window_days", "must be at least 1"));
+        }
+        if self.group_by.is_empty() {
+            return Err(Invalid::new(
+                "group_by",
+                "is empty: name at least one of asn, network, user_agent",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One qualifying window of one key.
+struct Candidate {
+    key: SlowKey,
+    value: String,
+    events: Vec<usize>,
+    accounts: BTreeSet<String>,
+}
+
+impl Detection for LowAndSlowSpray {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Password spray spread over days, below the hourly thresholds"
+    }
+
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1110.003"]
+    }
+
+    fn sql(&self, _cfg: &DetectionConfig) -> Query {
+        Query::unsupported(
+            "it sets aside each account's typos by the success that follows them and merges windows found under several keys, which the shared SQL subset cannot say compactly",
+        )
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.low_and_slow_spray;
+        let recs = ev.records;
+        let failures: Vec<usize> = ev
+            .unsuccessful()
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let r = &recs[i];
+                util::visible(cfg, r)
+                    && !r.user_principal_name.is_empty()
+                    && util::is_credential_failure(r, &c.codes)
+            })
+            .collect();
+        if failures.len() < c.min_accounts as usize {
+            return Vec::new();
+        }
+        let typo = util::minutes(c.typo_minutes);
+        let by_user = ev.by_user();
+        // The owner's typos: a success of the account from the same
+        // address soon after.
+        let failures: Vec<usize> = failures
+            .into_iter()
+            .filter(|&i| {
+                let r = &recs[i];
+                !by_user.get(&r.user_principal_name).is_some_and(|all| {
+                    all.iter().any(|&s| {
+                        let o = &recs[s];
+                        o.status == StatusClass::Success
+                            && o.ip == r.ip
+                            && o.time_us >= r.time_us
+                            && o.time_us <= r.time_us + typo
+                    })
+                })
+            })
+            .collect();
+        let hourly_limit = c.max_accounts_per_hour.max(1) as usize;
+        let mut candidates = Vec::new();
+        for &key in &c.group_by {
+            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for &i in &failures {
+                if let Some(v) = key.of(&recs[i]) {
+                    groups.entry(v).or_default().push(i);
+                }
+            }
+            let shared = shared_egress(ev, key, &groups);
+            for (value, events) in groups {
+                if shared.contains(&value) {
+                    continue;
+                }
+                let mut state = UsersAtLeast::new(c.min_accounts);
+                for b in util::bursts(recs, &events, i64::from(c.window_days) * DAY_US, &mut state)
+                {
+                    let evs: Vec<usize> = events[b].to_vec();
+                    let days: BTreeSet<i64> = evs
+                        .iter()
+                        .map(|&i| recs[i].time_us.div_euclid(DAY_US))
+                        .collect();
+                    if days.len() < c.min_days as usize
+                        || peak_hour_accounts(recs, &evs) >= hourly_limit
+                    {
+                        continue;
+                    }
+                    let accounts = evs
+                        .iter()
+                        .map(|&i| recs[i].user_principal_name.to_string())
+                        .collect();
+                    candidates.push(Candidate {
+                        key,
+                        value: value.clone(),
+                        events: evs,
+                        accounts,
+                    });
+                }
+            }
+        }
+        // The same spray seen under its network and its fingerprint is
+        // told once: the widest view first; a narrower one whose failures
+        // are mostly already told is dropped (a few background typos in
+        // the same network must not make it a second finding).
+        candidates.sort_by(|a, b| {
+            b.accounts
+                .len()
+                .cmp(&a.accounts.len())
+                .then(b.events.len().cmp(&a.events.len()))
+                .then(a.key.cmp(&b.key))
+                .then(a.value.cmp(&b.value))
+        });
+        let mut kept: Vec<Candidate> = Vec::new();
+        let mut told: HashSet<usize, Fast> = HashSet::default();
+        for cand in candidates {
+            let already = cand.events.iter().filter(|i| told.contains(i)).count();
+            if already * 2 >= cand.events.len() {
+                continue;
+            }
+            told.extend(cand.events.iter().copied());
+            kept.push(cand);
+        }
+        kept.into_iter()
+            .map(|cand| util::finding(ev, draft(ev, cfg, cand)))
+            .collect()
+    }
+}
+
+fn span(recs: &[SignIn], events: &[usize]) -> (i64, i64) {
+    let first = events.iter().map(|&i| recs[i].time_us).min().unwrap_or(0);
+    let last = events.iter().map(|&i| recs[i].time_us).max().unwrap_or(0);
+    (first, last)
+}
+
+/// Keys where more accounts got in than failed: the tenant's own egress
+/// or its common browser, not a spray.
+fn shared_egress(
+    ev: &Events,
+    key: SlowKey,
+    groups: &BTreeMap<String, Vec<usize>>,
+) -> HashSet<String> {
+    let recs = ev.records;
+    let mut failed: HashMap<&str, HashSet<&str, Fast>, Fast> = HashMap::default();
+    for (v, events) in groups {
+        let set = failed.entry(v.as_str()).or_default();
+        set.extend(events.iter().map(|&i| recs[i].user_principal_name.as_str()));
+    }
+    let mut worked: HashMap<String, HashSet<&str, Fast>, Fast> = HashMap::default();
+    for r in recs {
+        if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
+            continue;
+        }
+        if let Some(v) = key.of(r) {
+            if failed.contains_key(v.as_str()) {
+                worked
+                    .entry(v)
+                    .or_default()
+                    .insert(r.user_principal_name.as_str());
+            }
+        }
+    }
+    failed
+        .iter()
+        .filter(|(v, f)| worked.get(**v).is_some_and(|w| w.len() >= f.len()))
+        .map(|(v, _)| v.to_string())
+        .collect()
+}
+
+/// Most distinct accounts failed within any one hour.
+fn peak_hour_accounts(recs: &[SignIn], events: &[usize]) -> usize {
+    let mut state = util::Tally::<&str>::default();
+    let mut best = 0;
+    let mut left = 0;
+    for right in 0..events.len() {
+        state.add(recs[events[right]].user_principal_name.as_str());
+        while recs[events[right]].time_us - recs[events[left]].time_us > HOUR_US {
+            state.remove(&recs[events[left]].user_principal_name.as_str());
+            left += 1;
+        }
+        best = best.max(state.distinct());
+    }
+    best
+}
+
+fn draft(ev: &Events, cfg: &DetectionConfig, cand: Candidate) -> Draft {
+    let recs = ev.records;
+    let evs = &cand.events;
+    let (first, last) = span(recs, evs);
+    let days: BTreeSet<i64> = evs
+        .iter()
+        .map(|&i| recs[i].time_us.div_euclid(DAY_US))
+        .collect();
+    let mut per_account_day: HashMap<(&str, i64), u32, Fast> = HashMap::default();
+    for &i in evs {
+        let r = &recs[i];
+        *per_account_day
+            .entry((r.user_principal_name.as_str(), r.time_us.div_euclid(DAY_US)))
+            .or_default() += 1;
+    }
+    let max_per_day = per_account_day.values().copied().max().unwrap_or(0);
+    let ips = util::distinct(recs, evs, |r| r.ip.as_str());
+    let accounts: Vec<&str> = cand.accounts.iter().map(String::as_str).collect();
+    // Did a targeted account's password work later from these addresses?
+    let targets: BTreeMap<&str, i64> = util::first_time_per_user(recs, evs);
+    let ip_set: BTreeSet<&str> = ips.iter().copied().collect();
+    let pool: Vec<usize> = util::records_by_ip(ev, cfg, &ip_set)
+        .into_values()
+        .flatten()
+        .collect();
+    let mut pool = pool;
+    pool.sort_unstable();
+    let worked = util::password_worked_after(recs, &pool, &targets);
+    let severity = if worked.is_empty() {
+        Severity::Medium
+    } else {
+        Severity::High
+    };
+    let what = match cand.key {
+        SlowKey::Asn => format!("network {}", cand.value),
+        SlowKey::Network => format!("network {}", cand.value),
+        SlowKey::UserAgent => "one client fingerprint".to_string(),
+    };
+    let mut title = format!(
+        "Slow password spray from {what}: {} accounts over {} days from {} address{}, at most {max_per_day} attempt{} per account per day",
+        accounts.len(),
+        days.len(),
+        ips.len(),
+        if ips.len() == 1 { "" } else { "es" },
+        if max_per_day == 1 { "" } else { "s" },
+    );
+    if !worked.is_empty() {
+        let names: Vec<&str> = worked.keys().copied().collect();
+        title.push_str(&format!(
+            "; the password of {} worked",
+            util::accounts_text(&names)
+        ));
+    }
+    let mut remediation = vec![
+        format!("Block {} at the perimeter or with a Conditional Access named location, and look for the same user agent or network in later days.", if ips.len() <= 5 { ips.join(", ") } else { format!("these {} addresses", ips.len()) }),
+        "Check the targeted accounts for weak or reused passwords and make sure each has MFA registered; this spray stays under smart lockout by design.".to_string(),
+    ];
+    if !worked.is_empty() {
+        remediation.insert(0, format!("Reset the passwords and revoke the sessions of {} now: the spray found a working password.", worked.keys().copied().collect::<Vec<_>>().join(", ")));
+    }
+    let asns: BTreeSet<String> = evs
+        .iter()
+        .filter_map(|&i| recs[i].asn.map(|a| format!("AS{a}")))
+        .collect();
+    let d = Draft {
+        events: evs.clone(),
+        highlights: worked.values().copied().collect(),
+        window_seconds: (last - first) / 1_000_000,
+        remediation,
+        ..Draft::new(
+            KIND,
+            format!("{}:{}", cand.key.as_str(), cand.value),
+            severity,
+            title,
+        )
+    };
+    d.fact("grouped_by", cand.key.as_str())
+        .fact("key", cand.value.as_str())
+        .fact("accounts", util::json_list(&accounts))
+        .fact("addresses", util::json_list(&ips))
+        .fact(
+            "asns",
+            util::json_list(&asns.into_iter().collect::<Vec<_>>()),
+        )
+        .fact(
+            "countries",
+            util::json_list(&util::distinct(recs, evs, |r| r.country.as_str())),
+        )
+        .fact(
+            "user_agents",
+            util::json_list(&util::distinct(recs, evs, |r| r.user_agent.as_str())),
+        )
+        .fact("days", days.len())
+        .fact("max_attempts_per_account_per_day", max_per_day)
+        .fact("peak_accounts_in_an_hour", peak_hour_accounts(recs, evs))
+        .fact("password_worked", util::worked_json(recs, &worked))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const DAY: i64 = 86_400;
+
+    /// Twenty accounts, one failed password each per day for three days,
+    /// every attempt from another address of AS64500, with one user agent.
+    fn slow_spray() -> Vec<SignIn> {
+        let mut v = Vec::new();
+        for d in 0..3 {
+            for k in 0..20 {
+                let mut s = signin(
+                    d * DAY + k * 3000,
+                    &format!("user{k}@contoso.com"),
+                    &format!("198.51.{}.{}", 100 + (k % 3), 10 + d * 20 + k),
+                    50126,
+                );
+                s.asn = Some(64500);
+                s.user_agent = "python-requests/2.31".into();
+                v.push(s);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_spray_over_days_fires_once_with_its_network() {
+        let recs = fixture(slow_spray());
+        let f = run(&LowAndSlowSpray, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].count, 60);
+        assert_eq!(fact(&f[0], "grouped_by"), Some(&"asn".into()));
+        assert_eq!(fact(&f[0], "days"), Some(&3.into()));
+        assert_eq!(
+            fact(&f[0], "max_attempts_per_account_per_day"),
+            Some(&1.into())
+        );
+        assert_eq!(f[0].users.len(), 20);
+    }
+
+    #[test]
+    fn without_an_asn_the_fingerprint_still_groups_it_and_a_worked_password_is_high() {
+        let mut v = slow_spray();
+        for s in &mut v {
+            s.asn = None;
+        }
+        let mut ok = signin(3 * DAY, "user3@contoso.com", "198.51.100.13", 0);
+        ok.user_agent = "python-requests/2.31".into();
+        v.push(ok);
+        let recs = fixture(v);
+        let f = run(&LowAndSlowSpray, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(fact(&f[0], "grouped_by"), Some(&"user_agent".into()));
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].title.contains("user3@contoso.com"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn typos_a_fast_spray_and_a_single_day_stay_quiet() {
+        // Typos: each failure followed by the owner's success.
+        let mut v = Vec::new();
+        for d in 0..3 {
+            for k in 0..20 {
+                let ip = format!("192.0.2.{}", 10 + k);
+                let user = format!("user{k}@contoso.com");
+                v.push(signin(d * DAY + k * 3000, &user, &ip, 50126));
+                v.push(signin(d * DAY + k * 3000 + 30, &user, &ip, 0));
+            }
+        }
+        let recs = fixture(v);
+        assert!(run(&LowAndSlowSpray, &recs, &DetectionConfig::default()).is_empty());
+        // Twenty accounts within an hour: the hourly detections' job.
+        let fast: Vec<SignIn> = slow_spray()
+            .into_iter()
+            .map(|mut s| {
+                let t = (s.time_us - T0_US) / 1_000_000;
+                s.time_us = T0_US + ((t / DAY) * DAY + (t % DAY) / 100) * 1_000_000;
+                s
+            })
+            .collect();
+        let recs = fixture(fast);
+        assert!(run(&LowAndSlowSpray, &recs, &DetectionConfig::default()).is_empty());
+        // One day only.
+        let one: Vec<SignIn> = slow_spray()
+            .into_iter()
+            .filter(|s| s.time_us < T0_US + DAY * 1_000_000)
+            .collect();
+        let recs = fixture(one);
+        assert!(run(&LowAndSlowSpray, &recs, &DetectionConfig::default()).is_empty());
+    }
+}

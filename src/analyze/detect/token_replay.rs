@@ -1,0 +1,506 @@
+//! One sign-in session (or one token) used from a second network: the
+//! mark of a stolen session cookie or refresh token replayed by an
+//! adversary-in-the-middle kit.
+//!
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/token_replay.md` (the registry in `mod.rs` serves it).
+
+use std::collections::BTreeSet;
+
+use super::place::{network_of, Place};
+use super::registry::Settings;
+use super::sql::Query;
+use super::util::{self, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::analyze::coverage::Need;
+use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass, Text};
+use serde::{Deserialize, Serialize};
+
+pub struct TokenReplay;
+
+const KIND: &str = "token_replay";
+const HOUR_US: i64 = 60 * util::MINUTE_US;
+
+/// The `[token_replay]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenReplayConfig {
+    pub enabled: bool,
+    /// How long after a session's first sign-in a use still counts as the
+    /// same session (a browser session cookie lives about a day; a
+    /// refresh token up to 90 days, so raise this for long exports).
+    pub max_session_hours: u32,
+    /// A second network this soon after the first sign-in is the
+    /// adversary-in-the-middle pattern, and raises the severity.
+    pub quick_minutes: u32,
+    /// Hours of data before a use that count as the account's baseline:
+    /// earlier uses cannot be called new.
+    pub min_baseline_hours: u32,
+}
+
+impl Default for TokenReplayConfig {
+    fn default() -> Self {
+        TokenReplayConfig {
+            enabled: true,
+            max_session_hours: 24,
+            quick_minutes: 60,
+            min_baseline_hours: 24,
+        }
+    }
+}
+
+impl Settings for TokenReplayConfig {
+    const UNSET: &'static [(&'static str, &'static str)] =
+        &[("min_baseline_hours", "no baseline needed")];
+}
+
+/// The network a use came from, as coarse as the record allows: its ASN,
+/// else its /24 or /64.
+fn network(r: &SignIn) -> Option<String> {
+    match r.asn {
+        Some(a) => Some(format!("AS{a}")),
+        None => network_of(&r.ip),
+    }
+}
+
+/// The session a success belongs to: its session id, else the token it
+/// used.
+fn session_key(r: &SignIn) -> Option<Text> {
+    if !r.session_id.is_empty() {
+        Some(r.session_id)
+    } else if !r.token_id.is_empty() {
+        Some(r.token_id)
+    } else {
+        None
+    }
+}
+
+impl Detection for TokenReplay {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "One session used from a second network"
+    }
+
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1550.001", "T1539", "T1078.004"]
+    }
+
+    fn needs(&self) -> &'static [Need] {
+        &[Need::Session]
+    }
+
+    fn sql(&self, _cfg: &DetectionConfig) -> Query {
+        Query::unsupported(
+            "it follows each session in time order against the networks the session and the account used before each use, which needs an ordered walk per session",
+        )
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.token_replay;
+        let recs = ev.records;
+        let Some(start_us) = recs.first().map(|r| r.time_us) else {
+            return Vec::new();
+        };
+        let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
+        let lifetime = i64::from(c.max_session_hours) * HOUR_US;
+        let quick = util::minutes(c.quick_minutes);
+        let sessions = util::group_by(ev, cfg, |r| {
+            if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
+                return None;
+            }
+            Some((r.user_principal_name, session_key(r)?))
+        });
+        let mut candidates: Vec<(Text, Text, Vec<usize>)> = Vec::new();
+        for ((user, key), uses) in sessions {
+            if uses.len() < 2 {
+                continue;
+            }
+            let anchor = &recs[uses[0]];
+            if anchor.time_us + lifetime < recs[uses[1]].time_us || network(anchor).is_none() {
+                continue;
+            }
+            candidates.push((user, key, uses));
+        }
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let users: Vec<Text> = candidates.iter().map(|(u, _, _)| *u).collect();
+        let successes = util::group_of(ev, cfg, ev.by_user(), users, |r| {
+            r.status == StatusClass::Success
+        });
+        let mut out = Vec::new();
+        for (user, key, uses) in candidates {
+            let ok = successes
+                .get(user.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let anchor = &recs[uses[0]];
+            let mut seen_nets: BTreeSet<String> = network(anchor).into_iter().collect();
+            let mut seen_devices: BTreeSet<&str> = BTreeSet::new();
+            if !anchor.device_id.is_empty() {
+                seen_devices.insert(anchor.device_id.as_str());
+            }
+            let mut replays = Vec::new();
+            // Networks already judged foreign: later uses from them count
+            // too.
+            let mut foreign: BTreeSet<String> = BTreeSet::new();
+            for &i in &uses[1..] {
+                let r = &recs[i];
+                if r.time_us > anchor.time_us + lifetime {
+                    break;
+                }
+                let Some(net) = network(r) else {
+                    continue;
+                };
+                if foreign.contains(&net) {
+                    replays.push(i);
+                    continue;
+                }
+                let new_net = !seen_nets.contains(&net);
+                let own_device =
+                    !r.device_id.is_empty() && seen_devices.contains(r.device_id.as_str());
+                seen_nets.insert(net.clone());
+                if !r.device_id.is_empty() {
+                    seen_devices.insert(r.device_id.as_str());
+                }
+                if !new_net || own_device || r.time_us < baseline_end {
+                    continue;
+                }
+                // A network the account itself used before, outside this
+                // session, is the owner moving (home, office, phone).
+                let place = Place::of(r);
+                let familiar = ok.iter().any(|&s| {
+                    let o = &recs[s];
+                    o.time_us < r.time_us && session_key(o) != Some(key) && place.same(o)
+                });
+                if !familiar {
+                    foreign.insert(net);
+                    replays.push(i);
+                }
+            }
+            if replays.is_empty() {
+                continue;
+            }
+            let d = Replay {
+                user: user.as_str(),
+                key: key.as_str(),
+                anchor: uses[0],
+                replays,
+                quick,
+                baseline_us: anchor.time_us - start_us,
+            };
+            out.push(util::finding(ev, d.draft(recs)));
+        }
+        out
+    }
+}
+
+struct Replay<'a> {
+    user: &'a str,
+    key: &'a str,
+    anchor: usize,
+    replays: Vec<usize>,
+    quick: i64,
+    baseline_us: i64,
+}
+
+impl Replay<'_> {
+    fn draft(self, recs: &[SignIn]) -> Draft {
+        let a = &recs[self.anchor];
+        let first = &recs[self.replays[0]];
+        let gap_us = first.time_us - a.time_us;
+        let country_changed = self.replays.iter().any(|&i| {
+            !recs[i].country.is_empty() && !a.country.is_empty() && recs[i].country != a.country
+        });
+        let client_changed = self
+            .replays
+            .iter()
+            .any(|&i| recs[i].os != a.os || recs[i].browser != a.browser);
+        let quick = gap_us <= self.quick;
+        let severity = if country_changed || client_changed || quick {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let net = |r: &SignIn| network(r).unwrap_or_default();
+        let replay_nets: BTreeSet<String> = self.replays.iter().map(|&i| net(&recs[i])).collect();
+        let replay_nets: Vec<String> = replay_nets.into_iter().collect();
+        let countries = util::distinct(recs, &self.replays, |r| r.country.as_str());
+        let ips = util::distinct(recs, &self.replays, |r| r.ip.as_str());
+        let non_interactive = self
+            .replays
+            .iter()
+            .filter(|&&i| recs[i].sign_in_type == SignInType::NonInteractive)
+            .count();
+        let user = self.user;
+        let mut where_ = replay_nets.clone();
+        where_.extend(countries.iter().map(|c| c.to_string()));
+        let title = format!(
+            "{user}'s session from {} ({}{}) was used {} later from {} ({}){}",
+            util::source_text(&a.ip),
+            net(a),
+            if a.country.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", a.country)
+            },
+            util::span_text(gap_us),
+            if ips.len() <= 3 {
+                ips.join(", ")
+            } else {
+                format!("{} addresses", ips.len())
+            },
+            where_.join(", "),
+            if client_changed {
+                " by another client"
+            } else {
+                ""
+            }
+        );
+        let remediation = vec![
+            format!("Revoke {user}'s sessions and refresh tokens (Revoke-MgUserSignInSession) and reset the password: a stolen session survives MFA."),
+            format!("Block {} and look for other accounts signing in from them.", ips.join(", ")),
+            "Look for the phishing mail or page that proxied the sign-in (adversary-in-the-middle kits), and for inbox rules, new MFA methods or app consents made after it.".to_string(),
+            "Require compliant or hybrid-joined devices, or token protection, for the apps that matter: a replayed cookie then stops at Conditional Access.".to_string(),
+        ];
+        let d = Draft {
+            // The first sign-in is the owner's: it stays out of the
+            // finding's addresses (they feed block lists) and is told in
+            // the facts instead.
+            events: self.replays.clone(),
+            remediation,
+            ..Draft::new(KIND, format!("{user}|{}", self.key), severity, title)
+        };
+        d.fact("session", self.key)
+            .fact("first_ip", a.ip.as_str())
+            .fact("first_network", net(a))
+            .fact("first_country", a.country.as_str())
+            .fact("first_user_agent", a.user_agent.as_str())
+            .fact("first_sign_in", util::rfc3339(a.time_us))
+            .fact("networks", util::json_list(&replay_nets))
+            .fact("countries", util::json_list(&countries))
+            .fact(
+                "user_agents",
+                util::json_list(&util::distinct(recs, &self.replays, |r| {
+                    r.user_agent.as_str()
+                })),
+            )
+            .fact("minutes_after_first", gap_us / util::MINUTE_US)
+            .fact("non_interactive_uses", non_interactive)
+            .fact("country_changed", country_changed)
+            .fact("client_changed", client_changed)
+            .fact("baseline_hours", self.baseline_us / HOUR_US)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const DAY: i64 = 86_400;
+
+    #[allow(clippy::too_many_arguments)]
+    fn at(
+        sec: i64,
+        user: &str,
+        ip: &str,
+        asn: i64,
+        country: &str,
+        session: &str,
+        kind: SignInType,
+        os: &str,
+    ) -> SignIn {
+        SignIn {
+            asn: Some(asn),
+            country: country.into(),
+            session_id: session.into(),
+            sign_in_type: kind,
+            os: os.into(),
+            ..signin(sec, user, ip, 0)
+        }
+    }
+
+    fn baseline(user: &str) -> Vec<SignIn> {
+        (0..4)
+            .map(|d| {
+                at(
+                    d * DAY,
+                    user,
+                    "192.0.2.10",
+                    7018,
+                    "US",
+                    &format!("s-{user}-{d}"),
+                    SignInType::Interactive,
+                    "Windows10",
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_session_replayed_from_abroad_minutes_later_is_high() {
+        let u = "alice@contoso.com";
+        let mut v = baseline(u);
+        v.push(at(
+            2 * DAY + 100,
+            u,
+            "192.0.2.10",
+            7018,
+            "US",
+            "aitm",
+            SignInType::Interactive,
+            "Windows10",
+        ));
+        v.push(at(
+            2 * DAY + 700,
+            u,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "aitm",
+            SignInType::NonInteractive,
+            "Linux",
+        ));
+        v.push(at(
+            2 * DAY + 900,
+            u,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "aitm",
+            SignInType::NonInteractive,
+            "Linux",
+        ));
+        let recs = fixture(v);
+        let f = run(&TokenReplay, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].count, 2);
+        assert_eq!(f[0].ips, vec!["203.0.113.9"]);
+        assert_eq!(fact(&f[0], "minutes_after_first"), Some(&10.into()));
+        assert_eq!(fact(&f[0], "country_changed"), Some(&true.into()));
+        assert!(f[0].title.contains("AS14061"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn the_owner_moving_between_known_networks_or_on_one_device_stays_quiet() {
+        let u = "bob@contoso.com";
+        let mut v = baseline(u);
+        // Bob's phone network, known from an earlier day.
+        v.push(at(
+            DAY + 500,
+            u,
+            "198.51.100.4",
+            21928,
+            "US",
+            "phone-1",
+            SignInType::Interactive,
+            "iOS",
+        ));
+        // Today: one session on the office network, then on the phone
+        // network Bob used before.
+        v.push(at(
+            3 * DAY + 100,
+            u,
+            "192.0.2.10",
+            7018,
+            "US",
+            "s",
+            SignInType::Interactive,
+            "Windows10",
+        ));
+        v.push(at(
+            3 * DAY + 5000,
+            u,
+            "198.51.100.77",
+            21928,
+            "US",
+            "s",
+            SignInType::NonInteractive,
+            "Windows10",
+        ));
+        // A new network, but the same registered device as the session's
+        // first sign-in: the laptop moved.
+        let mut a = at(
+            3 * DAY + 200,
+            u,
+            "192.0.2.10",
+            7018,
+            "US",
+            "laptop",
+            SignInType::Interactive,
+            "Windows10",
+        );
+        a.device_id = "dev-1".into();
+        let mut b = at(
+            3 * DAY + 9000,
+            u,
+            "203.0.113.40",
+            3320,
+            "US",
+            "laptop",
+            SignInType::NonInteractive,
+            "Windows10",
+        );
+        b.device_id = "dev-1".into();
+        v.extend([a, b]);
+        // Beyond the session's lifetime.
+        v.push(at(
+            3 * DAY + 300,
+            u,
+            "192.0.2.10",
+            7018,
+            "US",
+            "old",
+            SignInType::Interactive,
+            "Windows10",
+        ));
+        v.push(at(
+            5 * DAY,
+            u,
+            "203.0.113.41",
+            3320,
+            "US",
+            "old",
+            SignInType::NonInteractive,
+            "Windows10",
+        ));
+        let recs = fixture(v);
+        let f = run(&TokenReplay, &recs, &DetectionConfig::default());
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn a_slow_move_to_a_new_network_in_the_same_country_is_medium() {
+        let u = "carol@contoso.com";
+        let mut v = baseline(u);
+        v.push(at(
+            2 * DAY + 100,
+            u,
+            "192.0.2.10",
+            7018,
+            "US",
+            "x",
+            SignInType::Interactive,
+            "Windows10",
+        ));
+        v.push(at(
+            2 * DAY + 4 * 3600,
+            u,
+            "203.0.113.60",
+            7922,
+            "US",
+            "x",
+            SignInType::NonInteractive,
+            "Windows10",
+        ));
+        let recs = fixture(v);
+        let f = run(&TokenReplay, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+    }
+}
