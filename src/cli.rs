@@ -247,16 +247,19 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub json: bool,
     /// Outputs to write (comma-separated; default all). findings.json (the
-    /// machine interface) and history.json (for later --history runs) are
-    /// always written.
+    /// machine interface), history.json and profiles.json (for later
+    /// --history runs) are always written.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<ReportPart>,
     /// An earlier report folder (or its findings.json): mark findings new /
     /// ongoing / resolved and show the change in totals.
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub baseline: Option<PathBuf>,
-    /// Folder holding earlier report folders (each has a history.json): adds trend
-    /// charts across runs and what is new since the latest earlier run.
+    /// Folder holding earlier report folders (each has a history.json and a
+    /// profiles.json): adds trend charts across runs and what is new since
+    /// the latest earlier run, and makes the accounts' places in the earlier
+    /// runs the baseline of "not seen before" (token replay, device-code
+    /// phishing, hosting networks, a known password from a new place).
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
     /// In report.html, also show local time in this zone beside UTC (IANA name or +05:30). Data files stay UTC.

@@ -7,6 +7,7 @@ pub mod breakdown;
 pub mod coverage;
 pub mod detect;
 pub mod incidents;
+pub mod profiles;
 pub mod summary;
 pub mod timeline;
 pub mod usual;

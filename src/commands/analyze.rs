@@ -6,9 +6,11 @@ use super::{check_out_path, load_enriched, Outcome, Stage};
 use crate::analyze::aggregate;
 use crate::analyze::breakdown::{breakdown, Breakdown};
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
+use crate::analyze::profiles::{self, Profiles};
 use crate::analyze::summary::{summarize, Summary};
 use crate::analyze::Story;
 use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
+use crate::model::time::format_time;
 use crate::model::{Finding, Severity};
 use crate::report::data::ReportData;
 use crate::report::escape::safe;
@@ -76,7 +78,11 @@ struct Analysis<'a> {
 /// Independent passes over the records run side by side (detection also
 /// spreads its detections over the pool); the breakdown, which reads the
 /// tables and findings, follows.
-fn analyze<'a>(loaded: &'a super::Loaded, cfg: &DetectionConfig) -> Analysis<'a> {
+fn analyze<'a>(
+    loaded: &'a super::Loaded,
+    cfg: &DetectionConfig,
+    history: Option<&Profiles>,
+) -> Analysis<'a> {
     let stage = Stage::start("summarize, aggregate and detect");
     let (summary, (tables, findings)) = rayon::join(
         || {
@@ -90,7 +96,10 @@ fn analyze<'a>(loaded: &'a super::Loaded, cfg: &DetectionConfig) -> Analysis<'a>
         || {
             rayon::join(
                 || aggregate::tables(&loaded.records),
-                || detect::run_all(&Events::new(&loaded.records, &loaded.paths), cfg),
+                || {
+                    let ev = Events::new(&loaded.records, &loaded.paths).with_history(history);
+                    detect::run_all(&ev, cfg)
+                },
             )
         },
     );
@@ -106,6 +115,26 @@ fn analyze<'a>(loaded: &'a super::Loaded, cfg: &DetectionConfig) -> Analysis<'a>
         story,
         breakdown,
     }
+}
+
+/// `--history`: the account profiles of the earlier runs in the folder
+/// (their data ended before this run's starts), with a warning for each
+/// folder whose profiles cannot be read.
+fn load_profiles(args: &AnalyzeArgs, loaded: &super::Loaded) -> anyhow::Result<Option<Profiles>> {
+    let Some(dir) = &args.history else {
+        return Ok(None);
+    };
+    let first = loaded.records.first().map(|r| format_time(r.time_us));
+    let (p, unreadable) = profiles::load(dir, &args.out, first.as_deref())?;
+    for (label, why) in &unreadable {
+        eprintln!(
+            "warning: history {}: cannot read {}: {}",
+            Path::new(dir).join(label).display(),
+            profiles::FILE,
+            why
+        );
+    }
+    Ok(Some(p))
 }
 
 /// `--history`: earlier runs from the folder, with a warning for each
@@ -178,7 +207,9 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         .map(DisplayZone::parse)
         .transpose()?;
     let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, true, quiet)?;
-    let a = analyze(&loaded, &cfg);
+    let profiles = load_profiles(args, &loaded)?;
+    let a = analyze(&loaded, &cfg, profiles.as_ref());
+    let own_profiles = Profiles::of(&loaded.records);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &a.summary, &a.findings)?),
         None => None,
@@ -201,6 +232,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         },
         parts,
         run_record: &run_record,
+        profiles: &own_profiles,
         manifest: manifest(args, &cfg, &loaded, &enrichment, started.0)?,
         started: started.1,
     };

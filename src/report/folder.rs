@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The optional parts of the folder; `findings.json` and `history.json`
-/// are always written.
+/// The optional parts of the folder; `findings.json`, `history.json` and
+/// `profiles.json` are always written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Parts {
     /// `findings.csv` and `tables/*.csv`.
@@ -37,6 +37,9 @@ pub struct Folder<'a> {
     pub parts: Parts,
     /// This run as later runs see it (`history.json`).
     pub run_record: &'a RunRecord,
+    /// Where each account signed in, for later `--history` runs
+    /// (`profiles.json`).
+    pub profiles: &'a crate::analyze::profiles::Profiles,
     /// The manifest as far as the caller knows it (tool, command line,
     /// settings, inputs); the outputs and the finish time are filled in
     /// here. Written when `parts.manifest` is set.
@@ -158,7 +161,7 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
     let parts = folder.parts;
     let workbook = folder.workbook;
     let stage = Stage::start("render and write the reports");
-    let (out, run_record) = (&out, folder.run_record);
+    let (out, run_record, profiles) = (&out, folder.run_record, folder.profiles);
     let mut jobs: Vec<Part> = vec![(
         "report part: findings.json",
         Box::new(move || {
@@ -169,6 +172,10 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
             })?;
             out.file(history::FILE, |w| {
                 serde_json::to_writer_pretty(&mut *w, run_record)?;
+                w.write_all(b"\n")
+            })?;
+            out.file(crate::analyze::profiles::FILE, |w| {
+                serde_json::to_writer(&mut *w, profiles)?;
                 w.write_all(b"\n")
             })
         }),

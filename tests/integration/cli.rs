@@ -409,13 +409,13 @@ fn report_folder_is_complete_reproducible_and_accounted_in_the_manifest() {
             .collect();
         assert_eq!(o["sha256"].as_str().unwrap(), hex);
     }
-    // --format picks a subset; findings.json and history.json (what a
-    // later --history run reads) are always there.
+    // --format picks a subset; findings.json, history.json and
+    // profiles.json (what a later --history run reads) are always there.
     analyze(&[&a], &out.path().join("md-only"), &["--format", "md"]);
     let sub = report_files(&out.path().join("md-only"));
     assert_eq!(
         sub.keys().cloned().collect::<Vec<_>>(),
-        ["findings.json", "history.json", "summary.md"]
+        ["findings.json", "history.json", "profiles.json", "summary.md"]
     );
 }
 

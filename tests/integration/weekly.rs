@@ -123,3 +123,150 @@ fn history_draws_trends_and_names_what_is_new() {
     let again = std::fs::read_to_string(dir2.join("report.html")).unwrap();
     assert_eq!(again, html, "same run, same page");
 }
+
+/// One Graph sign-in object, as a portal JSON download holds it.
+#[allow(clippy::too_many_arguments)]
+fn graph(
+    time: &str,
+    user: &str,
+    ip: &str,
+    asn: i64,
+    country: &str,
+    protocol: &str,
+    app_id: &str,
+    n: usize,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("00000000-0000-4000-8000-{n:012}"),
+        "createdDateTime": time,
+        "userPrincipalName": user,
+        "userId": "11111111-1111-4111-8111-111111111111",
+        "ipAddress": ip,
+        "autonomousSystemNumber": asn,
+        "appId": app_id,
+        "appDisplayName": "Office 365",
+        "clientAppUsed": "Browser",
+        "isInteractive": true,
+        "authenticationProtocol": protocol,
+        "sessionId": format!("s-{n}"),
+        "status": {"errorCode": 0},
+        "location": {"countryOrRegion": country, "city": "", "state": ""}
+    })
+}
+
+fn run_with(input: &Path, out: &Path, history: Option<&Path>) -> serde_json::Value {
+    let mut cmd = Command::new(bin());
+    cmd.arg("analyze")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .arg("-q");
+    if let Some(h) = history {
+        cmd.arg("--history").arg(h);
+    }
+    let o = cmd.output().unwrap();
+    assert_eq!(
+        o.status.code().map(|c| c < 2),
+        Some(true),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap()
+}
+
+fn kinds_for(doc: &serde_json::Value, user: &str) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["users"].as_array().unwrap().iter().any(|u| u == user))
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn history_profiles_are_the_baseline_of_not_seen_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w1, w2) = (dir.path().join("w1.json"), dir.path().join("w2.json"));
+    let reports = dir.path().join("reports");
+    let alice = "alice@contoso.com";
+    let office = |t: &str, n| graph(t, alice, "192.0.2.10", 7018, "US", "none", "", n);
+    // Week 1: the office, and a travel VPN at DigitalOcean in the Netherlands.
+    let week1 = vec![
+        office("2026-03-02T08:00:00Z", 1),
+        graph(
+            "2026-03-04T09:00:00Z",
+            alice,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "none",
+            "",
+            2,
+        ),
+        office("2026-03-06T08:00:00Z", 3),
+    ];
+    // Week 2: the VPN again 30 hours in, and, an hour into the data, a
+    // device code entered from Frankfurt for the Authentication Broker.
+    let week2 = vec![
+        office("2026-03-09T08:00:00Z", 4),
+        graph(
+            "2026-03-09T09:00:00Z",
+            alice,
+            "198.51.100.20",
+            24940,
+            "DE",
+            "deviceCode",
+            "29d9ed98-a469-4536-ade2-f981bc1d605e",
+            5,
+        ),
+        graph(
+            "2026-03-10T14:00:00Z",
+            alice,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "none",
+            "",
+            6,
+        ),
+        office("2026-03-11T08:00:00Z", 7),
+    ];
+    std::fs::write(&w1, serde_json::to_string(&week1).unwrap()).unwrap();
+    std::fs::write(&w2, serde_json::to_string(&week2).unwrap()).unwrap();
+
+    // Alone, week 2's first day is its own baseline: the VPN looks new,
+    // and the device code, an hour in, cannot be judged.
+    let alone = run_with(&w2, &dir.path().join("alone"), None);
+    let k = kinds_for(&alone, alice);
+    assert!(k.contains(&"hosting_provider_sign_in".to_string()), "{k:?}");
+    assert!(!k.contains(&"device_code_phishing".to_string()), "{k:?}");
+
+    // With week 1 in the history: the VPN is hers, and the device code
+    // from a network she never used is phishing, however early it comes.
+    std::fs::create_dir_all(&reports).unwrap();
+    run_with(&w1, &reports.join("2026-W10"), Some(&reports));
+    assert!(reports.join("2026-W10").join("profiles.json").is_file());
+    let with = run_with(&w2, &reports.join("2026-W11"), Some(&reports));
+    let k = kinds_for(&with, alice);
+    // Hetzner, where the code was entered, is new; DigitalOcean is hers.
+    let vpn_flagged = with["findings"].as_array().unwrap().iter().any(|f| {
+        f["kind"] == "hosting_provider_sign_in" && f["title"].as_str().unwrap().contains("AS14061")
+    });
+    assert!(!vpn_flagged, "{k:?}");
+    let phish = with["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "device_code_phishing")
+        .unwrap_or_else(|| panic!("no device-code finding: {k:?}"));
+    let facts = phish["evidence"]["facts"].to_string();
+    assert!(facts.contains("history of 1 earlier run"), "{facts}");
+    let verdict = with["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["user"] == alice)
+        .unwrap();
+    assert_eq!(verdict["verdict"], "compromised");
+}

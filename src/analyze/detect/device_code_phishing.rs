@@ -104,8 +104,8 @@ impl Detection for DeviceCodePhishing {
             (is_device_code(r)
                 && r.status == StatusClass::Success
                 && !r.user_principal_name.is_empty()
-                && r.time_us >= baseline_end)
-                .then_some(r.user_principal_name)
+                && (r.time_us >= baseline_end || ev.history_has(&r.user_principal_name)))
+            .then_some(r.user_principal_name)
         });
         if codes.is_empty() {
             return Vec::new();
@@ -134,7 +134,11 @@ impl Detection for DeviceCodePhishing {
                     .copied()
                     .filter(|&s| recs[s].time_us < r.time_us)
                     .collect();
-                if earlier.is_empty() || earlier.iter().any(|&s| place.same(&recs[s])) {
+                let known = ev.history_has(user);
+                if (earlier.is_empty() && !known)
+                    || ev.history_knows(r)
+                    || earlier.iter().any(|&s| place.same(&recs[s]))
+                {
                     continue;
                 }
                 places.entry(place.label()).or_default().push(i);
@@ -166,7 +170,8 @@ impl Detection for DeviceCodePhishing {
                     earlier,
                     baseline_us: first.time_us - start_us,
                 };
-                out.push(util::finding(ev, d.draft(recs)));
+                let baseline = ev.baseline_text(user, d.baseline_us);
+                out.push(util::finding(ev, d.draft(recs).fact("baseline", baseline)));
             }
         }
         out

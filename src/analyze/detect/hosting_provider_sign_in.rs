@@ -233,11 +233,21 @@ impl Detection for HostingProviderSignIn {
             let baseline_us = first - start_us;
             // A success from this network inside the baseline means the
             // account works from it (a company VPN, a jump host).
-            if baseline_us < i64::from(c.min_baseline_hours) * HOUR_US {
+            // With history, a network the account used in earlier runs is
+            // its own, and the history is a baseline however early in this
+            // data the sign-in comes.
+            if ev.history_used_asn(user, asn)
+                || (baseline_us < i64::from(c.min_baseline_hours) * HOUR_US
+                    && !ev.history_has(user))
+            {
                 continue;
             }
             let net = &nets[&asn];
-            out.push(util::finding(ev, draft(ev, user, net, baseline_us, events)));
+            let baseline = ev.baseline_text(user, baseline_us);
+            out.push(util::finding(
+                ev,
+                draft(ev, user, net, baseline_us, events).fact("baseline", baseline),
+            ));
         }
         out
     }

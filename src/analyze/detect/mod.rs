@@ -22,6 +22,7 @@
 use rayon::prelude::*;
 
 use crate::analyze::coverage::{self, Coverage, Need, Presence};
+use crate::analyze::profiles::Profiles;
 use crate::model::{FastHash, Finding, SignIn, StatusClass, Text};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -116,6 +117,9 @@ pub struct Events<'a> {
     /// than a pass over the whole run each time.
     by_ip: OnceLock<KeyIndex>,
     by_user: OnceLock<KeyIndex>,
+    /// Earlier runs' profiles (`--history`): the baseline of the
+    /// detections that ask whether an account has been somewhere before.
+    history: Option<&'a Profiles>,
 }
 
 /// Record indexes per non-empty value of a field.
@@ -146,6 +150,43 @@ impl<'a> Events<'a> {
             unsuccessful,
             by_ip: OnceLock::new(),
             by_user: OnceLock::new(),
+            history: None,
+        }
+    }
+
+    /// Uses earlier runs' profiles as the accounts' baseline.
+    pub fn with_history(mut self, history: Option<&'a Profiles>) -> Self {
+        self.history = history.filter(|h| !h.accounts.is_empty());
+        self
+    }
+
+    /// The account had successes in the history: its baseline is there.
+    pub(crate) fn history_has(&self, user: &str) -> bool {
+        self.history.is_some_and(|h| h.get(user).is_some())
+    }
+
+    /// The history saw the account sign in from `r`'s network, ASN and
+    /// country, or device.
+    pub(crate) fn history_knows(&self, r: &SignIn) -> bool {
+        self.history
+            .and_then(|h| h.get(&r.user_principal_name))
+            .is_some_and(|p| p.knows(r))
+    }
+
+    /// The history saw the account use this ASN.
+    pub(crate) fn history_used_asn(&self, user: &str, asn: i64) -> bool {
+        self.history
+            .and_then(|h| h.get(user))
+            .is_some_and(|p| p.used_asn(asn))
+    }
+
+    /// What a finding says its baseline was: the history when it knows
+    /// the account, and the data before the finding.
+    pub(crate) fn baseline_text(&self, user: &str, data_us: i64) -> String {
+        let data = format!("{} h of this data", (data_us / 3_600_000_000).max(0));
+        match self.history {
+            Some(h) if h.get(user).is_some() => format!("{} and {data}", h.describe()),
+            _ => data,
         }
     }
 

@@ -147,7 +147,9 @@ impl Detection for PasswordKnown {
         };
         let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
         let stops = util::group_unsuccessful_by(ev, cfg, |r| {
-            (is_stop(r, &c.codes) && r.time_us >= baseline_end).then_some(r.user_principal_name)
+            (is_stop(r, &c.codes)
+                && (r.time_us >= baseline_end || ev.history_has(&r.user_principal_name)))
+            .then_some(r.user_principal_name)
         });
         if stops.is_empty() {
             return Vec::new();
@@ -159,19 +161,22 @@ impl Detection for PasswordKnown {
         let window = util::minutes(c.completion_window_minutes);
         let mut out = Vec::new();
         for (user, events) in &stops {
-            let Some(ok) = successes.get(user.as_str()) else {
-                continue;
-            };
+            let ok = successes
+                .get(user.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let known = ev.history_has(user);
             // Per place: the stops from it, and the account's successes
             // before the first of them (its baseline).
             let mut places: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for &i in events {
                 let stop = &recs[i];
                 let place = Place::of(stop);
-                let has_earlier = ok.iter().any(|&s| recs[s].time_us < stop.time_us);
-                let familiar = ok
-                    .iter()
-                    .any(|&s| recs[s].time_us <= stop.time_us + window && place.same(&recs[s]));
+                let has_earlier = known || ok.iter().any(|&s| recs[s].time_us < stop.time_us);
+                let familiar = ev.history_knows(stop)
+                    || ok
+                        .iter()
+                        .any(|&s| recs[s].time_us <= stop.time_us + window && place.same(&recs[s]));
                 if has_earlier && !familiar {
                     places.entry(place.label()).or_default().push(i);
                 }
@@ -182,9 +187,11 @@ impl Detection for PasswordKnown {
                     .filter(|&&s| recs[s].time_us < recs[hits[0]].time_us)
                     .count();
                 let baseline_us = recs[hits[0]].time_us - start_us;
+                let baseline = ev.baseline_text(user, baseline_us);
                 out.push(util::finding(
                     ev,
-                    draft(recs, user.as_str(), &label, hits, earlier, baseline_us),
+                    draft(recs, user.as_str(), &label, hits, earlier, baseline_us)
+                        .fact("baseline", baseline),
                 ));
             }
         }

@@ -3,8 +3,7 @@
 //! account sign in from here?" (a right password stopped by CA or MFA, a
 //! device-code sign-in, a session used from a second network).
 
-use std::net::IpAddr;
-
+pub(crate) use crate::model::net::network_of;
 use crate::model::SignIn;
 
 /// Where a sign-in came from, in the four ways an account is familiar
@@ -16,21 +15,6 @@ pub(crate) struct Place<'a> {
     asn: Option<i64>,
     country: &'a str,
     device: &'a str,
-}
-
-/// `a.b.c.0/24` or the first four IPv6 groups and `::/64`, spelt as the
-/// SQL spells them.
-pub(crate) fn network_of(ip: &str) -> Option<String> {
-    match ip.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
-        }
-        IpAddr::V6(v6) => {
-            let g = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]))
-        }
-    }
 }
 
 impl<'a> Place<'a> {

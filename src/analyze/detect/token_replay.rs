@@ -166,7 +166,11 @@ impl Detection for TokenReplay {
                 if !r.device_id.is_empty() {
                     seen_devices.insert(r.device_id.as_str());
                 }
-                if !new_net || own_device || r.time_us < baseline_end {
+                if !new_net
+                    || own_device
+                    || (r.time_us < baseline_end && !ev.history_has(&user))
+                    || ev.history_knows(r)
+                {
                     continue;
                 }
                 // A network the account itself used before, outside this
@@ -192,7 +196,8 @@ impl Detection for TokenReplay {
                 quick,
                 baseline_us: anchor.time_us - start_us,
             };
-            out.push(util::finding(ev, d.draft(recs)));
+            let baseline = ev.baseline_text(&user, d.baseline_us);
+            out.push(util::finding(ev, d.draft(recs).fact("baseline", baseline)));
         }
         out
     }

@@ -69,6 +69,21 @@ fn canon(ip: IpAddr) -> Text {
     Text::from(text.as_str())
 }
 
+/// `a.b.c.0/24` or the first four IPv6 groups and `::/64`, spelt as the
+/// SQL spells them.
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let g = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]))
+        }
+    }
+}
+
 #[cfg(test)]
 mod address_parsing_tests {
     use super::*;
