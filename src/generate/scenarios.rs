@@ -13,7 +13,7 @@ use crate::model::{SignIn, SignInType};
 use super::catalog::{self as cat, reason, App, Client};
 use super::events::{user_event, with_mfa, Actor, Device, Shape};
 use super::rng::Rng;
-use super::tenant::{Net, Tenant, User, DOMAIN};
+use super::tenant::{Net, Tenant, User, Workload, DOMAIN};
 use super::timefmt::{US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 use super::Scenario;
 
@@ -122,6 +122,7 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
     let mut p = Planter {
         rng,
         users: &tenant.users,
+        service_principals: &tenant.service_principals,
         victims,
         out: Planted {
             events: Vec::new(),
@@ -150,6 +151,7 @@ pub fn plant(rng: &mut Rng, tenant: &Tenant, start_us: i64, days: u32) -> Plante
 struct Planter<'a> {
     rng: &'a mut Rng,
     users: &'a [User],
+    service_principals: &'a [Workload],
     /// Regular users not yet used by a scenario, in random order.
     victims: Vec<usize>,
     out: Planted,

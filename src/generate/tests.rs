@@ -243,6 +243,7 @@ fn planted_scenarios_exceed_detection_thresholds() {
         "token_replay",
         "device_code_phishing",
         "low_and_slow_spray",
+        "workload_new_network",
     ]
     .into_iter()
     .collect();

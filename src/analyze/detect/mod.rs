@@ -57,6 +57,7 @@ mod success_after_failures;
 mod suspicious_user_agent;
 mod token_replay;
 mod util;
+mod workload_new_network;
 
 pub(crate) use util::lockout_cause;
 
@@ -86,6 +87,7 @@ registry! {
     token_replay => TokenReplay, TokenReplayConfig;
     device_code_phishing => DeviceCodePhishing, DeviceCodePhishingConfig;
     low_and_slow_spray => LowAndSlowSpray, LowAndSlowSprayConfig;
+    workload_new_network => WorkloadNewNetwork, WorkloadNewNetworkConfig;
     // Only in the test build: proves a file, its doc and this line suffice.
     #[cfg(test)]
     probe => Probe, ProbeConfig;

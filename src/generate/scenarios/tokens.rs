@@ -1,13 +1,14 @@
 //! Attacks that never fail a password: a session replayed after an
 //! adversary-in-the-middle sign-in, device-code phishing that ends in a
-//! registered device, and a spray slowed to one attempt per account per
-//! day. Each comes with its look-alike (a meeting-room account that uses
+//! registered device, a spray slowed to one attempt per account per
+//! day, and a service principal's secret used from abroad. Each comes with its look-alike (a meeting-room account that uses
 //! device code at the office every day), and like the footholds they need
 //! a baseline, so they are planted only when the data covers at least
 //! three days.
 
 use super::super::catalog::{self as cat, reason};
-use super::super::events::{user_event, with_mfa, Actor, Device, Shape};
+use super::super::events::{user_event, with_mfa, workload_event, Actor, Device, Shape};
+use super::super::tenant::Workload;
 use super::super::timefmt::{US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 use super::footholds::{in_office, office_net, MIN_DAYS};
 use super::{attempt, net, Attempt, Planter, Story};
@@ -21,6 +22,38 @@ impl Planter<'_> {
         self.token_replay();
         self.device_code_phishing();
         self.low_and_slow_spray();
+        self.workload_new_network();
+    }
+
+    /// The backup job's client secret, leaked, used from Moscow: three
+    /// token requests on day five from a network the job never ran in.
+    fn workload_new_network(&mut self) {
+        let Some(sp) = self.service_principals.first() else {
+            return;
+        };
+        let mut s = Story::new("workload_new_network");
+        let attacker = net("192.0.2.242", cat::MOSCOW, cat::ASN_ROSTELECOM);
+        let stolen = Workload {
+            net: Some(attacker.clone()),
+            ..sp.clone()
+        };
+        let mut t = self.day(5) + 2 * US_PER_HOUR + self.rng.range(0, 30 * US_PER_MIN);
+        for _ in 0..3 {
+            s.events.push(workload_event(
+                self.rng,
+                t,
+                0,
+                &stolen,
+                SignInType::ServicePrincipal,
+            ));
+            t += self.rng.range(3, 15) * US_PER_MIN + self.jitter();
+        }
+        s.ips.push(attacker.ip.clone());
+        let d = format!(
+            "the service principal {} signs in from Moscow ({}), where it never ran, with its own secret",
+            sp.name, attacker.ip
+        );
+        s.finish(d, &mut self.out);
     }
 
     /// The victim signs in at the office through a phishing proxy; eight

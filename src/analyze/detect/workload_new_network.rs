@@ -1,0 +1,242 @@
+//! A service principal or managed identity signing in from a network it
+//! had not used: its secret, certificate or token in someone else's hands.
+//!
+//! What it finds, why it matters, tuning and false positives:
+//! `docs/workload_new_network.md` (the registry in `mod.rs` serves it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::place::network_of;
+use super::registry::Settings;
+use super::sql::Query;
+use super::util::{self, Draft};
+use super::{Detection, DetectionConfig, Events};
+use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
+use serde::{Deserialize, Serialize};
+
+pub struct WorkloadNewNetwork;
+
+const KIND: &str = "workload_new_network";
+const HOUR_US: i64 = 60 * util::MINUTE_US;
+
+/// The `[workload_new_network]` table of the settings file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadNewNetworkConfig {
+    pub enabled: bool,
+    /// Hours of data that teach each workload its networks; a sign-in
+    /// earlier than that cannot be called new.
+    pub min_baseline_hours: u32,
+}
+
+impl Default for WorkloadNewNetworkConfig {
+    fn default() -> Self {
+        WorkloadNewNetworkConfig {
+            enabled: true,
+            min_baseline_hours: 24,
+        }
+    }
+}
+
+impl Settings for WorkloadNewNetworkConfig {
+    const UNSET: &'static [(&'static str, &'static str)] =
+        &[("min_baseline_hours", "no baseline needed")];
+}
+
+fn is_workload(r: &SignIn) -> bool {
+    matches!(
+        r.sign_in_type,
+        SignInType::ServicePrincipal | SignInType::ManagedIdentity
+    )
+}
+
+/// Which workload: its application id, else its object id or name.
+fn workload_key(r: &SignIn) -> Option<&str> {
+    [
+        r.app_id.as_str(),
+        r.user_id.as_str(),
+        r.user_display_name.as_str(),
+    ]
+    .into_iter()
+    .find(|s| !s.is_empty())
+}
+
+/// The ASN when the record has one, else the /24 or /64.
+fn network(r: &SignIn) -> Option<String> {
+    match r.asn {
+        Some(a) => Some(format!("AS{a}")),
+        None => network_of(&r.ip),
+    }
+}
+
+impl Detection for WorkloadNewNetwork {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn title(&self) -> &'static str {
+        "Service principal or managed identity from a new network"
+    }
+
+    fn techniques(&self) -> &'static [&'static str] {
+        &["T1078.004", "T1552.001"]
+    }
+
+    fn sql(&self, _cfg: &DetectionConfig) -> Query {
+        Query::unsupported(
+            "it learns each workload's networks in time order and judges each later network against them",
+        )
+    }
+
+    fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+        let c = &cfg.workload_new_network;
+        let recs = ev.records;
+        let Some(start_us) = recs.first().map(|r| r.time_us) else {
+            return Vec::new();
+        };
+        let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
+        let workloads = util::group_by(ev, cfg, |r| {
+            (is_workload(r) && r.status == StatusClass::Success && !r.ip.is_empty())
+                .then(|| workload_key(r))
+                .flatten()
+        });
+        let mut out = Vec::new();
+        for (key, uses) in workloads {
+            let mut known: BTreeSet<String> = BTreeSet::new();
+            let mut new: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for &i in &uses {
+                let r = &recs[i];
+                let Some(net) = network(r) else {
+                    continue;
+                };
+                if let Some(hits) = new.get_mut(&net) {
+                    hits.push(i);
+                    continue;
+                }
+                if r.time_us >= baseline_end && !known.is_empty() && !known.contains(&net) {
+                    new.insert(net, vec![i]);
+                } else {
+                    known.insert(net);
+                }
+            }
+            for (net, hits) in new {
+                out.push(util::finding(
+                    ev,
+                    draft(recs, key, &net, &known, hits, start_us),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn draft(
+    recs: &[SignIn],
+    key: &str,
+    net: &str,
+    known: &BTreeSet<String>,
+    hits: Vec<usize>,
+    start_us: i64,
+) -> Draft {
+    let first = &recs[hits[0]];
+    let name = if first.app_name.is_empty() {
+        first.user_display_name.as_str()
+    } else {
+        first.app_name.as_str()
+    };
+    let what = match first.sign_in_type {
+        SignInType::ManagedIdentity => "Managed identity",
+        _ => "Service principal",
+    };
+    let ips = util::distinct(recs, &hits, |r| r.ip.as_str());
+    let countries = util::distinct(recs, &hits, |r| r.country.as_str());
+    let title = format!(
+        "{what} {} signed in from {} ({net}{}), a network it had not used: {} sign-in{}",
+        if name.is_empty() { key } else { name },
+        if ips.len() <= 3 {
+            ips.join(", ")
+        } else {
+            format!("{} addresses", ips.len())
+        },
+        if countries.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", countries.join(", "))
+        },
+        hits.len(),
+        if hits.len() == 1 { "" } else { "s" }
+    );
+    let remediation = vec![
+        format!("Check who holds the credentials of {} ({key}): rotate its client secrets and certificates, and revoke what it issued if the network is not one of yours.", if name.is_empty() { key } else { name }),
+        "Review what it did from there: the resources in these sign-ins, and the audit log for role assignments, new credentials and consents it made.".to_string(),
+        "Limit where the workload may sign in from with Conditional Access for workload identities, once its networks are known.".to_string(),
+    ];
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let d = Draft {
+        events: hits.clone(),
+        remediation,
+        ..Draft::new(KIND, format!("{key}|{net}"), Severity::High, title)
+    };
+    d.fact("workload", key)
+        .fact("name", name)
+        .fact("network", net)
+        .fact("known_networks", util::json_list(&known))
+        .fact("countries", util::json_list(&countries))
+        .fact(
+            "resources",
+            util::json_list(&util::distinct(recs, &hits, |r| r.resource.as_str())),
+        )
+        .fact("baseline_hours", (first.time_us - start_us) / HOUR_US)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::detect::util::testing::*;
+
+    const DAY: i64 = 86_400;
+
+    fn sp(sec: i64, ip: &str, asn: i64, country: &str) -> SignIn {
+        SignIn {
+            sign_in_type: SignInType::ServicePrincipal,
+            app_id: "app-backup".into(),
+            app_name: "Backup job".into(),
+            asn: Some(asn),
+            country: country.into(),
+            ..signin(sec, "", ip, 0)
+        }
+    }
+
+    #[test]
+    fn a_workload_from_a_new_network_after_its_baseline_fires() {
+        let mut v: Vec<SignIn> = (0..6)
+            .map(|d| sp(d * DAY, "192.0.2.50", 8075, "US"))
+            .collect();
+        v.push(sp(4 * DAY + 60, "203.0.113.77", 12389, "RU"));
+        v.push(sp(4 * DAY + 120, "203.0.113.77", 12389, "RU"));
+        let recs = fixture(v);
+        let f = run(&WorkloadNewNetwork, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].severity, f[0].count), (Severity::High, 2));
+        assert_eq!(f[0].ips, vec!["203.0.113.77"]);
+        assert!(f[0].title.contains("Backup job"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn its_usual_networks_a_failure_and_the_baseline_stay_quiet() {
+        let mut v: Vec<SignIn> = (0..6)
+            .map(|d| sp(d * DAY, "192.0.2.50", 8075, "US"))
+            .collect();
+        // Two networks in the first day are both its own.
+        v.push(sp(3600, "198.51.100.4", 3356, "US"));
+        v.push(sp(3 * DAY, "198.51.100.9", 3356, "US"));
+        // A failed attempt with a wrong secret teaches nothing and is not
+        // a sign-in from there.
+        let mut bad = sp(2 * DAY, "203.0.113.77", 12389, "RU");
+        bad.error_code = 7000215;
+        bad.status = StatusClass::Failure;
+        v.push(bad);
+        let recs = fixture(v);
+        assert!(run(&WorkloadNewNetwork, &recs, &DetectionConfig::default()).is_empty());
+    }
+}
