@@ -216,6 +216,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         zone,
         history: past.as_ref(),
         enrichment: Some(&enrichment),
+        engine: None,
     };
     report::write_all(folder, &data)?;
     if args.json {

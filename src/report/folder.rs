@@ -162,7 +162,11 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
     let mut jobs: Vec<Part> = vec![(
         "report part: findings.json",
         Box::new(move || {
-            let doc = json::document(d.summary, d.inputs, d.findings, d.story, d.baseline);
+            let mut doc = json::document(d.summary, d.inputs, d.findings, d.story, d.baseline);
+            if d.engine.is_some() {
+                doc.summary = None;
+                doc.rendered_from = d.engine;
+            }
             out.file("findings.json", |w| {
                 serde_json::to_writer_pretty(&mut *w, &doc)?;
                 w.write_all(b"\n")
@@ -185,7 +189,12 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
             Box::new(move || {
                 let chart_list = {
                     let _stage = Stage::start("report part: charts");
-                    charts::all_charts(d)
+                    // Every chart is drawn from the sign-ins.
+                    if d.engine.is_some() {
+                        Vec::new()
+                    } else {
+                        charts::all_charts(d)
+                    }
                 };
                 if parts.charts {
                     for c in &chart_list {
@@ -249,6 +258,10 @@ fn csv_tables(out: &Writer, d: &ReportData) -> Result<(), WriteError> {
     out.file("accounts.csv", |w| {
         table::write_accounts(w, &d.story.accounts)
     })?;
+    if d.engine.is_some() {
+        // The tables count sign-ins; engine results hold findings only.
+        return Ok(());
+    }
     out.file("tables/by_code.csv", |w| {
         table::write_rows(w, &d.summary.by_error_code)
     })?;

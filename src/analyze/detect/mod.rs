@@ -54,6 +54,8 @@ mod suspicious_user_agent;
 mod util;
 
 pub(crate) use util::lockout_cause;
+// `entrasift render` names engine findings as `run_all` names its own.
+pub(crate) use util::stable_id;
 
 pub use config::{Allowlist, ConfigError};
 pub use datafile::DataFileError;

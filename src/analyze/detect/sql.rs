@@ -69,6 +69,7 @@ const COMMON_NOTES: &[&str] = &[
     "id is not a column: it is FNV-1a 64 of `kind|actor|<first_seen in epoch microseconds>`, which neither engine can hash portably; `entrasift render` computes it",
     "remediation is not computed, and facts carry the figures only: list-valued facts (apps, countries, user agents) are left out, as the engines share no function that joins an array into text",
     "users and ips are NULL rather than an empty array on DuckDB when a finding has none",
+    "control characters in the text of facts and evidence are replaced by U+FFFD",
     "the durations in titles count whole seconds of each timestamp; analyze counts the microseconds, so a title may say one second more or less",
     "50053 reasons are classified after folding ASCII whitespace and collapsing up to 16 spaces in a row; analyze folds all Unicode whitespace",
 ];
@@ -305,14 +306,21 @@ impl Figures {
     ];
 }
 
-/// A text as a JSON string, `null` for NULL: backslash, quote and every
-/// control character escaped.
+/// A text as a JSON string, `null` for NULL: backslash and quote escaped,
+/// and control characters replaced by U+FFFD. Escaping each of the 32 as
+/// `\u00XX` takes a replace() per character, and Spark's analyzer gives up
+/// on expressions nested that deep; `translate` maps them all in one call.
 pub(crate) fn json_str(expr: &str) -> String {
-    let mut e = format!("replace({expr}, chr(92), concat(chr(92), chr(92)))");
-    e = format!("replace({e}, '\"', concat(chr(92), '\"'))");
-    for c in 0u32..32 {
-        e = format!("replace({e}, chr({c}), concat(chr(92), 'u{c:04x}'))");
-    }
+    let controls: Vec<String> = (0u32..32).map(|c| format!("chr({c})")).collect();
+    let marks: Vec<&str> = (0..32).map(|_| "chr(65533)").collect();
+    let clean = format!(
+        "translate({expr}, concat({}), concat({}))",
+        controls.join(", "),
+        marks.join(", ")
+    );
+    let e = format!(
+        "replace(replace({clean}, chr(92), concat(chr(92), chr(92))), '\"', concat(chr(92), '\"'))"
+    );
     format!("CASE WHEN {expr} IS NULL THEN 'null' ELSE concat('\"', {e}, '\"') END")
 }
 
@@ -834,12 +842,12 @@ fn tail(q: &Query) -> Vec<(String, String)> {
     );
     let object = format!(
         "concat('{{\"request_id\":', {}, ',\"file\":', {}, ',\"record\":', {}, '}}')",
-        json_str("m.request_id"),
-        json_str("m.source_file"),
-        json_num("m.source_record")
+        json_str("p.request_id"),
+        json_str("p.source_file"),
+        json_num("p.source_record")
     );
     let slots: Vec<String> = (0..MAX_SAMPLES)
-        .map(|k| format!("MAX(CASE WHEN m.slot = {k} THEN {object} END)"))
+        .map(|k| format!("MAX(CASE WHEN m.slot = {k} THEN m.sample END)"))
         .collect();
     let mut figures: Vec<String> = Figures::BUILTIN
         .iter()
@@ -872,7 +880,8 @@ fn tail(q: &Query) -> Vec<(String, String)> {
         (
             "member_slot".into(),
             format!(
-                "SELECT p.*, CASE WHEN picked = 1 THEN ROW_NUMBER() OVER ({finding}, picked ORDER BY role DESC, pos) - 1 END AS slot\n  \
+                "SELECT p.*, CASE WHEN picked = 1 THEN ROW_NUMBER() OVER ({finding}, picked ORDER BY role DESC, pos) - 1 END AS slot,\n    \
+                 CASE WHEN picked = 1 THEN {object} END AS sample\n  \
                  FROM (\n    SELECT m.*, CASE WHEN {picked} THEN 1 ELSE 0 END AS picked\n    FROM member_pos m\n  ) p"
             ),
         ),
