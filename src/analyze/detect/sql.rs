@@ -61,6 +61,10 @@ pub const OUTPUT_COLUMNS: &[&str] = &[
     "ip",
 ];
 
+/// The line after the shared CTEs (`deduped`, `texts`, `ev`) in every query.
+pub const PRELUDE_END: &str =
+    "-- entrasift: end of the shared prelude (deduped, texts, ev), the same in every query";
+
 /// Analyze's cap on a finding's evidence samples (`util::MAX_SAMPLES`).
 const MAX_SAMPLES: u32 = 5;
 
@@ -792,15 +796,16 @@ fn render(
     {
         let _ = writeln!(out, "--   - {}", comment(&n));
     }
-    let mut ctes = prelude(cfg)?;
-    ctes.extend(q.ctes.iter().cloned());
-    ctes.extend(tail(&q));
+    let cte = |(name, text): &(String, String)| format!("{name} AS (\n  {text}\n)");
+    let shared: Vec<String> = prelude(cfg)?.iter().map(cte).collect();
+    let mut own: Vec<(String, String)> = q.ctes.clone();
+    own.extend(tail(&q));
+    let own: Vec<String> = own.iter().map(cte).collect();
     out.push_str("WITH\n");
-    let body: Vec<String> = ctes
-        .iter()
-        .map(|(name, text)| format!("{name} AS (\n  {text}\n)"))
-        .collect();
-    out.push_str(&body.join(",\n"));
+    out.push_str(&shared.join(",\n"));
+    // Every query of one settings file opens with the same prelude; the
+    // marker lets a runner compute it once (scripts/spark_detections.py).
+    let _ = write!(out, ",\n{PRELUDE_END}\n{}", own.join(",\n"));
     let _ = write!(
         out,
         "\n{}\nORDER BY first_seen, actor;\n",
