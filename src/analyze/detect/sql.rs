@@ -837,7 +837,7 @@ fn tail(q: &Query) -> Vec<(String, String)> {
     let spread: Vec<String> = (1..=last)
         .map(|k| {
             format!(
-                "({k} <= {last} - n_hl AND pos - 1 = FLOOR({k} * (n_ev - 1) / ({last}.0 - n_hl)))"
+                "({k} <= {last} - n_hl AND pos - 1 = FLOOR({k} * (n_ev - 1) / NULLIF({last}.0 - n_hl, 0)))"
             )
         })
         .collect();
