@@ -258,7 +258,7 @@ impl Detection for HostingProviderSignIn {
                 sql::span_text(&sql::seconds_between("x.start", "f.first_seen")),
                 sql::text_num("f.count")
             ))
-            .fact("asn", format!("{asn}"))
+            .fact("asn", asn)
             .fact(
                 "network",
                 sql::json_str(&format!(
