@@ -524,3 +524,74 @@ fn engine_results_render_the_findings_of_analyze() {
         }
     }
 }
+
+/// `render` without any engine: JSON Lines as Spark's `write.json` or
+/// DuckDB's `COPY ... (FORMAT JSON)` write them become findings named as
+/// `analyze` names them, and a bad row is refused with its file and line.
+#[test]
+fn render_reads_json_lines_and_names_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(results.join("brute_force.jsonl")).unwrap();
+    let row = serde_json::json!({
+        "kind": "brute_force",
+        "actor": "cfo@contoso.com",
+        "severity": "critical",
+        "title": "Brute force on cfo@contoso.com: 25 failed passwords in 6 min from 2 IPs",
+        "first_seen": "2026-03-02T08:00:00.250Z",
+        "last_seen": "2026-03-02 08:06:00+00",
+        "count": 25,
+        "users": ["cfo@contoso.com"],
+        "ips": ["203.0.113.7", "203.0.113.8"],
+        "facts": "{\"distinct_users\":1,\"distinct_ips\":2,\"failures\":25}",
+        "evidence": "[{\"request_id\":\"r1\",\"file\":\"a.json\",\"record\":7}]",
+        "techniques": ["T1110.001"]
+    });
+    // A Spark-style folder: part files beside its _SUCCESS marker.
+    std::fs::write(
+        results.join("brute_force.jsonl/part-00000.json"),
+        format!("{row}\n"),
+    )
+    .unwrap();
+    std::fs::write(results.join("brute_force.jsonl/_SUCCESS"), "").unwrap();
+    let out = dir.path().join("report");
+    render(&results, &results, &out);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+    let f = &doc["findings"][0];
+    // 2026-03-02T08:00:00.250Z in microseconds.
+    assert_eq!(
+        f["id"],
+        finding_id("brute_force", "cfo@contoso.com", 1_772_438_400_250_000)
+    );
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["last_seen"], "2026-03-02T08:06:00Z");
+    assert_eq!(f["evidence"]["samples"][0]["record"], 7);
+    assert_eq!(doc["rendered_from"], results.display().to_string());
+    assert!(
+        doc.get("summary").is_none(),
+        "a sign-in summary from findings"
+    );
+
+    let mut bad = row.clone();
+    bad["severity"] = "severe".into();
+    std::fs::write(
+        results.join("brute_force.jsonl/part-00000.json"),
+        format!("{row}\n{bad}\n"),
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .args(["render", "--results"])
+        .arg(&results)
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("part-00000.json row 2") && err.contains("severe"),
+        "{err}"
+    );
+    assert!(!dir.path().join("again").exists());
+}
