@@ -76,7 +76,7 @@ pub fn render(d: &ReportData) -> String {
         accounts(&mut out, d);
         incidents(&mut out, d);
         low_findings(&mut out, d);
-        out.push_str("## Not in the engine results\n\nThe results hold findings, not sign-ins: the sign-in summary, error codes, charts, top IPs and accounts, per-finding activity and detection coverage need `entrasift analyze` on the exports. Remediation steps and finding error codes are not part of the results either.\n");
+        out.push_str("## Not in the engine results\n\nThe results hold findings, not sign-ins: the sign-in summary, error codes, charts, top IPs and accounts, per-finding activity and detection coverage need `entrasift analyze` on the exports. Remediation steps and finding error codes are not part of the results either. The account verdicts are read from the findings alone; `analyze` also reads each account's sign-ins (lockouts, later successes, its usual places) and may judge an account more severely.\n");
         return out;
     }
     title(&mut out, d);

@@ -129,7 +129,10 @@ fn engine_note(out: &mut String, results: &str) {
          The results hold findings, not sign-ins, so this report has no sign-in summary, \
          error-code table, charts, top IPs and accounts, per-finding activity or detection \
          coverage: run <code>entrasift analyze</code> on the exports for those. Remediation \
-         steps and finding error codes are not part of the results either.</p></section>\n",
+         steps and finding error codes are not part of the results either. The account \
+         verdicts above are read from the findings alone; <code>analyze</code> also reads each \
+         account's sign-ins (lockouts, later successes, its usual places) and may judge an \
+         account more severely.</p></section>\n",
         esc(results)
     );
 }
