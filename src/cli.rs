@@ -114,6 +114,15 @@ Exit codes: 0 everything matches; 1 something differs (listed); 2 the report can
         after_help = "Examples:\n  entrasift detections --preset sentinel\n  entrasift detections --sql > detections.sql\n  entrasift detections --sql --config tuned.toml --out sql/"
     )]
     Detections(DetectionsArgs),
+    /// Write the report folder from a query engine's results of the `detections --sql` queries.
+    #[command(
+        after_help = "Examples:\n  entrasift render --results spark-results --sql sql --out report\n\n\
+Reads RESULTS/<kind>.parquet (a file, or a folder of part files as Spark writes it) or\n\
+RESULTS/<kind>.jsonl (a file, or a folder of .json parts) for every detection, and writes\n\
+findings.json, findings.csv, accounts.csv, report.html, summary.md and manifest.json. The\n\
+results hold findings, not sign-ins: the report says which sections need `analyze`."
+    )]
+    Render(RenderArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -166,6 +175,19 @@ pub enum TableFormat {
 pub enum Partitioning {
     /// One folder per UTC day of the sign-in time.
     Day,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Folder of engine results: <kind>.parquet or <kind>.jsonl per detection.
+    #[arg(long, value_name = "DIR")]
+    pub results: PathBuf,
+    /// The SQL folder the results came from (`detections --sql --out`), hashed into the manifest.
+    #[arg(long, value_name = "DIR")]
+    pub sql: Option<PathBuf>,
+    /// Report folder to write.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => misc::explain(a),
         Command::Generate(a) => misc::generate(a, q),
         Command::Detections(a) => misc::detections(a),
+        Command::Render(a) => commands::render::run(a, q),
         Command::Completions(a) => misc::completions(a),
         Command::Manpage => misc::manpage(),
         Command::SelfTest(a) => commands::selftest::run(a.actual),

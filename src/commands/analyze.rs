@@ -232,7 +232,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         },
         parts,
         run_record: &run_record,
-        profiles: &own_profiles,
+        profiles: Some(&own_profiles),
         manifest: manifest(args, &cfg, &loaded, &enrichment, started.0)?,
         started: started.1,
     };
@@ -248,6 +248,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         zone,
         history: past.as_ref(),
         enrichment: Some(&enrichment),
+        engine: None,
     };
     report::write_all(folder, &data)?;
     if args.json {

@@ -7,6 +7,7 @@ pub mod convert;
 pub mod ingest;
 pub mod misc;
 mod progress;
+pub mod render;
 pub mod selftest;
 pub mod timeline;
 pub mod verify;

@@ -29,4 +29,9 @@ pub struct ReportData<'a> {
     pub zone: Option<crate::report::zone::DisplayZone>,
     /// Address enrichment and range labels, when the run did them.
     pub enrichment: Option<&'a crate::enrich::EnrichReport>,
+    /// Set by `entrasift render` (the results folder it read): the report
+    /// comes from a query engine's findings, which carry no sign-ins, so
+    /// every section drawn from the sign-ins (summary counts, error codes,
+    /// charts, tables, inputs, coverage) says so instead of showing zeros.
+    pub engine: Option<&'a str>,
 }

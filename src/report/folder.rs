@@ -38,8 +38,9 @@ pub struct Folder<'a> {
     /// This run as later runs see it (`history.json`).
     pub run_record: &'a RunRecord,
     /// Where each account signed in, for later `--history` runs
-    /// (`profiles.json`).
-    pub profiles: &'a crate::analyze::profiles::Profiles,
+    /// (`profiles.json`); none when the report is rendered from an
+    /// engine's results, which hold no sign-ins.
+    pub profiles: Option<&'a crate::analyze::profiles::Profiles>,
     /// The manifest as far as the caller knows it (tool, command line,
     /// settings, inputs); the outputs and the finish time are filled in
     /// here. Written when `parts.manifest` is set.
@@ -165,7 +166,11 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
     let mut jobs: Vec<Part> = vec![(
         "report part: findings.json",
         Box::new(move || {
-            let doc = json::document(d.summary, d.inputs, d.findings, d.story, d.baseline);
+            let mut doc = json::document(d.summary, d.inputs, d.findings, d.story, d.baseline);
+            if d.engine.is_some() {
+                doc.summary = None;
+                doc.rendered_from = d.engine;
+            }
             out.file("findings.json", |w| {
                 serde_json::to_writer_pretty(&mut *w, &doc)?;
                 w.write_all(b"\n")
@@ -174,10 +179,13 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
                 serde_json::to_writer_pretty(&mut *w, run_record)?;
                 w.write_all(b"\n")
             })?;
-            out.file(crate::analyze::profiles::FILE, |w| {
-                serde_json::to_writer(&mut *w, profiles)?;
-                w.write_all(b"\n")
-            })
+            match profiles {
+                Some(p) => out.file(crate::analyze::profiles::FILE, |w| {
+                    serde_json::to_writer(&mut *w, p)?;
+                    w.write_all(b"\n")
+                }),
+                None => Ok(()),
+            }
         }),
     )];
     if parts.csv {
@@ -192,7 +200,12 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
             Box::new(move || {
                 let chart_list = {
                     let _stage = Stage::start("report part: charts");
-                    charts::all_charts(d)
+                    // Every chart is drawn from the sign-ins.
+                    if d.engine.is_some() {
+                        Vec::new()
+                    } else {
+                        charts::all_charts(d)
+                    }
                 };
                 if parts.charts {
                     for c in &chart_list {
@@ -256,6 +269,10 @@ fn csv_tables(out: &Writer, d: &ReportData) -> Result<(), WriteError> {
     out.file("accounts.csv", |w| {
         table::write_accounts(w, &d.story.accounts)
     })?;
+    if d.engine.is_some() {
+        // The tables count sign-ins; engine results hold findings only.
+        return Ok(());
+    }
     out.file("tables/by_code.csv", |w| {
         table::write_rows(w, &d.summary.by_error_code)
     })?;

@@ -49,7 +49,12 @@ impl<'a> InputEntry<'a> {
 #[derive(Debug, Serialize)]
 pub struct FindingsDoc<'a> {
     pub schema_version: u32,
-    pub summary: &'a Summary,
+    /// None when rendered from engine results, which hold no sign-ins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<&'a Summary>,
+    /// The engine results the findings were read from (`entrasift render`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered_from: Option<&'a str>,
     pub inputs: Vec<InputEntry<'a>>,
     pub findings: &'a [Finding],
     /// Every account a finding names or smart lockout froze, strongest
@@ -74,7 +79,8 @@ pub fn document<'a>(
 ) -> FindingsDoc<'a> {
     FindingsDoc {
         schema_version: SCHEMA_VERSION,
-        summary,
+        summary: Some(summary),
+        rendered_from: None,
         inputs: inputs.iter().map(InputEntry::from).collect(),
         findings,
         accounts: &story.accounts,

@@ -62,6 +62,23 @@ pub fn render(d: &ReportData) -> String {
     // The first screenful answers "who, and what first": the accounts,
     // what the logs could not show, and the 50053 / 53011 guidance. The
     // incidents follow; low-severity findings come last as one table.
+    if let Some(results) = d.engine {
+        // Findings from a query engine: no sign-ins behind them, so only
+        // the parts drawn from findings, and a line saying what is not here.
+        let _ = writeln!(
+            out,
+            "# Entra ID sign-in analysis\n\n{} findings in {} incidents, computed by the SQL detections on a query engine and read from `{}` (all times UTC). Produced by {}.\n",
+            d.findings.len(),
+            d.story.incidents.len(),
+            md_esc(results),
+            md_esc(&d.tool)
+        );
+        accounts(&mut out, d);
+        incidents(&mut out, d);
+        low_findings(&mut out, d);
+        out.push_str("## Not in the engine results\n\nThe results hold findings, not sign-ins: the sign-in summary, error codes, charts, top IPs and accounts, per-finding activity and detection coverage need `entrasift analyze` on the exports. Remediation steps and finding error codes are not part of the results either. The account verdicts are read from the findings alone; `analyze` also reads each account's sign-ins (lockouts, later successes, its usual places) and may judge an account more severely.\n");
+        return out;
+    }
     title(&mut out, d);
     accounts(&mut out, d);
     coverage(&mut out, d);

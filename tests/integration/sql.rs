@@ -2,10 +2,11 @@
 //! appendable dataset, and the SQL of `detections --sql`, run by DuckDB
 //! over it, finds exactly what `analyze` finds.
 //!
-//! DuckDB comes from its Python package. Without it these tests print a
-//! note and pass, so `cargo test` works on a bare machine; CI sets
-//! `ENTRASIFT_REQUIRE_DUCKDB=1` (and installs it), which turns a missing
-//! DuckDB into a failure.
+//! DuckDB comes from its Python package, Spark from pyspark (with a Java
+//! runtime). Without them these tests print a note and pass, so `cargo
+//! test` works on a bare machine; CI sets `ENTRASIFT_REQUIRE_DUCKDB=1` and
+//! `ENTRASIFT_REQUIRE_SPARK=1` (and installs both), which turns a missing
+//! engine into a failure.
 
 use crate::common::{bin, generate};
 use std::collections::BTreeMap;
@@ -28,6 +29,15 @@ con.execute(
 )
 if mode == "--query":
     print(json.dumps(con.execute(arg).fetchall()))
+    sys.exit(0)
+if mode == "--write":
+    # Each query's complete rows to OUT/<kind>.parquet, as a user would.
+    sqldir, out = arg, sys.argv[4]
+    os.makedirs(out, exist_ok=True)
+    for path in sorted(glob.glob(os.path.join(sqldir, "*.sql"))):
+        query = open(path, encoding="utf-8").read().strip().rstrip(";")
+        target = os.path.join(out, os.path.basename(path)[:-4] + ".parquet").replace("'", "''")
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT PARQUET)")
     sys.exit(0)
 out = {}
 for path in sorted(glob.glob(os.path.join(arg, "*.sql"))):
@@ -321,4 +331,301 @@ fn sql_detections_on_duckdb_match_analyze() {
             }
         }
     }
+}
+
+/// Whether pyspark and a Java runtime can be used; a loud note (or a
+/// failure under `ENTRASIFT_REQUIRE_SPARK=1`) when they cannot.
+fn spark_available(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pyspark"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("ENTRASIFT_REQUIRE_SPARK").as_deref() != Ok("1"),
+            "{test}: ENTRASIFT_REQUIRE_SPARK=1 but pyspark or java is missing \
+             (pip install pyspark; apt-get install default-jre-headless)"
+        );
+        eprintln!(
+            "\n*** NOTE: the Spark half of {test} SKIPPED: python3 with pyspark and a Java \
+             runtime are not available. Install them (pip install pyspark; a JRE) to run the \
+             SQL detections on Spark; CI requires it. ***\n"
+        );
+    }
+    ok
+}
+
+/// Detections with no SQL form: neither engine can find them.
+fn no_sql_kinds() -> Vec<&'static str> {
+    entrasift::analyze::detect::sql::sql_unsupported(
+        &entrasift::analyze::detect::DetectionConfig::default(),
+    )
+    .into_iter()
+    .map(|(k, _)| k)
+    .collect()
+}
+
+/// What the parity check compares of a finding: everything the engines
+/// must agree with `analyze` on.
+type Parity = (
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    u64,
+    String,
+    String,
+    Vec<String>,
+);
+
+/// id -> (kind, severity, users, ips, count, first and last seen,
+/// techniques) from a report folder's findings.json.
+fn parity(report: &Path) -> BTreeMap<String, Parity> {
+    let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    let no_sql = no_sql_kinds();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !no_sql.contains(&f["kind"].as_str().unwrap()))
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (
+                s("id"),
+                (
+                    s("kind"),
+                    s("severity"),
+                    list(&f["users"]),
+                    list(&f["ips"]),
+                    f["count"].as_u64().unwrap(),
+                    s("first_seen"),
+                    s("last_seen"),
+                    list(&f["techniques"]),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn render(results: &Path, sql: &Path, out: &Path) {
+    entrasift(&[
+        "render".as_ref(),
+        "--results".as_ref(),
+        results.as_os_str(),
+        "--sql".as_ref(),
+        sql.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+}
+
+/// The whole lake path: exports converted to a dataset, every query run
+/// by DuckDB and by Spark, each engine's results rendered into a report,
+/// and both reports hold exactly the findings `analyze` finds on the same
+/// exports: same ids, kinds, severities, accounts, addresses, counts,
+/// times and techniques.
+#[test]
+fn engine_results_render_the_findings_of_analyze() {
+    let test = "engine_results_render_the_findings_of_analyze";
+    if !duckdb_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 4000, true, 5);
+    let ds = dir.path().join("dataset");
+    let exports = [
+        dir.path().join("graph-pages"),
+        dir.path().join("log-analytics-csv"),
+    ];
+    for e in &exports {
+        convert(e, &ds);
+    }
+    let report = dir.path().join("report");
+    let sql = dir.path().join("sql");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["analyze".as_ref()];
+    args.extend(exports.iter().map(|e| e.as_os_str()));
+    args.extend(["--out".as_ref(), report.as_os_str(), "--quiet".as_ref()]);
+    entrasift(&args);
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let expected = parity(&report);
+    let kinds: std::collections::BTreeSet<&str> = expected.values().map(|p| p.0.as_str()).collect();
+    let no_sql = no_sql_kinds();
+    for d in entrasift::analyze::detect::DETECTIONS
+        .iter()
+        .filter(|d| !no_sql.contains(&d.kind()))
+    {
+        assert!(
+            kinds.contains(d.kind()),
+            "no {} finding to compare",
+            d.kind()
+        );
+    }
+
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        if engine == "duckdb" {
+            let o = Command::new("python3")
+                .args(["-c", RUNNER])
+                .arg(&ds)
+                .arg("--write")
+                .arg(&sql)
+                .arg(&results)
+                .output()
+                .expect("python3");
+            assert!(
+                o.status.success(),
+                "duckdb: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        } else {
+            // All queries in one local Spark session (its start-up is most
+            // of the cost).
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark_detections.py");
+            let o = Command::new("python3")
+                .arg(&script)
+                .arg(&ds)
+                .arg(&sql)
+                .arg(&results)
+                .args(["--master", "local[2]"])
+                .output()
+                .expect("python3");
+            assert!(
+                o.status.success(),
+                "spark: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let rendered = dir.path().join(format!("report-{engine}"));
+        render(&results, &sql, &rendered);
+        let got = parity(&rendered);
+        for (id, want) in &expected {
+            assert_eq!(got.get(id), Some(want), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), expected.len(), "{engine}: extra findings");
+
+        // The report says what engine results cannot show instead of
+        // drawing it empty, and its manifest hashes the SQL and results.
+        let html = std::fs::read_to_string(rendered.join("report.html")).unwrap();
+        assert!(html.contains("Rendered from engine results"), "{engine}");
+        assert!(!html.contains("id=\"charts\""), "{engine}: a chart section");
+        assert!(!rendered.join("charts").exists() && !rendered.join("tables").exists());
+        let md = std::fs::read_to_string(rendered.join("summary.md")).unwrap();
+        assert!(md.contains("## Not in the engine results"), "{engine}");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(rendered.join("manifest.json")).unwrap())
+                .unwrap();
+        let hashed: Vec<&str> = manifest["settings_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        for d in entrasift::analyze::detect::DETECTIONS
+            .iter()
+            .filter(|d| !no_sql.contains(&d.kind()))
+        {
+            let k = d.kind();
+            assert!(
+                hashed.iter().any(|p| p.ends_with(&format!("{k}.sql"))),
+                "{engine}: {k}.sql not hashed"
+            );
+            assert!(
+                hashed.iter().any(|p| p.contains(&format!("{k}.parquet"))),
+                "{engine}: {k} results not hashed"
+            );
+        }
+    }
+}
+
+/// `render` without any engine: JSON Lines as Spark's `write.json` or
+/// DuckDB's `COPY ... (FORMAT JSON)` write them become findings named as
+/// `analyze` names them, and a bad row is refused with its file and line.
+#[test]
+fn render_reads_json_lines_and_names_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(results.join("brute_force.jsonl")).unwrap();
+    let row = serde_json::json!({
+        "kind": "brute_force",
+        "actor": "cfo@contoso.com",
+        "severity": "critical",
+        "title": "Brute force on cfo@contoso.com: 25 failed passwords in 6 min from 2 IPs",
+        "first_seen": "2026-03-02T08:00:00.250Z",
+        "last_seen": "2026-03-02 08:06:00+00",
+        "count": 25,
+        "users": ["cfo@contoso.com"],
+        "ips": ["203.0.113.7", "203.0.113.8"],
+        "facts": "{\"distinct_users\":1,\"distinct_ips\":2,\"failures\":25}",
+        "evidence": "[{\"request_id\":\"r1\",\"file\":\"a.json\",\"record\":7}]",
+        "techniques": ["T1110.001"]
+    });
+    // A Spark-style folder: part files beside its _SUCCESS marker.
+    std::fs::write(
+        results.join("brute_force.jsonl/part-00000.json"),
+        format!("{row}\n"),
+    )
+    .unwrap();
+    std::fs::write(results.join("brute_force.jsonl/_SUCCESS"), "").unwrap();
+    let out = dir.path().join("report");
+    render(&results, &results, &out);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+    let f = &doc["findings"][0];
+    // 2026-03-02T08:00:00.250Z in microseconds.
+    assert_eq!(
+        f["id"],
+        finding_id("brute_force", "cfo@contoso.com", 1_772_438_400_250_000)
+    );
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["last_seen"], "2026-03-02T08:06:00Z");
+    assert_eq!(f["evidence"]["samples"][0]["record"], 7);
+    assert_eq!(doc["rendered_from"], results.display().to_string());
+    assert!(
+        doc.get("summary").is_none(),
+        "a sign-in summary from findings"
+    );
+
+    let mut bad = row.clone();
+    bad["severity"] = "severe".into();
+    std::fs::write(
+        results.join("brute_force.jsonl/part-00000.json"),
+        format!("{row}\n{bad}\n"),
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .args(["render", "--results"])
+        .arg(&results)
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("part-00000.json row 2") && err.contains("severe"),
+        "{err}"
+    );
+    assert!(!dir.path().join("again").exists());
 }

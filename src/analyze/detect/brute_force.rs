@@ -69,7 +69,6 @@ impl Detection for BruteForce {
             (&[], failures)
         };
         Query::new()
-            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from a guessing IP whose password worked, and raises the severity for it")
             .cte(
                 "guesses",
                 format!(
@@ -96,6 +95,46 @@ impl Detection for BruteForce {
                 ),
                 sql::SPAN
             ))
+            // A burst is every guess at its account between its first and last.
+            .member_cte(
+                "bf_events",
+                format!(
+                    "SELECT f.actor, f.first_seen AS found_first, {}\n  \
+                     FROM found f JOIN (SELECT * FROM ev WHERE user_principal_name <> '' AND {}) e\n    \
+                     ON e.user_principal_name = f.user_principal_name AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                    sql::member_cols("e"),
+                    sql::credential_failure(&c.codes)
+                ),
+            )
+            .events("SELECT * FROM bf_events")
+            // The account's first sign-in from a guessing IP, since the
+            // burst began, whose password worked.
+            .highlights(sql::first_per(
+                &format!(
+                    "SELECT DISTINCT g.actor, g.found_first, {}\n      \
+                     FROM (SELECT DISTINCT actor, found_first, user_principal_name, ip FROM bf_events WHERE ip <> '') g\n      \
+                     JOIN (SELECT * FROM ev WHERE password_worked) e\n        \
+                     ON e.user_principal_name = g.user_principal_name AND e.ip = g.ip AND e.time >= g.found_first",
+                    sql::member_cols("e")
+                ),
+                "",
+            ))
+            .severity("CASE WHEN a.n_highlights > 0 THEN 'critical' ELSE 'medium' END")
+            .title(format!(
+                "concat('Brute force on ', f.actor, ': ', {}, ' failed passwords in ', {}, ' from ', {}, ' IP', {},\n    \
+                 CASE WHEN a.lockouts > 0 THEN concat(', ', {}, ' lockout', {}) ELSE '' END,\n    \
+                 CASE WHEN a.n_highlights > 0 THEN concat('; then the password worked from ', a.first_highlight_ip) ELSE '' END)",
+                sql::text_num("f.count"),
+                sql::span_text("f.span_s"),
+                sql::text_num("a.ev_ips"),
+                sql::plural("a.ev_ips"),
+                sql::text_num("a.lockouts"),
+                sql::plural("a.lockouts")
+            ))
+            .fact("failures", sql::json_num("f.count"))
+            .fact("lockouts", sql::json_num("a.lockouts"))
+            .fact("password_worked", sql::json_bool("a.n_highlights > 0"))
+            .fact("password_worked_ip", sql::json_str("a.first_highlight_ip"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

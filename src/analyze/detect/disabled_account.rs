@@ -64,8 +64,9 @@ impl Detection for DisabledAccount {
             .cte(
                 "disabled_tries",
                 format!(
-                    "SELECT time, ip, user_principal_name FROM ev\n  \
-                     WHERE error_code = {USER_DISABLED} AND ip <> ''"
+                    "SELECT {} FROM ev\n  \
+                     WHERE error_code = {USER_DISABLED} AND ip <> ''",
+                    sql::member_cols_bare()
                 ),
             )
             .bursts(&Bursts {
@@ -118,6 +119,60 @@ impl Detection for DisabledAccount {
                  ON r.ip = f.ip AND r.burst_start = f.burst_start",
                 sql::head(KIND, "f.ip", None, Some("f.ip"))
             ))
+            .member_cte(
+                "da_key",
+                "SELECT f.ip, f.burst_start, CASE WHEN r.ip IS NULL THEN f.first_seen ELSE LEAST(f.first_seen, r.shown_first) END AS found_first,\n    \
+                 COALESCE(o.others, 0) AS others\n  \
+                 FROM disabled_found f LEFT JOIN disabled_raised r ON r.ip = f.ip AND r.burst_start = f.burst_start\n  \
+                 LEFT JOIN (SELECT ip, burst_start, COUNT(*) AS others FROM disabled_others GROUP BY ip, burst_start) o\n    \
+                 ON o.ip = f.ip AND o.burst_start = f.burst_start",
+            )
+            .events(format!(
+                "SELECT k.ip AS actor, k.found_first, {}\n    \
+                 FROM da_key k JOIN disabled d ON d.ip = k.ip AND d.burst_start = k.burst_start",
+                sql::member_cols("d")
+            ))
+            // The first two other accounts that got in from the source,
+            // when they are few enough to raise the finding.
+            .highlights(sql::first_per(
+                &format!(
+                    "SELECT k.ip AS actor, k.found_first, {}\n      \
+                     FROM da_key k JOIN (\n        \
+                     SELECT ip, burst_start, user_principal_name, first_time,\n          \
+                     ROW_NUMBER() OVER (PARTITION BY ip, burst_start ORDER BY first_time, user_principal_name) AS k\n        \
+                     FROM disabled_others\n      \
+                     ) o ON o.ip = k.ip AND o.burst_start = k.burst_start AND o.k <= 2 AND k.others < {}\n      \
+                     JOIN (SELECT * FROM ev WHERE password_worked) e\n        \
+                     ON e.ip = o.ip AND e.user_principal_name = o.user_principal_name AND e.time = o.first_time",
+                    sql::member_cols("e"),
+                    c.max_other_users
+                ),
+                "user_principal_name",
+            ))
+            .member_cte(
+                "da_others",
+                "SELECT ip AS actor, found_first, others FROM da_key",
+            )
+            .join("JOIN da_others x ON x.actor = f.actor AND x.found_first = f.first_seen")
+            .aggregate(
+                "disabled_users",
+                "COUNT(DISTINCT CASE WHEN m.role = 0 THEN m.user_principal_name END)",
+            )
+            .severity("CASE WHEN a.n_highlights > 0 THEN 'high' ELSE 'low' END")
+            .title(format!(
+                "concat(f.ip, ' tried ', {}, ' disabled account', {}, ' (', {}, ' attempt', {}, ')',\n    \
+                 CASE WHEN a.n_highlights > 0 THEN concat('; ', {}, ' other account', {}, ' signed in from it') ELSE '' END)",
+                sql::text_num("a.disabled_users"),
+                sql::plural("a.disabled_users"),
+                sql::text_num("f.count"),
+                sql::plural("f.count"),
+                sql::text_num("x.others"),
+                sql::plural("x.others")
+            ))
+            .fact("attempts", sql::json_num("f.count"))
+            .fact("disabled_accounts", sql::json_num("a.disabled_users"))
+            .fact("other_accounts_signed_in", sql::json_num("x.others"))
+            .fact("shared_egress", sql::json_bool(&format!("x.others >= {}", c.max_other_users)))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -108,6 +108,9 @@ impl Settings for DistributedSprayConfig {
 const EVENT_COLUMNS: &str =
     "time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type";
 
+/// The other columns a finding's sign-ins show (`sql::member_cols`).
+const MORE_COLUMNS: &str = "source_file, source_record, status, client_app, app_name, country";
+
 impl Detection for DistributedSpray {
     fn kind(&self) -> &'static str {
         KIND
@@ -148,7 +151,7 @@ impl Detection for DistributedSpray {
                     SprayGroup::User => ("user_principal_name", ""),
                 };
                 format!(
-                    "SELECT '{}' AS grouped_by, {rank} AS group_rank, {value} AS value, {EVENT_COLUMNS} FROM ds_counted{filter}",
+                    "SELECT '{}' AS grouped_by, {rank} AS group_rank, {value} AS value, {EVENT_COLUMNS}, {MORE_COLUMNS} FROM ds_counted{filter}",
                     g.as_str()
                 )
             })
@@ -165,7 +168,6 @@ impl Detection for DistributedSpray {
             );
         }
         let q = Query::new()
-            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from a spraying IP whose password worked, and raises the severity for it")
             .note("with the users-per-IP ceiling, a window ending on several sign-ins with the same timestamp is judged once with all of them; analyze also judges it part-way through")
             .cte(
                 "ds_good",
@@ -200,9 +202,9 @@ impl Detection for DistributedSpray {
         );
         let span = "MIN(b.time) AS first_seen, MAX(b.time) AS last_seen, COUNT(*) AS count";
         if groups.len() < 2 {
-            return q.select(format!(
+            return complete(q.select(format!(
                 "SELECT {head}, {span}\nFROM ds b\nGROUP BY b.grouped_by, b.value, b.burst_start"
-            ));
+            )));
         }
         // A burst whose failures all belong to a bigger burst of another
         // grouping (or an equal one listed earlier) is the same campaign.
@@ -210,7 +212,7 @@ impl Detection for DistributedSpray {
             .split(", ")
             .map(|col| format!("k.{col} = b.{col}"))
             .collect();
-        q.cte(
+        complete(q.cte(
             "ds_size",
             "SELECT grouped_by, group_rank, value, burst_start, COUNT(*) AS n\n  \
              FROM ds GROUP BY grouped_by, group_rank, value, burst_start",
@@ -234,7 +236,7 @@ impl Detection for DistributedSpray {
              ON c.grouped_by = b.grouped_by AND c.value = b.value AND c.burst_start = b.burst_start\n\
              WHERE c.grouped_by IS NULL\n\
              GROUP BY b.grouped_by, b.value, b.burst_start"
-        ))
+        )))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
@@ -329,6 +331,65 @@ fn first_success_per_ip<'a>(
         }
     }
     first
+}
+
+/// The findings' sign-ins, severity, title and facts, after `found`.
+fn complete(q: Query) -> Query {
+    let actor = "CASE WHEN b.grouped_by = 'tenant' THEN 'tenant' ELSE concat(b.grouped_by, '|', b.value) END";
+    let value = "substr(f.actor, position('|' IN f.actor) + 1)";
+    let ips_span = format!(
+        "' from ', {}, ' IPs in ', {}",
+        sql::text_num("a.ev_ips"),
+        sql::span_text("f.span_s")
+    );
+    q.member_cte(
+        "ds_members",
+        format!(
+            "SELECT x.* FROM (\n    \
+             SELECT {actor} AS actor, MIN(b.time) OVER (PARTITION BY b.grouped_by, b.value, b.burst_start) AS found_first, {}\n    \
+             FROM ds b\n  \
+             ) x JOIN found f ON f.actor = x.actor AND f.first_seen = x.found_first",
+            sql::member_cols("b")
+        ),
+    )
+    .events("SELECT * FROM ds_members")
+    // Per targeted account, the first sign-in from any of the burst's
+    // sources since its first failure whose password worked.
+    .highlights(sql::first_per(
+        &format!(
+            "SELECT t.actor, t.found_first, {}\n      \
+             FROM (SELECT actor, found_first, user_principal_name, MIN(time) AS since FROM ds_members\n        \
+             GROUP BY actor, found_first, user_principal_name) t\n      \
+             JOIN (SELECT DISTINCT actor, found_first, ip FROM ds_members) i ON i.actor = t.actor AND i.found_first = t.found_first\n      \
+             JOIN (SELECT * FROM ev WHERE password_worked) e\n        \
+             ON e.ip = i.ip AND e.user_principal_name = t.user_principal_name AND e.time >= t.since",
+            sql::member_cols("e")
+        ),
+        "user_principal_name",
+    ))
+    .severity("CASE WHEN a.n_highlights > 0 THEN 'critical' ELSE 'high' END")
+    .title(format!(
+        "concat(CASE WHEN f.actor = 'tenant' THEN 'Distributed spray across the tenant: '\n    \
+         WHEN f.actor LIKE 'user|%' THEN concat('Distributed password attack on ', {value}, ': ')\n    \
+         WHEN f.actor LIKE 'app|%' THEN concat('Distributed spray against ', {value}, ': ')\n    \
+         ELSE concat('Distributed spray with user agent \"', {value}, '\": ') END,\n    \
+         CASE WHEN f.actor LIKE 'user|%' THEN concat({}, ' failures') ELSE concat({}, ' accounts') END,\n    \
+         {ips_span},\n    \
+         CASE WHEN a.n_highlights > 0 THEN concat('; the password worked for ', {}) ELSE '' END)",
+        sql::text_num("f.count"),
+        sql::text_num("a.ev_users"),
+        sql::text_num("a.n_highlights")
+    ))
+    .fact(
+        "grouped_by",
+        sql::json_str("CASE WHEN f.actor = 'tenant' THEN 'tenant' ELSE substr(f.actor, 1, position('|' IN f.actor) - 1) END"),
+    )
+    .fact(
+        "shared_value",
+        sql::json_str(&format!("CASE WHEN f.actor = 'tenant' THEN '' ELSE {value} END")),
+    )
+    .fact("failures", sql::json_num("f.count"))
+    .fact("password_worked_count", sql::json_num("a.n_highlights"))
 }
 
 struct SprayWindow<'a> {

@@ -59,7 +59,6 @@ impl Detection for Enumeration {
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.enumeration;
         Query::new()
-            .note("last_seen is the burst's last attempt: analyze extends it to a later sign-in from the IP whose password worked")
             .cte(
                 "unknown_names",
                 format!(
@@ -80,6 +79,47 @@ impl Detection for Enumeration {
                 sql::head(KIND, "ip", None, Some("ip")),
                 sql::SPAN
             ))
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN (SELECT * FROM ev WHERE error_code = {USER_NOT_FOUND} AND user_principal_name <> '') e\n      \
+                 ON e.ip = f.ip AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                sql::member_cols("e")
+            ))
+            // The source's first sign-in since the burst began whose
+            // password worked, for any account.
+            .highlights(sql::first_per(
+                &format!(
+                    "SELECT f.actor, f.first_seen AS found_first, {}\n      \
+                     FROM found f JOIN (SELECT * FROM ev WHERE password_worked) e ON e.ip = f.ip AND e.time >= f.first_seen",
+                    sql::member_cols("e")
+                ),
+                "",
+            ))
+            // Real accounts the source failed against since then.
+            .member_cte(
+                "en_existing",
+                format!(
+                    "SELECT f.actor, f.first_seen AS found_first, COUNT(DISTINCT e.user_principal_name) AS accounts\n  \
+                     FROM found f JOIN (SELECT * FROM ev WHERE {}) e ON e.ip = f.ip AND e.time >= f.first_seen\n  \
+                     GROUP BY f.actor, f.first_seen",
+                    sql::credential_failure(CREDENTIAL_CODES)
+                ),
+            )
+            .join("LEFT JOIN en_existing x ON x.actor = f.actor AND x.found_first = f.first_seen")
+            .severity("CASE WHEN a.n_highlights > 0 THEN 'high' ELSE 'medium' END")
+            .title(format!(
+                "concat('Account enumeration from ', f.ip, ': ', {}, ' non-existent account', {}, ' tried in ', {},\n    \
+                 CASE WHEN COALESCE(x.accounts, 0) > 0 THEN concat(', then ', {}, ' real account', {}, ' attacked') ELSE '' END,\n    \
+                 CASE WHEN a.n_highlights > 0 THEN concat('; the password of ', a.first_highlight_user, ' worked') ELSE '' END)",
+                sql::text_num("a.ev_users"),
+                sql::plural("a.ev_users"),
+                sql::span_text("f.span_s"),
+                sql::text_num("x.accounts"),
+                sql::plural("x.accounts")
+            ))
+            .fact("names_tried", sql::json_num("a.ev_users"))
+            .fact("existing_accounts_failed", sql::json_num("COALESCE(x.accounts, 0)"))
+            .fact("password_worked", sql::json_bool("a.n_highlights > 0"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

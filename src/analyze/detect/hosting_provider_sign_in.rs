@@ -179,7 +179,10 @@ impl Detection for HostingProviderSignIn {
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.hosting_provider_sign_in;
-        let asns: Vec<String> = in_force(c).keys().map(i64::to_string).collect();
+        let nets = in_force(c);
+        let asns: Vec<String> = nets.keys().map(i64::to_string).collect();
+        // The finding's network, from its actor `<account>|AS<asn>`.
+        let asn = "substr(f.actor, length(f.user_principal_name) + 4)";
         let listed = if asns.is_empty() {
             "FALSE".to_string()
         } else {
@@ -189,8 +192,9 @@ impl Detection for HostingProviderSignIn {
             .cte(
                 "hosted",
                 format!(
-                    "SELECT time, user_principal_name, ip, asn FROM ev\n  \
-                     WHERE status = 'success' AND user_principal_name <> '' AND {listed}"
+                    "SELECT {}, asn FROM ev\n  \
+                     WHERE status = 'success' AND user_principal_name <> '' AND {listed}",
+                    sql::member_cols_bare()
                 ),
             )
             .cte(
@@ -211,6 +215,60 @@ impl Detection for HostingProviderSignIn {
                 sql::SPAN,
                 sql::minutes(c.min_baseline_hours * 60)
             ))
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN hosted e ON concat(e.user_principal_name, '|AS', CAST(e.asn AS STRING)) = f.actor",
+                sql::member_cols("e")
+            ))
+            .member_cte("hp_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .join("CROSS JOIN hp_start x")
+            .severity(format!(
+                "CASE WHEN FALSE THEN NULL {} ELSE 'medium' END",
+                nets.values()
+                    .map(|n| format!(
+                        "WHEN {asn} = '{}' THEN '{}'",
+                        n.asn,
+                        match n.category {
+                            Category::Hosting => "medium",
+                            Category::Vpn | Category::Tor => "high",
+                        }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+            .title(format!(
+                "concat(f.user_principal_name, ' signed in from ', CASE WHEN FALSE THEN NULL {} ELSE '' END, ' (AS', {asn}, ') for the first time in ',\n    \
+                 {}, ' of data: ', {}, ' success', CASE WHEN f.count = 1 THEN '' ELSE 'es' END)",
+                nets.values()
+                    .map(|n| format!(
+                        "WHEN {asn} = '{}' THEN {}",
+                        n.asn,
+                        sql::lit(&format!(
+                            "{} {}",
+                            match n.category {
+                                Category::Hosting => "hosting provider",
+                                Category::Vpn => "VPN provider",
+                                Category::Tor => "Tor exit operator",
+                            },
+                            n.name
+                        ))
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                sql::span_text(&sql::seconds_between("x.start", "f.first_seen")),
+                sql::text_num("f.count")
+            ))
+            .fact("asn", asn)
+            .fact(
+                "network",
+                sql::json_str(&format!(
+                    "CASE WHEN FALSE THEN NULL {} END",
+                    nets.values()
+                        .map(|n| format!("WHEN {asn} = '{}' THEN {}", n.asn, sql::lit(&n.name)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+            )
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

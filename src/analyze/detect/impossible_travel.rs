@@ -98,11 +98,12 @@ impl Detection for ImpossibleTravel {
             .cte(
                 "places",
                 format!(
-                    "SELECT time, user_principal_name, ip, latitude, longitude,\n    \
+                    "SELECT {}, latitude, longitude,\n    \
                      ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY {}) AS pos\n  \
                      FROM ev\n  \
                      WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
                      AND abs(latitude) <= 90 AND abs(longitude) <= 180 AND NOT (latitude = 0 AND longitude = 0)",
+                    sql::member_cols_bare(),
                     sql::ORDER
                 ),
             )
@@ -151,6 +152,20 @@ impl Detection for ImpossibleTravel {
                     Some("e.user_principal_name"),
                     None
                 )
+            ))
+            .note("the title names the account only; analyze names the fastest hop's places, distance and speed, and facts leave those figures out")
+            // Both ends of every hop of the cluster.
+            .events(format!(
+                "SELECT e.user_principal_name AS actor, MIN(p.time) OVER (PARTITION BY e.user_principal_name, e.cluster) AS found_first, {}\n    \
+                 FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos",
+                sql::member_cols("p")
+            ))
+            .severity("'high'")
+            .title(format!(
+                "concat('Impossible travel for ', f.actor, ': ', {}, ' sign-ins from ', {}, ' IPs in ', {})",
+                sql::text_num("f.count"),
+                sql::text_num("a.ev_ips"),
+                sql::span_text("f.span_s")
             ))
     }
 

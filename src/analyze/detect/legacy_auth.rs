@@ -130,6 +130,33 @@ impl Detection for LegacyAuth {
                 sql::head(KIND, "concat(legacy_client, '|', ip)", None, Some("ip")),
                 sql::SPAN
             ))
+            .note("the title names at most two client apps; with more it names the first and how many others")
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN (\n      \
+                 SELECT concat(lower(trim(client_app)), '|', ip) AS legacy_key, * FROM ev\n      \
+                 WHERE user_principal_name <> '' AND {status} AND (\n    {legacy})\n    \
+                 ) e ON e.legacy_key = f.actor AND e.ip = f.ip AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                sql::member_cols("e")
+            ))
+            .few("client_app")
+            .aggregate(
+                "successes",
+                "SUM(CASE WHEN m.role = 0 AND m.status = 'success' THEN 1 ELSE 0 END)",
+            )
+            .severity("CASE WHEN a.successes > 0 THEN 'medium' ELSE 'low' END")
+            .title(format!(
+                "concat('Legacy authentication (', CASE WHEN a.n_client_app = 0 THEN 'ROPC' ELSE {} END, ') from ', {}, ' to ', {},\n    \
+                 ': ', {}, ' sign-in', {}, ', ', {}, ' succeeded')",
+                sql::few_values("client_app"),
+                sql::source_text("f.ip"),
+                sql::accounts_text(),
+                sql::text_num("f.count"),
+                sql::plural("f.count"),
+                sql::text_num("a.successes")
+            ))
+            .fact("successes", sql::json_num("a.successes"))
+            .fact("failures", sql::json_num("f.count - a.successes"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

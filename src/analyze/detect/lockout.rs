@@ -117,6 +117,31 @@ impl Detection for Lockout {
                 sql::head(KIND, "'tenant'", None, None),
                 sql::SPAN
             ))
+            .note("facts leave out smart_lockout and undetermined (the lockouts by cause)")
+            // An account's lockouts, or the tenant's, from first to last.
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN (\n      \
+                 SELECT * FROM ev WHERE error_code = 50053 AND status = 'failure' AND user_principal_name <> ''\n        \
+                 AND lockout_cause IN ({})\n    \
+                 ) e ON (f.user_principal_name IS NULL OR e.user_principal_name = f.user_principal_name)\n      \
+                 AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                sql::member_cols("e"),
+                causes.join(", ")
+            ))
+            .severity("CASE WHEN f.user_principal_name IS NULL THEN 'high' ELSE 'medium' END")
+            .title(format!(
+                "CASE WHEN f.user_principal_name IS NULL\n    \
+                 THEN concat('Lockout wave: ', {users}, ' accounts locked out ', {n}, ' times in ', {span}, ' from ', {ips}, ' IP', {ips_s})\n    \
+                 ELSE concat(f.actor, ' locked out ', CASE WHEN f.count = 1 THEN 'once' ELSE concat({n}, ' times in ', {span}) END,\n      \
+                 ' from ', {ips}, ' IP', {ips_s}) END",
+                users = sql::text_num("a.ev_users"),
+                n = sql::text_num("f.count"),
+                span = sql::span_text("f.span_s"),
+                ips = sql::text_num("a.ev_ips"),
+                ips_s = sql::plural("a.ev_ips"),
+            ))
+            .fact("lockouts", sql::json_num("f.count"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -55,6 +55,9 @@ impl Settings for MaliciousIpConfig {
     }
 }
 
+/// The share of failed sign-ins from the source, over `ip_stats x`.
+const RATIO: &str = "CASE WHEN x.failures + x.successes = 0 THEN 0.0 ELSE CAST(x.failures AS DOUBLE) / (x.failures + x.successes) END";
+
 impl Detection for MaliciousIp {
     fn kind(&self) -> &'static str {
         KIND
@@ -127,6 +130,51 @@ impl Detection for MaliciousIp {
             c.ratio_min_users,
             sql::float(c.min_failure_ratio)
         ))
+        // Everything the source did.
+        .events(format!(
+            "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+             FROM found f JOIN ev e ON e.ip = f.ip",
+            sql::member_cols("e")
+        ))
+        // Per account, the source's first sign-in whose password worked.
+        .highlights(sql::first_per(
+            &format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n      \
+                 FROM found f JOIN (SELECT * FROM ev WHERE password_worked) e ON e.ip = f.ip",
+                sql::member_cols("e")
+            ),
+            "user_principal_name",
+        ))
+        .join("JOIN ip_stats x ON x.ip = f.ip")
+        .severity(format!(
+            "CASE WHEN a.n_highlights > 0 THEN 'critical' WHEN {} THEN 'high' ELSE 'medium' END",
+            blocked.replace("blocked", "x.blocked")
+        ))
+        .title(format!(
+            "concat(f.ip, ': ', concat_ws(', ',\n      \
+             CASE WHEN {} THEN concat('blocked by Entra ', {}, ' time', {}) END,\n      \
+             CASE WHEN x.failures >= {min_failures} AND x.failing_users >= {min_users} AND {ratio} >= {min_ratio}\n        \
+             THEN concat({}, '% of sign-ins failed') END),\n    \
+             '; ', {}, ' sign-in', {}, ' for ', {}, ' account', {},\n    \
+             CASE WHEN a.n_highlights > 0 THEN concat('; the password worked for ', {}) ELSE '' END)",
+            blocked.replace("blocked", "x.blocked"),
+            sql::text_num("x.blocked"),
+            sql::plural("x.blocked"),
+            sql::text_num(&format!("CAST(ROUND({RATIO} * 100) AS BIGINT)")),
+            sql::text_num("f.count"),
+            sql::plural("f.count"),
+            sql::text_num("a.ev_users"),
+            sql::plural("a.ev_users"),
+            sql::text_num("a.n_highlights"),
+            min_failures = sql::at_least_one(c.ratio_min_failures),
+            min_users = c.ratio_min_users,
+            min_ratio = sql::float(c.min_failure_ratio),
+            ratio = RATIO,
+        ))
+        .fact("failures", sql::json_num("x.failures"))
+        .fact("successes", sql::json_num("x.successes"))
+        .note("the title rounds the failure percentage half away from zero; analyze rounds half to even")
+        .note("facts leave out reasons, the IP list's label and source, and the blocks by cause")
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

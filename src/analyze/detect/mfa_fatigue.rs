@@ -65,7 +65,6 @@ impl Detection for MfaFatigue {
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.mfa_fatigue;
         let q = Query::new()
-            .note("last_seen is the burst's last prompt: analyze extends it to a sign-in that succeeded within a window after the burst")
             .cte(
                 "prompts",
                 format!(
@@ -96,11 +95,14 @@ impl Detection for MfaFatigue {
             None,
         );
         if !c.require_success {
-            return q.select(format!(
-                "SELECT {head}, f.first_seen AS first_seen, f.last_seen AS last_seen, f.count AS count\nFROM fatigue_found f"
-            ));
+            return complete(
+                q.select(format!(
+                    "SELECT {head}, f.first_seen AS first_seen, f.last_seen AS last_seen, f.count AS count\nFROM fatigue_found f"
+                )),
+                c.window_minutes,
+            );
         }
-        q.cte(
+        let q = q.cte(
             "fatigue_success",
             format!(
                 "SELECT DISTINCT f.user_principal_name, f.burst_start\n  \
@@ -115,6 +117,8 @@ impl Detection for MfaFatigue {
              FROM fatigue_found f JOIN fatigue_success s\n  \
              ON s.user_principal_name = f.user_principal_name AND s.burst_start = f.burst_start"
         ))
+;
+        complete(q, c.window_minutes)
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
@@ -155,6 +159,85 @@ impl Detection for MfaFatigue {
         }
         out
     }
+}
+
+/// [`mentions`] in SQL over `ev` columns of alias `e`.
+fn mentions_sql(needles: &[&str]) -> String {
+    let mut any = Vec::new();
+    for col in ["failure_reason", "additional_details", "mfa_result"] {
+        for n in needles {
+            any.push(format!(
+                "position({} IN lower(COALESCE(e.{col}, ''))) > 0",
+                sql::lit(n)
+            ));
+        }
+    }
+    format!("({})", any.join(" OR "))
+}
+
+/// The findings' prompts, the sign-in that followed, severity, title
+/// and facts, after `found`.
+fn complete(q: Query, window_minutes: u32) -> Query {
+    let count_of =
+        |needles: &[&str]| format!("SUM(CASE WHEN {} THEN 1 ELSE 0 END)", mentions_sql(needles));
+    q.member_cte(
+        "mf_prompts",
+        format!(
+            "SELECT f.actor, f.first_seen AS found_first, e.*\n  \
+             FROM found f JOIN (SELECT * FROM ev WHERE error_code = {MFA_FAILED}) e\n    \
+             ON e.user_principal_name = f.user_principal_name AND e.time >= f.first_seen AND e.time <= f.last_seen"
+        ),
+    )
+    .member_cte(
+        "mf_detail",
+        format!(
+            "SELECT e.actor, e.found_first,\n    \
+             {} AS declined,\n    \
+             {} AS unanswered,\n    \
+             {} AS fraud,\n    \
+             SUM(CASE WHEN COALESCE(e.additional_details, '') <> '' OR COALESCE(e.mfa_result, '') <> '' THEN 1 ELSE 0 END) AS detail\n  \
+             FROM mf_prompts e GROUP BY e.actor, e.found_first",
+            count_of(&["declined"]),
+            count_of(&["did not respond", "timed out", "timeout", "not responded"]),
+            count_of(&["fraud"])
+        ),
+    )
+    .events(format!(
+        "SELECT e.actor, e.found_first, {} FROM mf_prompts e",
+        sql::member_cols("e")
+    ))
+    // The account's first successful sign-in from the first prompt to a
+    // window after the last.
+    .highlights(sql::first_per(
+        &format!(
+            "SELECT f.actor, f.first_seen AS found_first, {}\n      \
+             FROM found f JOIN (SELECT * FROM ev WHERE status = 'success') e\n        \
+             ON e.user_principal_name = f.user_principal_name AND e.time >= f.first_seen AND e.time <= f.last_seen + {}",
+            sql::member_cols("e"),
+            sql::minutes(window_minutes)
+        ),
+        "",
+    ))
+    .join("JOIN mf_detail x ON x.actor = f.actor AND x.found_first = f.first_seen")
+    .severity(
+        "CASE WHEN a.n_highlights > 0 THEN 'critical' WHEN x.fraud > 0 THEN 'high' ELSE 'medium' END",
+    )
+    .title(format!(
+        "concat('MFA fatigue against ', f.actor, ': ', {}, ' failed MFA prompt', {}, ' in ', {},\n    \
+         CASE WHEN x.declined > 0 THEN concat(', ', {}, ' declined') ELSE '' END,\n    \
+         CASE WHEN a.n_highlights > 0 THEN concat('; then a sign-in succeeded from ',\n      \
+         CASE WHEN a.first_highlight_ip = '' THEN 'an unknown IP' ELSE a.first_highlight_ip END)\n    \
+         WHEN x.fraud > 0 THEN '; the user reported fraud' ELSE '' END)",
+        sql::text_num("f.count"),
+        sql::plural("f.count"),
+        sql::span_text("f.span_s"),
+        sql::text_num("x.declined")
+    ))
+    .fact("mfa_failures", sql::json_num("f.count"))
+    .fact("declined", sql::json_num("CASE WHEN x.detail > 0 THEN x.declined END"))
+    .fact("unanswered", sql::json_num("CASE WHEN x.detail > 0 THEN x.unanswered END"))
+    .fact("fraud_reported", sql::json_num("CASE WHEN x.detail > 0 THEN x.fraud END"))
+    .fact("success_after", sql::json_bool("a.n_highlights > 0"))
 }
 
 fn mentions(r: &SignIn, needles: &[&str]) -> bool {

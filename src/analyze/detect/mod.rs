@@ -60,6 +60,8 @@ mod util;
 mod workload_new_network;
 
 pub(crate) use util::lockout_cause;
+// `entrasift render` names engine findings as `run_all` names its own.
+pub(crate) use util::stable_id;
 
 pub use config::{Allowlist, ConfigError};
 pub use datafile::DataFileError;
@@ -236,6 +238,18 @@ pub trait Detection: Sync {
     }
 }
 
+/// The one order of findings in every output: severity (highest first),
+/// first seen, kind and id. Rendering an engine's results uses it too.
+pub fn sort_in_report_order(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
 /// Runs every enabled detection and returns the findings sorted by
 /// severity (highest first), first seen, kind and id.
 pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
@@ -255,13 +269,7 @@ pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
     if !cfg.allowlist.is_empty() {
         findings.retain(|f| f.ips.is_empty() || f.ips.iter().any(|ip| !cfg.allowlist.contains(ip)));
     }
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.first_seen.cmp(&b.first_seen))
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    sort_in_report_order(&mut findings);
     findings
 }
 

@@ -99,7 +99,8 @@ impl Detection for PasswordKnown {
             .cte(
                 "pk_ev",
                 format!(
-                    "SELECT time, user_principal_name, ip, asn, country, device_id, status, error_code, password_worked, sign_in_type,\n    {net} AS net,\n    ROW_NUMBER() OVER (ORDER BY {}) AS rid\n  FROM ev WHERE user_principal_name <> ''",
+                    "SELECT {}, asn, device_id, password_worked,\n    {net} AS net,\n    ROW_NUMBER() OVER (ORDER BY {}) AS rid\n  FROM ev WHERE user_principal_name <> ''",
+                    sql::member_cols_bare(),
                     sql::ORDER
                 ),
             )
@@ -137,6 +138,19 @@ impl Detection for PasswordKnown {
                 ),
                 sql::SPAN.replace("(time)", "(c.time)")
             ))
+            .note("the title leaves out the networks, countries and what stopped the sign-ins; facts leave out those lists")
+            .events(format!(
+                "SELECT concat(c.user_principal_name, '|', COALESCE(c.net, c.ip)) AS actor,\n      \
+                 MIN(c.time) OVER (PARTITION BY c.user_principal_name, COALESCE(c.net, c.ip)) AS found_first, {}\n    \
+                 FROM pk_stop c JOIN pk_seen k ON k.rid = c.rid\n    \
+                 WHERE k.has_earlier = 1 AND k.familiar = 0",
+                sql::member_cols("c")
+            ))
+            .severity("'high'")
+            .title(
+                "concat(f.user_principal_name, '''s password was accepted from ', substr(f.actor, length(f.user_principal_name) + 2),\n    \
+                 ', where the account does not sign in')",
+            )
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -70,7 +70,6 @@ impl Detection for PasswordSpray {
         let failure = sql::credential_failure(&c.codes);
         let app = if c.per_app { "app_name" } else { "''" };
         let q = Query::new()
-            .note("last_seen is the burst's last failure: analyze extends it to a later sign-in from the IP whose password worked, and raises the severity for it")
             .cte(
                 "spray_events",
                 format!(
@@ -104,16 +103,52 @@ impl Detection for PasswordSpray {
         } else {
             (q, "")
         };
+        let actor =
+            |app: &str| format!("CASE WHEN {app} = '' THEN ip ELSE concat(ip, '|', {app}) END");
         q.select(format!(
             "SELECT {}, {}\nFROM spray{keep}\nGROUP BY ip, app_key, burst_start",
-            sql::head(
-                KIND,
-                "CASE WHEN app_key = '' THEN ip ELSE concat(ip, '|', app_key) END",
-                None,
-                Some("ip")
-            ),
+            sql::head(KIND, &actor("app_key"), None, Some("ip")),
             sql::SPAN
         ))
+        // A burst is every failure from its source (and app) between its
+        // first and last.
+        .member_cte(
+            "ps_events",
+            format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n  \
+                 FROM found f JOIN (SELECT {} AS actor_key, * FROM ev WHERE ip <> '' AND user_principal_name <> '' AND {failure}) e\n    \
+                 ON e.ip = f.ip AND e.actor_key = f.actor AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                sql::member_cols("e"),
+                actor(app)
+            ),
+        )
+        .events("SELECT * FROM ps_events")
+        // Per targeted account, the first sign-in from the source since
+        // its first failure there whose password worked.
+        .highlights(sql::first_per(
+            &format!(
+                "SELECT t.actor, t.found_first, {}\n      \
+                 FROM (SELECT actor, found_first, ip, user_principal_name, MIN(time) AS since FROM ps_events\n        \
+                 GROUP BY actor, found_first, ip, user_principal_name) t\n      \
+                 JOIN (SELECT * FROM ev WHERE password_worked) e\n        \
+                 ON e.ip = t.ip AND e.user_principal_name = t.user_principal_name AND e.time >= t.since",
+                sql::member_cols("e")
+            ),
+            "user_principal_name",
+        ))
+        .severity("CASE WHEN a.n_highlights > 0 THEN 'critical' ELSE 'high' END")
+        .title(format!(
+            "concat('Password spray from ', f.ip, ': ', {}, ' account', {}, ' failed in ', {},\n    \
+             CASE WHEN f.actor = f.ip THEN '' ELSE concat(' against ', substr(f.actor, length(f.ip) + 2)) END,\n    \
+             CASE WHEN a.n_highlights > 0 THEN concat('; the password worked for ', {}, ' of them') ELSE '' END)",
+            sql::text_num("a.ev_users"),
+            sql::plural("a.ev_users"),
+            sql::span_text("f.span_s"),
+            sql::text_num("a.n_highlights")
+        ))
+        .fact("failures", sql::json_num("f.count"))
+        .fact("lockouts", sql::json_num("a.lockouts"))
+        .fact("password_worked_count", sql::json_num("a.n_highlights"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

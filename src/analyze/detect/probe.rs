@@ -61,12 +61,18 @@ impl Detection for Probe {
     }
 
     fn sql(&self, cfg: &DetectionConfig) -> Query {
-        Query::new().select(format!(
-            "SELECT {}, {}\nFROM ev\nWHERE FALSE AND error_code >= {}\nGROUP BY ip",
-            sql::head(KIND, "ip", None, Some("ip")),
-            sql::SPAN,
-            cfg.probe.min_events
+        Query::new()
+            .select(format!(
+                "SELECT {}, {}\nFROM ev\nWHERE FALSE AND error_code >= {}\nGROUP BY ip",
+                sql::head(KIND, "ip", None, Some("ip")),
+                sql::SPAN,
+                cfg.probe.min_events
+            ))
+            .events(format!(
+            "SELECT f.actor, f.first_seen AS found_first, {} FROM found f JOIN ev e ON e.ip = f.ip",
+            sql::member_cols("e")
         ))
+            .severity("'info'")
     }
 
     fn run(&self, _ev: &Events, _cfg: &DetectionConfig) -> Vec<Finding> {

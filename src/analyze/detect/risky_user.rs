@@ -82,6 +82,18 @@ impl Detection for RiskyUser {
                 states.join(", ")
             ));
         }
+        let level = if c.risk_levels.is_empty() {
+            "FALSE".to_string()
+        } else {
+            c.risk_levels
+                .iter()
+                .map(|l| {
+                    let l = sql::lit(&l.to_lowercase());
+                    format!("lower(e.risk_level_during_sign_in) = {l} OR lower(e.risk_level_aggregated) = {l}")
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
         let hit = if hits.is_empty() {
             "FALSE".to_string()
         } else {
@@ -114,6 +126,41 @@ impl Detection for RiskyUser {
                 ),
                 sql::SPAN
             ))
+            .note("the title gives the counts of risky sign-ins only; analyze also lists the blocks per code and the risk states, and the facts leave those lists out")
+            .member_cte(
+                "ru_events",
+                format!(
+                    "SELECT f.actor, f.first_seen AS found_first, e.*, CASE WHEN {level} THEN 1 ELSE 0 END AS level_hit\n  \
+                     FROM found f JOIN (SELECT * FROM ev WHERE user_principal_name <> '' AND (\n    {hit})) e\n    \
+                     ON e.user_principal_name = f.user_principal_name AND e.time >= f.first_seen AND e.time <= f.last_seen"
+                ),
+            )
+            .member_cte(
+                "ru_detail",
+                "SELECT actor, found_first, SUM(level_hit) AS high_risk,\n    \
+                 SUM(CASE WHEN status = 'success' THEN level_hit ELSE 0 END) AS risky_successes,\n    \
+                 SUM(CASE WHEN lower(replace(replace(risk_state, '_', ''), ' ', '')) = 'confirmedcompromised' THEN 1 ELSE 0 END) AS compromised\n  \
+                 FROM ru_events GROUP BY actor, found_first",
+            )
+            .events(format!(
+                "SELECT actor, found_first, {} FROM ru_events",
+                sql::member_cols_bare()
+            ))
+            .join("JOIN ru_detail x ON x.actor = f.actor AND x.found_first = f.first_seen")
+            .severity("CASE WHEN x.compromised > 0 OR x.risky_successes > 0 THEN 'critical' ELSE 'high' END")
+            .title(format!(
+                "concat(f.actor, ' flagged as risky: ', {}, ' flagged sign-in', {},\n    \
+                 CASE WHEN x.high_risk > 0 THEN concat(', ', {}, ' risky sign-in', {}) ELSE '' END,\n    \
+                 CASE WHEN x.risky_successes > 0 THEN concat('; ', {}, ' risky sign-in', {}, ' succeeded') ELSE '' END)",
+                sql::text_num("f.count"),
+                sql::plural("f.count"),
+                sql::text_num("x.high_risk"),
+                sql::plural("x.high_risk"),
+                sql::text_num("x.risky_successes"),
+                sql::plural("x.risky_successes")
+            ))
+            .fact("risky_sign_ins", sql::json_num("x.high_risk"))
+            .fact("risky_successes", sql::json_num("x.risky_successes"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -41,21 +41,93 @@ pub struct DetectionSql {
 }
 
 /// The columns every query returns, in order; one row per finding.
+/// `id` is not among them: it is an FNV-1a hash of `kind|actor|first_seen`
+/// (in epoch microseconds), which no function both engines share can
+/// compute; `entrasift render` derives it from these columns.
 pub const OUTPUT_COLUMNS: &[&str] = &[
     "kind",
     "actor",
-    "user_principal_name",
-    "ip",
+    "severity",
+    "title",
     "first_seen",
     "last_seen",
     "count",
+    "users",
+    "ips",
+    "facts",
+    "evidence",
+    "techniques",
+    "user_principal_name",
+    "ip",
 ];
+
+/// The line after the shared CTEs (`deduped`, `texts`, `ev`) in every query.
+pub const PRELUDE_END: &str =
+    "-- entrasift: end of the shared prelude (deduped, texts, ev), the same in every query";
+
+/// Analyze's cap on a finding's evidence samples (`util::MAX_SAMPLES`).
+const MAX_SAMPLES: u32 = 5;
 
 /// Differences every query shares.
 const COMMON_NOTES: &[&str] = &[
-    "severity, title, evidence and remediation are not computed: the rows say which findings exist",
+    "id is not a column: it is FNV-1a 64 of `kind|actor|<first_seen in epoch microseconds>`, which neither engine can hash portably; `entrasift render` computes it",
+    "remediation is not computed, and facts carry the figures only: list-valued facts (apps, countries, user agents) are left out, as the engines share no function that joins an array into text",
+    "users and ips are NULL rather than an empty array on DuckDB when a finding has none",
+    "control characters in the text of facts and evidence are replaced by U+FFFD",
+    "the durations in titles count whole seconds of each timestamp; analyze counts the microseconds, so a title may say one second more or less",
     "50053 reasons are classified after folding ASCII whitespace and collapsing up to 16 spaces in a row; analyze folds all Unicode whitespace",
 ];
+
+/// Columns of a finding member (a sign-in it counts or highlights) that
+/// the shared tail reads; every `events`/`highlights` query returns them
+/// after `actor` and `found_first`.
+const MEMBER_COLUMNS: &[&str] = &[
+    "time",
+    "request_id",
+    "error_code",
+    "user_principal_name",
+    "ip",
+    "app_id",
+    "sign_in_type",
+    "source_file",
+    "source_record",
+    "status",
+    "client_app",
+    "app_name",
+    "country",
+];
+
+/// The earliest row (in sign-in order) of `rows` per finding and per
+/// `extra` partition columns (`""` for none): `rows` returns `actor`,
+/// `found_first` and the member columns.
+pub(crate) fn first_per(rows: &str, extra: &str) -> String {
+    let cols = MEMBER_COLUMNS.join(", ");
+    let by = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", {extra}")
+    };
+    format!(
+        "SELECT actor, found_first, {cols} FROM (\n    \
+         SELECT w.*, ROW_NUMBER() OVER (PARTITION BY actor, found_first{by} ORDER BY {ORDER}, source_file, source_record) AS nth\n    \
+         FROM (\n      {rows}\n    ) w\n  ) x WHERE nth = 1"
+    )
+}
+
+/// `time, request_id, ...`: the member columns, unqualified.
+pub(crate) fn member_cols_bare() -> String {
+    MEMBER_COLUMNS.join(", ")
+}
+
+/// `e.time, e.request_id, ...`: the member columns of `ev`-shaped rows
+/// aliased `alias`.
+pub(crate) fn member_cols(alias: &str) -> String {
+    MEMBER_COLUMNS
+        .iter()
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The order `normalize::output_order` leaves sign-ins in: detections that
 /// walk events one by one break same-time ties the same way.
@@ -71,6 +143,14 @@ pub struct Query {
     notes: Vec<String>,
     ctes: Vec<(String, String)>,
     select: String,
+    events: String,
+    highlights: String,
+    severity: String,
+    title: String,
+    facts: Vec<(String, String)>,
+    aggregates: Vec<(String, String)>,
+    member_ctes: Vec<(String, String)>,
+    joins: Vec<String>,
 }
 
 impl Query {
@@ -104,11 +184,256 @@ impl Query {
         self
     }
 
-    /// The final SELECT returning [`OUTPUT_COLUMNS`].
+    /// The SELECT naming the findings, one row each: `kind, actor,
+    /// user_principal_name, ip, first_seen, last_seen, count` (see
+    /// [`head`], [`SPAN`]). It becomes the CTE `found`.
     pub(crate) fn select(mut self, text: impl Into<String>) -> Self {
         self.select = text.into();
         self
     }
+
+    /// A CTE placed after `found`, for the events and highlights queries
+    /// to share.
+    pub(crate) fn member_cte(mut self, name: &str, body: impl Into<String>) -> Self {
+        self.member_ctes.push((name.to_string(), body.into()));
+        self
+    }
+
+    /// A `LEFT JOIN <cte> x ON ...` of the final SELECT, for a figure that
+    /// is not an aggregate of the members (aliases other than `f`, `a`).
+    pub(crate) fn join(mut self, text: impl Into<String>) -> Self {
+        self.joins.push(text.into());
+        self
+    }
+
+    /// The figures [`few_values`] reads for member column `col`.
+    pub(crate) fn few(self, col: &str) -> Self {
+        let v = format!("CASE WHEN m.role = 0 AND m.{col} <> '' THEN m.{col} END");
+        self.aggregate(&format!("n_{col}"), format!("COUNT(DISTINCT {v})"))
+            .aggregate(&format!("min_{col}"), format!("MIN({v})"))
+            .aggregate(&format!("max_{col}"), format!("MAX({v})"))
+    }
+
+    /// The sign-ins each finding counts (`Draft::events`): rows of `actor`,
+    /// `found_first` (the `found` row's `first_seen`) and the member
+    /// columns ([`member_cols`]), usually `found f` joined to `ev`.
+    pub(crate) fn events(mut self, text: impl Into<String>) -> Self {
+        self.events = text.into();
+        self
+    }
+
+    /// The sign-ins a finding shows without counting them
+    /// (`Draft::highlights`), same columns as [`Query::events`].
+    pub(crate) fn highlights(mut self, text: impl Into<String>) -> Self {
+        self.highlights = text.into();
+        self
+    }
+
+    /// The severity, an expression over the finding's figures (see
+    /// [`Figures`]) giving one of `info`..`critical`.
+    pub(crate) fn severity(mut self, expr: impl Into<String>) -> Self {
+        self.severity = expr.into();
+        self
+    }
+
+    /// The title, a text expression over the finding's figures.
+    pub(crate) fn title(mut self, expr: impl Into<String>) -> Self {
+        self.title = expr.into();
+        self
+    }
+
+    /// A fact after `distinct_users` and `distinct_ips`: `key` and an
+    /// expression giving its JSON text (see [`json_str`], [`json_num`],
+    /// [`json_bool`]).
+    pub(crate) fn fact(mut self, key: &str, json: impl Into<String>) -> Self {
+        self.facts.push((key.to_string(), json.into()));
+        self
+    }
+
+    /// One more figure, an aggregate over the finding's members `m`
+    /// (with `role` 0 for a counted sign-in, 1 for a highlight), readable
+    /// as `a.<name>` in the severity, title and facts.
+    pub(crate) fn aggregate(mut self, name: &str, expr: impl Into<String>) -> Self {
+        self.aggregates.push((name.to_string(), expr.into()));
+        self
+    }
+}
+
+/// The figures every severity, title and fact expression may read:
+/// `f.*` (the `found` row: actor, user_principal_name, ip, count) and
+/// `a.*`: `first_seen`, `last_seen` (over counted and highlighted
+/// sign-ins, as analyze spans them), `n_users`, `n_ips` (distinct
+/// non-empty), `lockouts` (counted 50053s), `n_highlights`,
+/// `highlight_users` (distinct accounts among the highlights),
+/// `first_highlight_ip`, `first_highlight_user`, `ev_users`, `ev_ips` (as `n_users`, `n_ips` over
+/// the counted sign-ins only) and each [`Query::aggregate`]; and
+/// `f.span_s`, whole seconds from the `found` row's first to last sign-in.
+pub(crate) struct Figures;
+
+impl Figures {
+    const BUILTIN: &'static [(&'static str, &'static str)] = &[
+        ("first_seen", "MIN(m.time)"),
+        ("last_seen", "MAX(m.time)"),
+        (
+            "users",
+            "array_sort(array_agg(DISTINCT m.user_principal_name) FILTER (WHERE m.user_principal_name <> ''))",
+        ),
+        (
+            "ips",
+            "array_sort(array_agg(DISTINCT m.ip) FILTER (WHERE m.ip <> ''))",
+        ),
+        (
+            "n_users",
+            "COUNT(DISTINCT CASE WHEN m.user_principal_name <> '' THEN m.user_principal_name END)",
+        ),
+        (
+            "n_ips",
+            "COUNT(DISTINCT CASE WHEN m.ip <> '' THEN m.ip END)",
+        ),
+        (
+            "lockouts",
+            "SUM(CASE WHEN m.role = 0 AND m.error_code = 50053 THEN 1 ELSE 0 END)",
+        ),
+        (
+            "ev_users",
+            "COUNT(DISTINCT CASE WHEN m.role = 0 AND m.user_principal_name <> '' THEN m.user_principal_name END)",
+        ),
+        (
+            "one_user",
+            "MIN(CASE WHEN m.role = 0 AND m.user_principal_name <> '' THEN m.user_principal_name END)",
+        ),
+        (
+            "ev_ips",
+            "COUNT(DISTINCT CASE WHEN m.role = 0 AND m.ip <> '' THEN m.ip END)",
+        ),
+        ("n_highlights", "SUM(m.role)"),
+        (
+            "highlight_users",
+            "COUNT(DISTINCT CASE WHEN m.role = 1 AND m.user_principal_name <> '' THEN m.user_principal_name END)",
+        ),
+        (
+            "first_highlight_ip",
+            "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.ip END)",
+        ),
+        (
+            "first_highlight_user",
+            "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.user_principal_name END)",
+        ),
+    ];
+}
+
+/// A text as a JSON string, `null` for NULL: backslash and quote escaped,
+/// and control characters replaced by U+FFFD. Escaping each of the 32 as
+/// `\u00XX` takes a replace() per character, and Spark's analyzer gives up
+/// on expressions nested that deep; `translate` maps them all in one call.
+pub(crate) fn json_str(expr: &str) -> String {
+    let controls: Vec<String> = (0u32..32).map(|c| format!("chr({c})")).collect();
+    let marks: Vec<&str> = (0..32).map(|_| "chr(65533)").collect();
+    let clean = format!(
+        "translate({expr}, concat({}), concat({}))",
+        controls.join(", "),
+        marks.join(", ")
+    );
+    let e = format!(
+        "replace(replace({clean}, chr(92), concat(chr(92), chr(92))), '\"', concat(chr(92), '\"'))"
+    );
+    format!("CASE WHEN {expr} IS NULL THEN 'null' ELSE concat('\"', {e}, '\"') END")
+}
+
+/// A number as JSON text, `null` for NULL.
+pub(crate) fn json_num(expr: &str) -> String {
+    format!("COALESCE(CAST({expr} AS STRING), 'null')")
+}
+
+/// A condition as JSON `true`/`false`.
+pub(crate) fn json_bool(cond: &str) -> String {
+    format!("CASE WHEN {cond} THEN 'true' ELSE 'false' END")
+}
+
+/// A whole number as text.
+pub(crate) fn text_num(expr: &str) -> String {
+    format!("CAST({expr} AS STRING)")
+}
+
+/// `s` unless `expr` is 1 (`util::plural`).
+pub(crate) fn plural(expr: &str) -> String {
+    format!("CASE WHEN {expr} = 1 THEN '' ELSE 's' END")
+}
+
+/// `util::accounts_text` over the finding's counted accounts.
+pub(crate) fn accounts_text() -> String {
+    format!(
+        "CASE WHEN a.ev_users = 1 THEN a.one_user ELSE concat({}, ' accounts') END",
+        text_num("a.ev_users")
+    )
+}
+
+/// `util::source_text`.
+pub(crate) fn source_text(ip: &str) -> String {
+    format!("CASE WHEN {ip} = '' THEN 'an unknown address' ELSE {ip} END")
+}
+
+/// The distinct non-empty values of the counted sign-ins' member column
+/// `col` joined with `, ` when there are at most two; more are written as
+/// the first and `and n more`, since the engines share no function that
+/// joins an array. Needs [`Query::few`] for the same column.
+pub(crate) fn few_values(col: &str) -> String {
+    format!(
+        "CASE WHEN a.n_{col} <= 1 THEN COALESCE(a.min_{col}, '') WHEN a.n_{col} = 2 THEN concat(a.min_{col}, ', ', a.max_{col})\n      \
+         ELSE concat(a.min_{col}, ' and ', {}, ' more') END",
+        text_num(&format!("a.n_{col} - 1"))
+    )
+}
+
+/// `FLOOR(a / b)` as a whole number.
+fn idiv(a: &str, b: &str) -> String {
+    format!("CAST(FLOOR(({a}) / ({b} * 1.0)) AS BIGINT)")
+}
+
+/// Days since 1970-01-01 of a timestamp's UTC date, by the civil-calendar
+/// formula: neither a DATE difference nor an epoch function reads the
+/// same in both engines.
+fn epoch_day(t: &str) -> String {
+    let y = format!("(year({t}) - CASE WHEN month({t}) <= 2 THEN 1 ELSE 0 END)");
+    let era = idiv(&y, "400");
+    let yoe = format!("({y} - {era} * 400)");
+    let mp = format!("(month({t}) + CASE WHEN month({t}) > 2 THEN -3 ELSE 9 END)");
+    let doy = format!("({} + day({t}) - 1)", idiv(&format!("153 * {mp} + 2"), "5"));
+    let doe = format!(
+        "({yoe} * 365 + {} - {} + {doy})",
+        idiv(&yoe, "4"),
+        idiv(&yoe, "100")
+    );
+    format!("({era} * 146097 + {doe} - 719468)")
+}
+
+/// Whole seconds since the epoch of a timestamp.
+fn epoch_seconds(t: &str) -> String {
+    format!(
+        "({} * 86400 + hour({t}) * 3600 + minute({t}) * 60 + second({t}))",
+        epoch_day(t)
+    )
+}
+
+/// Whole seconds from timestamp `a` to timestamp `b`.
+pub(crate) fn seconds_between(a: &str, b: &str) -> String {
+    format!("({} - {})", epoch_seconds(b), epoch_seconds(a))
+}
+
+/// `util::span_text` over a number of seconds.
+pub(crate) fn span_text(secs: &str) -> String {
+    let s = format!("GREATEST({secs}, 0)");
+    format!(
+        "CASE WHEN {s} < 60 THEN concat({}, ' s') \
+         WHEN {s} < 3600 THEN concat({}, ' min') \
+         WHEN {s} < 172800 THEN concat({}, ' h ', {}, ' min') \
+         ELSE concat({}, ' days') END",
+        text_num(&s),
+        text_num(&idiv(&s, "60")),
+        text_num(&idiv(&s, "3600")),
+        text_num(&idiv(&format!("{s} % 3600"), "60")),
+        text_num(&idiv(&s, "86400"))
+    )
 }
 
 /// A string literal both engines read the same way: quotes doubled, and
@@ -442,6 +767,7 @@ fn comment(s: &str) -> String {
 fn render(
     kind: &str,
     title: &str,
+    techniques: &[&str],
     thresholds: &[(String, String)],
     cfg: &DetectionConfig,
     q: Query,
@@ -466,32 +792,167 @@ fn render(
     out.push_str(
         "-- Reads `signins`, a table or view over entrasift's normalized schema, e.g. a\n\
          -- dataset written by `entrasift convert --to parquet --partition-by day`.\n\
-         -- Returns one row per finding: kind, actor (as in the finding id),\n\
-         -- user_principal_name, ip, first_seen, last_seen, count.\n",
+         -- Returns one row per finding: kind, actor (as in the finding id), severity,\n\
+         -- title, first_seen, last_seen, count, users and ips (arrays of text),\n\
+         -- facts (a JSON object as text), evidence (a JSON array as text of up to\n\
+         -- five {request_id, file, record}, chosen as analyze chooses its samples),\n\
+         -- techniques (ATT&CK ids), user_principal_name and ip (the finding's key).\n\
+         -- `entrasift render --results DIR` turns the results into the report.\n",
     );
     out.push_str("-- Differences from `entrasift analyze`:\n");
     for n in COMMON_NOTES
         .iter()
         .copied()
         .map(String::from)
-        .chain(q.notes)
+        .chain(q.notes.iter().cloned())
     {
         let _ = writeln!(out, "--   - {}", comment(&n));
     }
-    let mut ctes = prelude(cfg)?;
-    ctes.extend(q.ctes);
+    let cte = |(name, text): &(String, String)| format!("{name} AS (\n  {text}\n)");
+    let shared: Vec<String> = prelude(cfg)?.iter().map(cte).collect();
+    let mut own: Vec<(String, String)> = q.ctes.clone();
+    own.extend(tail(&q));
+    let own: Vec<String> = own.iter().map(cte).collect();
     out.push_str("WITH\n");
-    let body: Vec<String> = ctes
-        .iter()
-        .map(|(name, text)| format!("{name} AS (\n  {text}\n)"))
-        .collect();
-    out.push_str(&body.join(",\n"));
+    out.push_str(&shared.join(",\n"));
+    // Every query of one settings file opens with the same prelude; the
+    // marker lets a runner compute it once (scripts/spark_detections.py).
+    let _ = write!(out, ",\n{PRELUDE_END}\n{}", own.join(",\n"));
     let _ = write!(
         out,
         "\n{}\nORDER BY first_seen, actor;\n",
-        q.select.trim_end()
+        finish(kind, title, techniques, &q)
     );
     Ok(out)
+}
+
+/// The CTEs every query ends with: `found` (the detection's findings),
+/// `members` (the sign-ins each counts or highlights), their order and
+/// evidence slots, and `figures` (one row of aggregates per finding).
+fn tail(q: &Query) -> Vec<(String, String)> {
+    let cols = MEMBER_COLUMNS.join(", ");
+    let mut members = format!(
+        "SELECT DISTINCT actor, found_first, 0 AS role, {cols} FROM (\n    {}\n  ) m0",
+        q.events.trim_end()
+    );
+    if !q.highlights.is_empty() {
+        let _ = write!(
+            members,
+            "\n  UNION ALL\n  SELECT DISTINCT actor, found_first, 1 AS role, {cols} FROM (\n    {}\n  ) m1",
+            q.highlights.trim_end()
+        );
+    }
+    let finding = "PARTITION BY actor, found_first";
+    let last = MAX_SAMPLES - 1;
+    // `util::finding`: up to four highlights first, then the counted
+    // sign-ins spread over the finding, first and last included.
+    let spread: Vec<String> = (1..=last)
+        .map(|k| {
+            format!(
+                "({k} <= {last} - n_hl AND pos - 1 = FLOOR({k} * (n_ev - 1) / NULLIF({last}.0 - n_hl, 0)))"
+            )
+        })
+        .collect();
+    let picked = format!(
+        "(role = 1 AND pos <= {last})\n      OR (role = 0 AND (n_ev <= {MAX_SAMPLES} - n_hl OR (n_hl = {last} AND pos = 1)\n        OR (n_hl < {last} AND (pos = 1 OR {}))))",
+        spread.join(" OR ")
+    );
+    let object = format!(
+        "concat('{{\"request_id\":', {}, ',\"file\":', {}, ',\"record\":', {}, '}}')",
+        json_str("p.request_id"),
+        json_str("p.source_file"),
+        json_num("p.source_record")
+    );
+    let slots: Vec<String> = (0..MAX_SAMPLES)
+        .map(|k| format!("MAX(CASE WHEN m.slot = {k} THEN m.sample END)"))
+        .collect();
+    let mut figures: Vec<String> = Figures::BUILTIN
+        .iter()
+        .chain(
+            q.aggregates
+                .iter()
+                .map(|(n, e)| (n.as_str(), e.as_str()))
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .map(|(name, expr)| format!("{expr} AS {name}"))
+        .collect();
+    figures.push(format!(
+        "concat('[', concat_ws(',', {}), ']') AS evidence",
+        slots.join(",\n      ")
+    ));
+    let mut ctes = vec![("found".to_string(), q.select.trim_end().to_string())];
+    ctes.extend(q.member_ctes.iter().cloned());
+    ctes.extend([
+        ("members".into(), members),
+        (
+            "member_pos".into(),
+            format!(
+                "SELECT m.*, ROW_NUMBER() OVER ({finding}, role ORDER BY {ORDER}, source_file, source_record) AS pos,\n    \
+                 SUM(1 - role) OVER ({finding}) AS n_ev,\n    \
+                 LEAST(SUM(role) OVER ({finding}), {last}) AS n_hl\n  \
+                 FROM members m"
+            ),
+        ),
+        (
+            "member_slot".into(),
+            format!(
+                "SELECT p.*, CASE WHEN picked = 1 THEN ROW_NUMBER() OVER ({finding}, picked ORDER BY role DESC, pos) - 1 END AS slot,\n    \
+                 CASE WHEN picked = 1 THEN {object} END AS sample\n  \
+                 FROM (\n    SELECT m.*, CASE WHEN {picked} THEN 1 ELSE 0 END AS picked\n    FROM member_pos m\n  ) p"
+            ),
+        ),
+        (
+            "figures".into(),
+            format!(
+                "SELECT m.actor, m.found_first,\n    {}\n  FROM member_slot m\n  GROUP BY m.actor, m.found_first",
+                figures.join(",\n    ")
+            ),
+        ),
+    ]);
+    ctes
+}
+
+/// The final SELECT: one complete row per finding.
+fn finish(kind: &str, title: &str, techniques: &[&str], q: &Query) -> String {
+    let severity = if q.severity.is_empty() {
+        // A detection without its severity fails the unit test below.
+        "CAST(NULL AS STRING)".to_string()
+    } else {
+        q.severity.clone()
+    };
+    let title = if q.title.is_empty() {
+        format!("concat({}, ': ', f.actor)", lit(title))
+    } else {
+        q.title.clone()
+    };
+    let mut facts = vec![
+        format!("'{{\"distinct_users\":', {}", json_num("a.n_users")),
+        format!("',\"distinct_ips\":', {}", json_num("a.n_ips")),
+    ];
+    for (key, value) in &q.facts {
+        facts.push(format!("',\"{key}\":', {value}"));
+    }
+    let techniques = if techniques.is_empty() {
+        "CASE WHEN FALSE THEN split('', ',') END".to_string()
+    } else {
+        format!("split({}, ',')", lit(&techniques.join(",")))
+    };
+    let span = format!(
+        "{} - {}",
+        epoch_seconds("x.last_seen"),
+        epoch_seconds("x.first_seen")
+    );
+    format!(
+        "SELECT {} AS kind, f.actor AS actor,\n  {severity} AS severity,\n  {title} AS title,\n  \
+         a.first_seen AS first_seen, a.last_seen AS last_seen, f.count AS count, a.users AS users, a.ips AS ips,\n  \
+         concat({}, '}}') AS facts,\n  a.evidence AS evidence, {techniques} AS techniques,\n  \
+         f.user_principal_name AS user_principal_name, f.ip AS ip\n\
+         FROM (\n  SELECT x.*, {span} AS span_s FROM found x\n) f JOIN figures a ON a.actor = f.actor AND a.found_first = f.first_seen{}",
+        lit(kind),
+        facts.join(",\n    "),
+        q.joins.iter().map(|j| format!("\n{j}")).collect::<String>()
+    )
 }
 
 /// The query of every enabled detection, in registry order.
@@ -505,7 +966,15 @@ pub fn sql_all(cfg: &DetectionConfig) -> Result<Vec<DetectionSql>, SqlError> {
                 return None;
             }
             Some(
-                render(d.kind(), d.title(), &d.thresholds(cfg), cfg, q).map(|text| DetectionSql {
+                render(
+                    d.kind(),
+                    d.title(),
+                    d.techniques(),
+                    &d.thresholds(cfg),
+                    cfg,
+                    q,
+                )
+                .map(|text| DetectionSql {
                     kind: d.kind(),
                     title: d.title(),
                     text,
@@ -582,6 +1051,17 @@ mod tests {
                     q.kind
                 );
             }
+        }
+        // Every detection says which sign-ins its findings hold and how
+        // severe they are; without them its rows would be incomplete.
+        for d in DETECTIONS {
+            let q = d.sql(&cfg);
+            if q.unsupported.is_some() {
+                continue;
+            }
+            assert!(!q.select.is_empty(), "{}: no findings query", d.kind());
+            assert!(!q.events.is_empty(), "{}: no events query", d.kind());
+            assert!(!q.severity.is_empty(), "{}: no severity", d.kind());
         }
         let bf = all.iter().find(|q| q.kind == "brute_force").unwrap();
         assert!(bf.text.contains("n >= 37"), "{}", bf.text);

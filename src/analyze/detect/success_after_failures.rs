@@ -88,7 +88,8 @@ impl Detection for SuccessAfterFailures {
             .cte(
                 "sa_relevant",
                 format!(
-                    "SELECT time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type, password_worked AS ok FROM ev\n  \
+                    "SELECT time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type,\n    \
+                     source_file, source_record, status, client_app, app_name, country, password_worked AS ok FROM ev\n  \
                      WHERE user_principal_name <> '' AND (password_worked OR {})",
                     sql::credential_failure(&c.codes)
                 ),
@@ -181,6 +182,45 @@ impl Detection for SuccessAfterFailures {
                     None
                 )
             ))
+            .note("severity is the base one, critical: analyze lowers it to info, and says so in the title, when the success fits the account's usual address, device or network from before the failures, which this query does not model")
+            .note("facts leave out triggered_by, success_ip_seen_before and owner_pattern for the same reason")
+            .member_cte(
+                "sa_key",
+                "SELECT h.user_principal_name, h.chain, LEAST(MIN(f.first_failure), MIN(h.time)) AS found_first\n  \
+                 FROM sa_chains h JOIN sa_found f ON f.user_principal_name = h.user_principal_name AND f.chain = h.chain\n  \
+                 GROUP BY h.user_principal_name, h.chain",
+            )
+            // The failures each hit counts, and its successes.
+            .events(format!(
+                "SELECT k.user_principal_name AS actor, k.found_first, {}\n    \
+                 FROM sa_key k JOIN sa_failures x ON x.user_principal_name = k.user_principal_name AND x.chain = k.chain\n    \
+                 JOIN sa_rel r ON r.user_principal_name = x.f_user AND r.user_pos = x.f_pos",
+                sql::member_cols("r")
+            ))
+            .highlights(format!(
+                "SELECT k.user_principal_name AS actor, k.found_first, {}\n    \
+                 FROM sa_key k JOIN sa_chains h ON h.user_principal_name = k.user_principal_name AND h.chain = k.chain\n    \
+                 JOIN sa_rel r ON r.user_principal_name = h.user_principal_name AND r.user_pos = h.user_pos",
+                sql::member_cols("r")
+            ))
+            .aggregate("first_failure", "MIN(CASE WHEN m.role = 0 THEN m.time END)")
+            .aggregate("s0_time", "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.time END)")
+            .aggregate("s0_code", "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.error_code END)")
+            .severity("'critical'")
+            .title(format!(
+                "concat(f.actor, ': ',\n    \
+                 CASE WHEN a.s0_code = 0 THEN 'signed in' ELSE concat('password accepted (error ', {}, ')') END,\n    \
+                 ' from ', CASE WHEN a.first_highlight_ip = '' THEN 'an unknown IP' ELSE a.first_highlight_ip END,\n    \
+                 ' after ', {}, ' failed attempt', {}, ' in ', {})",
+                sql::text_num("a.s0_code"),
+                sql::text_num("f.count"),
+                sql::plural("f.count"),
+                sql::span_text(&sql::seconds_between("a.first_failure", "a.s0_time"))
+            ))
+            .fact("account", sql::json_str("f.actor"))
+            .fact("failures_before", sql::json_num("f.count"))
+            .fact("successes", sql::json_num("a.n_highlights"))
+            .fact("failing_ips", sql::json_num("a.ev_ips"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -217,7 +217,8 @@ impl Detection for SuspiciousUserAgent {
             .cte(
                 "tooled",
                 format!(
-                    "SELECT * FROM (\n    SELECT time, ip, status, {tool} AS tool FROM ev\n    WHERE user_principal_name <> ''\n  ) t WHERE tool IS NOT NULL"
+                    "SELECT * FROM (\n    SELECT {}, {tool} AS tool FROM ev\n    WHERE user_principal_name <> ''\n  ) t WHERE tool IS NOT NULL",
+                    sql::member_cols_bare()
                 ),
             )
             .bursts(&Bursts {
@@ -233,6 +234,31 @@ impl Detection for SuspiciousUserAgent {
                 sql::head(KIND, "concat(tool, '|', ip)", None, Some("ip")),
                 sql::SPAN
             ))
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN tooled e ON concat(e.tool, '|', e.ip) = f.actor AND e.ip = f.ip\n      \
+                 AND e.time >= f.first_seen AND e.time <= f.last_seen",
+                sql::member_cols("e")
+            ))
+            .aggregate(
+                "successes",
+                "SUM(CASE WHEN m.role = 0 AND m.status = 'success' THEN 1 ELSE 0 END)",
+            )
+            .severity("CASE WHEN a.successes > 0 THEN 'high' ELSE 'medium' END")
+            .title(format!(
+                "concat(substr(f.actor, 1, length(f.actor) - length(f.ip) - 1), ' against ', {}, ' from ', {},\n    \
+                 ': ', {}, ' sign-in', {}, ', ', {}, ' succeeded')",
+                sql::accounts_text(),
+                sql::source_text("f.ip"),
+                sql::text_num("f.count"),
+                sql::plural("f.count"),
+                sql::text_num("a.successes")
+            ))
+            .fact(
+                "tool",
+                sql::json_str("substr(f.actor, 1, length(f.actor) - length(f.ip) - 1)"),
+            )
+            .fact("successes", sql::json_num("a.successes"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

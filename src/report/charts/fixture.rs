@@ -39,6 +39,7 @@ impl Sample {
             zone: None,
             history: None,
             enrichment: None,
+            engine: None,
         }
     }
 }

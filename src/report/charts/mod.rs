@@ -278,6 +278,7 @@ mod tests {
             zone: None,
             history: None,
             enrichment: None,
+            engine: None,
         };
         for c in all_charts(&d) {
             assert!(

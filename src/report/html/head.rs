@@ -11,6 +11,11 @@ use std::fmt::Write;
 
 pub(super) fn head(out: &mut String, d: &ReportData) {
     let s = d.summary;
+    let trends_link = if d.history.is_some() {
+        "<a href=\"#trends\">Trends</a>\n"
+    } else {
+        ""
+    };
     let range = match (&s.first_seen, &s.last_seen) {
         (Some(a), Some(b)) => format!("{} to {}", when(a), when(b)),
         _ => "no sign-ins".into(),
@@ -24,18 +29,24 @@ pub(super) fn head(out: &mut String, d: &ReportData) {
          <title>Entra ID sign-in report: {range_plain}</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
          <header>\n<h1>Entra ID sign-in report</h1>\n\
          <p>{range} · {files} · {tool} · all times UTC</p>\n\
-         <nav>\n<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Incidents</a>\n\
-         <a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
-         <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
-         <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n\
-         <a href=\"#inputs\">Inputs</a>\n</nav>\n</header>\n",
+         <nav>\n{nav}</nav>\n</header>\n",
         tool = esc(&d.tool),
         range_plain = range.replace(" UTC", ""),
-        files = plural(d.inputs.len() as u64, "input file", "input files"),
-        trends_link = if d.history.is_some() {
-            "<a href=\"#trends\">Trends</a>\n"
+        files = if d.engine.is_some() {
+            "findings from engine results".to_string()
         } else {
-            ""
+            plural(d.inputs.len() as u64, "input file", "input files")
+        },
+        nav = if d.engine.is_some() {
+            "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#engine\">Not in the results</a>\n<a href=\"#findings\">Incidents</a>\n".to_string()
+        } else {
+            format!(
+                "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Incidents</a>\n\
+                 <a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
+                 <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
+                 <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n\
+                 <a href=\"#inputs\">Inputs</a>\n"
+            )
         },
     );
 }

@@ -94,6 +94,11 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     head::head(&mut out, d);
     out.push_str("<main>\n");
     story::accounts(&mut out, d);
+    if let Some(results) = d.engine {
+        engine_note(&mut out, results);
+        findings::findings(&mut out, d);
+        return finish(out, d);
+    }
     story::coverage(&mut out, d);
     head::summary(&mut out, d);
     if let Some(h) = d.history {
@@ -111,6 +116,28 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
             .unwrap_or_default(),
     );
     inputs::inputs(&mut out, d);
+    finish(out, d)
+}
+
+/// What a report rendered from engine results cannot show, in place of
+/// the sections drawn from sign-ins.
+fn engine_note(out: &mut String, results: &str) {
+    let _ = write!(
+        out,
+        "<section id=\"engine\"><h2>Rendered from engine results</h2>\n<p>These findings were \
+         computed by the SQL detections on a query engine and read from <code>{}</code>. \
+         The results hold findings, not sign-ins, so this report has no sign-in summary, \
+         error-code table, charts, top IPs and accounts, per-finding activity or detection \
+         coverage: run <code>entrasift analyze</code> on the exports for those. Remediation \
+         steps and finding error codes are not part of the results either. The account \
+         verdicts above are read from the findings alone; <code>analyze</code> also reads each \
+         account's sign-ins (lockouts, later successes, its usual places) and may judge an \
+         account more severely.</p></section>\n",
+        esc(results)
+    );
+}
+
+fn finish(mut out: String, d: &ReportData) -> String {
     out.push_str("</main>\n");
     let _ =
         write!(
