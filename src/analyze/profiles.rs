@@ -13,7 +13,7 @@
 //! A profile grows with the places an account uses, not with its sign-ins.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +147,34 @@ impl Profiles {
     }
 }
 
+/// The report folders directly under `dir` that hold `file`, as (folder
+/// name, path) sorted by name, leaving out `exclude` (this run's own
+/// folder, when it lives there). `--history` reads both its files this way.
+pub fn run_folders(
+    dir: &Path,
+    exclude: &Path,
+    file: &str,
+) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let skip = std::fs::canonicalize(exclude).ok();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join(file).is_file())
+        .filter(|p| skip.is_none() || std::fs::canonicalize(p).ok() != skip)
+        .collect();
+    entries.sort();
+    Ok(entries
+        .into_iter()
+        .map(|p| {
+            let label = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (label, p)
+        })
+        .collect())
+}
+
 /// The merged profiles of the report folders directly under `dir` whose
 /// data ended before `before` (RFC 3339 UTC, this run's first sign-in), so
 /// a re-run of an old week does not learn from later ones; `exclude` is
@@ -161,25 +189,13 @@ pub fn load(
         path: dir.display().to_string(),
         source,
     };
-    let skip = std::fs::canonicalize(exclude).ok();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join(FILE).is_file())
-        .filter(|p| skip.is_none() || std::fs::canonicalize(p).ok() != skip)
-        .collect();
-    entries.sort();
+    let entries = run_folders(dir, exclude, FILE).map_err(io)?;
     let mut merged = Profiles {
         schema_version: SCHEMA_VERSION,
         ..Profiles::default()
     };
     let mut unreadable = Vec::new();
-    for p in entries {
-        let label = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (label, p) in entries {
         let parsed = std::fs::read_to_string(p.join(FILE))
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<Profiles>(&t).map_err(|e| e.to_string()));

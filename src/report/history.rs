@@ -160,22 +160,10 @@ pub fn load(dir: &Path, exclude: &Path, current: RunRecord) -> Result<History, H
         path: dir.display().to_string(),
         source,
     };
-    let skip = std::fs::canonicalize(exclude).ok();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join(FILE).is_file())
-        .filter(|p| skip.is_none() || std::fs::canonicalize(p).ok() != skip)
-        .collect();
-    entries.sort();
+    let entries = crate::analyze::profiles::run_folders(dir, exclude, FILE).map_err(io)?;
     let mut runs = Vec::new();
     let mut unreadable = Vec::new();
-    for p in entries {
-        let label = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (label, p) in entries {
         let parsed = std::fs::read_to_string(p.join(FILE))
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<RunRecord>(&t).map_err(|e| e.to_string()));

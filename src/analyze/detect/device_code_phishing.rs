@@ -61,13 +61,18 @@ pub(crate) fn is_device_code(r: &SignIn) -> bool {
     r.auth_protocol == "deviceCode" || r.transfer_method == "deviceCodeFlow"
 }
 
-/// A sign-in that registers a device or carries a primary refresh token:
-/// what turns one stolen token into a lasting foothold.
-fn is_persistence(r: &SignIn) -> bool {
+/// A sign-in to the Device Registration Service: a device joined or
+/// registered with the account's token.
+fn is_registration(r: &SignIn) -> bool {
     r.app_id.eq_ignore_ascii_case(DRS_APP_ID)
         || r.resource
             .eq_ignore_ascii_case("Device Registration Service")
-        || r.incoming_token == "primaryRefreshToken"
+}
+
+/// A sign-in that registers a device or carries a primary refresh token:
+/// what turns one stolen token into a lasting foothold.
+fn is_persistence(r: &SignIn) -> bool {
+    is_registration(r) || r.incoming_token == "primaryRefreshToken"
 }
 
 impl Detection for DeviceCodePhishing {
@@ -195,12 +200,7 @@ impl Found<'_> {
             .hits
             .iter()
             .any(|&i| recs[i].app_id.eq_ignore_ascii_case(BROKER_APP_ID));
-        let registered = self.sequel.iter().any(|&i| {
-            let r = &recs[i];
-            r.app_id.eq_ignore_ascii_case(DRS_APP_ID)
-                || r.resource
-                    .eq_ignore_ascii_case("Device Registration Service")
-        });
+        let registered = self.sequel.iter().any(|&i| is_registration(&recs[i]));
         let prt = self
             .sequel
             .iter()

@@ -6,6 +6,16 @@
 pub(crate) use crate::model::net::network_of;
 use crate::model::SignIn;
 
+/// The network a sign-in came from, as coarse as the record allows: its
+/// ASN (`AS8075`), else its /24 or /64. How the session and workload
+/// detections tell "another network".
+pub(crate) fn network_key(r: &SignIn) -> Option<String> {
+    match r.asn {
+        Some(a) => Some(format!("AS{a}")),
+        None => network_of(&r.ip),
+    }
+}
+
 /// Where a sign-in came from, in the four ways an account is familiar
 /// with a place.
 pub(crate) struct Place<'a> {

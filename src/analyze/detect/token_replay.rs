@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::place::{network_of, Place};
+use super::place::{network_key as network, Place};
 use super::registry::Settings;
 use super::sql::Query;
 use super::util::{self, Draft};
@@ -52,15 +52,6 @@ impl Default for TokenReplayConfig {
 impl Settings for TokenReplayConfig {
     const UNSET: &'static [(&'static str, &'static str)] =
         &[("min_baseline_hours", "no baseline needed")];
-}
-
-/// The network a use came from, as coarse as the record allows: its ASN,
-/// else its /24 or /64.
-fn network(r: &SignIn) -> Option<String> {
-    match r.asn {
-        Some(a) => Some(format!("AS{a}")),
-        None => network_of(&r.ip),
-    }
 }
 
 /// The session a success belongs to: its session id, else the token it

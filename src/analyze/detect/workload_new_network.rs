@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::place::network_of;
+use super::place::network_key as network;
 use super::registry::Settings;
 use super::sql::Query;
 use super::util::{self, Draft};
@@ -59,14 +59,6 @@ fn workload_key(r: &SignIn) -> Option<&str> {
     ]
     .into_iter()
     .find(|s| !s.is_empty())
-}
-
-/// The ASN when the record has one, else the /24 or /64.
-fn network(r: &SignIn) -> Option<String> {
-    match r.asn {
-        Some(a) => Some(format!("AS{a}")),
-        None => network_of(&r.ip),
-    }
 }
 
 impl Detection for WorkloadNewNetwork {
