@@ -6,7 +6,8 @@
 DATASET is a folder written by `entrasift convert --to parquet
 --partition-by day` (or any path DuckDB's read_parquet takes, s3:// with
 httpfs); SQLDIR holds the queries of `entrasift detections --sql --out`;
-each query's rows go to RESULTS/<kind>.parquet for `entrasift render`.
+each query's rows go to RESULTS/<kind>.parquet and RESULTS/tables/<table>.parquet
+for `entrasift render`.
 Prints each query's time and the process's peak memory on standard error.
 """
 
@@ -29,10 +30,13 @@ def main():
     ap.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     args = ap.parse_args()
 
+    # Detections first, then the sign-in tables (SQLDIR/tables/*.sql, to
+    # RESULTS/tables/<table>.parquet).
     paths = sorted(glob.glob(os.path.join(args.sqldir, "*.sql")))
+    paths += sorted(glob.glob(os.path.join(args.sqldir, "tables", "*.sql")))
     if not paths:
         sys.exit(f"{args.sqldir}: no .sql files (write them with `entrasift detections --sql --out`)")
-    os.makedirs(args.results, exist_ok=True)
+    os.makedirs(os.path.join(args.results, "tables"), exist_ok=True)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if args.memory_limit:
@@ -48,7 +52,7 @@ def main():
     )
     total = 0.0
     for path in paths:
-        kind = os.path.basename(path)[:-4]
+        kind = os.path.relpath(path, args.sqldir)[:-4]
         with open(path, encoding="utf-8") as f:
             query = f.read().strip().rstrip(";")
         target = os.path.join(args.results, kind + ".parquet").replace("'", "''")
@@ -58,7 +62,7 @@ def main():
         total += took
         rows = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0]
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{kind}: {took:.2f} s, {rows} finding(s), peak memory so far {peak:.0f} MB",
+        print(f"{kind}: {took:.2f} s, {rows} row(s), peak memory so far {peak:.0f} MB",
               file=sys.stderr)
     print(f"all {len(paths)} queries: {total:.1f} s", file=sys.stderr)
 

@@ -424,7 +424,8 @@ pub struct DetectionsArgs {
     #[arg(long)]
     pub sql: bool,
     /// With --sql: write one `<kind>.sql` per detection into this folder
-    /// instead of printing them.
+    /// instead of printing them, and the report's sign-in tables as
+    /// `tables/<table>.sql` (summary, by_code, by_ip, ...).
     #[arg(long, value_name = "DIR", requires = "sql")]
     pub out: Option<PathBuf>,
 }

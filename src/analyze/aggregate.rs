@@ -357,13 +357,18 @@ fn group(
         }
         rows.push(row.finish(name.clone()));
     }
+    sort_rows(&mut rows);
+    rows
+}
+
+/// A table's order: most failures first, then most sign-ins, then key.
+pub fn sort_rows(rows: &mut [GroupRow]) {
     rows.sort_by(|a, b| {
         b.failures
             .cmp(&a.failures)
             .then_with(|| b.sign_ins.cmp(&a.sign_ins))
             .then_with(|| a.key.cmp(&b.key))
     });
-    rows
 }
 
 /// Members copied per block in [`group`].

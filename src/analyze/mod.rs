@@ -9,6 +9,7 @@ pub mod detect;
 pub mod incidents;
 pub mod profiles;
 pub mod summary;
+pub mod tables_sql;
 pub mod timeline;
 pub mod usual;
 pub mod verdict;

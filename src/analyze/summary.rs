@@ -24,6 +24,32 @@ pub struct CodeRow {
     pub last_seen: String,
 }
 
+impl CodeRow {
+    /// A code's row: its counts, distinct (users, IPs) and (first, last)
+    /// time, with its name, category and status class from the catalog.
+    pub fn of(code: i64, count: u64, [users, ips]: [u64; 2], [first, last]: [i64; 2]) -> Self {
+        let info = codes::lookup(code);
+        CodeRow {
+            code,
+            name: info.map(|i| i.name.to_string()).unwrap_or_default(),
+            category: info
+                .map(|i| i.category.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            status: codes::status_class(code).as_str(),
+            count,
+            users,
+            ips,
+            first_seen: format_time(first),
+            last_seen: format_time(last),
+        }
+    }
+
+    /// Most frequent first, then by code.
+    pub fn sort(rows: &mut [CodeRow]) {
+        rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
     pub records: u64,
@@ -116,23 +142,15 @@ pub fn summarize(records: &[SignIn], duplicates: u64, rejected: u64, skipped: u6
     let mut by_error_code: Vec<CodeRow> = by
         .into_iter()
         .map(|(code, a)| {
-            let info = codes::lookup(code);
-            CodeRow {
+            CodeRow::of(
                 code,
-                name: info.map(|i| i.name.to_string()).unwrap_or_default(),
-                category: info
-                    .map(|i| i.category.to_string())
-                    .unwrap_or_else(|| "unknown".into()),
-                status: codes::status_class(code).as_str(),
-                count: a.count,
-                users: a.users.len() as u64,
-                ips: a.ips.len() as u64,
-                first_seen: format_time(a.first),
-                last_seen: format_time(a.last),
-            }
+                a.count,
+                [a.users.len() as u64, a.ips.len() as u64],
+                [a.first, a.last],
+            )
         })
         .collect();
-    by_error_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    CodeRow::sort(&mut by_error_code);
     Summary {
         records: records.len() as u64,
         successes: get(StatusClass::Success),

@@ -112,9 +112,20 @@ fn detections_sql(cfg: &DetectionConfig, dir: Option<&Path>) -> anyhow::Result<O
         return Ok(Outcome::Clean);
     };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for q in &queries {
-        let path = dir.join(format!("{}.sql", q.kind));
-        write_atomic(&path, |w| w.write_all(q.text.as_bytes()))
+    let tables = crate::analyze::tables_sql::tables_sql(cfg)?;
+    std::fs::create_dir_all(dir.join("tables"))
+        .with_context(|| format!("creating {}", dir.join("tables").display()))?;
+    let files = queries
+        .iter()
+        .map(|q| (format!("{}.sql", q.kind), &q.text))
+        .chain(
+            tables
+                .iter()
+                .map(|t| (format!("tables/{}.sql", t.name), &t.text)),
+        );
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, |w| w.write_all(text.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(Outcome::Clean)

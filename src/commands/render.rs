@@ -1,29 +1,36 @@
 //! `entrasift render`: the report folder from what a query engine wrote
 //! when it ran the SQL of `detections --sql` (Spark, DuckDB, ...).
 //!
-//! Each detection's results are `RESULTS/<kind>.parquet` (one file, or a
-//! folder of part files as Spark writes it) or `RESULTS/<kind>.jsonl`
-//! (one file, or a folder of `*.json` parts). The rows become findings
-//! exactly as `analyze` would name them (the id is derived here, from kind,
-//! actor and first sign-in, since SQL cannot hash it), and go through the
-//! same report writers, which say which sections need the sign-ins.
+//! Each detection's results are `RESULTS/<kind>.parquet`, `.jsonl` or
+//! `.csv` (one file, or a folder of part files as Spark writes it; see
+//! `results`), and each sign-in table's `RESULTS/tables/<table>.*` when the
+//! table queries ran too. The rows become findings exactly as `analyze`
+//! would name them (the id is derived here, from kind, actor and first
+//! sign-in, since SQL cannot hash it) and tables exactly as `analyze`
+//! writes them, and go through the same report writers, which say which
+//! sections need the sign-ins.
 
 use super::Outcome;
+use crate::analyze::aggregate::{sort_rows, GroupRow, Tables};
 use crate::analyze::detect::{stable_id, DETECTIONS};
+use crate::analyze::summary::{summarize, CodeRow, Summary};
+use crate::analyze::tables_sql;
 use crate::analyze::{incidents, verdict, Story};
 use crate::cli::RenderArgs;
-use crate::model::time::parse_time;
+use crate::model::time::format_time;
 use crate::model::{Evidence, Finding, Severity, SourceRef};
 use crate::report::history::RunRecord;
 use crate::report::manifest::{self, Manifest};
 use anyhow::{bail, Context};
-use polars::prelude::{Column, DataType, ParquetReader, SerReader, Series, TimeUnit};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
+mod results;
+
+use results::{At, Cells};
+
 /// One result row, before it becomes a finding.
-#[derive(Default)]
 struct Row {
     kind: String,
     actor: String,
@@ -39,153 +46,23 @@ struct Row {
     techniques: Vec<String>,
 }
 
-/// The files holding one query's rows, and how to read them.
-enum Source {
-    Parquet(Vec<PathBuf>),
-    Jsonl(Vec<PathBuf>),
-}
-
-/// Part files of a Spark-style output folder with `ext`, sorted.
-fn parts(dir: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = entry?.path();
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // Spark's _SUCCESS and .crc files sit beside the parts.
-        if !name.starts_with(['.', '_']) && name.ends_with(ext) {
-            files.push(p);
-        }
+impl Row {
+    fn read(at: &At) -> anyhow::Result<Row> {
+        Ok(Row {
+            kind: at.text("kind")?,
+            actor: at.text("actor")?,
+            severity: at.text("severity")?,
+            title: at.text("title")?,
+            first_us: at.time("first_seen")?,
+            last_us: at.time("last_seen")?,
+            count: at.int("count")?,
+            users: at.texts("users")?,
+            ips: at.texts("ips")?,
+            facts: at.text("facts")?,
+            evidence: at.text("evidence")?,
+            techniques: at.texts("techniques")?,
+        })
     }
-    files.sort();
-    Ok(files)
-}
-
-/// Where `stem`'s results are, if anywhere.
-fn locate(dir: &Path, stem: &str) -> anyhow::Result<Option<Source>> {
-    let pq = dir.join(format!("{stem}.parquet"));
-    if pq.is_dir() {
-        return Ok(Some(Source::Parquet(parts(&pq, ".parquet")?)));
-    }
-    if pq.is_file() {
-        return Ok(Some(Source::Parquet(vec![pq])));
-    }
-    let js = dir.join(format!("{stem}.jsonl"));
-    if js.is_dir() {
-        return Ok(Some(Source::Jsonl(parts(&js, ".json")?)));
-    }
-    if js.is_file() {
-        return Ok(Some(Source::Jsonl(vec![js])));
-    }
-    Ok(None)
-}
-
-fn text_list(s: Option<Series>) -> anyhow::Result<Vec<String>> {
-    let Some(s) = s else {
-        return Ok(Vec::new());
-    };
-    let s = s.str()?;
-    Ok((0..s.len())
-        .filter_map(|i| s.get(i).map(str::to_string))
-        .collect())
-}
-
-/// Microseconds since the epoch of a timestamp column's row.
-fn micros(col: &Column, i: usize) -> anyhow::Result<Option<i64>> {
-    match col.dtype() {
-        DataType::Datetime(unit, _) => {
-            let v = col.as_materialized_series().datetime()?.phys.get(i);
-            Ok(v.map(|v| match unit {
-                TimeUnit::Nanoseconds => v.div_euclid(1000),
-                TimeUnit::Microseconds => v,
-                TimeUnit::Milliseconds => v * 1000,
-            }))
-        }
-        DataType::String => Ok(col.str()?.get(i).and_then(parse_time)),
-        other => bail!("a timestamp column has type {other}"),
-    }
-}
-
-fn read_parquet(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let col = |name: &str| {
-        df.column(name)
-            .with_context(|| format!("{}: no column `{name}`", path.display()))
-    };
-    let text = |name: &str, i: usize| -> anyhow::Result<String> {
-        Ok(col(name)?.str()?.get(i).unwrap_or_default().to_string())
-    };
-    let mut rows = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let list = |name: &str| -> anyhow::Result<Vec<String>> {
-            text_list(col(name)?.list()?.get_as_series(i))
-        };
-        rows.push(Row {
-            kind: text("kind", i)?,
-            actor: text("actor", i)?,
-            severity: text("severity", i)?,
-            title: text("title", i)?,
-            first_us: micros(col("first_seen")?, i)?,
-            last_us: micros(col("last_seen")?, i)?,
-            count: col("count")?
-                .cast(&DataType::Int64)?
-                .i64()?
-                .get(i)
-                .unwrap_or_default(),
-            users: list("users")?,
-            ips: list("ips")?,
-            facts: text("facts", i)?,
-            evidence: text("evidence", i)?,
-            techniques: list("techniques")?,
-        });
-    }
-    Ok(rows)
-}
-
-fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let body =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut rows = Vec::new();
-    for (n, line) in body.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = || format!("{} line {}", path.display(), n + 1);
-        let v: Value = serde_json::from_str(line).with_context(at)?;
-        let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-        let list = |k: &str| -> Vec<String> {
-            v[k].as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let time = |k: &str| match &v[k] {
-            Value::String(s) => parse_time(s),
-            Value::Number(n) => n.as_i64(),
-            _ => None,
-        };
-        rows.push(Row {
-            kind: text("kind"),
-            actor: text("actor"),
-            severity: text("severity"),
-            title: text("title"),
-            first_us: time("first_seen"),
-            last_us: time("last_seen"),
-            count: v["count"].as_i64().unwrap_or_default(),
-            users: list("users"),
-            ips: list("ips"),
-            facts: text("facts"),
-            evidence: text("evidence"),
-            techniques: list("techniques"),
-        });
-    }
-    Ok(rows)
 }
 
 fn rfc3339(us: i64) -> String {
@@ -195,8 +72,8 @@ fn rfc3339(us: i64) -> String {
 }
 
 /// A result row as the finding `analyze` would have written.
-fn finding(row: Row, kind: &str, file: &Path, n: usize) -> anyhow::Result<Finding> {
-    let at = || format!("{} row {}", file.display(), n + 1);
+fn finding(row: Row, kind: &str, place: &At) -> anyhow::Result<Finding> {
+    let at = || place.place();
     if row.kind != kind {
         bail!("{}: kind `{}` in the results of `{kind}`", at(), row.kind);
     }
@@ -249,6 +126,163 @@ fn finding(row: Row, kind: &str, file: &Path, n: usize) -> anyhow::Result<Findin
     })
 }
 
+/// Reads every row of `stem`'s results under `dir` into `each`, and the
+/// files' hashes into `hashed`. False when there are no such results.
+fn each_row(
+    dir: &Path,
+    stem: &str,
+    hashed: &mut Vec<manifest::OutputFile>,
+    mut each: impl FnMut(&At) -> anyhow::Result<()>,
+) -> anyhow::Result<bool> {
+    let Some(parts) = results::locate(dir, stem)? else {
+        return Ok(false);
+    };
+    for part in parts {
+        let rows: Vec<Cells> = results::read(&part)?;
+        for (row, cells) in rows.iter().enumerate() {
+            each(&At {
+                file: &part.path,
+                row,
+                cells,
+            })?;
+        }
+        hashed.push(
+            manifest::hash_file(&part.path)
+                .with_context(|| format!("hashing {}", part.path.display()))?,
+        );
+    }
+    Ok(true)
+}
+
+/// A group table's row (`tables/by_*.sql`) as `aggregate` builds it.
+fn group_row(at: &At) -> anyhow::Result<GroupRow> {
+    let count = |c: &str| -> anyhow::Result<u64> {
+        u64::try_from(at.int(c)?).map_err(|_| anyhow::anyhow!("{}: `{c}` is negative", at.place()))
+    };
+    let joined = |mut v: Vec<i64>| {
+        v.sort_unstable();
+        v.dedup();
+        v.iter().map(i64::to_string).collect::<Vec<_>>().join(";")
+    };
+    let time = |c: &str| -> anyhow::Result<String> {
+        Ok(at.time(c)?.map(format_time).unwrap_or_default())
+    };
+    Ok(GroupRow {
+        key: at.text("key")?,
+        sign_ins: count("sign_ins")?,
+        failures: count("failures")?,
+        interrupts: count("interrupts")?,
+        successes: count("successes")?,
+        lockouts: count("lockouts")?,
+        ip_blocks: count("ip_blocks")?,
+        risk_blocks: count("risk_blocks")?,
+        users: count("users")?,
+        ips: count("ips")?,
+        codes: joined(at.ints("codes")?),
+        countries: at.text("countries")?,
+        asns: joined(at.ints("asns")?),
+        apps: count("apps")?,
+        user_agents: count("user_agents")?,
+        first_seen: time("first_seen")?,
+        last_seen: time("last_seen")?,
+        last_success: time("last_success")?,
+    })
+}
+
+/// The summary and tables from `RESULTS/tables/`, when the table queries
+/// ran: all of them, or the run is refused (a report with half its
+/// tables would read as if the rest were empty).
+fn read_tables(
+    dir: &Path,
+    hashed: &mut Vec<manifest::OutputFile>,
+) -> anyhow::Result<Option<(Summary, Tables)>> {
+    let dir = dir.join("tables");
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut summary = summarize(&[], 0, 0, 0);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    let mut tables = Tables::default();
+    for &name in tables_sql::TABLES {
+        let present = match name {
+            "summary" => each_row(&dir, name, hashed, |at| {
+                let n = |c: &str| at.int(c).map(|v| u64::try_from(v).unwrap_or_default());
+                let time = |c: &str| at.time(c).map(|t| t.map(format_time));
+                summary = Summary {
+                    records: n("records")?,
+                    successes: n("successes")?,
+                    failures: n("failures")?,
+                    interrupts: n("interrupts")?,
+                    duplicates: n("duplicates")?,
+                    rejected: 0,
+                    skipped: 0,
+                    distinct_users: n("distinct_users")?,
+                    distinct_ips: n("distinct_ips")?,
+                    failing_ips: n("failing_ips")?,
+                    targeted_users: n("targeted_users")?,
+                    first_seen: time("first_seen")?,
+                    last_seen: time("last_seen")?,
+                    by_error_code: std::mem::take(&mut summary.by_error_code),
+                };
+                Ok(())
+            })?,
+            "by_code" => each_row(&dir, name, hashed, |at| {
+                let n = |c: &str| at.int(c).map(|v| u64::try_from(v).unwrap_or_default());
+                let (Some(first), Some(last)) = (at.time("first_seen")?, at.time("last_seen")?)
+                else {
+                    bail!("{}: first_seen or last_seen is missing", at.place());
+                };
+                summary.by_error_code.push(CodeRow::of(
+                    at.int("code")?,
+                    n("count")?,
+                    [n("users")?, n("ips")?],
+                    [first, last],
+                ));
+                Ok(())
+            })?,
+            _ => {
+                let mut rows = Vec::new();
+                let present = each_row(&dir, name, hashed, |at| {
+                    rows.push(group_row(at)?);
+                    Ok(())
+                })?;
+                sort_rows(&mut rows);
+                let slot = match name {
+                    "by_ip" => &mut tables.by_ip,
+                    "by_user" => &mut tables.by_user,
+                    "by_app" => &mut tables.by_app,
+                    "by_country" => &mut tables.by_country,
+                    "by_client_app" => &mut tables.by_client_app,
+                    "by_hour" => &mut tables.by_hour,
+                    _ => &mut tables.by_day,
+                };
+                *slot = rows;
+                present
+            }
+        };
+        if present {
+            found.push(name);
+        } else {
+            missing.push(name);
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{}: holds results of {} but not of {}: run every query of the SQL folder's \
+             tables/ (or none)",
+            dir.display(),
+            found.join(", "),
+            missing.join(", ")
+        );
+    }
+    CodeRow::sort(&mut summary.by_error_code);
+    Ok(Some((summary, tables)))
+}
+
 pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let started = (manifest::utc_now(), Instant::now());
     let dir = &args.results;
@@ -260,43 +294,36 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut read = 0;
     for d in DETECTIONS.iter() {
         let kind = d.kind();
-        let Some(source) = locate(dir, kind)? else {
-            continue;
-        };
-        read += 1;
-        let (files, parquet) = match source {
-            Source::Parquet(f) => (f, true),
-            Source::Jsonl(f) => (f, false),
-        };
-        for file in files {
-            let rows = if parquet {
-                read_parquet(&file)?
-            } else {
-                read_jsonl(&file)?
-            };
-            for (n, row) in rows.into_iter().enumerate() {
-                findings.push(finding(row, kind, &file, n)?);
-            }
-            hashed.push(
-                manifest::hash_file(&file)
-                    .with_context(|| format!("hashing {}", file.display()))?,
-            );
+        if each_row(dir, kind, &mut hashed, |at| {
+            findings.push(finding(Row::read(at)?, kind, at)?);
+            Ok(())
+        })? {
+            read += 1;
         }
     }
     if read == 0 {
         bail!(
-            "{}: no <kind>.parquet or <kind>.jsonl results of any detection (run the SQL of \
-             `entrasift detections --sql --out DIR` and write each query's rows there)",
+            "{}: no <kind>.parquet, <kind>.jsonl or <kind>.csv results of any detection (run \
+             the SQL of `entrasift detections --sql --out DIR` and write each query's rows there)",
             dir.display()
         );
     }
+    let from_tables = read_tables(dir, &mut hashed)?;
     if let Some(sql) = &args.sql {
-        for entry in std::fs::read_dir(sql).with_context(|| format!("reading {}", sql.display()))? {
-            let p = entry?.path();
-            if p.extension().is_some_and(|e| e == "sql") {
-                hashed.push(
-                    manifest::hash_file(&p).with_context(|| format!("hashing {}", p.display()))?,
-                );
+        for folder in [sql.clone(), sql.join("tables")] {
+            if !folder.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&folder)
+                .with_context(|| format!("reading {}", folder.display()))?
+            {
+                let p = entry?.path();
+                if p.extension().is_some_and(|e| e == "sql") {
+                    hashed.push(
+                        manifest::hash_file(&p)
+                            .with_context(|| format!("hashing {}", p.display()))?,
+                    );
+                }
             }
         }
     }
@@ -311,10 +338,13 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
         incidents,
         coverage: Vec::new(),
     };
-    let mut summary = crate::analyze::summary::summarize(&[], 0, 0, 0);
-    summary.first_seen = findings.iter().map(|f| f.first_seen.clone()).min();
-    summary.last_seen = findings.iter().map(|f| f.last_seen.clone()).max();
-    let tables = crate::analyze::aggregate::tables(&[]);
+    let has_tables = from_tables.is_some();
+    let (summary, tables) = from_tables.unwrap_or_else(|| {
+        let mut summary = summarize(&[], 0, 0, 0);
+        summary.first_seen = findings.iter().map(|f| f.first_seen.clone()).min();
+        summary.last_seen = findings.iter().map(|f| f.last_seen.clone()).max();
+        (summary, Tables::default())
+    });
     let breakdown = crate::analyze::breakdown::breakdown(&[], &tables, &findings);
     let run_record = RunRecord::of(&summary, &findings, &breakdown);
     let results = dir.display().to_string();
@@ -372,7 +402,10 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
         history: None,
         zone: None,
         enrichment: None,
-        engine: Some(&results),
+        engine: Some(crate::report::data::Engine {
+            results: &results,
+            tables: has_tables,
+        }),
     };
     crate::report::write_all(folder, &data)?;
     if !quiet {

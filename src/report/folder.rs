@@ -167,9 +167,11 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
         "report part: findings.json",
         Box::new(move || {
             let mut doc = json::document(d.summary, d.inputs, d.findings, d.story, d.baseline);
-            if d.engine.is_some() {
-                doc.summary = None;
-                doc.rendered_from = d.engine;
+            if let Some(e) = d.engine {
+                if e.findings_only() {
+                    doc.summary = None;
+                }
+                doc.rendered_from = Some(e.results);
             }
             out.file("findings.json", |w| {
                 serde_json::to_writer_pretty(&mut *w, &doc)?;
@@ -269,8 +271,8 @@ fn csv_tables(out: &Writer, d: &ReportData) -> Result<(), WriteError> {
     out.file("accounts.csv", |w| {
         table::write_accounts(w, &d.story.accounts)
     })?;
-    if d.engine.is_some() {
-        // The tables count sign-ins; engine results hold findings only.
+    if d.engine.is_some_and(|e| e.findings_only()) {
+        // The tables count sign-ins; these engine results hold findings only.
         return Ok(());
     }
     out.file("tables/by_code.csv", |w| {

@@ -62,21 +62,27 @@ pub fn render(d: &ReportData) -> String {
     // The first screenful answers "who, and what first": the accounts,
     // what the logs could not show, and the 50053 / 53011 guidance. The
     // incidents follow; low-severity findings come last as one table.
-    if let Some(results) = d.engine {
-        // Findings from a query engine: no sign-ins behind them, so only
-        // the parts drawn from findings, and a line saying what is not here.
+    if let Some(e) = d.engine {
+        // Findings (and perhaps the sign-in tables) from a query engine: no
+        // sign-ins behind them, so only the parts drawn from what the
+        // results hold, and a section saying what is not here.
         let _ = writeln!(
             out,
             "# Entra ID sign-in analysis\n\n{} findings in {} incidents, computed by the SQL detections on a query engine and read from `{}` (all times UTC). Produced by {}.\n",
             d.findings.len(),
             d.story.incidents.len(),
-            md_esc(results),
+            md_esc(e.results),
             md_esc(&d.tool)
         );
         accounts(&mut out, d);
         incidents(&mut out, d);
         low_findings(&mut out, d);
-        out.push_str("## Not in the engine results\n\nThe results hold findings, not sign-ins: the sign-in summary, error codes, charts, top IPs and accounts, per-finding activity and detection coverage need `entrasift analyze` on the exports. Remediation steps and finding error codes are not part of the results either. The account verdicts are read from the findings alone; `analyze` also reads each account's sign-ins (lockouts, later successes, its usual places) and may judge an account more severely.\n");
+        if e.tables {
+            summary(&mut out, d);
+            error_codes(&mut out, d);
+            top_tables(&mut out, d);
+        }
+        let _ = writeln!(out, "## Not in the engine results\n\n{}", e.gaps());
         return out;
     }
     title(&mut out, d);
@@ -93,19 +99,7 @@ pub fn render(d: &ReportData) -> String {
         history(&mut out, h);
     }
     error_codes(&mut out, d);
-    let t = d.tables;
-    top_table(&mut out, "Top failing IPs", "IP", &t.by_ip, 10, true);
-    top_table(&mut out, "Top targeted users", "user", &t.by_user, 10, true);
-    top_table(&mut out, "Apps", "app", &t.by_app, 10, false);
-    top_table(&mut out, "Countries", "country", &t.by_country, 10, false);
-    top_table(
-        &mut out,
-        "Client apps",
-        "client app",
-        &t.by_client_app,
-        10,
-        false,
-    );
+    top_tables(&mut out, d);
     out.push_str(
         &d.enrichment
             .map(super::enrichment::markdown_section)
@@ -113,6 +107,23 @@ pub fn render(d: &ReportData) -> String {
     );
     inputs(&mut out, d);
     out
+}
+
+/// The top rows of the IP, account, app, country and client-app tables.
+fn top_tables(out: &mut String, d: &ReportData) {
+    let t = d.tables;
+    top_table(out, "Top failing IPs", "IP", &t.by_ip, 10, true);
+    top_table(out, "Top targeted users", "user", &t.by_user, 10, true);
+    top_table(out, "Apps", "app", &t.by_app, 10, false);
+    top_table(out, "Countries", "country", &t.by_country, 10, false);
+    top_table(
+        out,
+        "Client apps",
+        "client app",
+        &t.by_client_app,
+        10,
+        false,
+    );
 }
 
 /// The heading and a one-line count.

@@ -31,13 +31,17 @@ if mode == "--query":
     print(json.dumps(con.execute(arg).fetchall()))
     sys.exit(0)
 if mode == "--write":
-    # Each query's complete rows to OUT/<kind>.parquet, as a user would.
+    # Each query's complete rows to OUT/<kind>.parquet (or .csv), as a
+    # user would.
     sqldir, out = arg, sys.argv[4]
-    os.makedirs(out, exist_ok=True)
-    for path in sorted(glob.glob(os.path.join(sqldir, "*.sql"))):
+    ext = sys.argv[5] if len(sys.argv) > 5 else "parquet"
+    os.makedirs(os.path.join(out, "tables"), exist_ok=True)
+    paths = sorted(glob.glob(os.path.join(sqldir, "*.sql")))
+    paths += sorted(glob.glob(os.path.join(sqldir, "tables", "*.sql")))
+    for path in paths:
         query = open(path, encoding="utf-8").read().strip().rstrip(";")
-        target = os.path.join(out, os.path.basename(path)[:-4] + ".parquet").replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT PARQUET)")
+        target = os.path.join(out, os.path.relpath(path, sqldir)[:-4] + "." + ext).replace("'", "''")
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT {ext.upper()})")
     sys.exit(0)
 out = {}
 for path in sorted(glob.glob(os.path.join(arg, "*.sql"))):
@@ -479,19 +483,26 @@ fn engine_results_render_the_findings_of_analyze() {
         );
     }
 
-    let mut engines = vec!["duckdb"];
+    // DuckDB twice: Parquet, and CSV (lists as DuckDB writes them as text).
+    let mut engines = vec!["duckdb", "duckdb-csv"];
     if spark_available(test) {
         engines.push("spark");
     }
     for engine in engines {
         let results = dir.path().join(format!("results-{engine}"));
-        if engine == "duckdb" {
+        if engine.starts_with("duckdb") {
+            let ext = if engine == "duckdb-csv" {
+                "csv"
+            } else {
+                "parquet"
+            };
             let o = Command::new("python3")
                 .args(["-c", RUNNER])
                 .arg(&ds)
                 .arg("--write")
                 .arg(&sql)
                 .arg(&results)
+                .arg(ext)
                 .output()
                 .expect("python3");
             assert!(
@@ -530,9 +541,38 @@ fn engine_results_render_the_findings_of_analyze() {
         let html = std::fs::read_to_string(rendered.join("report.html")).unwrap();
         assert!(html.contains("Rendered from engine results"), "{engine}");
         assert!(!html.contains("id=\"charts\""), "{engine}: a chart section");
-        assert!(!rendered.join("charts").exists() && !rendered.join("tables").exists());
+        assert!(!rendered.join("charts").exists());
         let md = std::fs::read_to_string(rendered.join("summary.md")).unwrap();
         assert!(md.contains("## Not in the engine results"), "{engine}");
+
+        // The table queries give the same sign-in tables and summary as
+        // analyze, byte for byte.
+        for name in [
+            "by_code",
+            "by_ip",
+            "by_user",
+            "by_app",
+            "by_country",
+            "by_client_app",
+            "by_hour",
+            "by_day",
+        ] {
+            let file = format!("tables/{name}.csv");
+            let want = std::fs::read_to_string(report.join(&file)).unwrap();
+            let got = std::fs::read_to_string(rendered.join(&file))
+                .unwrap_or_else(|e| panic!("{engine}: {file}: {e}"));
+            assert!(want.lines().count() > 2, "{file}: too small to compare");
+            assert_eq!(got, want, "{engine}: {file}");
+        }
+        let summary = |dir: &Path| -> serde_json::Value {
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap())
+                    .unwrap();
+            doc["summary"].clone()
+        };
+        assert_eq!(summary(&rendered), summary(&report), "{engine}: summary");
+        assert!(html.contains("id=\"top-ips\""), "{engine}: no IP table");
+        assert!(md.contains("## Failures by error code"), "{engine}");
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(rendered.join("manifest.json")).unwrap())
                 .unwrap();
@@ -552,7 +592,9 @@ fn engine_results_render_the_findings_of_analyze() {
                 "{engine}: {k}.sql not hashed"
             );
             assert!(
-                hashed.iter().any(|p| p.contains(&format!("{k}.parquet"))),
+                hashed.iter().any(
+                    |p| p.contains(&format!("{k}.parquet")) || p.ends_with(&format!("{k}.csv"))
+                ),
                 "{engine}: {k} results not hashed"
             );
         }

@@ -757,6 +757,31 @@ fn prelude(cfg: &DetectionConfig) -> Result<Vec<(String, String)>, SqlError> {
     ])
 }
 
+fn cte((name, text): &(String, String)) -> String {
+    format!("{name} AS (\n  {text}\n)")
+}
+
+/// `WITH` and the shared CTEs, up to and including the [`PRELUDE_END`]
+/// line: what every detection and table query opens with. Every query of
+/// one settings file opens with the same text; the marker lets a runner
+/// compute it once (scripts/spark_detections.py). The query's own CTEs
+/// follow on the next line.
+pub(crate) fn prelude_text(cfg: &DetectionConfig) -> Result<String, SqlError> {
+    let shared: Vec<String> = prelude(cfg)?.iter().map(cte).collect();
+    Ok(format!("WITH\n{},\n{PRELUDE_END}", shared.join(",\n")))
+}
+
+/// A 50053's cause from its failure reason, else its additional details
+/// (`lockout::cause_from_text`), as text; `undetermined` when neither says.
+pub(crate) fn lockout_cause_of(reason: &str, details: &str) -> String {
+    format!(
+        "COALESCE({}, {}, '{}')",
+        cause_of(&normalized_text(reason)),
+        cause_of(&normalized_text(details)),
+        LockoutCause::Undetermined.as_str()
+    )
+}
+
 /// Comment text that cannot end the comment line early.
 fn comment(s: &str) -> String {
     s.chars()
@@ -808,16 +833,10 @@ fn render(
     {
         let _ = writeln!(out, "--   - {}", comment(&n));
     }
-    let cte = |(name, text): &(String, String)| format!("{name} AS (\n  {text}\n)");
-    let shared: Vec<String> = prelude(cfg)?.iter().map(cte).collect();
     let mut own: Vec<(String, String)> = q.ctes.clone();
     own.extend(tail(&q));
     let own: Vec<String> = own.iter().map(cte).collect();
-    out.push_str("WITH\n");
-    out.push_str(&shared.join(",\n"));
-    // Every query of one settings file opens with the same prelude; the
-    // marker lets a runner compute it once (scripts/spark_detections.py).
-    let _ = write!(out, ",\n{PRELUDE_END}\n{}", own.join(",\n"));
+    let _ = write!(out, "{}\n{}", prelude_text(cfg)?, own.join(",\n"));
     let _ = write!(
         out,
         "\n{}\nORDER BY first_seen, actor;\n",

@@ -179,7 +179,12 @@ fn risk_blocks(out: &mut String, d: &ReportData) {
         "<p>{counts}. Blocked accounts: {}.</p>\n<p>Entra (ID Protection) refuses these \
          sign-ins until the user's risk is remediated. The options, in the order an admin \
          usually tries them:</p>",
-        actor_list(&d.breakdown.risk_blocked_users)
+        if d.engine.is_some() {
+            // Listed from the sign-ins; the account table counts them.
+            "see the risk blocks column of the account table".to_string()
+        } else {
+            actor_list(&d.breakdown.risk_blocked_users)
+        }
     );
     for remedy in codes::risk_block_remediation() {
         let _ = writeln!(

@@ -32,13 +32,25 @@ pub(super) fn head(out: &mut String, d: &ReportData) {
          <nav>\n{nav}</nav>\n</header>\n",
         tool = esc(&d.tool),
         range_plain = range.replace(" UTC", ""),
-        files = if d.engine.is_some() {
-            "findings from engine results".to_string()
+        files = if let Some(e) = d.engine {
+            if e.tables {
+                "findings and tables from engine results".to_string()
+            } else {
+                "findings from engine results".to_string()
+            }
         } else {
             plural(d.inputs.len() as u64, "input file", "input files")
         },
-        nav = if d.engine.is_some() {
-            "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#engine\">Not in the results</a>\n<a href=\"#findings\">Incidents</a>\n".to_string()
+        nav = if let Some(e) = d.engine {
+            let mut nav = "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#engine\">Not in the results</a>\n<a href=\"#findings\">Incidents</a>\n".to_string();
+            if e.tables {
+                nav.push_str(
+                    "<a href=\"#summary\">Summary</a>\n<a href=\"#error-codes\">Error codes</a>\n\
+                     <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
+                     <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n",
+                );
+            }
+            nav
         } else {
             format!(
                 "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Incidents</a>\n\

@@ -94,9 +94,16 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     head::head(&mut out, d);
     out.push_str("<main>\n");
     story::accounts(&mut out, d);
-    if let Some(results) = d.engine {
-        engine_note(&mut out, results);
+    if let Some(e) = d.engine {
+        engine_note(&mut out, e);
         findings::findings(&mut out, d);
+        if e.tables {
+            head::summary(&mut out, d);
+            error_codes::error_codes(&mut out, d);
+            tables::top_ips(&mut out, d);
+            tables::top_users(&mut out, d);
+            tables::apps_countries_clients(&mut out, d);
+        }
         return finish(out, d);
     }
     story::coverage(&mut out, d);
@@ -119,21 +126,16 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
     finish(out, d)
 }
 
-/// What a report rendered from engine results cannot show, in place of
-/// the sections drawn from sign-ins.
-fn engine_note(out: &mut String, results: &str) {
+/// Where the findings came from and what a report rendered from engine
+/// results cannot show, in place of the sections drawn from sign-ins.
+fn engine_note(out: &mut String, e: crate::report::data::Engine) {
     let _ = write!(
         out,
         "<section id=\"engine\"><h2>Rendered from engine results</h2>\n<p>These findings were \
-         computed by the SQL detections on a query engine and read from <code>{}</code>. \
-         The results hold findings, not sign-ins, so this report has no sign-in summary, \
-         error-code table, charts, top IPs and accounts, per-finding activity or detection \
-         coverage: run <code>entrasift analyze</code> on the exports for those. Remediation \
-         steps and finding error codes are not part of the results either. The account \
-         verdicts above are read from the findings alone; <code>analyze</code> also reads each \
-         account's sign-ins (lockouts, later successes, its usual places) and may judge an \
-         account more severely.</p></section>\n",
-        esc(results)
+         computed by the SQL detections on a query engine and read from <code>{}</code>.</p>\n\
+         <p>{}</p></section>\n",
+        esc(e.results),
+        esc(e.gaps())
     );
 }
 

@@ -213,7 +213,10 @@ pub(super) fn apps_countries_clients(out: &mut String, d: &ReportData) {
         "by_client_app",
         &d.tables.by_client_app,
     );
-    user_agents(out, d);
+    // Ranked from the sign-ins, which engine results do not hold.
+    if d.engine.is_none() {
+        user_agents(out, d);
+    }
     out.push_str("</section>\n");
 }
 
