@@ -671,3 +671,117 @@ fn render_reads_json_lines_and_names_a_bad_row() {
     );
     assert!(!dir.path().join("again").exists());
 }
+
+/// success_after_failures in SQL judges the success as analyze does: a
+/// success from the owner's earlier address, device or network (ASN in the
+/// same country) is the owner (info, said in the title); one from
+/// elsewhere is critical. Both accounts take ten wrong passwords first.
+#[test]
+fn success_after_failures_sql_knows_the_owner_pattern() {
+    if !duckdb_available("success_after_failures_sql_knows_the_owner_pattern") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    let mut n = 0;
+    let mut add = |t: &str, user: &str, ip: &str, code: i64, device: &str| {
+        n += 1;
+        // Documentation networks: 198.51.100.0/24 the office's ASN in the
+        // Netherlands, anything else another one, abroad.
+        let (asn, country) = if ip.starts_with("198.51.100.") {
+            (64500, "NL")
+        } else {
+            (64999, "RO")
+        };
+        lines.push(format!(
+            "{{\"createdDateTime\":\"2026-03-03T{t}Z\",\"id\":\"r{n}\",\"userPrincipalName\":\"{user}\",\
+             \"ipAddress\":\"{ip}\",\"appId\":\"app\",\"status\":{{\"errorCode\":{code}}},\
+             \"deviceDetail\":{{\"deviceId\":\"{device}\"}},\"autonomousSystemNumber\":{asn},\
+             \"location\":{{\"countryOrRegion\":\"{country}\"}}}}"
+        ));
+    };
+    // The owner's usual place, a day's morning before the attack.
+    add("07:00:00", "owner@contoso.com", "198.51.100.7", 0, "dev-1");
+    add("07:05:00", "victim@contoso.com", "198.51.100.8", 0, "dev-2");
+    for k in 0..10 {
+        let t = format!("08:{:02}:00", 10 + k);
+        add(&t, "owner@contoso.com", "203.0.113.50", 50126, "");
+        add(&t, "victim@contoso.com", "203.0.113.50", 50126, "");
+    }
+    // The owner signs in from the office; the victim's password works for
+    // someone on a new network.
+    add("08:30:00", "owner@contoso.com", "198.51.100.7", 0, "dev-1");
+    add("08:31:00", "victim@contoso.com", "192.0.2.99", 0, "");
+    let input = dir.path().join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.path().join("dataset");
+    convert(&input, &ds);
+    let report = dir.path().join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.path().join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let query = std::fs::read_to_string(sql.join("success_after_failures.sql")).unwrap();
+    let rows = duckdb(
+        &ds,
+        "--query",
+        &format!(
+            "SELECT actor, severity, title, facts FROM ({}) q ORDER BY actor",
+            query.trim().trim_end_matches(';')
+        ),
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("findings.json")).unwrap())
+            .unwrap();
+    let mut want: Vec<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "success_after_failures")
+        .map(|f| {
+            (
+                f["users"][0].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    want.sort();
+    let got: Vec<(String, String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_str().unwrap().to_string(),
+                r[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        want.iter()
+            .map(|w| (&w.0[..], &w.1[..]))
+            .collect::<Vec<_>>(),
+        vec![
+            ("owner@contoso.com", "info"),
+            ("victim@contoso.com", "critical")
+        ],
+        "analyze: {want:?}"
+    );
+    assert_eq!(got, want, "SQL against analyze");
+    let facts: serde_json::Value = serde_json::from_str(rows[0][3].as_str().unwrap()).unwrap();
+    assert_eq!(facts["owner_pattern"], true);
+    assert_eq!(facts["success_ip_seen_before"], true);
+    assert_eq!(facts["triggered_by"], "account");
+}

@@ -89,7 +89,8 @@ impl Detection for SuccessAfterFailures {
                 "sa_relevant",
                 format!(
                     "SELECT time, request_id, error_code, user_principal_name, ip, app_id, sign_in_type,\n    \
-                     source_file, source_record, status, client_app, app_name, country, password_worked AS ok FROM ev\n  \
+                     source_file, source_record, status, client_app, app_name, country, device_id, asn,\n    \
+                     password_worked AS ok FROM ev\n  \
                      WHERE user_principal_name <> '' AND (password_worked OR {})",
                     sql::credential_failure(&c.codes)
                 ),
@@ -144,6 +145,22 @@ impl Detection for SuccessAfterFailures {
                      WHERE s.ok AND (a.failures >= {min} OR h.ip IS NOT NULL)"
                 ),
             )
+            // `Usual::fits` for each hit's success: an earlier clean success
+            // of the account from its address, its device, or its network
+            // (ASN) in the same country; `seen` for its address alone.
+            .cte(
+                "sa_fit",
+                "SELECT s.user_principal_name, s.user_pos,\n    \
+                 MAX(CASE WHEN p.user_pos IS NULL THEN 0 ELSE 1 END) AS fits,\n    \
+                 MAX(CASE WHEN x.ip <> '' AND p.ip = x.ip THEN 1 ELSE 0 END) AS seen\n  \
+                 FROM sa_hits s\n  \
+                 JOIN sa_rel x ON x.user_principal_name = s.user_principal_name AND x.user_pos = s.user_pos\n  \
+                 LEFT JOIN sa_rel p ON p.user_principal_name = s.user_principal_name AND p.user_pos < s.user_pos\n    \
+                 AND p.status = 'success'\n    \
+                 AND ((x.ip <> '' AND p.ip = x.ip) OR (x.device_id <> '' AND p.device_id = x.device_id)\n      \
+                 OR (x.asn IS NOT NULL AND p.asn = x.asn AND p.country = x.country))\n  \
+                 GROUP BY s.user_principal_name, s.user_pos",
+            )
             // Hits of one account whose successes follow within the window
             // are one finding.
             .cte(
@@ -172,8 +189,11 @@ impl Detection for SuccessAfterFailures {
             )
             .select(format!(
                 "SELECT {},\n  \
-                 LEAST(MIN(f.first_failure), MIN(h.time)) AS first_seen, MAX(h.time) AS last_seen, MIN(f.failures) AS count\n\
+                 LEAST(MIN(f.first_failure), MIN(h.time)) AS first_seen, MAX(h.time) AS last_seen, MIN(f.failures) AS count,\n  \
+                 MIN(u.fits) AS owner_pattern, MIN(u.seen) AS seen_before,\n  \
+                 MAX(h.by_account) AS by_account, MAX(h.by_ip) AS by_ip\n\
                  FROM sa_chains h JOIN sa_found f ON f.user_principal_name = h.user_principal_name AND f.chain = h.chain\n\
+                 JOIN sa_fit u ON u.user_principal_name = h.user_principal_name AND u.user_pos = h.user_pos\n\
                  GROUP BY h.user_principal_name, h.chain",
                 sql::head(
                     KIND,
@@ -182,8 +202,7 @@ impl Detection for SuccessAfterFailures {
                     None
                 )
             ))
-            .note("severity is the base one, critical: analyze lowers it to info, and says so in the title, when the success fits the account's usual address, device or network from before the failures, which this query does not model")
-            .note("facts leave out triggered_by, success_ip_seen_before and owner_pattern for the same reason")
+            .note("facts leave out success_ips and success_codes (lists)")
             .member_cte(
                 "sa_key",
                 "SELECT h.user_principal_name, h.chain, LEAST(MIN(f.first_failure), MIN(h.time)) AS found_first\n  \
@@ -206,21 +225,32 @@ impl Detection for SuccessAfterFailures {
             .aggregate("first_failure", "MIN(CASE WHEN m.role = 0 THEN m.time END)")
             .aggregate("s0_time", "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.time END)")
             .aggregate("s0_code", "MAX(CASE WHEN m.role = 1 AND m.pos = 1 THEN m.error_code END)")
-            .severity("'critical'")
+            // The story decides the severity, as in `draft`: a success
+            // that fits the owner's own pattern is most likely the owner.
+            .severity("CASE WHEN f.owner_pattern = 1 THEN 'info' ELSE 'critical' END")
             .title(format!(
                 "concat(f.actor, ': ',\n    \
                  CASE WHEN a.s0_code = 0 THEN 'signed in' ELSE concat('password accepted (error ', {}, ')') END,\n    \
                  ' from ', CASE WHEN a.first_highlight_ip = '' THEN 'an unknown IP' ELSE a.first_highlight_ip END,\n    \
-                 ' after ', {}, ' failed attempt', {}, ' in ', {})",
+                 ' after ', {}, ' failed attempt', {}, ' in ', {},\n    \
+                 CASE WHEN f.owner_pattern = 1 THEN {} ELSE '' END)",
                 sql::text_num("a.s0_code"),
                 sql::text_num("f.count"),
                 sql::plural("f.count"),
-                sql::span_text(&sql::seconds_between("a.first_failure", "a.s0_time"))
+                sql::span_text(&sql::seconds_between("a.first_failure", "a.s0_time")),
+                sql::lit("; the success fits the account's usual address, device or network")
             ))
             .fact("account", sql::json_str("f.actor"))
             .fact("failures_before", sql::json_num("f.count"))
             .fact("successes", sql::json_num("a.n_highlights"))
             .fact("failing_ips", sql::json_num("a.ev_ips"))
+            .fact(
+                "triggered_by",
+                "CASE WHEN f.by_account = 1 AND f.by_ip = 1 THEN '\"account+source_ip\"' \
+                 WHEN f.by_account = 1 THEN '\"account\"' ELSE '\"source_ip\"' END",
+            )
+            .fact("success_ip_seen_before", sql::json_bool("f.seen_before = 1"))
+            .fact("owner_pattern", sql::json_bool("f.owner_pattern = 1"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
