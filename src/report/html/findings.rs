@@ -52,9 +52,14 @@ pub(super) fn findings(out: &mut String, d: &ReportData) {
         "<p class=\"muted\">Findings about the same account or address in overlapping time are one \
          incident: its strongest finding is shown, the related ones are folded under it. \
          Incidents made only of low-severity findings come last, folded. Each finding is \
-         numbered (F1, F2, …); high and critical ones are marked with that number on the \
-         failures-over-time chart. Evidence rows point to the exact input record.</p>\n",
+         numbered (F1, F2, …)",
     );
+    out.push_str(if d.engine.is_some() {
+        ". Evidence rows point to the exact input record.</p>\n"
+    } else {
+        "; high and critical ones are marked with that number on the failures-over-time \
+         chart. Evidence rows point to the exact input record.</p>\n"
+    });
     // The articles are independent (each draws its own activity chart),
     // so they are rendered in parallel and laid out by incident after.
     let shown: Vec<(usize, &Finding)> = d.findings.iter().take(MAX_FINDINGS).enumerate().collect();
@@ -217,7 +222,15 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
         let _ = writeln!(out, "<dt>{k}</dt><dd>{v}</dd>");
     }
     out.push_str("</dl>\n</div>\n");
-    if let Some(activity) = d.breakdown.activity.get(i) {
+    if d.engine.is_some() {
+        // Drawn from the sign-ins, which engine results do not hold: an
+        // empty chart would read as "no activity".
+        out.push_str(
+            "<div class=\"timeline\"><p class=\"muted\">The activity chart needs the \
+             sign-ins, which engine results do not hold; run <code>entrasift analyze</code> or \
+             <code>entrasift timeline</code> on the exports for it.</p></div>\n",
+        );
+    } else if let Some(activity) = d.breakdown.activity.get(i) {
         let _ = writeln!(
             out,
             "<div class=\"timeline\">{}<p>Sign-ins by these accounts from these IPs; the finding's span is shaded.</p></div>",
