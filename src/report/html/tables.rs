@@ -189,9 +189,11 @@ fn side_table(out: &mut String, title: &str, key: &str, file: &str, rows: &[Grou
 }
 
 pub(super) fn apps_countries_clients(out: &mut String, d: &ReportData) {
-    out.push_str(
-        "<section id=\"apps-countries-clients\">\n<h2>Apps, countries, client apps and user agents</h2>\n",
-    );
+    out.push_str(if d.engine.is_some() {
+        "<section id=\"apps-countries-clients\">\n<h2>Apps, countries and client apps</h2>\n"
+    } else {
+        "<section id=\"apps-countries-clients\">\n<h2>Apps, countries, client apps and user agents</h2>\n"
+    });
     side_table(
         out,
         "Applications",
