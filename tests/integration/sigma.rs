@@ -43,9 +43,11 @@ fn status_is(r: &SignIn, word: &str) -> bool {
     .any(|v| v.eq_ignore_ascii_case(word))
 }
 
+type Predicate = fn(&SignIn) -> bool;
+
 /// Each SigmaHQ rule in tests/fixtures/sigma/sigmahq, by id, as a
 /// predicate over the normalized record.
-fn sigmahq_rules() -> Vec<(&'static str, fn(&SignIn) -> bool)> {
+fn sigmahq_rules() -> Vec<(&'static str, Predicate)> {
     vec![
         // Account Lockout: ResultType 50053.
         ("2b7d6fc0-71ac-4cf7-8ed1-b5788ee5257a", |r| {

@@ -49,6 +49,9 @@ pub struct Rules {
     /// Detection rules only correlations use (`generate: false`, the
     /// default): they feed the correlations and are not reported alone.
     silent: BTreeSet<usize>,
+    /// Detection rules some correlation counts: their matches go through
+    /// the correlation engine.
+    feeds: BTreeSet<usize>,
     engine: CorrelationEngine,
     table: FieldTable,
 }
@@ -90,10 +93,11 @@ impl Rules {
             })?;
         let names = RuleFieldSet::collect(&loaded.collection, &[], true);
         let table = FieldTable::of(names.names());
-        let silent = correlation_only(&loaded.rules);
+        let (silent, feeds) = correlated(&loaded.rules);
         Ok(Rules {
             loaded,
             silent,
+            feeds,
             engine,
             table,
         })
@@ -129,20 +133,6 @@ impl Rules {
         let records = ev.records;
         let table = &self.table;
         let detector = self.engine.engine();
-        let hits: Vec<(usize, Vec<EvaluationResult>)> = records
-            .par_iter()
-            .enumerate()
-            .filter_map(|(index, record)| {
-                let e = SignInEvent {
-                    record,
-                    index,
-                    table,
-                };
-                let d = detector.evaluate(&e);
-                (!d.is_empty()).then_some((index, d))
-            })
-            .collect();
-
         let by_key: HashMap<(Option<&str>, &str), usize> = self
             .loaded
             .rules
@@ -150,9 +140,57 @@ impl Rules {
             .enumerate()
             .map(|(i, r)| ((r.id.as_deref(), r.title.as_str()), i))
             .collect();
-        let mut matched: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut windows: BTreeMap<(usize, Vec<(String, String)>), Vec<Window>> = BTreeMap::new();
-        for (index, detections) in hits {
+        let n = self.loaded.rules.len();
+        let (silent, feeds) = (&self.silent, &self.feeds);
+        // Each match is kept as a rule number; the engine's full result
+        // (titles, tags, matched fields) only for the rules a correlation
+        // counts. A broad rule matches half a million sign-ins on a
+        // million, and its full results held gigabytes.
+        let hits = records
+            .par_iter()
+            .enumerate()
+            .fold(
+                || Hits::new(n),
+                |mut acc, (index, record)| {
+                    let e = SignInEvent {
+                        record,
+                        index,
+                        table,
+                    };
+                    let mut feed = Vec::new();
+                    for res in detector.evaluate(&e) {
+                        let key = (
+                            res.header.rule_id.as_deref(),
+                            res.header.rule_title.as_str(),
+                        );
+                        let Some(&rule) = by_key.get(&key) else {
+                            continue;
+                        };
+                        if !silent.contains(&rule) {
+                            acc.matched[rule].push(index);
+                        }
+                        if feeds.contains(&rule) {
+                            feed.push(res);
+                        }
+                    }
+                    if !feed.is_empty() {
+                        acc.feed.push((index, feed));
+                    }
+                    acc
+                },
+            )
+            .reduce(|| Hits::new(n), Hits::merge);
+        let Hits {
+            mut matched,
+            mut feed,
+        } = hits;
+        for m in &mut matched {
+            m.sort_unstable();
+        }
+        feed.sort_by_key(|(index, _)| *index);
+
+        let mut windows = Windows::new();
+        for (index, detections) in feed {
             let record = &records[index];
             let e = SignInEvent {
                 record,
@@ -161,38 +199,36 @@ impl Rules {
             };
             let ts = record.time_us.div_euclid(1_000_000);
             for res in self.engine.process_with_detections(&e, detections, ts) {
-                let Some(&rule) = by_key.get(&(
-                    res.header.rule_id.as_deref(),
-                    res.header.rule_title.as_str(),
-                )) else {
+                let ResultBody::Correlation(c) = res.body else {
                     continue;
                 };
-                match res.body {
-                    ResultBody::Detection(_) if self.silent.contains(&rule) => {}
-                    ResultBody::Detection(_) => matched.entry(rule).or_default().push(index),
-                    ResultBody::Correlation(c) => {
-                        let list = windows.entry((rule, c.group_key)).or_default();
-                        let ids = c
-                            .event_refs
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|r| r.id.and_then(|id| id.parse::<usize>().ok()))
-                            .chain([index]);
-                        match list.last_mut() {
-                            // Still inside the window that fired last:
-                            // the same burst, told once.
-                            Some(w) if ts - w.last_alert <= c.timespan_secs as i64 => {
-                                w.last_alert = ts;
-                                w.value = w.value.max(c.aggregated_value);
-                                w.events.extend(ids);
-                            }
-                            _ => list.push(Window {
-                                last_alert: ts,
-                                value: c.aggregated_value,
-                                events: ids.collect(),
-                            }),
-                        }
+                let key = (
+                    res.header.rule_id.as_deref(),
+                    res.header.rule_title.as_str(),
+                );
+                let Some(&rule) = by_key.get(&key) else {
+                    continue;
+                };
+                let list = windows.entry((rule, c.group_key)).or_default();
+                let ids = c
+                    .event_refs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|r| r.id.and_then(|id| id.parse::<usize>().ok()))
+                    .chain([index]);
+                match list.last_mut() {
+                    // Still inside the window that fired last: the same
+                    // burst, told once.
+                    Some(w) if ts - w.last_alert <= c.timespan_secs as i64 => {
+                        w.last_alert = ts;
+                        w.value = w.value.max(c.aggregated_value);
+                        w.events.extend(ids);
                     }
+                    _ => list.push(Window {
+                        last_alert: ts,
+                        value: c.aggregated_value,
+                        events: ids.collect(),
+                    }),
                 }
             }
         }
@@ -200,6 +236,8 @@ impl Rules {
         let rules = &self.loaded.rules;
         let mut findings: Vec<Finding> = matched
             .into_iter()
+            .enumerate()
+            .filter(|(_, events)| !events.is_empty())
             .map(|(rule, events)| detection_finding(ev, &rules[rule], events))
             .collect();
         for ((rule, group), list) in windows {
@@ -211,9 +249,10 @@ impl Rules {
     }
 }
 
-/// The detection rules that only correlations with `generate: false`
-/// refer to (by id, name or title).
-fn correlation_only(rules: &[RuleInfo]) -> BTreeSet<usize> {
+/// The detection rules correlations count (by id, name or title): those
+/// only correlations with `generate: false` refer to (not reported by
+/// themselves), and all of them (fed to the correlation engine).
+fn correlated(rules: &[RuleInfo]) -> (BTreeSet<usize>, BTreeSet<usize>) {
     let refers = |reference: &str, r: &RuleInfo| {
         r.id.as_deref() == Some(reference)
             || r.name.as_deref() == Some(reference)
@@ -234,8 +273,36 @@ fn correlation_only(rules: &[RuleInfo]) -> BTreeSet<usize> {
             }
         }
     }
-    silent.difference(&loud).copied().collect()
+    let feeds = silent.union(&loud).copied().collect();
+    (silent.difference(&loud).copied().collect(), feeds)
 }
+
+/// What the parallel pass keeps: per rule, the sign-ins it matched; and
+/// the sign-ins (with their results) the correlations need.
+struct Hits {
+    matched: Vec<Vec<usize>>,
+    feed: Vec<(usize, Vec<EvaluationResult>)>,
+}
+
+impl Hits {
+    fn new(rules: usize) -> Self {
+        Hits {
+            matched: vec![Vec::new(); rules],
+            feed: Vec::new(),
+        }
+    }
+
+    fn merge(mut self, other: Hits) -> Hits {
+        for (a, b) in self.matched.iter_mut().zip(other.matched) {
+            a.extend(b);
+        }
+        self.feed.extend(other.feed);
+        self
+    }
+}
+
+/// A correlation's windows per rule and group (the group-by values).
+type Windows = BTreeMap<(usize, Vec<(String, String)>), Vec<Window>>;
 
 /// One burst of a correlation for one group: the alerts that followed
 /// each other within the timespan.
