@@ -85,6 +85,10 @@ fn analyze<'a>(
     history: Option<&Profiles>,
     sigma: Option<sigma::Rules>,
 ) -> Analysis<'a> {
+    let sigma_gaps = sigma
+        .as_ref()
+        .map(sigma::Rules::coverage)
+        .unwrap_or_default();
     let stage = Stage::start("summarize, aggregate and detect");
     let (summary, (tables, findings)) = rayon::join(
         || {
@@ -117,7 +121,8 @@ fn analyze<'a>(
         },
     );
     let mut findings = findings;
-    let story = crate::analyze::story(&mut findings, &loaded.records, cfg);
+    let mut story = crate::analyze::story(&mut findings, &loaded.records, cfg);
+    story.coverage.extend(sigma_gaps);
     drop(stage);
     let _stage = Stage::start("break down for the reports");
     let breakdown = breakdown(&loaded.records, &tables, &findings);
@@ -131,11 +136,13 @@ fn analyze<'a>(
 }
 
 /// `--sigma`: the rules, loaded and compiled before any input is read (a
-/// bad rule stops the run here); what was skipped and which field names no
-/// export provides are said once on standard error.
+/// bad rule stops the run here); what was loaded and skipped is said on
+/// standard error, and with `warn_unmapped` the field names no export
+/// provides, once per rule (`analyze` says those in its coverage notes).
 pub fn load_sigma(
     paths: &[std::path::PathBuf],
     quiet: bool,
+    warn_unmapped: bool,
 ) -> anyhow::Result<Option<sigma::Rules>> {
     if paths.is_empty() {
         return Ok(None);
@@ -147,7 +154,7 @@ pub fn load_sigma(
             "sigma: {} detection and {} correlation rule(s) from {} file(s); {} for other log sources skipped",
             r.detection_rules, r.correlation_rules, r.files, r.skipped_other_source
         );
-        for (rule, names) in &r.unmapped_fields {
+        for (rule, names) in r.unmapped_fields.iter().filter(|_| warn_unmapped) {
             eprintln!(
                 "warning: sigma rule {:?} uses field(s) no sign-in export provides, never true: {}",
                 safe(rule),
@@ -250,7 +257,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         .as_deref()
         .map(DisplayZone::parse)
         .transpose()?;
-    let sigma = load_sigma(&args.sigma, quiet)?;
+    let sigma = load_sigma(&args.sigma, quiet, false)?;
     let sigma_files: Vec<std::path::PathBuf> = sigma
         .as_ref()
         .map(|r| r.files().to_vec())

@@ -57,7 +57,7 @@ pub fn run(args: &SigmaArgs, quiet: bool) -> anyhow::Result<Outcome> {
         anyhow::bail!("no input given: name the sign-in exports after the rules");
     }
     // Rules first: a bad one stops the run before any input is read.
-    let rules = super::analyze::load_sigma(&rule_paths, quiet || args.json)?;
+    let rules = super::analyze::load_sigma(&rule_paths, quiet || args.json, true)?;
     let report = rules.as_ref().map(|r| r.report()).unwrap_or_default();
     let loaded = super::load(&inputs, quiet);
     let mut findings = {

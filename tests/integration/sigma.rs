@@ -288,7 +288,8 @@ fn analyze_puts_sigma_findings_in_every_output_and_the_verdicts() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
-    // The unmapped field is said once, naming the rule.
+    // The unmapped field is said once, naming the rule (in the coverage
+    // notes of the terminal summary).
     assert_eq!(stderr.matches("properties.message").count(), 1, "{stderr}");
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
@@ -315,6 +316,19 @@ fn analyze_puts_sigma_findings_in_every_output_and_the_verdicts() {
         acct.to_string().contains(id),
         "{sprayed}'s verdict does not cite {id}: {acct}"
     );
+    // ... and in the report's coverage statements.
+    let gap = v["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "sigma")
+        .expect("a coverage statement for the rule on properties.message");
+    assert!(
+        gap["note"].as_str().unwrap().contains("properties.message"),
+        "{gap}"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("properties.message"));
     // The rule files are hashed in the manifest, so `verify` sees an edit.
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("password_spray_value_count.yml"));

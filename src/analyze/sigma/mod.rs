@@ -125,6 +125,33 @@ impl Rules {
         }
     }
 
+    /// One coverage statement per rule that names fields no export
+    /// provides, so the report says which conditions could never be true.
+    pub fn coverage(&self) -> Vec<crate::analyze::coverage::Coverage> {
+        use crate::analyze::coverage::{Coverage, Status};
+        self.loaded
+            .unmapped
+            .iter()
+            .map(|(title, names)| {
+                let file = self
+                    .loaded
+                    .rules
+                    .iter()
+                    .find(|r| &r.title == title)
+                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                Coverage {
+                    kind: KIND,
+                    status: Status::Partial,
+                    note: format!(
+                        "rule \"{title}\"{file} uses {} which no sign-in export provides; conditions on {} are never true",
+                        names.iter().cloned().collect::<Vec<_>>().join(", "),
+                        if names.len() == 1 { "it" } else { "them" }
+                    ),
+                }
+            })
+            .collect()
+    }
+
     /// Runs every rule over the sign-ins (in time order) and returns the
     /// findings, in no particular order. Detection is spread over the
     /// pool; the correlation state then advances through the matches in
@@ -354,7 +381,10 @@ fn remediation(rule: &RuleInfo) -> Vec<String> {
             rule.falsepositives.join("; ")
         ));
     }
-    out.push("Review the matched sign-ins (entrasift timeline --finding ID) before acting.".into());
+    out.push(
+        "Review the matched sign-ins (the samples, or entrasift timeline --user ACCOUNT / --ip ADDRESS) before acting."
+            .into(),
+    );
     out
 }
 
