@@ -123,6 +123,10 @@ findings.json, findings.csv, accounts.csv, report.html, summary.md and manifest.
 results hold findings, not sign-ins: the report says which sections need `analyze`."
     )]
     Render(RenderArgs),
+    /// Run Sigma rules (detection and correlation) over sign-ins and print only what they match.
+    #[command(after_help = format!("Examples:\n  entrasift sigma rules/ exports/\n  \
+entrasift sigma azure_account_lockout.yml spray.yml InteractiveSignIns.csv --json\n\n{EXIT_CODES}"))]
+    Sigma(SigmaArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -289,6 +293,28 @@ pub struct AnalyzeArgs {
     pub display_tz: Option<String>,
     #[command(flatten)]
     pub enrich: EnrichOptions,
+    /// Sigma rule files or folders (walked for .yml/.yaml): detection and
+    /// correlation rules for `product: azure, service: signinlogs`, run over
+    /// the same sign-ins; each match is a finding of kind `sigma`. Rules for
+    /// other log sources are skipped and counted; a rule that does not
+    /// parse stops the run before any input is read.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub sigma: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SigmaArgs {
+    /// Sigma rule files and folders first, then the inputs. A `.yml` or
+    /// `.yaml` file, or a folder holding one, is rules; anything else
+    /// (files, folders, .gz, .zip, - for standard input) is an input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print the rules loaded and the findings as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a match has at least this severity.
+    #[arg(long, value_enum, default_value = "never")]
+    pub fail_on: FailOn,
 }
 
 /// The parts of a report folder.

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => misc::generate(a, q),
         Command::Detections(a) => misc::detections(a),
         Command::Render(a) => commands::render::run(a, q),
+        Command::Sigma(a) => commands::sigma::run(a, q),
         Command::Completions(a) => misc::completions(a),
         Command::Manpage => misc::manpage(),
         Command::SelfTest(a) => commands::selftest::run(a.actual),

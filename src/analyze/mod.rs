@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod detect;
 pub mod incidents;
 pub mod profiles;
+pub mod sigma;
 pub mod summary;
 pub mod tables_sql;
 pub mod timeline;

@@ -284,6 +284,17 @@ fn read_findings(case: &mut Case) {
     let findings = case.findings.clone();
     for f in findings {
         match f.kind.as_str() {
+            // A Sigma rule is the responder's own judgement of what is
+            // suspicious; its level says how much. It is cited by title,
+            // and it never claims a compromise the sign-ins do not show.
+            crate::analyze::sigma::KIND => case.note(
+                if f.severity >= Severity::Medium {
+                    Verdict::Suspicious
+                } else {
+                    Verdict::Targeted
+                },
+                format!("Sigma rule matched: {} [{}]", f.title, f.id),
+            ),
             "impossible_travel" => case.note(
                 Verdict::Compromised,
                 format!("impossible travel: {} [{}]", f.title, f.id),

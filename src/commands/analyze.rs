@@ -7,6 +7,7 @@ use crate::analyze::aggregate;
 use crate::analyze::breakdown::{breakdown, Breakdown};
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
 use crate::analyze::profiles::{self, Profiles};
+use crate::analyze::sigma;
 use crate::analyze::summary::{summarize, Summary};
 use crate::analyze::Story;
 use crate::cli::{AnalyzeArgs, DetectionOptions, FailOn, ReportPart};
@@ -82,7 +83,12 @@ fn analyze<'a>(
     loaded: &'a super::Loaded,
     cfg: &DetectionConfig,
     history: Option<&Profiles>,
+    sigma: Option<sigma::Rules>,
 ) -> Analysis<'a> {
+    let sigma_gaps = sigma
+        .as_ref()
+        .map(sigma::Rules::coverage)
+        .unwrap_or_default();
     let stage = Stage::start("summarize, aggregate and detect");
     let (summary, (tables, findings)) = rayon::join(
         || {
@@ -98,13 +104,25 @@ fn analyze<'a>(
                 || aggregate::tables(&loaded.records),
                 || {
                     let ev = Events::new(&loaded.records, &loaded.paths).with_history(history);
-                    detect::run_all(&ev, cfg)
+                    // Sigma rules read the same records the detections
+                    // read, beside them; their findings join the list
+                    // before incidents and verdicts are drawn from it.
+                    let (mut found, matched) = rayon::join(
+                        || detect::run_all(&ev, cfg),
+                        || sigma.map(|rules| rules.run(&ev)).unwrap_or_default(),
+                    );
+                    if !matched.is_empty() {
+                        found.extend(matched);
+                        detect::sort_in_report_order(&mut found);
+                    }
+                    found
                 },
             )
         },
     );
     let mut findings = findings;
-    let story = crate::analyze::story(&mut findings, &loaded.records, cfg);
+    let mut story = crate::analyze::story(&mut findings, &loaded.records, cfg);
+    story.coverage.extend(sigma_gaps);
     drop(stage);
     let _stage = Stage::start("break down for the reports");
     let breakdown = breakdown(&loaded.records, &tables, &findings);
@@ -115,6 +133,36 @@ fn analyze<'a>(
         story,
         breakdown,
     }
+}
+
+/// `--sigma`: the rules, loaded and compiled before any input is read (a
+/// bad rule stops the run here); what was loaded and skipped is said on
+/// standard error, and with `warn_unmapped` the field names no export
+/// provides, once per rule (`analyze` says those in its coverage notes).
+pub fn load_sigma(
+    paths: &[std::path::PathBuf],
+    quiet: bool,
+    warn_unmapped: bool,
+) -> anyhow::Result<Option<sigma::Rules>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let rules = sigma::Rules::load(paths)?;
+    if !quiet {
+        let r = rules.report();
+        eprintln!(
+            "sigma: {} detection and {} correlation rule(s) from {} file(s); {} for other log sources skipped",
+            r.detection_rules, r.correlation_rules, r.files, r.skipped_other_source
+        );
+        for (rule, names) in r.unmapped_fields.iter().filter(|_| warn_unmapped) {
+            eprintln!(
+                "warning: sigma rule {:?} uses field(s) no sign-in export provides, never true: {}",
+                safe(rule),
+                safe(&names.iter().cloned().collect::<Vec<_>>().join(", "))
+            );
+        }
+    }
+    Ok(Some(rules))
 }
 
 /// `--history`: the account profiles of the earlier runs in the folder
@@ -162,8 +210,10 @@ fn manifest<'a>(
     cfg: &'a DetectionConfig,
     loaded: &'a super::Loaded,
     enrichment: &'a crate::enrich::EnrichReport,
+    sigma_files: &[std::path::PathBuf],
     started: String,
 ) -> anyhow::Result<Manifest<'a>> {
+    // The Sigma rule files are settings too: `verify` shows an edited rule.
     let settings_files = [
         args.detection.config.as_ref(),
         args.detection.ip_list.as_ref(),
@@ -174,6 +224,7 @@ fn manifest<'a>(
     ]
     .into_iter()
     .flatten()
+    .chain(sigma_files)
     .map(|p| manifest::hash_file(p).with_context(|| format!("hashing {}", p.display())))
     .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Manifest {
@@ -206,9 +257,14 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         .as_deref()
         .map(DisplayZone::parse)
         .transpose()?;
+    let sigma = load_sigma(&args.sigma, quiet, false)?;
+    let sigma_files: Vec<std::path::PathBuf> = sigma
+        .as_ref()
+        .map(|r| r.files().to_vec())
+        .unwrap_or_default();
     let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, true, quiet)?;
     let profiles = load_profiles(args, &loaded)?;
-    let a = analyze(&loaded, &cfg, profiles.as_ref());
+    let a = analyze(&loaded, &cfg, profiles.as_ref(), sigma);
     let own_profiles = Profiles::of(&loaded.records);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &a.summary, &a.findings)?),
@@ -233,7 +289,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         parts,
         run_record: &run_record,
         profiles: Some(&own_profiles),
-        manifest: manifest(args, &cfg, &loaded, &enrichment, started.0)?,
+        manifest: manifest(args, &cfg, &loaded, &enrichment, &sigma_files, started.0)?,
         started: started.1,
     };
     let data = ReportData {

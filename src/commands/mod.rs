@@ -9,6 +9,7 @@ pub mod misc;
 mod progress;
 pub mod render;
 pub mod selftest;
+pub mod sigma;
 pub mod timeline;
 pub mod verify;
 

@@ -31,6 +31,7 @@ mod hostile_output;
 mod ingest;
 mod malformed;
 mod real_exports;
+mod sigma;
 mod sql;
 mod story;
 mod weekly;

@@ -56,7 +56,7 @@ pub mod sql;
 mod success_after_failures;
 mod suspicious_user_agent;
 mod token_replay;
-mod util;
+pub(crate) mod util;
 mod workload_new_network;
 
 pub(crate) use util::lockout_cause;
