@@ -11,7 +11,7 @@
 //! so a record broken mid-string is cut at that newline and the stream
 //! resynchronises on the next line.
 
-use crate::ingest::byte_mask::mask64;
+use crate::ingest::byte_mask::{json_bytes, JsonBytes, Lanes};
 use crate::ingest::spare;
 use std::io::{self, Read};
 
@@ -181,8 +181,8 @@ struct Inside {
 const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
 
 impl StringCarry {
-    fn inside(&mut self, block: &[u8]) -> Inside {
-        let backslash = mask64(block, [b'\\']) & !self.escaped;
+    fn inside(&mut self, bytes: &JsonBytes) -> Inside {
+        let backslash = bytes.backslash & !self.escaped;
         // simdjson's branchless escape finder: a run of backslashes
         // escapes the byte after it when the run is odd, which an
         // addition carrying through the run tells apart by the parity of
@@ -192,7 +192,7 @@ impl StringCarry {
         let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
         self.escaped = overflow as u64;
         let escaped = (EVEN_BITS ^ (even_starts << 1)) & follows_escape;
-        let quotes = mask64(block, [b'"']) & !escaped;
+        let quotes = bytes.quote & !escaped;
         let strings = prefix_xor(quotes) ^ self.in_string;
         self.in_string = ((strings as i64) >> 63) as u64;
         Inside { strings, escaped }
@@ -236,6 +236,7 @@ pub struct Framer<R> {
     shape: Shape,
     /// The batch being cut ends once `pos` passes this.
     target: usize,
+    lanes: Lanes,
 }
 
 impl<R> Drop for Framer<R> {
@@ -266,6 +267,7 @@ impl<R: Read> Framer<R> {
             offset: 0,
             shape: Shape::Unknown,
             target: 0,
+            lanes: Lanes::detect(),
         }
     }
 
@@ -413,12 +415,13 @@ impl<R: Read> Framer<R> {
             while k < chunk.len() && (chunk.len() - k >= 64 || self.eof) {
                 let n = (chunk.len() - k).min(64);
                 let block = &chunk[k..k + n];
-                let inside = strings.inside(block);
+                let bytes = json_bytes(block, self.lanes);
+                let inside = strings.inside(&bytes);
                 // An escaped line break is invalid JSON, left to the
                 // parser; a raw one inside a string means the record was cut.
-                let broken = mask64(block, [b'\n']) & inside.strings & !inside.escaped;
-                let open = mask64(block, [b'{', b'[']) & !inside.strings;
-                let close = mask64(block, [b'}', b']']) & !inside.strings;
+                let broken = bytes.newline & inside.strings & !inside.escaped;
+                let open = bytes.open & !inside.strings;
+                let close = bytes.close & !inside.strings;
                 let closes = close.count_ones();
                 // The bit of the bracket that closes the container, if it
                 // is in this block.
