@@ -179,7 +179,7 @@ mod tests {
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
                     let r = (state >> 33) as usize;
-                    if r % 3 == 0 {
+                    if r.is_multiple_of(3) {
                         wanted[r / 3 % wanted.len()]
                     } else {
                         ((r >> 8) as u8).wrapping_add((i as u8).wrapping_mul(round as u8))
