@@ -135,7 +135,7 @@ fn cut(r: impl Read, max_record: usize, batch_bytes: usize) -> Cut {
         for s in &b.records {
             out.records.push((s.index, s.line, b.record(s).to_vec()));
         }
-        for p in b.problems {
+        for p in std::mem::take(&mut b.problems) {
             out.problems.push((p.index, p.line, p.problem.to_string()));
         }
         match more {

@@ -20,6 +20,7 @@ pub mod json;
 mod read_csv;
 mod read_json;
 pub mod source;
+mod spare;
 mod utf16;
 
 use crate::model::{AuthDetail, SignIn, SourceFormat};
@@ -82,6 +83,7 @@ pub fn read_inputs(inputs: &[Input], unlisted: Vec<source::Unlisted>) -> Ingeste
             })
             .collect()
     });
+    spare::release();
     let mut out = Ingested {
         records: merged.into_inner().unwrap_or_else(|p| p.into_inner()),
         ..Default::default()

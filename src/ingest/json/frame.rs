@@ -11,7 +11,8 @@
 //! so a record broken mid-string is cut at that newline and the stream
 //! resynchronises on the next line.
 
-use crate::ingest::byte_mask::mask64;
+use crate::ingest::byte_mask::{json_bytes, JsonBytes, Lanes};
+use crate::ingest::spare;
 use std::io::{self, Read};
 
 /// Largest single record kept. Real sign-ins are a few KiB (the richest
@@ -19,6 +20,8 @@ use std::io::{self, Read};
 /// scans on to its end without buffering it, so memory stays bounded.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 const READ_CHUNK: usize = 1 << 20;
+/// The smallest read once a batch has its bytes (see `Framer::fill`).
+const LAST_READ: usize = 64 << 10;
 
 /// Keys whose array value holds the records of an envelope object.
 const RECORD_ARRAYS: &[&str] = &["value", "records"];
@@ -133,6 +136,12 @@ impl Batch {
     }
 }
 
+impl Drop for Batch {
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.data));
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     #[error("read error: {0}")]
@@ -172,8 +181,8 @@ struct Inside {
 const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
 
 impl StringCarry {
-    fn inside(&mut self, block: &[u8]) -> Inside {
-        let backslash = mask64(block, [b'\\']) & !self.escaped;
+    fn inside(&mut self, bytes: &JsonBytes) -> Inside {
+        let backslash = bytes.backslash & !self.escaped;
         // simdjson's branchless escape finder: a run of backslashes
         // escapes the byte after it when the run is odd, which an
         // addition carrying through the run tells apart by the parity of
@@ -183,7 +192,7 @@ impl StringCarry {
         let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
         self.escaped = overflow as u64;
         let escaped = (EVEN_BITS ^ (even_starts << 1)) & follows_escape;
-        let quotes = mask64(block, [b'"']) & !escaped;
+        let quotes = bytes.quote & !escaped;
         let strings = prefix_xor(quotes) ^ self.in_string;
         self.in_string = ((strings as i64) >> 63) as u64;
         Inside { strings, escaped }
@@ -225,6 +234,15 @@ pub struct Framer<R> {
     /// Input bytes before `buf[pos]`.
     offset: u64,
     shape: Shape,
+    /// The batch being cut ends once `pos` passes this.
+    target: usize,
+    lanes: Lanes,
+}
+
+impl<R> Drop for Framer<R> {
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.buf));
+    }
 }
 
 impl<R: Read> Framer<R> {
@@ -235,7 +253,7 @@ impl<R: Read> Framer<R> {
     pub fn with_limit(r: R, max_record: usize) -> Self {
         Framer {
             r,
-            buf: Vec::new(),
+            buf: spare::take(),
             filled: 0,
             keep: 0,
             pos: 0,
@@ -248,6 +266,8 @@ impl<R: Read> Framer<R> {
             recovering: false,
             offset: 0,
             shape: Shape::Unknown,
+            target: 0,
+            lanes: Lanes::detect(),
         }
     }
 
@@ -281,8 +301,17 @@ impl<R: Read> Framer<R> {
             let len = (self.filled + READ_CHUNK).max(2 * self.buf.len());
             self.buf.resize(len, 0);
         }
+        // Read a chunk at a time, and only a little past the batch's
+        // target once it is near: what lies beyond the batch's last record
+        // is copied into the next batch's buffer (reading as much as the
+        // buffer held copied about as many bytes as the batch kept).
+        let room = self
+            .target
+            .saturating_sub(self.filled)
+            .clamp(LAST_READ, READ_CHUNK);
+        let end = (self.filled + room).min(self.buf.len());
         let n = loop {
-            match self.r.read(&mut self.buf[self.filled..]) {
+            match self.r.read(&mut self.buf[self.filled..end]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -300,6 +329,9 @@ impl<R: Read> Framer<R> {
     fn hand_over(&mut self, batch: &mut Batch) {
         let rest = self.filled - self.pos;
         let mut next = std::mem::take(&mut batch.data);
+        if next.is_empty() {
+            next = spare::take();
+        }
         if next.len() < rest + READ_CHUNK {
             next.resize(rest + READ_CHUNK, 0);
         }
@@ -383,12 +415,13 @@ impl<R: Read> Framer<R> {
             while k < chunk.len() && (chunk.len() - k >= 64 || self.eof) {
                 let n = (chunk.len() - k).min(64);
                 let block = &chunk[k..k + n];
-                let inside = strings.inside(block);
+                let bytes = json_bytes(block, self.lanes);
+                let inside = strings.inside(&bytes);
                 // An escaped line break is invalid JSON, left to the
                 // parser; a raw one inside a string means the record was cut.
-                let broken = mask64(block, [b'\n']) & inside.strings & !inside.escaped;
-                let open = mask64(block, [b'{', b'[']) & !inside.strings;
-                let close = mask64(block, [b'}', b']']) & !inside.strings;
+                let broken = bytes.newline & inside.strings & !inside.escaped;
+                let open = bytes.open & !inside.strings;
+                let close = bytes.close & !inside.strings;
                 let closes = close.count_ones();
                 // The bit of the bracket that closes the container, if it
                 // is in this block.
@@ -597,6 +630,7 @@ impl<R: Read> Framer<R> {
     ) -> Result<bool, FrameError> {
         batch.records.clear();
         batch.problems.clear();
+        self.target = target_bytes;
         let more = self.cut_records(batch, target_bytes);
         self.hand_over(batch);
         more
