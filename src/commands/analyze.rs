@@ -326,16 +326,26 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
             color,
         )?;
     }
-    if let Some(t) = threshold(args.fail_on) {
-        if a.findings.iter().any(|f| f.severity >= t) {
-            return Ok(Outcome::FindingsAtThreshold);
+    Ok(outcome(args.fail_on, &a.findings, &loaded))
+}
+
+/// The exit code's meaning: a finding at or above `--fail-on`, else inputs
+/// partly unreadable, else clean (the order README's exit-code table gives).
+pub(super) fn outcome(
+    fail_on: FailOn,
+    findings: &[crate::model::Finding],
+    loaded: &super::Loaded,
+) -> Outcome {
+    if let Some(t) = threshold(fail_on) {
+        if findings.iter().any(|f| f.severity >= t) {
+            return Outcome::FindingsAtThreshold;
         }
     }
-    Ok(if loaded.partial() {
+    if loaded.partial() {
         Outcome::Partial
     } else {
         Outcome::Clean
-    })
+    }
 }
 
 fn print_summary(

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{Outcome, Stage};
 use crate::analyze::detect::{self, Events};
 use crate::analyze::sigma::is_rule_file;
-use crate::cli::{FailOn, SigmaArgs};
-use crate::model::Severity;
+use crate::cli::SigmaArgs;
 use crate::report::escape::safe;
 
 /// A rule path: a `.yml`/`.yaml` file, or a folder with one somewhere in
@@ -32,17 +31,6 @@ fn is_rules(p: &Path) -> bool {
     } else {
         is_rule_file(p)
     }
-}
-
-fn threshold(f: FailOn) -> Option<Severity> {
-    Some(match f {
-        FailOn::Info => Severity::Info,
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-        FailOn::Critical => Severity::Critical,
-        FailOn::Never => return None,
-    })
 }
 
 pub fn run(args: &SigmaArgs, quiet: bool) -> anyhow::Result<Outcome> {
@@ -76,16 +64,7 @@ pub fn run(args: &SigmaArgs, quiet: bool) -> anyhow::Result<Outcome> {
     } else {
         print_table(&mut out, &findings, loaded.records.len())?;
     }
-    if let Some(t) = threshold(args.fail_on) {
-        if findings.iter().any(|f| f.severity >= t) {
-            return Ok(Outcome::FindingsAtThreshold);
-        }
-    }
-    Ok(if loaded.partial() {
-        Outcome::Partial
-    } else {
-        Outcome::Clean
-    })
+    Ok(super::analyze::outcome(args.fail_on, &findings, &loaded))
 }
 
 fn print_table(
