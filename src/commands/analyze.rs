@@ -92,6 +92,7 @@ fn analyze<'a>(
     let stage = Stage::start("summarize, aggregate and detect");
     let (summary, (tables, findings)) = rayon::join(
         || {
+            let _part = Stage::start("part: summary");
             summarize(
                 &loaded.records,
                 loaded.duplicates(),
@@ -101,9 +102,14 @@ fn analyze<'a>(
         },
         || {
             rayon::join(
-                || aggregate::tables(&loaded.records),
                 || {
+                    let _part = Stage::start("part: tables");
+                    aggregate::tables(&loaded.records)
+                },
+                || {
+                    let part = Stage::start("part: index the sign-ins");
                     let ev = Events::new(&loaded.records, &loaded.paths).with_history(history);
+                    drop(part);
                     // Sigma rules read the same records the detections
                     // read, beside them; their findings join the list
                     // before incidents and verdicts are drawn from it.
@@ -121,7 +127,9 @@ fn analyze<'a>(
         },
     );
     let mut findings = findings;
+    let part = Stage::start("part: incidents, verdicts and coverage");
     let mut story = crate::analyze::story(&mut findings, &loaded.records, cfg);
+    drop(part);
     story.coverage.extend(sigma_gaps);
     drop(stage);
     let _stage = Stage::start("break down for the reports");

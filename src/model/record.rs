@@ -180,7 +180,9 @@ pub struct SignIn {
     /// `saml20`, `none`, ...); empty when absent.
     pub incoming_token: Text,
     /// `uniqueTokenIdentifier`: the token this sign-in issued or used.
-    pub token_id: Text,
+    /// Nearly every sign-in has its own, so it is an [`Id`], held in the
+    /// record rather than interned.
+    pub token_id: Id,
     pub source_format: Option<SourceFormat>,
     /// Index into the run's input list (sorted by path, so stable).
     pub source_file: u32,

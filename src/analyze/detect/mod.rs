@@ -121,6 +121,11 @@ pub struct Events<'a> {
     /// than a pass over the whole run each time.
     by_ip: OnceLock<KeyIndex>,
     by_user: OnceLock<KeyIndex>,
+    /// The records are in time order, as `normalize` leaves them; hand-
+    /// built inputs (tests, library callers) may not be. When they are, a
+    /// group gathered in index order is already in time order, and
+    /// sorting it would cost a cache miss per record for nothing.
+    time_sorted: bool,
     /// Earlier runs' profiles (`--history`): the baseline of the
     /// detections that ask whether an account has been somewhere before.
     history: Option<&'a Profiles>,
@@ -148,14 +153,32 @@ impl<'a> Events<'a> {
             .filter(|(_, r)| r.status != StatusClass::Success || r.error_code != 0)
             .map(|(i, _)| i)
             .collect();
+        let time_sorted = records.windows(2).all(|w| w[0].time_us <= w[1].time_us);
         Events {
             records,
             files,
             unsuccessful,
             by_ip: OnceLock::new(),
             by_user: OnceLock::new(),
+            time_sorted,
             history: None,
         }
+    }
+
+    /// Every record index, in time order (ties in index order): the
+    /// order a walk over the run meets its sign-ins, and the order of
+    /// each group [`util::group_by`] returns.
+    pub(crate) fn in_time_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        if !self.time_sorted {
+            order.sort_by_key(|&i| self.records[i].time_us);
+        }
+        order
+    }
+
+    /// Whether the records are in time order (see `time_sorted`).
+    pub(crate) fn time_sorted(&self) -> bool {
+        self.time_sorted
     }
 
     /// Uses earlier runs' profiles as the accounts' baseline.
@@ -258,6 +281,7 @@ pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         .filter(|d| cfg.is_enabled(d.kind()))
         .flat_map_iter(|d| {
             let techniques: Vec<String> = d.techniques().iter().map(|t| t.to_string()).collect();
+            let _timed = crate::trace::Stage::start(d.kind());
             d.run(ev, cfg).into_iter().map(move |mut f| {
                 f.techniques = techniques.clone();
                 f

@@ -4,16 +4,40 @@
 //! device-code sign-in, a session used from a second network).
 
 pub(crate) use crate::model::net::network_of;
+use crate::model::net::Network;
 use crate::model::SignIn;
 
 /// The network a sign-in came from, as coarse as the record allows: its
-/// ASN (`AS8075`), else its /24 or /64. How the session and workload
-/// detections tell "another network".
-pub(crate) fn network_key(r: &SignIn) -> Option<String> {
-    match r.asn {
-        Some(a) => Some(format!("AS{a}")),
-        None => network_of(&r.ip),
+/// ASN, else its /24 or /64. How the session and workload detections tell
+/// "another network". A value, so a walk over a session compares networks
+/// without spelling them; [`network_key`] gives the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum NetworkKey {
+    Asn(i64),
+    Network(Network),
+}
+
+impl NetworkKey {
+    pub(crate) fn of(r: &SignIn) -> Option<NetworkKey> {
+        match r.asn {
+            Some(a) => Some(NetworkKey::Asn(a)),
+            None => Network::of(&r.ip).map(NetworkKey::Network),
+        }
     }
+}
+
+impl std::fmt::Display for NetworkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetworkKey::Asn(a) => write!(f, "AS{a}"),
+            NetworkKey::Network(n) => n.fmt(f),
+        }
+    }
+}
+
+/// [`NetworkKey`] as text: `AS8075`, `203.0.113.0/24`.
+pub(crate) fn network_key(r: &SignIn) -> Option<String> {
+    NetworkKey::of(r).map(|k| k.to_string())
 }
 
 /// Where a sign-in came from, in the four ways an account is familiar
@@ -21,7 +45,7 @@ pub(crate) fn network_key(r: &SignIn) -> Option<String> {
 pub(crate) struct Place<'a> {
     ip: &'a str,
     /// /24 for IPv4, /64 for IPv6.
-    network: Option<String>,
+    network: Option<Network>,
     asn: Option<i64>,
     country: &'a str,
     device: &'a str,
@@ -31,7 +55,7 @@ impl<'a> Place<'a> {
     pub(crate) fn of(r: &'a SignIn) -> Self {
         Place {
             ip: r.ip.as_str(),
-            network: network_of(&r.ip),
+            network: Network::of(&r.ip),
             asn: r.asn,
             country: r.country.as_str(),
             device: r.device_id.as_str(),
@@ -42,15 +66,15 @@ impl<'a> Place<'a> {
     /// country, or device.
     pub(crate) fn same(&self, s: &SignIn) -> bool {
         (!self.ip.is_empty() && s.ip == self.ip)
-            || self
-                .network
-                .as_deref()
-                .is_some_and(|n| network_of(&s.ip).as_deref() == Some(n))
             || (self.asn.is_some() && s.asn == self.asn && s.country == self.country)
             || (!self.device.is_empty() && s.device_id == self.device)
+            || self.network.is_some_and(|n| Network::of(&s.ip) == Some(n))
     }
 
     pub(crate) fn label(&self) -> String {
-        self.network.clone().unwrap_or_else(|| self.ip.to_string())
+        match self.network {
+            Some(n) => n.to_string(),
+            None => self.ip.to_string(),
+        }
     }
 }

@@ -5,15 +5,16 @@
 //! What it finds, why it matters, tuning and false positives:
 //! `docs/token_replay.md` (the registry in `mod.rs` serves it).
 
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use super::place::{network_key as network, Place};
+use super::place::{network_key as network, NetworkKey, Place};
 use super::registry::Settings;
 use super::sql::Query;
-use super::util::{self, Draft};
+use super::util::{self, Draft, Fast};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
-use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass, Text};
+use crate::model::{Finding, Id, Severity, SignIn, SignInType, StatusClass, Text};
 use serde::{Deserialize, Serialize};
 
 pub struct TokenReplay;
@@ -56,9 +57,9 @@ impl Settings for TokenReplayConfig {
 
 /// The session a success belongs to: its session id, else the token it
 /// used.
-fn session_key(r: &SignIn) -> Option<Text> {
+fn session_key(r: &SignIn) -> Option<Id> {
     if !r.session_id.is_empty() {
-        Some(r.session_id)
+        Some(Id::from(r.session_id.as_str()))
     } else if !r.token_id.is_empty() {
         Some(r.token_id)
     } else {
@@ -98,92 +99,89 @@ impl Detection for TokenReplay {
         let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
         let lifetime = i64::from(c.max_session_hours) * HOUR_US;
         let quick = util::minutes(c.quick_minutes);
-        let sessions = util::group_by(ev, cfg, |r| {
-            if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
-                return None;
-            }
-            Some((r.user_principal_name, session_key(r)?))
-        });
-        let mut candidates: Vec<(Text, Text, Vec<usize>)> = Vec::new();
-        for ((user, key), uses) in sessions {
-            if uses.len() < 2 {
+        // One walk over the run in time order. Following each session
+        // through a group of record indexes cost a cache miss per use;
+        // walking the records in order reads memory in order, and keeps
+        // per session only what a later use is judged by.
+        let mut sessions: HashMap<(Text, Id), Session, Fast> = HashMap::default();
+        // Each account's successes so far, in time order: what "the
+        // account used this place before" is judged against.
+        let mut successes: HashMap<Text, Vec<usize>, Fast> = HashMap::default();
+        for i in ev.in_time_order() {
+            let r = &recs[i];
+            if r.status != StatusClass::Success
+                || r.user_principal_name.is_empty()
+                || !util::visible(cfg, r)
+            {
                 continue;
             }
-            let anchor = &recs[uses[0]];
-            if anchor.time_us + lifetime < recs[uses[1]].time_us || network(anchor).is_none() {
+            let user = r.user_principal_name;
+            let ok = successes.entry(user).or_default();
+            ok.push(i);
+            let Some(key) = session_key(r) else {
+                continue;
+            };
+            let s = match sessions.entry((user, key)) {
+                Entry::Vacant(v) => {
+                    v.insert(Session::start(i, r));
+                    continue;
+                }
+                Entry::Occupied(o) => o.into_mut(),
+            };
+            if s.over {
                 continue;
             }
-            candidates.push((user, key, uses));
+            let anchor = &recs[s.anchor];
+            if r.time_us > anchor.time_us + lifetime {
+                s.over = true;
+                continue;
+            }
+            let Some(net) = NetworkKey::of(r) else {
+                continue;
+            };
+            if s.foreign.contains(&net) {
+                s.replays.push(i);
+                continue;
+            }
+            let new_net = !s.seen_nets.contains(&net);
+            let own_device = !r.device_id.is_empty() && s.seen_devices.contains(&r.device_id);
+            s.seen_nets.insert(net);
+            if !r.device_id.is_empty() {
+                s.seen_devices.insert(r.device_id);
+            }
+            if !new_net
+                || own_device
+                || (r.time_us < baseline_end && !ev.history_has(&user))
+                || ev.history_knows(r)
+            {
+                continue;
+            }
+            // A network the account itself used before, outside this
+            // session, is the owner moving (home, office, phone).
+            let place = Place::of(r);
+            let familiar = ok
+                .iter()
+                .map(|&o| &recs[o])
+                .take_while(|o| o.time_us < r.time_us)
+                .any(|o| session_key(o) != Some(key) && place.same(o));
+            if !familiar {
+                s.foreign.insert(net);
+                s.replays.push(i);
+            }
         }
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        let users: Vec<Text> = candidates.iter().map(|(u, _, _)| *u).collect();
-        let successes = util::group_of(ev, cfg, ev.by_user(), users, |r| {
-            r.status == StatusClass::Success
-        });
+        // Findings in (account, session) order, as the report lists them.
+        let replayed: BTreeMap<(Text, Id), Session> = sessions
+            .into_iter()
+            .filter(|(_, s)| !s.replays.is_empty())
+            .collect();
         let mut out = Vec::new();
-        for (user, key, uses) in candidates {
-            let ok = successes
-                .get(user.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let anchor = &recs[uses[0]];
-            let mut seen_nets: BTreeSet<String> = network(anchor).into_iter().collect();
-            let mut seen_devices: BTreeSet<&str> = BTreeSet::new();
-            if !anchor.device_id.is_empty() {
-                seen_devices.insert(anchor.device_id.as_str());
-            }
-            let mut replays = Vec::new();
-            // Networks already judged foreign: later uses from them count
-            // too.
-            let mut foreign: BTreeSet<String> = BTreeSet::new();
-            for &i in &uses[1..] {
-                let r = &recs[i];
-                if r.time_us > anchor.time_us + lifetime {
-                    break;
-                }
-                let Some(net) = network(r) else {
-                    continue;
-                };
-                if foreign.contains(&net) {
-                    replays.push(i);
-                    continue;
-                }
-                let new_net = !seen_nets.contains(&net);
-                let own_device =
-                    !r.device_id.is_empty() && seen_devices.contains(r.device_id.as_str());
-                seen_nets.insert(net.clone());
-                if !r.device_id.is_empty() {
-                    seen_devices.insert(r.device_id.as_str());
-                }
-                if !new_net
-                    || own_device
-                    || (r.time_us < baseline_end && !ev.history_has(&user))
-                    || ev.history_knows(r)
-                {
-                    continue;
-                }
-                // A network the account itself used before, outside this
-                // session, is the owner moving (home, office, phone).
-                let place = Place::of(r);
-                let familiar = ok.iter().any(|&s| {
-                    let o = &recs[s];
-                    o.time_us < r.time_us && session_key(o) != Some(key) && place.same(o)
-                });
-                if !familiar {
-                    foreign.insert(net);
-                    replays.push(i);
-                }
-            }
-            if replays.is_empty() {
-                continue;
-            }
+        for ((user, key), s) in replayed {
+            let anchor = &recs[s.anchor];
             let d = Replay {
                 user: user.as_str(),
                 key: key.as_str(),
-                anchor: uses[0],
-                replays,
+                anchor: s.anchor,
+                replays: s.replays,
                 quick,
                 baseline_us: anchor.time_us - start_us,
             };
@@ -191,6 +189,38 @@ impl Detection for TokenReplay {
             out.push(util::finding(ev, d.draft(recs).fact("baseline", baseline)));
         }
         out
+    }
+}
+
+/// One session as the walk has seen it so far.
+struct Session {
+    /// Its first sign-in: the session's own network and device.
+    anchor: usize,
+    /// Past its lifetime, or its first sign-in had no network to compare:
+    /// later uses say nothing.
+    over: bool,
+    seen_nets: HashSet<NetworkKey, Fast>,
+    seen_devices: HashSet<Text, Fast>,
+    /// Networks already judged foreign: later uses from them count too.
+    foreign: HashSet<NetworkKey, Fast>,
+    replays: Vec<usize>,
+}
+
+impl Session {
+    fn start(i: usize, anchor: &SignIn) -> Self {
+        let net = NetworkKey::of(anchor);
+        let mut seen_devices = HashSet::default();
+        if !anchor.device_id.is_empty() {
+            seen_devices.insert(anchor.device_id);
+        }
+        Session {
+            anchor: i,
+            over: net.is_none(),
+            seen_nets: net.into_iter().collect(),
+            seen_devices,
+            foreign: HashSet::default(),
+            replays: Vec::new(),
+        }
     }
 }
 

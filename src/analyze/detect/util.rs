@@ -114,9 +114,11 @@ fn group_among<'a, K: Ord + Hash>(
     groups
         .into_iter()
         .map(|(k, mut idx)| {
-            // Input is documented as time-sorted; a stable sort on sorted
-            // input is a linear check, and keeps windows right if it is not.
-            idx.sort_by_key(|&i| ev.records[i].time_us);
+            // Gathered in index order; on records out of time order a
+            // stable sort puts each group in time order, ties as they came.
+            if !ev.time_sorted() {
+                idx.sort_by_key(|&i| ev.records[i].time_us);
+            }
             (k, idx)
         })
         .collect()
@@ -157,8 +159,11 @@ pub(crate) fn group_of<'a>(
             .filter(|&i| visible(cfg, &ev.records[i]) && keep(&ev.records[i]))
             .collect();
         if !idx.is_empty() {
-            // As in `group_by`: a linear check on time-sorted input.
-            idx.sort_by_key(|&i| ev.records[i].time_us);
+            // As in `group_by`. The index lists each key's records in
+            // index order.
+            if !ev.time_sorted() {
+                idx.sort_by_key(|&i| ev.records[i].time_us);
+            }
             groups.insert(k.as_str(), idx);
         }
     }

@@ -176,7 +176,7 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> Mapped {
         auth_protocol: protocol_value(&r.get("authenticationProtocol").text()),
         transfer_method: protocol_value(&r.get("originalTransferMethod").text()),
         incoming_token: protocol_value(&r.get("incomingTokenType").text()),
-        token_id: r.get("uniqueTokenIdentifier").field(),
+        token_id: r.get("uniqueTokenIdentifier").id(),
         source_format: None,
         source_file: 0,
         source_record: 0,

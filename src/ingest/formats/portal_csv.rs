@@ -232,7 +232,7 @@ impl CsvRows for SignInRows {
             auth_protocol: protocol_value(cell(row, c.protocol)),
             transfer_method: protocol_value(cell(row, c.transfer)),
             incoming_token: protocol_value(cell(row, c.incoming_token)),
-            token_id: Text::from(cell(row, c.token_id)),
+            token_id: Id::from(cell(row, c.token_id)),
             source_format: Some(SourceFormat::PortalCsv),
             ..SignIn::default()
         };

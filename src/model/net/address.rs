@@ -72,14 +72,38 @@ fn canon(ip: IpAddr) -> Text {
 /// `a.b.c.0/24` or the first four IPv6 groups and `::/64`, spelt as the
 /// SQL spells them.
 pub fn network_of(ip: &str) -> Option<String> {
-    match ip.parse::<std::net::IpAddr>().ok()? {
-        std::net::IpAddr::V4(v4) => {
-            let o = v4.octets();
-            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
-        }
-        std::net::IpAddr::V6(v6) => {
-            let g = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]))
+    Network::of(ip).map(|n| n.to_string())
+}
+
+/// The /24 (IPv4) or /64 (IPv6) an address is in, as a small value: the
+/// detections that compare networks record by record do so without
+/// building the text of [`network_of`] each time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Network {
+    V4([u8; 3]),
+    V6([u16; 4]),
+}
+
+impl Network {
+    pub fn of(ip: &str) -> Option<Network> {
+        Some(match ip.parse::<IpAddr>().ok()? {
+            IpAddr::V4(v4) => {
+                let o = v4.octets();
+                Network::V4([o[0], o[1], o[2]])
+            }
+            IpAddr::V6(v6) => {
+                let g = v6.segments();
+                Network::V6([g[0], g[1], g[2], g[3]])
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Network::V4(o) => write!(f, "{}.{}.{}.0/24", o[0], o[1], o[2]),
+            Network::V6(g) => write!(f, "{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3]),
         }
     }
 }
