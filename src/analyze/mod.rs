@@ -34,9 +34,14 @@ pub fn story(
     cfg: &detect::DetectionConfig,
 ) -> Story {
     let incidents = incidents::link(findings);
+    let findings = &*findings;
+    let (accounts, coverage) = rayon::join(
+        || verdict::accounts(findings, records),
+        || detect::coverage_all(records, cfg),
+    );
     Story {
-        accounts: verdict::accounts(findings, records),
+        accounts,
         incidents,
-        coverage: detect::coverage_all(records, cfg),
+        coverage,
     }
 }

@@ -12,14 +12,14 @@
 //!
 //! A profile grows with the places an account uses, not with its sign-ins.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::net::network_of;
 use crate::model::time::format_time;
-use crate::model::{SignIn, StatusClass};
+use crate::model::{FastHash, SignIn, StatusClass, Text};
 
 /// File name of a run's profiles inside its report folder.
 pub const FILE: &str = "profiles.json";
@@ -48,24 +48,6 @@ pub struct Profile {
 }
 
 impl Profile {
-    fn add(&mut self, r: &SignIn) {
-        let put = |set: &mut BTreeSet<String>, v: &str| {
-            if !v.is_empty() && !set.contains(v) {
-                set.insert(v.to_string());
-            }
-        };
-        put(&mut self.countries, &r.country);
-        put(&mut self.devices, &r.device_id);
-        put(&mut self.user_agents, &r.user_agent);
-        put(&mut self.apps, &r.app_name);
-        if let Some(n) = network_of(&r.ip) {
-            put(&mut self.networks, &n);
-        }
-        if let Some(a) = r.asn {
-            self.asns.insert((a, r.country.to_string()));
-        }
-    }
-
     fn merge(&mut self, other: Profile) {
         self.countries.extend(other.countries);
         self.asns.extend(other.asns);
@@ -90,6 +72,53 @@ impl Profile {
     }
 }
 
+/// One account's distinct values while the run is read: interned values
+/// hash as a pointer, so a sign-in costs a few lookups, and the text of
+/// networks is spelt once per address rather than once per sign-in.
+#[derive(Default)]
+struct Seen {
+    countries: HashSet<Text, FastHash>,
+    asns: HashSet<(i64, Text), FastHash>,
+    ips: HashSet<Text, FastHash>,
+    devices: HashSet<Text, FastHash>,
+    user_agents: HashSet<Text, FastHash>,
+    apps: HashSet<Text, FastHash>,
+}
+
+impl Seen {
+    fn add(&mut self, r: &SignIn) {
+        let put = |set: &mut HashSet<Text, FastHash>, v: Text| {
+            if !v.is_empty() {
+                set.insert(v);
+            }
+        };
+        put(&mut self.countries, r.country);
+        put(&mut self.devices, r.device_id);
+        put(&mut self.user_agents, r.user_agent);
+        put(&mut self.apps, r.app_name);
+        put(&mut self.ips, r.ip);
+        if let Some(a) = r.asn {
+            self.asns.insert((a, r.country));
+        }
+    }
+
+    fn profile(self) -> Profile {
+        let text = |set: HashSet<Text, FastHash>| set.into_iter().map(|t| t.to_string()).collect();
+        Profile {
+            countries: text(self.countries),
+            asns: self
+                .asns
+                .into_iter()
+                .map(|(a, c)| (a, c.to_string()))
+                .collect(),
+            networks: self.ips.iter().filter_map(|ip| network_of(ip)).collect(),
+            devices: text(self.devices),
+            user_agents: text(self.user_agents),
+            apps: text(self.apps),
+        }
+    }
+}
+
 /// Profiles of every account with a success, and the period they cover.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profiles {
@@ -106,26 +135,22 @@ pub struct Profiles {
 impl Profiles {
     /// Learns from the successful user sign-ins of one run.
     pub fn of(records: &[SignIn]) -> Self {
-        let mut accounts: BTreeMap<String, Profile> = BTreeMap::new();
+        let mut seen: HashMap<Text, Seen, FastHash> = HashMap::default();
         for r in records {
             if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
                 continue;
             }
-            match accounts.get_mut(r.user_principal_name.as_str()) {
-                Some(p) => p.add(r),
-                None => {
-                    let mut p = Profile::default();
-                    p.add(r);
-                    accounts.insert(r.user_principal_name.to_string(), p);
-                }
-            }
+            seen.entry(r.user_principal_name).or_default().add(r);
         }
         Profiles {
             schema_version: SCHEMA_VERSION,
             period_start: records.iter().map(|r| r.time_us).min().map(format_time),
             period_end: records.iter().map(|r| r.time_us).max().map(format_time),
             runs: Vec::new(),
-            accounts,
+            accounts: seen
+                .into_iter()
+                .map(|(user, s)| (user.to_string(), s.profile()))
+                .collect(),
         }
     }
 

@@ -31,7 +31,9 @@ use serde::Serialize;
 use crate::analyze::usual::Usual;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::lockout;
-use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass};
+use crate::model::net::Network;
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
+use rayon::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,33 +125,6 @@ const ATTACK_KINDS: &[&str] = &[
 /// How soon the owner completes MFA after the prompt: a password accepted
 /// and then a success from the same address within this is the owner.
 const COMPLETE_US: i64 = 3_600_000_000;
-
-/// An address's network: the /24 of an IPv4 address, the /64 of an IPv6
-/// one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Net {
-    V4([u8; 3]),
-    V6([u16; 4]),
-}
-
-fn net_of(ip: &str) -> Option<Net> {
-    match ip.parse::<std::net::IpAddr>().ok()? {
-        std::net::IpAddr::V4(a) => {
-            let o = a.octets();
-            Some(Net::V4([o[0], o[1], o[2]]))
-        }
-        std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
-            Some(v4) => {
-                let o = v4.octets();
-                Some(Net::V4([o[0], o[1], o[2]]))
-            }
-            None => {
-                let s = a.segments();
-                Some(Net::V6([s[0], s[1], s[2], s[3]]))
-            }
-        },
-    }
-}
 
 /// A clean success.
 fn clean_success(r: &SignIn) -> bool {
@@ -259,17 +234,26 @@ pub fn accounts(findings: &[Finding], records: &[SignIn]) -> Vec<Account> {
     if cases.is_empty() {
         return Vec::new();
     }
-    // The sign-ins of the accounts concerned, in time order.
-    let mut by_user: HashMap<&str, Vec<&SignIn>> = HashMap::new();
+    // The sign-ins of the accounts concerned, in time order. Keyed by the
+    // interned account, which hashes as a pointer: this looks at every
+    // sign-in of the run.
+    let mut by_user: HashMap<Text, Vec<&SignIn>, FastHash> =
+        cases.keys().map(|&u| (Text::from(u), Vec::new())).collect();
     for r in records {
-        if let Some(c) = cases.get(r.user_principal_name.as_str()) {
-            by_user.entry(c.user).or_default().push(r);
+        if let Some(list) = by_user.get_mut(&r.user_principal_name) {
+            list.push(r);
         }
     }
-    let mut out: Vec<Account> = cases
+    let cases: Vec<(Case, Vec<&SignIn>)> = cases
         .into_values()
-        .map(|mut case| {
-            let recs = by_user.remove(case.user).unwrap_or_default();
+        .map(|case| {
+            let recs = by_user.remove(&Text::from(case.user)).unwrap_or_default();
+            (case, recs)
+        })
+        .collect();
+    let mut out: Vec<Account> = cases
+        .into_par_iter()
+        .map(|(mut case, recs)| {
             read_findings(&mut case);
             read_sign_ins(&mut case, &recs);
             finish(case)
@@ -455,12 +439,12 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
     // The attack's sources: the addresses its findings name, and their
     // networks (/24, /64). ASNs are too coarse here: a large ISP carries
     // attackers and employees alike.
-    let attack_nets: HashSet<Net, FastHash> = case
+    let attack_nets: HashSet<Network, FastHash> = case
         .findings
         .iter()
         .filter(|f| ATTACK_KINDS.contains(&f.kind.as_str()))
         .flat_map(|f| f.ips.iter())
-        .filter_map(|ip| net_of(ip))
+        .filter_map(|ip| Network::of(ip))
         .collect();
     let mut usual = Usual::default();
     let mut risk_block: Option<&SignIn> = None;
@@ -489,7 +473,7 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
             }
             continue;
         }
-        let from_attack = net_of(r.ip.as_str()).is_some_and(|n| attack_nets.contains(&n));
+        let from_attack = Network::of(&r.ip).is_some_and(|n| attack_nets.contains(&n));
         // The owner's own address or device is the owner even when it
         // shares a network with the attack; a shared ISP is not enough.
         if usual.owns(r) || (!from_attack && usual.fits(r)) {

@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use super::place::network_of;
 use super::presets::CREDENTIAL_CODES;
 use super::registry::{Invalid, Settings};
 use super::sql::Query;
 use super::util::{self, Draft, Fast, UsersAtLeast};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::net::Network;
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
 
 pub struct LowAndSlowSpray;
@@ -64,10 +64,35 @@ impl SlowKey {
     }
 
     fn of(self, r: &SignIn) -> Option<String> {
+        self.value(r).map(|v| v.to_string())
+    }
+
+    fn value(self, r: &SignIn) -> Option<SlowValue> {
         match self {
-            SlowKey::Asn => r.asn.map(|a| format!("AS{a}")),
-            SlowKey::Network => network_of(&r.ip),
-            SlowKey::UserAgent => (!r.user_agent.is_empty()).then(|| r.user_agent.to_string()),
+            SlowKey::Asn => r.asn.map(SlowValue::Asn),
+            SlowKey::Network => Network::of(&r.ip).map(SlowValue::Network),
+            SlowKey::UserAgent => {
+                (!r.user_agent.is_empty()).then_some(SlowValue::UserAgent(r.user_agent))
+            }
+        }
+    }
+}
+
+/// A [`SlowKey`]'s value as a value: the pass over every success that
+/// looks for shared egress compares these, not their text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum SlowValue {
+    Asn(i64),
+    Network(Network),
+    UserAgent(Text),
+}
+
+impl std::fmt::Display for SlowValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SlowValue::Asn(a) => write!(f, "AS{a}"),
+            SlowValue::Network(n) => n.fmt(f),
+            SlowValue::UserAgent(t) => f.write_str(t),
         }
     }
 }
@@ -157,13 +182,9 @@ impl Detection for LowAndSlowSpray {
             .filter(|&i| {
                 let r = &recs[i];
                 !by_user.get(&r.user_principal_name).is_some_and(|all| {
-                    all.iter().any(|&s| {
-                        let o = &recs[s];
-                        o.status == StatusClass::Success
-                            && o.ip == r.ip
-                            && o.time_us >= r.time_us
-                            && o.time_us <= r.time_us + typo
-                    })
+                    util::between(recs, all, r.time_us, r.time_us + typo)
+                        .iter()
+                        .any(|&s| recs[s].status == StatusClass::Success && recs[s].ip == r.ip)
                 })
             })
             .collect();
@@ -249,18 +270,24 @@ fn shared_egress(
     groups: &BTreeMap<String, Vec<usize>>,
 ) -> HashSet<String> {
     let recs = ev.records;
-    let mut failed: HashMap<&str, HashSet<&str, Fast>, Fast> = HashMap::default();
-    for (v, events) in groups {
-        let set = failed.entry(v.as_str()).or_default();
+    // Each group's value, with its text and the accounts that failed.
+    let mut failed: HashMap<SlowValue, (&str, HashSet<&str, Fast>), Fast> = HashMap::default();
+    for (text, events) in groups {
+        let Some(v) = events.first().and_then(|&i| key.value(&recs[i])) else {
+            continue;
+        };
+        let (_, set) = failed
+            .entry(v)
+            .or_insert_with(|| (text.as_str(), HashSet::default()));
         set.extend(events.iter().map(|&i| recs[i].user_principal_name.as_str()));
     }
-    let mut worked: HashMap<String, HashSet<&str, Fast>, Fast> = HashMap::default();
+    let mut worked: HashMap<SlowValue, HashSet<&str, Fast>, Fast> = HashMap::default();
     for r in recs {
         if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
             continue;
         }
-        if let Some(v) = key.of(r) {
-            if failed.contains_key(v.as_str()) {
+        if let Some(v) = key.value(r) {
+            if failed.contains_key(&v) {
                 worked
                     .entry(v)
                     .or_default()
@@ -270,8 +297,8 @@ fn shared_egress(
     }
     failed
         .iter()
-        .filter(|(v, f)| worked.get(**v).is_some_and(|w| w.len() >= f.len()))
-        .map(|(v, _)| v.to_string())
+        .filter(|(v, (_, f))| worked.get(*v).is_some_and(|w| w.len() >= f.len()))
+        .map(|(_, (text, _))| text.to_string())
         .collect()
 }
 

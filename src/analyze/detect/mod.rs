@@ -131,15 +131,21 @@ pub struct Events<'a> {
     history: Option<&'a Profiles>,
 }
 
-/// Record indexes per non-empty value of a field.
+/// Record indexes per non-empty value of a field, each list in time
+/// order (ties in index order).
 pub(crate) type KeyIndex = HashMap<Text, Vec<usize>, FastHash>;
 
-fn key_index(records: &[SignIn], field: fn(&SignIn) -> Text) -> KeyIndex {
+fn key_index(records: &[SignIn], time_sorted: bool, field: fn(&SignIn) -> Text) -> KeyIndex {
     let mut index = KeyIndex::default();
     for (i, r) in records.iter().enumerate() {
         let k = field(r);
         if !k.is_empty() {
             index.entry(k).or_default().push(i);
+        }
+    }
+    if !time_sorted {
+        for list in index.values_mut() {
+            list.sort_by_key(|&i| records[i].time_us);
         }
     }
     index
@@ -218,12 +224,13 @@ impl<'a> Events<'a> {
     }
 
     pub(crate) fn by_ip(&self) -> &KeyIndex {
-        self.by_ip.get_or_init(|| key_index(self.records, |r| r.ip))
+        self.by_ip
+            .get_or_init(|| key_index(self.records, self.time_sorted, |r| r.ip))
     }
 
     pub(crate) fn by_user(&self) -> &KeyIndex {
         self.by_user
-            .get_or_init(|| key_index(self.records, |r| r.user_principal_name))
+            .get_or_init(|| key_index(self.records, self.time_sorted, |r| r.user_principal_name))
     }
 
     /// See the field.

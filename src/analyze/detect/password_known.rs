@@ -273,8 +273,8 @@ fn draft(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::detect::place::network_of;
     use crate::analyze::detect::util::testing::*;
+    use crate::model::net::network_of;
 
     const DAY: i64 = 86_400;
 

@@ -3,7 +3,6 @@
 //! account sign in from here?" (a right password stopped by CA or MFA, a
 //! device-code sign-in, a session used from a second network).
 
-pub(crate) use crate::model::net::network_of;
 use crate::model::net::Network;
 use crate::model::SignIn;
 

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use super::datafile::{self, DataFileError};
 use super::registry::{Invalid, Settings};
 use super::sql::{self, Bursts, Query};
-use super::util::{self, CountAtLeast, Draft};
+use super::util::{self, CountAtLeast, Draft, Fast};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 pub struct SuspiciousUserAgent;
 
@@ -270,11 +271,17 @@ impl Detection for SuspiciousUserAgent {
         let recs = ev.records;
         // One finding per tool and address: a tool spraying sixty accounts
         // from one host is one thing to block.
+        // The three fields a fingerprint reads take a handful of values in
+        // a run: which fingerprint a combination matches first is worked
+        // out once, not lowercased and searched per sign-in.
+        let mut first_match: HashMap<(Text, Text, Text), Option<usize>, Fast> = HashMap::default();
         let groups = util::group_by(ev, cfg, |r| {
             if r.user_principal_name.is_empty() {
                 return None;
             }
-            let k = prints.iter().position(|f| matches(f, r))?;
+            let k = (*first_match
+                .entry((r.user_agent, r.client_app, r.app_id))
+                .or_insert_with(|| prints.iter().position(|f| matches(f, r))))?;
             Some((prints[k].tool.as_str(), r.ip.as_str()))
         });
         let mut out = Vec::new();

@@ -93,7 +93,8 @@ impl Detection for TokenReplay {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.token_replay;
         let recs = ev.records;
-        let Some(start_us) = recs.first().map(|r| r.time_us) else {
+        let order = ev.in_time_order();
+        let Some(start_us) = order.first().map(|&i| recs[i].time_us) else {
             return Vec::new();
         };
         let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
@@ -107,7 +108,7 @@ impl Detection for TokenReplay {
         // Each account's successes so far, in time order: what "the
         // account used this place before" is judged against.
         let mut successes: HashMap<Text, Vec<usize>, Fast> = HashMap::default();
-        for i in ev.in_time_order() {
+        for i in order {
             let r = &recs[i];
             if r.status != StatusClass::Success
                 || r.user_principal_name.is_empty()
@@ -367,9 +368,9 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_session_replayed_from_abroad_minutes_later_is_high() {
-        let u = "alice@contoso.com";
+    /// A baseline, then a session opened at home and used from abroad
+    /// ten and fifteen minutes later.
+    fn replayed_from_abroad(u: &str) -> Vec<SignIn> {
         let mut v = baseline(u);
         v.push(at(
             2 * DAY + 100,
@@ -401,7 +402,23 @@ mod tests {
             SignInType::NonInteractive,
             "Linux",
         ));
-        let recs = fixture(v);
+        v
+    }
+
+    #[test]
+    fn records_out_of_time_order_are_walked_in_time_order() {
+        let sorted = fixture(replayed_from_abroad("alice@contoso.com"));
+        let mut reversed = sorted.clone();
+        reversed.reverse();
+        let cfg = DetectionConfig::default();
+        let want = run(&TokenReplay, &sorted, &cfg);
+        assert_eq!(want.len(), 1);
+        assert_eq!(run(&TokenReplay, &reversed, &cfg), want);
+    }
+
+    #[test]
+    fn a_session_replayed_from_abroad_minutes_later_is_high() {
+        let recs = fixture(replayed_from_abroad("alice@contoso.com"));
         let f = run(&TokenReplay, &recs, &DetectionConfig::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::High);

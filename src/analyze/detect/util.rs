@@ -153,21 +153,31 @@ pub(crate) fn group_of<'a>(
         let Some(all) = index.get(&k) else {
             continue;
         };
-        let mut idx: Vec<usize> = all
+        let idx: Vec<usize> = all
             .iter()
             .copied()
             .filter(|&i| visible(cfg, &ev.records[i]) && keep(&ev.records[i]))
             .collect();
         if !idx.is_empty() {
-            // As in `group_by`. The index lists each key's records in
-            // index order.
-            if !ev.time_sorted() {
-                idx.sort_by_key(|&i| ev.records[i].time_us);
-            }
+            // The index keeps each key's records in time order.
             groups.insert(k.as_str(), idx);
         }
     }
     groups
+}
+
+/// The part of `list` (record indexes in time order) from `from_us` to
+/// `to_us`, both included: found by halving, so a question about a few
+/// minutes of an account's week reads those minutes only.
+pub(crate) fn between<'l>(
+    recs: &[SignIn],
+    list: &'l [usize],
+    from_us: i64,
+    to_us: i64,
+) -> &'l [usize] {
+    let start = list.partition_point(|&i| recs[i].time_us < from_us);
+    let len = list[start..].partition_point(|&i| recs[i].time_us <= to_us);
+    &list[start..start + len]
 }
 
 /// Distinct-value counter for a sliding window. Only counts are read, so
@@ -647,6 +657,49 @@ mod tests {
     use super::testing::*;
     use super::*;
     use crate::analyze::detect::Allowlist;
+
+    #[test]
+    fn between_takes_both_ends_and_nothing_else() {
+        let recs = fixture(
+            (0..10)
+                .map(|k| signin(k * 60, "u@contoso.com", "198.51.100.1", 0))
+                .collect(),
+        );
+        let all: Vec<usize> = (0..recs.len()).collect();
+        let t = |k: i64| recs[0].time_us + k * 60_000_000;
+        assert_eq!(between(&recs, &all, t(2), t(4)), &[2, 3, 4]);
+        assert_eq!(between(&recs, &all, t(2) + 1, t(4) - 1), &[3]);
+        assert!(between(&recs, &all, t(10), t(20)).is_empty());
+        assert_eq!(between(&recs, &all, t(-5), t(0)), &[0]);
+    }
+
+    #[test]
+    fn groups_come_back_in_time_order_whatever_the_record_order() {
+        let recs = fixture(
+            (0..6)
+                .map(|k| signin(k * 60, "u@contoso.com", "198.51.100.1", 0))
+                .collect(),
+        );
+        let mut reversed = recs.clone();
+        reversed.reverse();
+        let files = vec!["f".to_string()];
+        let ev = Events::new(&reversed, &files);
+        assert!(!ev.time_sorted());
+        let groups = group_by(&ev, &DetectionConfig::default(), |r| {
+            Some(r.user_principal_name)
+        });
+        let times: Vec<i64> = groups
+            .values()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|&i| reversed[i].time_us)
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        let by_user = &ev.by_user()[&recs[0].user_principal_name];
+        assert_eq!(by_user, &[5, 4, 3, 2, 1, 0]);
+        assert_eq!(ev.in_time_order(), vec![5, 4, 3, 2, 1, 0]);
+    }
 
     #[test]
     fn grouping_the_unsuccessful_matches_grouping_everything() {

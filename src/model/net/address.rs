@@ -85,16 +85,19 @@ pub enum Network {
 }
 
 impl Network {
+    /// An IPv4-mapped IPv6 address is in its IPv4 network (record
+    /// addresses are already canonical; text from elsewhere may not be).
     pub fn of(ip: &str) -> Option<Network> {
+        let v4 = |o: [u8; 4]| Network::V4([o[0], o[1], o[2]]);
         Some(match ip.parse::<IpAddr>().ok()? {
-            IpAddr::V4(v4) => {
-                let o = v4.octets();
-                Network::V4([o[0], o[1], o[2]])
-            }
-            IpAddr::V6(v6) => {
-                let g = v6.segments();
-                Network::V6([g[0], g[1], g[2], g[3]])
-            }
+            IpAddr::V4(a) => v4(a.octets()),
+            IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(m) => v4(m.octets()),
+                None => {
+                    let g = a.segments();
+                    Network::V6([g[0], g[1], g[2], g[3]])
+                }
+            },
         })
     }
 }
@@ -111,6 +114,27 @@ impl std::fmt::Display for Network {
 #[cfg(test)]
 mod address_parsing_tests {
     use super::*;
+    #[test]
+    fn networks_are_values_with_the_text_of_network_of() {
+        assert_eq!(
+            Network::of("198.51.100.7"),
+            Some(Network::V4([198, 51, 100]))
+        );
+        assert_eq!(
+            Network::of("::ffff:198.51.100.7"),
+            Network::of("198.51.100.9")
+        );
+        assert_eq!(
+            network_of("198.51.100.7").as_deref(),
+            Some("198.51.100.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:a:b::1").as_deref(),
+            Some("2001:db8:a:b::/64")
+        );
+        assert_eq!(Network::of("not an address"), None);
+    }
+
     #[test]
     fn ips_are_canonical() {
         assert_eq!(canonical_ip(" 192.0.2.40:30129 "), "192.0.2.40");
