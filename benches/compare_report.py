@@ -136,8 +136,9 @@ def print_stages(size, inp, log_dir):
     print("| stage | all cores | µs per sign-in | 1 thread | µs per sign-in |")
     print("|---|---|---|---|---|")
     for name, secs in all_cores:
-        # Report parts run side by side inside "render and write the reports".
-        shown = f"&nbsp;&nbsp;{name}" if name.startswith("report part") else name
+        # Parts of a stage (report parts, the analysis' parts and each
+        # detection) run side by side inside it and are printed indented.
+        shown = f"&nbsp;&nbsp;{name}" if name.startswith(("report part", "part:", "detection:")) else name
         t1 = one.get(name)
         t1_text = f"{t1:.3f} s" if t1 is not None else "–"
         print(f"| {shown} | {secs:.3f} s | {per_sign_in(secs, count)} | {t1_text} | {per_sign_in(t1, count)} |")

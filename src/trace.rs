@@ -24,14 +24,14 @@ pub fn detail(msg: impl FnOnce() -> String) {
 /// Times one pipeline stage; with `--verbose` its duration is reported
 /// when it ends, so a slow run shows where the time went.
 pub struct Stage {
-    name: &'static str,
+    name: std::borrow::Cow<'static, str>,
     start: Instant,
 }
 
 impl Stage {
-    pub fn start(name: &'static str) -> Self {
+    pub fn start(name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Stage {
-            name,
+            name: name.into(),
             start: Instant::now(),
         }
     }
@@ -39,7 +39,7 @@ impl Stage {
 
 impl Drop for Stage {
     fn drop(&mut self) {
-        let (name, secs) = (self.name, self.start.elapsed().as_secs_f64());
+        let (name, secs) = (&self.name, self.start.elapsed().as_secs_f64());
         detail(|| match peak_memory_mib() {
             Some(mib) => format!("{name}: {secs:.3} s (peak memory so far {mib} MiB)"),
             None => format!("{name}: {secs:.3} s"),

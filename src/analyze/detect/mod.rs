@@ -288,7 +288,7 @@ pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         .filter(|d| cfg.is_enabled(d.kind()))
         .flat_map_iter(|d| {
             let techniques: Vec<String> = d.techniques().iter().map(|t| t.to_string()).collect();
-            let _timed = crate::trace::Stage::start(d.kind());
+            let _timed = crate::trace::Stage::start(format!("detection: {}", d.kind()));
             d.run(ev, cfg).into_iter().map(move |mut f| {
                 f.techniques = techniques.clone();
                 f
