@@ -9,7 +9,7 @@ use crate::model::codes::LockoutCause;
 use crate::model::net::canonical_ip;
 use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Whose sign-ins to follow. Several users and IPs select their union.
 #[derive(Debug, Clone, Default)]
@@ -278,12 +278,14 @@ fn cause_label(c: LockoutCause, inferred: bool) -> &'static str {
 /// Findings indexed by account and IP, so marking a record costs a map
 /// lookup rather than a scan of every finding.
 struct FindingWindows<'f> {
-    by_actor: BTreeMap<&'f str, Vec<(&'f Finding, i64, i64)>>,
+    /// Keyed by the interned account or address, which hashes as a
+    /// pointer: every selected sign-in is looked up twice.
+    by_actor: HashMap<Text, Vec<(&'f Finding, i64, i64)>, FastHash>,
 }
 
 impl<'f> FindingWindows<'f> {
     fn new(findings: &'f [Finding]) -> Self {
-        let mut by_actor: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut by_actor: HashMap<Text, Vec<_>, FastHash> = HashMap::default();
         for f in findings {
             let parse = crate::model::time::parse_time;
             let (Some(a), Some(b)) = (parse(&f.first_seen), parse(&f.last_seen)) else {
@@ -294,7 +296,7 @@ impl<'f> FindingWindows<'f> {
             let end = a.max(b) + 999_999;
             for actor in f.users.iter().chain(&f.ips) {
                 by_actor
-                    .entry(actor.as_str())
+                    .entry(Text::from(actor.as_str()))
                     .or_default()
                     .push((f, a.min(b), end));
             }
@@ -305,8 +307,8 @@ impl<'f> FindingWindows<'f> {
     fn covering(&self, r: &SignIn) -> Vec<Marker> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
-        for actor in [r.user_principal_name.as_str(), r.ip.as_str()] {
-            for (f, a, b) in self.by_actor.get(actor).into_iter().flatten() {
+        for actor in [r.user_principal_name, r.ip] {
+            for (f, a, b) in self.by_actor.get(&actor).into_iter().flatten() {
                 if (*a..=*b).contains(&r.time_us) && seen.insert(f.id.as_str()) {
                     out.push(Marker::Finding {
                         id: f.id.clone(),

@@ -23,7 +23,7 @@ pub mod ranges;
 
 pub use mmdb::{DatabaseInfo, Layout};
 
-use crate::model::{SignIn, Text};
+use crate::model::{FastHash, SignIn, Text};
 use mmdb::{Database, Hit, Role};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -235,7 +235,8 @@ impl Enricher {
         // Slots and lookups borrow the addresses from the records; only
         // the distinct ones are copied, for the table.
         let (slots, mut ips, looked) = {
-            let mut slot_of: HashMap<&str, u32> = HashMap::new();
+            // Keyed by the interned address, which hashes as a pointer.
+            let mut slot_of: HashMap<Text, u32, FastHash> = HashMap::default();
             let mut distinct: Vec<&str> = Vec::new();
             let slots: Vec<u32> = records
                 .iter()
@@ -243,7 +244,7 @@ impl Enricher {
                     if r.ip.is_empty() {
                         return NO_IP;
                     }
-                    *slot_of.entry(r.ip.as_str()).or_insert_with(|| {
+                    *slot_of.entry(r.ip).or_insert_with(|| {
                         distinct.push(r.ip.as_str());
                         (distinct.len() - 1) as u32
                     })
