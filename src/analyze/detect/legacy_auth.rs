@@ -5,10 +5,11 @@
 
 use super::registry::{strings, Settings};
 use super::sql::{self, Bursts, Query};
-use super::util::{self, CountAtLeast, Draft};
+use super::util::{self, CountAtLeast, Draft, Fast};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 pub struct LegacyAuth;
 
@@ -180,11 +181,16 @@ impl Detection for LegacyAuth {
         // One finding per client protocol and address, not per account:
         // a spray over Authenticated SMTP is one source trying sixty
         // accounts, and sixty cards would bury it.
+        // A run holds a handful of (client app, agent) pairs: each is
+        // judged once, not lowercased and searched per sign-in.
+        let mut legacy: HashMap<(Text, Text), bool, Fast> = HashMap::default();
         let groups = util::group_by(ev, cfg, |r| {
             (!r.user_principal_name.is_empty()
                 && r.status != StatusClass::Interrupted
                 && (!c.successes_only || r.status == StatusClass::Success)
-                && is_legacy(r))
+                && *legacy
+                    .entry((r.client_app, r.user_agent))
+                    .or_insert_with(|| is_legacy(r)))
             .then(|| (r.client_app.trim().to_ascii_lowercase(), r.ip.as_str()))
         });
         let mut out = Vec::new();
