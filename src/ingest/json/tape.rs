@@ -236,9 +236,9 @@ impl<'a> Tv<'a> {
 
     /// Parses one record's bytes and hands its value to `f`.
     ///
-    /// About a quarter fewer instructions per record than serde_json's
-    /// visitor building a tree, and no separate UTF-8 pass. `f` must not
-    /// parse another record (the per-thread buffers are in use).
+    /// The tape, the copy of the record and the name hash live in
+    /// per-thread buffers reused from record to record, so `f` must not
+    /// parse another record (the buffers are in use).
     pub fn with_record<T>(
         bytes: &[u8],
         f: impl for<'v> FnOnce(Result<Tv<'v>, RecordError>) -> T,

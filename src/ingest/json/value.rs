@@ -152,7 +152,8 @@ impl<'de> Deserialize<'de> for JVal<'de> {
 /// Members of Graph sign-in records that no format reads, and that are a
 /// large share of each record (the Conditional Access policy list alone is
 /// about a quarter of an Azure Monitor record). Their values are parsed
-/// without building a tree; the key stays, with a null value.
+/// without building a tree; the key stays, with a null value. (Records
+/// read off the tape build no tree at all, so there the rule is moot.)
 const UNREAD: [&str; 5] = [
     "appliedConditionalAccessPolicies",
     "authenticationProcessingDetails",
