@@ -5,7 +5,8 @@
 use super::accounting::Reject;
 use super::formats::{Ctx, RowResult, JSON_FORMATS};
 use super::json::frame::{Batch, Framer};
-use super::json::value::{JVal, RecordError};
+use super::json::tape::{RecordError, Tv};
+use super::json::view::Json;
 use super::{pipeline, settle, Sink};
 use crate::model::SourceFormat;
 use rayon::prelude::*;
@@ -30,7 +31,7 @@ fn map_json_record(
     // The parser checks UTF-8 as it goes. Exports re-saved in a legacy
     // code page carry invalid UTF-8 in names; like CSV cells, such a
     // record is repaired rather than lost.
-    let first = JVal::with_record(bytes, |v| match v {
+    let first = Tv::with_record(bytes, |v| match v {
         Err(e) if e.utf8 => None,
         v => Some(map_json_value(v, bytes, offset, ctx, only)),
     });
@@ -38,7 +39,7 @@ fn map_json_record(
         Some((outcome, format)) => (outcome, format, false),
         None => {
             let repaired = String::from_utf8_lossy(bytes);
-            let (outcome, format) = JVal::with_record(repaired.as_bytes(), |v| {
+            let (outcome, format) = Tv::with_record(repaired.as_bytes(), |v| {
                 map_json_value(v, repaired.as_bytes(), offset, ctx, only)
             });
             (outcome, format, true)
@@ -47,7 +48,7 @@ fn map_json_record(
 }
 
 fn map_json_value(
-    parsed: Result<JVal, RecordError>,
+    parsed: Result<Tv, RecordError>,
     bytes: &[u8],
     offset: u64,
     ctx: &Ctx,
@@ -61,8 +62,8 @@ fn map_json_value(
         return (Err(Reject::NotAnObject), None);
     }
     for f in JSON_FORMATS {
-        if only.is_none_or(|o| o == f.format()) && f.claims(&v) {
-            return (f.map(&v, ctx), Some(f.format()));
+        if only.is_none_or(|o| o == f.format()) && f.claims(v) {
+            return (f.map(v, ctx), Some(f.format()));
         }
     }
     let keys: Vec<&str> = v.keys().take(6).collect();
@@ -210,7 +211,7 @@ mod tests {
     #[test]
     fn a_syntax_error_is_placed_in_the_file_and_named() {
         let record = b"{\"a\": 1,\n \"b\": [1, 2,]\n}";
-        let e = JVal::with_record(record, |v| v.err()).unwrap();
+        let e = Tv::with_record(record, |v| v.err()).unwrap();
         let Reject::InvalidJson { error, offset } = syntax_error(record, 1000, &e) else {
             panic!()
         };

@@ -8,7 +8,8 @@ use super::graph::{fill, map_signin};
 use super::{ip_field, Ctx, JsonFormat, Row, RowResult};
 use crate::ingest::accounting::Reject;
 use crate::ingest::fields::parse_code;
-use crate::ingest::json::value::JVal;
+use crate::ingest::json::tape::Tv;
+use crate::ingest::json::view::Json;
 use crate::model::time::parse_time;
 use crate::model::{SignInType, SourceFormat};
 
@@ -19,12 +20,12 @@ impl JsonFormat for AzureMonitor {
         SourceFormat::AzureMonitor
     }
 
-    fn claims(&self, r: &JVal) -> bool {
+    fn claims(&self, r: Tv) -> bool {
         r.get("properties").is_obj()
             && (r.has("category") || r.has("operationName") || r.has("time"))
     }
 
-    fn map(&self, r: &JVal, _ctx: &Ctx) -> RowResult {
+    fn map(&self, r: Tv, _ctx: &Ctx) -> RowResult {
         let category = r.get("category").string();
         let lower = category.to_ascii_lowercase();
         if !category.is_empty() && !lower.contains("signinlogs") {
@@ -34,7 +35,7 @@ impl JsonFormat for AzureMonitor {
         }
         let p = r.get("properties");
         let envelope_time = parse_time(&r.get("time").text());
-        let (mut s, mut flaw) = if p.at(&["status", "errorCode"]) != &JVal::Null {
+        let (mut s, mut flaw) = if !p.at(&["status", "errorCode"]).is_null() {
             map_signin(p, envelope_time)?
         } else {
             // Some pipelines drop `status`; the envelope still has the code.
@@ -103,9 +104,11 @@ mod tests {
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                let v = JVal::parse(l).unwrap();
-                assert!(AzureMonitor.claims(&v), "{l}");
-                AzureMonitor.map(&v, &Ctx::default())
+                Tv::with_record(l.as_bytes(), |v| {
+                    let v = v.unwrap();
+                    assert!(AzureMonitor.claims(v), "{l}");
+                    AzureMonitor.map(v, &Ctx::default())
+                })
             })
             .collect()
     }

@@ -10,7 +10,8 @@
 use super::{ip_field, Ctx, JsonFormat, Mapped, Row, RowResult};
 use crate::ingest::accounting::Reject;
 use crate::ingest::fields::{lowercase, parse_asn, parse_code, protocol_value};
-use crate::ingest::json::value::JVal;
+use crate::ingest::json::tape::Tv;
+use crate::ingest::json::view::Json;
 use crate::model::codes::status_class;
 use crate::model::time::parse_time;
 use crate::model::{SignIn, SignInType, SourceFormat, Text};
@@ -22,11 +23,11 @@ impl JsonFormat for Graph {
         SourceFormat::GraphJson
     }
 
-    fn claims(&self, r: &JVal) -> bool {
+    fn claims(&self, r: Tv) -> bool {
         r.has("createdDateTime")
     }
 
-    fn map(&self, r: &JVal, _ctx: &Ctx) -> RowResult {
+    fn map(&self, r: Tv, _ctx: &Ctx) -> RowResult {
         let (mut s, flaw) = map_signin(r, None)?;
         s.source_format = Some(SourceFormat::GraphJson);
         Ok(Row::sign_in((s, flaw)))
@@ -36,7 +37,7 @@ impl JsonFormat for Graph {
 /// Maps a Graph-shaped sign-in object. `fallback_time` is used when the
 /// object has no readable `createdDateTime` (Azure Monitor's envelope
 /// `time`).
-pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<Mapped, Reject> {
+pub fn map_signin<'r>(r: impl Json<'r>, fallback_time: Option<i64>) -> Result<Mapped, Reject> {
     let time_text = r.get("createdDateTime").text();
     let time_us = match parse_time(&time_text) {
         Some(t) => t,
@@ -58,7 +59,7 @@ pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<Mapped, Reject
     let status = r.get("status");
     let code_val = status.get("errorCode");
     let error_code = match code_val {
-        JVal::Null => {
+        v if v.is_null() => {
             return Err(Reject::NoErrorCode {
                 field: "status.errorCode",
             })
@@ -83,10 +84,9 @@ pub fn map_signin(r: &JVal, fallback_time: Option<i64>) -> Result<Mapped, Reject
 /// The earliest `authenticationStepDateTime` of the record's
 /// authentication steps: when the sign-in happened, for exports whose
 /// chosen columns left out its own time.
-pub fn first_step_time(r: &JVal) -> Option<i64> {
+pub fn first_step_time<'r>(r: impl Json<'r>) -> Option<i64> {
     r.get("authenticationDetails")
         .items()
-        .iter()
         .filter_map(|step| parse_time(&step.get("authenticationStepDateTime").text()))
         .min()
 }
@@ -97,7 +97,7 @@ fn clip(s: &str) -> String {
 
 /// Everything but time and code, which callers decide (they may come from
 /// an envelope).
-pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> Mapped {
+pub fn fill<'r>(r: impl Json<'r>, time_us: i64, error_code: i64) -> Mapped {
     let status = r.get("status");
     let loc = r.get("location");
     let dev = r.get("deviceDetail");
@@ -187,7 +187,7 @@ pub fn fill(r: &JVal, time_us: i64, error_code: i64) -> Mapped {
 
 /// The type from the strongest signal present: `signInEventTypes` (beta),
 /// then service-principal / managed-identity markers, then `isInteractive`.
-pub fn sign_in_type(r: &JVal) -> SignInType {
+pub fn sign_in_type<'r>(r: impl Json<'r>) -> SignInType {
     for t in r.get("signInEventTypes").items() {
         match t.text().to_ascii_lowercase().as_str() {
             "interactiveuser" => return SignInType::Interactive,
@@ -217,7 +217,7 @@ pub fn sign_in_type(r: &JVal) -> SignInType {
 
 /// MFA method and result: the deprecated `mfaDetail` when filled, else the
 /// first non-password step of `authenticationDetails`.
-fn mfa(r: &JVal) -> (Text, Text) {
+fn mfa<'r>(r: impl Json<'r>) -> (Text, Text) {
     let detail = r.get("mfaDetail");
     let method = detail.get("authMethod").field();
     if !method.is_empty() {
@@ -249,21 +249,28 @@ fn mfa(r: &JVal) -> (Text, Text) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::json::value::JVal;
 
     #[test]
     fn graph_docs_sample_maps() {
         let text = include_str!(
             "../../../tests/fixtures/graph-api/msdocs-beta-signin-list-example1-response.json"
         );
-        let v = JVal::parse(text).unwrap();
-        let rec = &v.get("value").items()[0];
-        assert!(Graph.claims(rec));
-        let (s, _) = map_signin(rec, None).unwrap();
+        let s = Tv::with_record(text.as_bytes(), |v| {
+            let rec = v.unwrap().get("value").items().next().unwrap();
+            assert!(Graph.claims(rec));
+            map_signin(rec, None).unwrap().0
+        });
         assert_eq!(s.error_code, 50126);
         assert_eq!(s.status, crate::model::StatusClass::Failure);
         assert!(!s.user_principal_name.is_empty());
         assert_eq!(s.user_principal_name, s.user_principal_name.to_lowercase());
         assert!(s.time_us > 0);
+        // The same record as a value tree (as Log Analytics builds one)
+        // maps to the same sign-in.
+        let v = JVal::parse(text).unwrap();
+        let rec = v.get("value").items().next().unwrap();
+        assert_eq!(map_signin(rec, None).unwrap().0, s);
     }
 
     #[test]

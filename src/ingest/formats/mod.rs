@@ -12,7 +12,7 @@ pub mod portal_csv;
 pub mod purview;
 
 use super::accounting::{Flaw, Reject};
-use super::json::value::JVal;
+use super::json::tape::Tv;
 use crate::model::net::{parse_ip, NotAnAddress};
 use crate::model::{AuthDetail, SignIn, SignInType, SourceFormat, Text};
 
@@ -70,8 +70,8 @@ pub fn ip_field(field: &'static str, raw: &str) -> (Text, Option<Flaw>) {
 
 pub trait JsonFormat: Sync {
     fn format(&self) -> SourceFormat;
-    fn claims(&self, record: &JVal) -> bool;
-    fn map(&self, record: &JVal, ctx: &Ctx) -> RowResult;
+    fn claims(&self, record: Tv) -> bool;
+    fn map(&self, record: Tv, ctx: &Ctx) -> RowResult;
 }
 
 /// Rows of a CSV file whose header has been bound to a format.

@@ -9,7 +9,9 @@
 use super::{cell, ip_field, CsvFormat, CsvRows, Ctx, Header, JsonFormat, Row, RowResult};
 use crate::ingest::accounting::Reject;
 use crate::ingest::fields::{lowercase, parse_bool, parse_code};
+use crate::ingest::json::tape::Tv;
 use crate::ingest::json::value::JVal;
+use crate::ingest::json::view::Json;
 use crate::model::codes::status_class;
 use crate::model::time::parse_time;
 use crate::model::{SignIn, SignInType, SourceFormat, Text};
@@ -21,11 +23,11 @@ impl JsonFormat for AuditDataJson {
         SourceFormat::PurviewAudit
     }
 
-    fn claims(&self, r: &JVal) -> bool {
+    fn claims(&self, r: Tv) -> bool {
         r.has("CreationTime") && (r.has("Workload") || r.has("Operation") || r.has("RecordType"))
     }
 
-    fn map(&self, r: &JVal, _ctx: &Ctx) -> RowResult {
+    fn map(&self, r: Tv, _ctx: &Ctx) -> RowResult {
         map_audit_data(r, None)
     }
 }
@@ -45,7 +47,7 @@ fn code_from_logon_error(e: &str) -> Option<i64> {
     })
 }
 
-pub fn map_audit_data(r: &JVal, fallback_time: Option<i64>) -> RowResult {
+pub fn map_audit_data<'r>(r: impl Json<'r>, fallback_time: Option<i64>) -> RowResult {
     let op = r.get("Operation").string();
     let workload = r.get("Workload").string();
     let is_signin_op =
@@ -211,12 +213,17 @@ mod tests {
 
     #[test]
     fn sekoia_failed_login_keeps_code_despite_result_status() {
-        let v = JVal::parse(include_str!(
+        let text = include_str!(
             "../../../tests/fixtures/purview-ual/sekoia-doc-UserLoginFailed-500121.auditdata.json"
-        ))
-        .unwrap();
-        assert!(AuditDataJson.claims(&v));
-        let s = signin(AuditDataJson.map(&v, &Ctx::default()));
+        );
+        let s = Tv::with_record(text.as_bytes(), |v| {
+            let v = v.unwrap();
+            assert!(AuditDataJson.claims(v));
+            signin(AuditDataJson.map(v, &Ctx::default()))
+        });
+        // The same object from a CSV cell.
+        let cell = signin(map_audit_data(&JVal::parse(text).unwrap(), None));
+        assert_eq!(cell, s);
         assert_eq!(s.error_code, 500121);
         assert_eq!(s.status, StatusClass::Failure);
         assert_eq!(s.user_principal_name, "user@mycompany.com");
@@ -230,8 +237,9 @@ mod tests {
         let text = include_str!("../../../tests/fixtures/synthetic-testcases/panther-purview-ual-auditdata-testcases.jsonl");
         let mut codes = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let wrapper = JVal::parse(line).unwrap();
-            let s = signin(AuditDataJson.map(wrapper.get("Log"), &Ctx::default()));
+            let s = Tv::with_record(line.as_bytes(), |w| {
+                signin(AuditDataJson.map(w.unwrap().get("Log"), &Ctx::default()))
+            });
             codes.push(s.error_code);
         }
         codes.sort();
@@ -241,12 +249,9 @@ mod tests {
     #[test]
     fn other_operations_are_skipped_and_ports_stripped() {
         let v = JVal::parse(r#"{"CreationTime":"2023-09-20T04:05:03","Operation":"Add service principal.","Workload":"AzureActiveDirectory"}"#).unwrap();
-        assert!(matches!(
-            AuditDataJson.map(&v, &Ctx::default()),
-            Ok(Row::Skip(_))
-        ));
+        assert!(matches!(map_audit_data(&v, None), Ok(Row::Skip(_))));
         let v = JVal::parse(r#"{"CreationTime":"2023-09-20T04:05:03","Operation":"UserLoggedIn","Workload":"AzureActiveDirectory","ClientIP":"[2001:db8::1]:443","UserId":"A@B.com"}"#).unwrap();
-        let s = signin(AuditDataJson.map(&v, &Ctx::default()));
+        let s = signin(map_audit_data(&v, None));
         assert_eq!(s.ip, "2001:db8::1");
         assert_eq!(s.error_code, 0);
     }
