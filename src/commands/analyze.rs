@@ -236,23 +236,13 @@ fn manifest<'a>(
     .map(|p| manifest::hash_file(p).with_context(|| format!("hashing {}", p.display())))
     .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Manifest {
-        tool: "entrasift",
-        version: env!("CARGO_PKG_VERSION"),
-        git_commit: super::about::commit(),
-        command_line: std::env::args().collect(),
-        working_directory: std::env::current_dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default(),
         settings_files,
         preset: &cfg.preset,
         settings: cfg.to_toml_string()?,
         fail_on: format!("{:?}", args.fail_on).to_lowercase(),
         inputs: &loaded.inputs,
         enrichment_databases: &enrichment.databases,
-        outputs: Vec::new(),
-        started,
-        finished: String::new(),
-        seconds: 0.0,
+        ..super::manifest_head(started)
     })
 }
 

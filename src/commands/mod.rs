@@ -168,6 +168,31 @@ pub fn load_enriched(
 
 /// Refuses an output path that is an input or lies inside an input
 /// folder, so a run can never overwrite or re-read its own evidence.
+/// The manifest of a run started at `started`, with what every command
+/// records about itself (tool, version, commit, command line, working
+/// directory); the command fills in its settings and inputs.
+pub fn manifest_head<'a>(started: String) -> crate::report::manifest::Manifest<'a> {
+    crate::report::manifest::Manifest {
+        tool: "entrasift",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: about::commit(),
+        command_line: std::env::args().collect(),
+        working_directory: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        settings_files: Vec::new(),
+        preset: "",
+        settings: String::new(),
+        fail_on: String::new(),
+        inputs: &[],
+        enrichment_databases: &[],
+        outputs: Vec::new(),
+        started,
+        finished: String::new(),
+        seconds: 0.0,
+    }
+}
+
 pub fn check_out_path(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
     let abs = |p: &std::path::Path| -> PathBuf {
         let base = if p.is_absolute() {

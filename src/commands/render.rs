@@ -349,24 +349,11 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let run_record = RunRecord::of(&summary, &findings, &breakdown);
     let results = dir.display().to_string();
     let m = Manifest {
-        tool: "entrasift",
-        version: env!("CARGO_PKG_VERSION"),
-        git_commit: super::about::commit(),
-        command_line: std::env::args().collect(),
-        working_directory: std::env::current_dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default(),
         // The engine's results and the SQL that produced them.
         settings_files: hashed,
         preset: "engine results",
-        settings: String::new(),
         fail_on: "never".into(),
-        inputs: &[],
-        enrichment_databases: &[],
-        outputs: Vec::new(),
-        started: started.0,
-        finished: String::new(),
-        seconds: 0.0,
+        ..super::manifest_head(started.0)
     };
     let folder = crate::report::Folder {
         dir: &args.out,

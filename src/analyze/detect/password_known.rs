@@ -274,7 +274,6 @@ fn draft(
 mod tests {
     use super::*;
     use crate::analyze::detect::util::testing::*;
-    use crate::model::net::network_of;
 
     const DAY: i64 = 86_400;
 
@@ -425,18 +424,5 @@ mod tests {
         let recs = fixture(v);
         let f = run(&PasswordKnown, &recs, &DetectionConfig::default());
         assert!(f.is_empty(), "{f:#?}");
-    }
-
-    #[test]
-    fn networks_are_spelt_the_way_the_sql_spells_them() {
-        assert_eq!(
-            network_of("198.51.100.7").as_deref(),
-            Some("198.51.100.0/24")
-        );
-        assert_eq!(
-            network_of("2001:db8:a:b::1").as_deref(),
-            Some("2001:db8:a:b::/64")
-        );
-        assert_eq!(network_of("not an address"), None);
     }
 }

@@ -658,13 +658,18 @@ mod tests {
     use super::*;
     use crate::analyze::detect::Allowlist;
 
-    #[test]
-    fn between_takes_both_ends_and_nothing_else() {
-        let recs = fixture(
-            (0..10)
+    /// `n` sign-ins of one account, a minute apart.
+    fn minutes_of_one_account(n: i64) -> Vec<SignIn> {
+        fixture(
+            (0..n)
                 .map(|k| signin(k * 60, "u@contoso.com", "198.51.100.1", 0))
                 .collect(),
-        );
+        )
+    }
+
+    #[test]
+    fn between_takes_both_ends_and_nothing_else() {
+        let recs = minutes_of_one_account(10);
         let all: Vec<usize> = (0..recs.len()).collect();
         let t = |k: i64| recs[0].time_us + k * 60_000_000;
         assert_eq!(between(&recs, &all, t(2), t(4)), &[2, 3, 4]);
@@ -675,11 +680,7 @@ mod tests {
 
     #[test]
     fn groups_come_back_in_time_order_whatever_the_record_order() {
-        let recs = fixture(
-            (0..6)
-                .map(|k| signin(k * 60, "u@contoso.com", "198.51.100.1", 0))
-                .collect(),
-        );
+        let recs = minutes_of_one_account(6);
         let mut reversed = recs.clone();
         reversed.reverse();
         let files = vec!["f".to_string()];
