@@ -74,6 +74,9 @@ struct Analysis<'a> {
     findings: Vec<Finding>,
     story: Story,
     breakdown: Breakdown<'a>,
+    /// This run's account profiles (profiles.json), the next run's
+    /// `--history` baseline.
+    profiles: Profiles,
 }
 
 /// Independent passes over the records run side by side (detection also
@@ -90,15 +93,16 @@ fn analyze<'a>(
         .map(sigma::Rules::coverage)
         .unwrap_or_default();
     let stage = Stage::start("summarize, aggregate and detect");
-    let (summary, (tables, findings)) = rayon::join(
+    let ((summary, profiles), (tables, findings)) = rayon::join(
         || {
-            let _part = Stage::start("part: summary");
-            summarize(
+            let _part = Stage::start("part: summary and profiles");
+            let summary = summarize(
                 &loaded.records,
                 loaded.duplicates(),
                 loaded.rejected(),
                 loaded.skipped(),
-            )
+            );
+            (summary, Profiles::of(&loaded.records))
         },
         || {
             rayon::join(
@@ -140,6 +144,7 @@ fn analyze<'a>(
         findings,
         story,
         breakdown,
+        profiles,
     }
 }
 
@@ -263,7 +268,6 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
     let (loaded, enrichment) = load_enriched(&args.input.inputs, &args.enrich, true, quiet)?;
     let profiles = load_profiles(args, &loaded)?;
     let a = analyze(&loaded, &cfg, profiles.as_ref(), sigma);
-    let own_profiles = Profiles::of(&loaded.records);
     let comparison = match &args.baseline {
         Some(p) => Some(baseline::compare(p, &a.summary, &a.findings)?),
         None => None,
@@ -286,7 +290,7 @@ pub fn run(args: &AnalyzeArgs, quiet: bool, color: bool) -> anyhow::Result<Outco
         },
         parts,
         run_record: &run_record,
-        profiles: Some(&own_profiles),
+        profiles: Some(&a.profiles),
         manifest: manifest(args, &cfg, &loaded, &enrichment, &sigma_files, started.0)?,
         started: started.1,
     };
