@@ -380,6 +380,11 @@ pub struct TimelineArgs {
     pub display_tz: Option<String>,
     #[command(flatten)]
     pub enrich: EnrichOptions,
+    /// Sigma rule files or folders, as `analyze --sigma` takes them: their
+    /// findings can then be followed with `--finding` and mark the rows
+    /// they cover.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub sigma: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -114,18 +114,7 @@ fn analyze<'a>(
                     let part = Stage::start("part: index the sign-ins");
                     let ev = Events::new(&loaded.records, &loaded.paths).with_history(history);
                     drop(part);
-                    // Sigma rules read the same records the detections
-                    // read, beside them; their findings join the list
-                    // before incidents and verdicts are drawn from it.
-                    let (mut found, matched) = rayon::join(
-                        || detect::run_all(&ev, cfg),
-                        || sigma.map(|rules| rules.run(&ev)).unwrap_or_default(),
-                    );
-                    if !matched.is_empty() {
-                        found.extend(matched);
-                        detect::sort_in_report_order(&mut found);
-                    }
-                    found
+                    detect_all(&ev, cfg, sigma)
                 },
             )
         },
@@ -146,6 +135,22 @@ fn analyze<'a>(
         breakdown,
         profiles,
     }
+}
+
+/// The detections' findings and the Sigma rules' matches, in report
+/// order. The rules read the same records the detections read, beside
+/// them; their findings join the list before incidents and verdicts are
+/// drawn from it (and before `timeline --finding` looks an id up).
+pub fn detect_all(ev: &Events, cfg: &DetectionConfig, sigma: Option<sigma::Rules>) -> Vec<Finding> {
+    let (mut found, matched) = rayon::join(
+        || detect::run_all(ev, cfg),
+        || sigma.map(|rules| rules.run(ev)).unwrap_or_default(),
+    );
+    if !matched.is_empty() {
+        found.extend(matched);
+        detect::sort_in_report_order(&mut found);
+    }
+    found
 }
 
 /// `--sigma`: the rules, loaded and compiled before any input is read (a

@@ -1,8 +1,8 @@
 //! `entrasift timeline`: one account, IP or finding through time.
 
-use super::analyze::detection_config;
+use super::analyze::{detect_all, detection_config, load_sigma};
 use super::{load_enriched, Outcome};
-use crate::analyze::detect::{self, Events};
+use crate::analyze::detect::Events;
 use crate::analyze::timeline::{self, Selector};
 use crate::cli::{TimelineArgs, TimelineFormat};
 use crate::model::time::parse_time;
@@ -38,8 +38,9 @@ pub fn run(args: &TimelineArgs, quiet: bool) -> anyhow::Result<Outcome> {
         super::check_out_path(out, &args.input.inputs)?;
     }
     let cfg = detection_config(&args.detection)?;
+    let sigma = load_sigma(&args.sigma, quiet, true)?;
     let (loaded, _) = load_enriched(&args.input.inputs, &args.enrich, false, quiet)?;
-    let findings = detect::run_all(&Events::new(&loaded.records, &loaded.paths), &cfg);
+    let findings = detect_all(&Events::new(&loaded.records, &loaded.paths), &cfg, sigma);
     let mut sel = match (&args.user, &args.ip, &args.finding) {
         (Some(u), _, _) => Selector::user(u),
         (_, Some(ip), _) => Selector::ip(ip),

@@ -332,6 +332,42 @@ fn analyze_puts_sigma_findings_in_every_output_and_the_verdicts() {
     // The rule files are hashed in the manifest, so `verify` sees an edit.
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("password_spray_value_count.yml"));
+
+    // `timeline --finding` follows the rule's finding when given the same
+    // rules, and says it does not know the id without them.
+    let timeline = |sigma: bool| {
+        let mut c = Command::new(bin());
+        c.arg("timeline").arg(dir.path().join("portal-csv")).args([
+            "--finding",
+            id,
+            "--format",
+            "json",
+            "-q",
+        ]);
+        if sigma {
+            c.arg("--sigma")
+                .arg(fixtures("own"))
+                .arg(fixtures("sigmahq"));
+        }
+        c.output().unwrap()
+    };
+    let o = timeline(true);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let marked = rows.iter().filter(|r| r.to_string().contains(id)).count();
+    assert!(marked >= 10, "{marked} of {} rows carry {id}", rows.len());
+    assert!(rows.iter().any(|r| r.to_string().contains(&spray_ip)));
+    let o = timeline(false);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no finding"));
 }
 
 #[test]
