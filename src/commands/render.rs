@@ -204,7 +204,7 @@ fn read_tables(
     let mut found = Vec::new();
     let mut missing = Vec::new();
     let mut tables = Tables::default();
-    for &name in tables_sql::TABLES {
+    for name in tables_sql::table_names() {
         let present = match name {
             "summary" => each_row(&dir, name, hashed, |at| {
                 let n = |c: &str| at.int(c).map(|v| u64::try_from(v).unwrap_or_default());
