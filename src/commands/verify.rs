@@ -111,14 +111,24 @@ fn check_files(group: &'static str, dir: &Path, expected: &[OutputFile], out: &m
     }
 }
 
-fn scratch_dir() -> anyhow::Result<PathBuf> {
+/// A folder for the re-run's reports, removed with everything in it when
+/// the check is done, whether the re-run succeeded or not.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch_dir() -> anyhow::Result<Scratch> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let dir = std::env::temp_dir().join(format!("entrasift-verify-{}-{nanos}", std::process::id()));
     std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
+    Ok(Scratch(dir))
 }
 
 pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<Outcome> {
@@ -199,8 +209,12 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<Outcome> {
                     bytes: o.bytes,
                 })
                 .collect();
-            check_files("rerun", outputs_dir, &outputs, &mut checks);
-            let _ = std::fs::remove_dir_all(outputs_dir);
+            check_files(
+                "rerun",
+                &outputs_dir.0.join("report"),
+                &outputs,
+                &mut checks,
+            );
         }
         None => checks.push(Check {
             group: "rerun",
@@ -235,8 +249,9 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<Outcome> {
 }
 
 /// Runs the recorded analysis again, from `base`, into a scratch folder;
-/// returns the inputs as read now and the folder.
-fn rerun(rec: &Recorded, base: &Path) -> anyhow::Result<(Vec<RecordedInput>, PathBuf)> {
+/// returns the inputs as read now and the folder (its `report` holds the
+/// outputs).
+fn rerun(rec: &Recorded, base: &Path) -> anyhow::Result<(Vec<RecordedInput>, Scratch)> {
     let cli = Cli::try_parse_from(&rec.command_line)
         .context("the recorded command line no longer parses")?;
     let Some(Command::Analyze(mut a)) = cli.command else {
@@ -248,7 +263,7 @@ fn rerun(rec: &Recorded, base: &Path) -> anyhow::Result<(Vec<RecordedInput>, Pat
         );
     }
     let scratch = scratch_dir()?;
-    a.out = scratch.join("report");
+    a.out = scratch.0.join("report");
     a.json = false;
     // Relative inputs, config and baseline paths were given relative to
     // the original working folder. Only this command runs in the process,
@@ -259,7 +274,7 @@ fn rerun(rec: &Recorded, base: &Path) -> anyhow::Result<(Vec<RecordedInput>, Pat
         .context("the re-run wrote no manifest (was --format without manifest used?)")?;
     let v: serde_json::Value = serde_json::from_str(&manifest)?;
     let inputs: Vec<RecordedInput> = serde_json::from_value(v["inputs"].clone())?;
-    Ok((inputs, a.out))
+    Ok((inputs, scratch))
 }
 
 fn print(out: &mut impl Write, v: &Verdict, base: &Path) -> std::io::Result<()> {

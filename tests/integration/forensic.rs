@@ -304,6 +304,23 @@ fn verify_proves_a_report_and_names_what_changed() {
         .collect();
     assert_eq!(groups, ["input", "report", "rerun", "settings"].into());
 
+    // The re-run's scratch folder goes away with the check.
+    let scratch = case.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    let o = Command::new(bin())
+        .args(["verify", report.to_str().unwrap(), "-q"])
+        .env("TMPDIR", &scratch)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
+    assert!(left.is_empty(), "verify left {left:?} behind");
+
     // An edited report file.
     let html = report.join("report.html");
     let original = std::fs::read(&html).unwrap();
