@@ -5,9 +5,9 @@
 use super::{ACTIVITY_FINDINGS, SIGNIN_TABLE_FINDINGS, SIGNIN_TABLE_ROWS};
 use crate::analyze::timeline::{build_indexed, ActorIndex, Entry, Selector};
 use crate::model::time::parse_time;
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 /// Bins across an activity chart.
 const BINS: i64 = 36;
@@ -40,15 +40,17 @@ pub struct SignInTable<'a> {
 
 /// True when a sign-in belongs to the finding's actors: the named accounts
 /// from the named IPs when both are listed, otherwise whichever is.
-fn actor_filter(f: &Finding) -> impl Fn(&SignIn) -> bool + '_ {
-    let users: BTreeSet<&str> = f.users.iter().map(String::as_str).collect();
-    let ips: BTreeSet<&str> = f.ips.iter().map(String::as_str).collect();
+/// Compared as interned values (a pointer each): a long finding's span
+/// holds most of the export.
+fn actor_filter(f: &Finding) -> impl Fn(&SignIn) -> bool {
+    let set = |v: &[String]| -> HashSet<Text, FastHash> {
+        v.iter().map(|s| Text::from(s.as_str())).collect()
+    };
+    let (users, ips) = (set(&f.users), set(&f.ips));
     move |r: &SignIn| match (users.is_empty(), ips.is_empty()) {
-        (false, false) => {
-            users.contains(r.user_principal_name.as_str()) && ips.contains(r.ip.as_str())
-        }
-        (false, true) => users.contains(r.user_principal_name.as_str()),
-        (true, false) => ips.contains(r.ip.as_str()),
+        (false, false) => users.contains(&r.user_principal_name) && ips.contains(&r.ip),
+        (false, true) => users.contains(&r.user_principal_name),
+        (true, false) => ips.contains(&r.ip),
         (true, true) => false,
     }
 }
@@ -118,13 +120,9 @@ pub(super) fn tables<'a>(
     selectors
         .par_iter()
         .map(|sel| {
-            let mut entries = build_indexed(records, findings, sel.as_ref()?, &index);
-            if entries.is_empty() {
-                return None;
-            }
-            let total = entries.len();
-            entries.truncate(SIGNIN_TABLE_ROWS);
-            Some(SignInTable { entries, total })
+            let (entries, total) =
+                build_indexed(records, findings, sel.as_ref()?, &index, SIGNIN_TABLE_ROWS);
+            (total > 0).then_some(SignInTable { entries, total })
         })
         .collect()
 }

@@ -72,20 +72,38 @@ pub fn breakdown<'a>(
     tables: &Tables,
     findings: &[Finding],
 ) -> Breakdown<'a> {
+    // Each part is timed under `-v`, as the analysis parts are.
+    fn part<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+        let _t = crate::trace::Stage::start(name);
+        f()
+    }
     let ((lockouts, agents), ((series, countries), (activity, sign_in_tables))) = rayon::join(
-        || rayon::join(|| lockouts::of(records), || agents::of(records)),
+        || {
+            rayon::join(
+                || part("part: 50053 causes", || lockouts::of(records)),
+                || part("part: user agents", || agents::of(records)),
+            )
+        },
         || {
             rayon::join(
                 || {
                     rayon::join(
-                        || series::of(records, tables),
-                        || series::countries(records),
+                        || part("part: failure series", || series::of(records, tables)),
+                        || part("part: countries", || series::countries(records)),
                     )
                 },
                 || {
                     rayon::join(
-                        || activity::charts(records, findings),
-                        || activity::tables(records, findings),
+                        || {
+                            part("part: finding activity", || {
+                                activity::charts(records, findings)
+                            })
+                        },
+                        || {
+                            part("part: finding sign-ins", || {
+                                activity::tables(records, findings)
+                            })
+                        },
                     )
                 },
             )
