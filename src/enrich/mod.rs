@@ -188,9 +188,9 @@ struct Lookup {
 #[derive(Default, Clone)]
 struct Seen {
     records: u64,
-    country: Option<String>,
-    state: Option<String>,
-    city: Option<String>,
+    country: Option<Text>,
+    state: Option<Text>,
+    city: Option<Text>,
     coords: Option<(f64, f64)>,
     asn: Option<i64>,
     /// The first coordinates the gazetteer gave a record of this address.
@@ -200,6 +200,45 @@ struct Seen {
     filled_city: bool,
     filled_coords: bool,
     filled_asn: bool,
+}
+
+/// What filling one run of consecutive records found: per-address
+/// tallies by slot, and the run's counts.
+#[derive(Default)]
+struct Part {
+    seen: HashMap<u32, Seen, FastHash>,
+    report: EnrichReport,
+}
+
+impl Part {
+    /// Adds this run to the tallies of the runs before it.
+    fn merge_into(self, seen: &mut [Seen], report: &mut EnrichReport) {
+        for (slot, later) in self.seen {
+            let s = &mut seen[slot as usize];
+            s.records += later.records;
+            s.country = s.country.or(later.country);
+            s.state = s.state.or(later.state);
+            s.city = s.city.or(later.city);
+            s.coords = s.coords.or(later.coords);
+            s.asn = s.asn.or(later.asn);
+            s.gazetteer_coords = s.gazetteer_coords.or(later.gazetteer_coords);
+            s.filled_country |= later.filled_country;
+            s.filled_state |= later.filled_state;
+            s.filled_city |= later.filled_city;
+            s.filled_coords |= later.filled_coords;
+            s.filled_asn |= later.filled_asn;
+        }
+        let (r, f) = (&self.report, &mut report.filled);
+        report.records_without_ip += r.records_without_ip;
+        report.location_conflicts += r.location_conflicts;
+        report.gazetteer.placed += r.gazetteer.placed;
+        report.gazetteer.unresolved += r.gazetteer.unresolved;
+        f.country += r.filled.country;
+        f.state += r.filled.state;
+        f.city += r.filled.city;
+        f.coordinates += r.filled.coordinates;
+        f.asn += r.filled.asn;
+    }
 }
 
 impl Enricher {
@@ -232,20 +271,23 @@ impl Enricher {
     /// distinct address. Each address is looked up once.
     pub fn apply(&self, records: &mut [SignIn]) -> EnrichReport {
         const NO_IP: u32 = u32::MAX;
-        // Slots and lookups borrow the addresses from the records; only
-        // the distinct ones are copied, for the table.
+        // The addresses are gathered on the pool (a record is several
+        // cache lines; its address one pointer), then given slots in
+        // record order from the compact copy. Only the distinct ones are
+        // copied, for the table.
         let (slots, mut ips, looked) = {
+            let addresses: Vec<Text> = records.par_iter().map(|r| r.ip).collect();
             // Keyed by the interned address, which hashes as a pointer.
             let mut slot_of: HashMap<Text, u32, FastHash> = HashMap::default();
             let mut distinct: Vec<&str> = Vec::new();
-            let slots: Vec<u32> = records
+            let slots: Vec<u32> = addresses
                 .iter()
-                .map(|r| {
-                    if r.ip.is_empty() {
+                .map(|&ip| {
+                    if ip.is_empty() {
                         return NO_IP;
                     }
-                    *slot_of.entry(r.ip).or_insert_with(|| {
-                        distinct.push(r.ip.as_str());
+                    *slot_of.entry(ip).or_insert_with(|| {
+                        distinct.push(ip.as_str());
                         (distinct.len() - 1) as u32
                     })
                 })
@@ -254,29 +296,44 @@ impl Enricher {
             let ips: Vec<String> = distinct.into_iter().map(str::to_string).collect();
             (slots, ips, looked)
         };
-        let mut seen = vec![Seen::default(); ips.len()];
         let mut report = EnrichReport {
             databases: self.databases(),
             records: records.len() as u64,
             ..EnrichReport::default()
         };
         report.gazetteer.enabled = self.gazetteer;
-        // Each distinct place is looked up once; the table itself is only
-        // built when the first record needs it.
-        let mut places = PlaceCache::new();
-        for (r, &slot) in records.iter_mut().zip(&slots) {
-            if slot == NO_IP {
-                report.records_without_ip += 1;
-            } else {
-                let (l, s) = (&looked[slot as usize], &mut seen[slot as usize]);
-                fill(r, l, s, &mut report);
-            }
-            if self.gazetteer {
-                let placed = place_at_city(r, &mut places, &mut report.gazetteer);
-                if let (Some(c), Some(s)) = (placed, seen.get_mut(slot as usize)) {
-                    s.gazetteer_coords.get_or_insert(c);
+        // Filling runs on the pool in runs of consecutive records. Each
+        // run keeps its own tallies per address; they are merged in run
+        // order, so "the first record that had a value" is the same as in
+        // one pass. Each distinct place is looked up once per run; the
+        // table itself is only built when the first record needs it.
+        let run = (records.len() / (4 * rayon::current_num_threads().max(1))).max(1 << 14);
+        let parts: Vec<Part> = records
+            .par_chunks_mut(run)
+            .zip(slots.par_chunks(run))
+            .map(|(records, slots)| {
+                let mut part = Part::default();
+                let mut places = PlaceCache::new();
+                for (r, &slot) in records.iter_mut().zip(slots) {
+                    if slot == NO_IP {
+                        part.report.records_without_ip += 1;
+                    } else {
+                        let s = part.seen.entry(slot).or_default();
+                        fill(r, &looked[slot as usize], s, &mut part.report);
+                    }
+                    if self.gazetteer {
+                        let placed = place_at_city(r, &mut places, &mut part.report.gazetteer);
+                        if let (Some(c), Some(s)) = (placed, part.seen.get_mut(&slot)) {
+                            s.gazetteer_coords.get_or_insert(c);
+                        }
+                    }
                 }
-            }
+                part
+            })
+            .collect();
+        let mut seen = vec![Seen::default(); ips.len()];
+        for part in parts {
+            part.merge_into(&mut seen, &mut report);
         }
         for l in &looked {
             if let Some(e) = &l.error {
@@ -367,15 +424,15 @@ impl Enricher {
 /// Fills one record from its address's lookup, logged values first.
 fn fill(r: &mut SignIn, l: &Lookup, s: &mut Seen, report: &mut EnrichReport) {
     s.records += 1;
-    let logged = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    let logged = |v: Text| (!v.is_empty()).then_some(v);
     if s.country.is_none() {
-        s.country = logged(&r.country);
+        s.country = logged(r.country);
     }
     if s.state.is_none() {
-        s.state = logged(&r.state);
+        s.state = logged(r.state);
     }
     if s.city.is_none() {
-        s.city = logged(&r.city);
+        s.city = logged(r.city);
     }
     if s.coords.is_none() {
         s.coords = r.latitude.zip(r.longitude);
@@ -482,9 +539,10 @@ fn row(ip: String, l: &Lookup, s: Seen) -> IpRow {
             _ => (None, Source::None),
         }
     }
-    let (country, country_source) = pick(s.country, s.filled_country, &l.country);
-    let (state, state_source) = pick(s.state, s.filled_state, &l.state);
-    let (city, city_source) = pick(s.city, s.filled_city, &l.city);
+    let text = |t: Option<Text>| t.map(|t| t.to_string());
+    let (country, country_source) = pick(text(s.country), s.filled_country, &l.country);
+    let (state, state_source) = pick(text(s.state), s.filled_state, &l.state);
+    let (city, city_source) = pick(text(s.city), s.filled_city, &l.city);
     let (coords, coordinates_source) = match pick(s.coords, s.filled_coords, &l.coords) {
         (None, _) if s.gazetteer_coords.is_some() => (s.gazetteer_coords, Source::Gazetteer),
         picked => picked,

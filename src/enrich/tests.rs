@@ -446,17 +446,29 @@ fn same_records_same_report_in_any_thread_count() {
     let dbs = Dbs::new();
     let geo = dbs.put("city.mmdb", &city_db());
     let asn = dbs.put("asn.mmdb", &asn_db());
-    let e = Enricher::open(Some(&geo), Some(&asn)).unwrap();
-    let recs: Vec<SignIn> = (0..400)
+    let e = Enricher::open(Some(&geo), Some(&asn))
+        .unwrap()
+        .with_gazetteer(true);
+    // Enough records that one thread and four fill different runs of
+    // them, which are then merged.
+    const N: i64 = 200_000;
+    let recs: Vec<SignIn> = (0..N)
         .map(|i| {
             let ip = match i % 5 {
                 0 => format!("203.0.113.{}", i % 256),
-                1 => format!("2001:db8::{:x}", i),
+                1 => format!("2001:db8::{:x}", i % 5000),
                 2 => format!("198.51.100.{}", i % 256),
                 3 => format!("10.0.{}.1", i % 7),
                 _ => "40.126.0.1".to_string(),
             };
-            signin(i, &ip)
+            let mut r = signin(i, &ip);
+            // The private addresses' place is logged only late in the
+            // run, and changes later still: the first logged one counts.
+            if i % 5 == 3 && i >= N * 3 / 4 {
+                r.country = "DE".into();
+                r.city = if i >= N * 9 / 10 { "Hamburg" } else { "Berlin" }.into();
+            }
+            r
         })
         .collect();
     let run = |threads: usize| {
@@ -474,7 +486,16 @@ fn same_records_same_report_in_any_thread_count() {
     assert_eq!(ra, rb);
     let distinct: std::collections::BTreeSet<&str> = recs.iter().map(|r| r.ip.as_str()).collect();
     assert_eq!(ra.ips.len(), distinct.len());
-    assert_eq!(ra.ips.iter().map(|r| r.records).sum::<u64>(), 400);
+    assert_eq!(ra.ips.iter().map(|r| r.records).sum::<u64>(), N as u64);
+    let private = row(&ra, "10.0.1.1");
+    assert_eq!(
+        (private.country.as_str(), private.city.as_str()),
+        ("DE", "Berlin")
+    );
+    assert_eq!(private.country_source, Source::Log);
+    assert_eq!(private.coordinates_source, Source::Gazetteer);
+    let late = recs.iter().filter(|r| !r.city.is_empty()).count() as u64;
+    assert_eq!(ra.gazetteer.placed + ra.gazetteer.unresolved, late);
 }
 
 /// The portal CSV carries city and country but no coordinates, so impossible
