@@ -136,7 +136,12 @@ impl Profiles {
     /// Learns from the successful user sign-ins of one run.
     pub fn of(records: &[SignIn]) -> Self {
         let mut seen: HashMap<Text, Seen, FastHash> = HashMap::default();
+        // The period is found in the same pass: each pass over the run
+        // reads a cache line or more per sign-in.
+        let mut period: Option<(i64, i64)> = None;
         for r in records {
+            let (first, last) = period.get_or_insert((r.time_us, r.time_us));
+            (*first, *last) = ((*first).min(r.time_us), (*last).max(r.time_us));
             if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
                 continue;
             }
@@ -144,8 +149,8 @@ impl Profiles {
         }
         Profiles {
             schema_version: SCHEMA_VERSION,
-            period_start: records.iter().map(|r| r.time_us).min().map(format_time),
-            period_end: records.iter().map(|r| r.time_us).max().map(format_time),
+            period_start: period.map(|(first, _)| format_time(first)),
+            period_end: period.map(|(_, last)| format_time(last)),
             runs: Vec::new(),
             accounts: seen
                 .into_iter()

@@ -90,7 +90,11 @@ fn analyze<'a>(
 ) -> Analysis<'a> {
     let sigma_gaps = sigma
         .as_ref()
-        .map(sigma::Rules::coverage)
+        .map(|rules| {
+            let mut gaps = rules.coverage();
+            gaps.extend(rules.coverage_on(&loaded.records));
+            gaps
+        })
         .unwrap_or_default();
     let stage = Stage::start("summarize, aggregate and detect");
     let ((summary, profiles), (tables, findings)) = rayon::join(

@@ -48,6 +48,11 @@ pub fn run(args: &SigmaArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let rules = super::analyze::load_sigma(&rule_paths, quiet || args.json, true)?;
     let report = rules.as_ref().map(|r| r.report()).unwrap_or_default();
     let loaded = super::load(&inputs, quiet);
+    if !quiet {
+        for gap in rules.iter().flat_map(|r| r.coverage_on(&loaded.records)) {
+            eprintln!("warning: {}", crate::report::escape::safe(&gap.note));
+        }
+    }
     let mut findings = {
         let _stage = Stage::start("run Sigma rules");
         let ev = Events::new(&loaded.records, &loaded.paths);

@@ -370,6 +370,72 @@ fn analyze_puts_sigma_findings_in_every_output_and_the_verdicts() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no finding"));
 }
 
+/// A rule on a field the input leaves empty throughout is named in the
+/// coverage statements (and by `entrasift sigma`), since its silence says
+/// nothing; where the field is carried nothing is said.
+#[test]
+fn a_rule_on_a_field_the_input_never_fills_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 600, true, 11);
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("risk.yml"),
+        "title: Success at high risk\n\
+         id: 0f8a1d2e-3b4c-4d5e-8f90-a1b2c3d4e5f6\n\
+         logsource:\n  product: azure\n  service: signinlogs\n\
+         detection:\n  selection:\n    RiskLevelDuringSignIn: high\n    ResultType: 0\n  \
+         condition: selection\n\
+         level: high\n",
+    )
+    .unwrap();
+    let gaps = |export: &str| -> Vec<String> {
+        let out = dir.path().join(format!("report-{export}"));
+        let o = Command::new(bin())
+            .arg("analyze")
+            .arg(dir.path().join(export))
+            .arg("--out")
+            .arg(&out)
+            .arg("--sigma")
+            .arg(&rules)
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap())
+                .unwrap();
+        v["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "sigma")
+            .map(|c| c["note"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The portal CSV has no risk columns.
+    let csv = gaps("portal-csv");
+    assert_eq!(csv.len(), 1, "{csv:?}");
+    assert!(
+        csv[0].contains("Success at high risk") && csv[0].contains("RiskLevelDuringSignIn"),
+        "{csv:?}"
+    );
+    assert!(!csv[0].contains("ResultType"), "{csv:?}");
+    // Graph pages carry the risk level.
+    assert_eq!(gaps("graph-jsonl"), Vec::<String>::new());
+    let (code, _, stderr) = run_sigma(&[&rules, &dir.path().join("portal-csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("RiskLevelDuringSignIn") && stderr.contains("no sign-in of this input"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_bad_rule_stops_the_run_before_any_input_is_read() {
     let dir = tempfile::tempdir().unwrap();

@@ -275,7 +275,7 @@ impl Detection for HostingProviderSignIn {
         let c = &cfg.hosting_provider_sign_in;
         let nets = in_force(c);
         let recs = ev.records;
-        let Some(start_us) = recs.iter().map(|r| r.time_us).min() else {
+        let Some(start_us) = ev.start_us() else {
             return Vec::new();
         };
         let groups = util::group_by(ev, cfg, |r| {

@@ -126,6 +126,9 @@ pub struct Events<'a> {
     /// group gathered in index order is already in time order, and
     /// sorting it would cost a cache miss per record for nothing.
     time_sorted: bool,
+    /// The first sign-in's time, found once for the detections that
+    /// measure a baseline from it.
+    start_us: Option<i64>,
     /// Earlier runs' profiles (`--history`): the baseline of the
     /// detections that ask whether an account has been somewhere before.
     history: Option<&'a Profiles>,
@@ -159,7 +162,12 @@ impl<'a> Events<'a> {
             .filter(|(_, r)| r.status != StatusClass::Success || r.error_code != 0)
             .map(|(i, _)| i)
             .collect();
-        let time_sorted = records.windows(2).all(|w| w[0].time_us <= w[1].time_us);
+        let time_sorted = records.par_windows(2).all(|w| w[0].time_us <= w[1].time_us);
+        let start_us = if time_sorted {
+            records.first().map(|r| r.time_us)
+        } else {
+            records.par_iter().map(|r| r.time_us).min()
+        };
         Events {
             records,
             files,
@@ -167,8 +175,14 @@ impl<'a> Events<'a> {
             by_ip: OnceLock::new(),
             by_user: OnceLock::new(),
             time_sorted,
+            start_us,
             history: None,
         }
+    }
+
+    /// The time of the run's first sign-in (`None` when there is none).
+    pub(crate) fn start_us(&self) -> Option<i64> {
+        self.start_us
     }
 
     /// Every record index, in time order (ties in index order): the

@@ -156,7 +156,7 @@ impl Detection for PasswordKnown {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.password_known;
         let recs = ev.records;
-        let Some(start_us) = recs.iter().map(|r| r.time_us).min() else {
+        let Some(start_us) = ev.start_us() else {
             return Vec::new();
         };
         let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;

@@ -3,13 +3,13 @@
 //! What it finds, why it matters, tuning and false positives:
 //! `docs/risky_user.md` (the registry in `mod.rs` serves it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::registry::{strings, Settings};
 use super::sql::{self, Bursts, Query};
 use super::util::{self, CountAtLeast, Draft};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn, StatusClass};
+use crate::model::{FastHash, Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
 
 pub struct RiskyUser;
@@ -173,8 +173,15 @@ impl Detection for RiskyUser {
                     || r.risk_level_aggregated.eq_ignore_ascii_case(l)
             })
         };
-        let state_hit =
-            |r: &SignIn| !r.risk_state.is_empty() && states.contains(&squash(&r.risk_state));
+        // Judged once per distinct state: most sign-ins carry one, and
+        // squashing it allocated per sign-in.
+        let mut judged: HashMap<Text, bool, FastHash> = HashMap::default();
+        let mut state_hit = |r: &SignIn| {
+            !r.risk_state.is_empty()
+                && *judged
+                    .entry(r.risk_state)
+                    .or_insert_with(|| states.contains(&squash(&r.risk_state)))
+        };
         let groups = util::group_by(ev, cfg, |r| {
             (!r.user_principal_name.is_empty()
                 && (c.codes.contains(&r.error_code) || level_hit(r) || state_hit(r)))

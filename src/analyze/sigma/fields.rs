@@ -298,6 +298,23 @@ pub fn value(r: &SignIn, f: Field) -> Option<EventValue<'_>> {
     })
 }
 
+/// Whether a sign-in carries a value for the field: text that is not
+/// empty, a list with such text, or any flag or number the export gave.
+pub fn carried(r: &SignIn, f: Field) -> bool {
+    fn some(v: &EventValue) -> bool {
+        match v {
+            EventValue::Str(s) => !s.is_empty(),
+            EventValue::Array(items) => items.iter().any(some),
+            EventValue::Null => false,
+            _ => true,
+        }
+    }
+    // Time and the outcome are on every sign-in (and the time would be
+    // formatted only to be thrown away).
+    matches!(f, Field::Time | Field::Status | Field::ErrorCode)
+        || value(r, f).is_some_and(|v| some(&v))
+}
+
 /// Every text field, for Sigma `keywords` (which search all of an event's
 /// strings).
 const TEXT_FIELDS: &[Field] = &[

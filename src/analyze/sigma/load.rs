@@ -75,6 +75,10 @@ pub struct Loaded {
     /// Per rule (title), the field names it uses that no export provides:
     /// conditions on them are never true.
     pub unmapped: BTreeMap<String, BTreeSet<String>>,
+    /// Per rule (title), the field names it uses that a sign-in can carry,
+    /// as the rule spells them: an input may still leave one empty
+    /// throughout (see `Rules::coverage_on`).
+    pub mapped: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The log source this tool reads.
@@ -349,13 +353,16 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, SigmaError> {
         if origin.sources.iter().all(|s| *s == FieldSource::Metadata) {
             continue;
         }
-        if fields::resolve(name).is_none() {
-            for title in &origin.rule_titles {
-                out.unmapped
-                    .entry(title.clone())
-                    .or_default()
-                    .insert(name.to_string());
-            }
+        let per_rule = if fields::resolve(name).is_none() {
+            &mut out.unmapped
+        } else {
+            &mut out.mapped
+        };
+        for title in &origin.rule_titles {
+            per_rule
+                .entry(title.clone())
+                .or_default()
+                .insert(name.to_string());
         }
     }
     Ok(out)

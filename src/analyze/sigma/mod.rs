@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::analyze::detect::util::{self, Draft};
 use crate::analyze::detect::Events;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, Severity, SignIn};
 use fields::{FieldTable, SignInEvent};
 pub use load::{is_rule_file, CorrelationInfo, RuleInfo, SigmaError};
 
@@ -148,6 +148,65 @@ impl Rules {
                         if names.len() == 1 { "it" } else { "them" }
                     ),
                 }
+            })
+            .collect()
+    }
+
+    /// One coverage statement per rule that names fields this input
+    /// leaves empty in every sign-in (risk levels in a portal CSV, device
+    /// ids in a service principal log): a condition that needs a value
+    /// there can never be true on this data, which is not the same as the
+    /// rule finding nothing. Nothing is said of an empty input.
+    pub fn coverage_on(&self, records: &[SignIn]) -> Vec<crate::analyze::coverage::Coverage> {
+        use crate::analyze::coverage::{Coverage, Status};
+        if records.is_empty() {
+            return Vec::new();
+        }
+        let used: BTreeSet<&str> = self
+            .loaded
+            .mapped
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        // Each field is looked for until a sign-in carries it: usually
+        // within the first few, and a whole pass only for one that is
+        // never there.
+        let empty: BTreeSet<&str> = used
+            .par_iter()
+            .filter(|name| {
+                fields::resolve(name)
+                    .is_some_and(|f| !records.iter().any(|r| fields::carried(r, f)))
+            })
+            .copied()
+            .collect();
+        self.loaded
+            .mapped
+            .iter()
+            .filter_map(|(title, names)| {
+                let missing: Vec<&str> = names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|n| empty.contains(n))
+                    .collect();
+                if missing.is_empty() {
+                    return None;
+                }
+                let file = self
+                    .loaded
+                    .rules
+                    .iter()
+                    .find(|r| &r.title == title)
+                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                Some(Coverage {
+                    kind: KIND,
+                    status: Status::Partial,
+                    note: format!(
+                        "rule \"{title}\"{file} reads {}, which no sign-in of this input carries; \
+                         conditions that need a value there are never true",
+                        missing.join(", ")
+                    ),
+                })
             })
             .collect()
     }
