@@ -20,7 +20,7 @@ import sys
 
 FOLDER = {"csv": "portal-csv", "json": "portal-json", "jsonl": "azure-monitor-blob"}
 NAME = {"csv": "portal CSV", "json": "portal JSON array", "jsonl": "Azure Monitor JSON lines"}
-STAGE = re.compile(r"^entrasift: (.+): ([0-9.]+) s \(peak memory so far (\d+) MiB\)$")
+STAGE = re.compile(r"^entrasift: (.+): ([0-9.]+) s(?:, [0-9.]+ s CPU)? \(peak memory so far (\d+) MiB\)$")
 COUNT = re.compile(r"^(\d+) sign-in\(s\):")
 
 
