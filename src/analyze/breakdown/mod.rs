@@ -89,7 +89,7 @@ pub fn breakdown<'a>(
                 || {
                     rayon::join(
                         || part("part: failure series", || series::of(records, tables)),
-                        || part("part: countries", || series::countries(records)),
+                        || series::countries(tables),
                     )
                 },
                 || {

@@ -122,16 +122,15 @@ pub(super) fn of(records: &[SignIn], tables: &Tables) -> Series {
     }
 }
 
-/// Countries any sign-in came from, sorted. Gathered by identity
-/// (interned text, no string compared per sign-in), then the few
-/// distinct values sorted.
-pub(super) fn countries(records: &[SignIn]) -> Vec<String> {
-    let set: HashSet<Text, FastHash> = records
+/// Countries any sign-in came from, sorted: the keys of the country table,
+/// which groups every sign-in (the empty key is the sign-ins without one).
+pub(super) fn countries(tables: &Tables) -> Vec<String> {
+    let mut v: Vec<String> = tables
+        .by_country
         .iter()
-        .filter(|r| !r.country.is_empty())
-        .map(|r| r.country)
+        .filter(|r| !r.key.is_empty())
+        .map(|r| r.key.clone())
         .collect();
-    let mut v: Vec<String> = set.into_iter().map(|t| t.as_str().to_string()).collect();
     v.sort_unstable();
     v
 }
@@ -206,6 +205,6 @@ mod tests {
         assert_eq!(s.ip_targets.get("192.0.2.1"), Some(&2));
         assert_eq!(s.user_sources.get("a@x"), Some(&2));
         assert_eq!(s.failing_ips, ["192.0.2.1", "192.0.2.2"]);
-        assert_eq!(countries(&recs), ["NL"]);
+        assert_eq!(countries(&t), ["NL"]);
     }
 }
