@@ -116,7 +116,9 @@ fn analyze<'a>(
                 },
                 || {
                     let part = Stage::start("part: index the sign-ins");
-                    let ev = Events::new(&loaded.records, &loaded.paths).with_history(history);
+                    let ev = Events::new(&loaded.records, &loaded.paths)
+                        .with_history(history)
+                        .index_actors();
                     drop(part);
                     detect_all(&ev, cfg, sigma)
                 },

@@ -237,6 +237,15 @@ impl<'a> Events<'a> {
         }
     }
 
+    /// Builds the account and address indexes now, side by side. Most
+    /// detections read one or both; built on first use instead, the
+    /// first detection to ask builds it alone while every other that asks
+    /// waits, leaving the other threads idle.
+    pub fn index_actors(self) -> Self {
+        rayon::join(|| self.by_ip(), || self.by_user());
+        self
+    }
+
     pub(crate) fn by_ip(&self) -> &KeyIndex {
         self.by_ip
             .get_or_init(|| key_index(self.records, self.time_sorted, |r| r.ip))
