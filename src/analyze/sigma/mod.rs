@@ -125,6 +125,15 @@ impl Rules {
         }
     }
 
+    /// " (FILE)" for the rule of this title, to follow its name in a note.
+    fn file_of(&self, title: &str) -> String {
+        self.loaded
+            .rules
+            .iter()
+            .find(|r| r.title == title)
+            .map_or(String::new(), |r| format!(" ({})", r.file))
+    }
+
     /// One coverage statement per rule that names fields no export
     /// provides, so the report says which conditions could never be true.
     pub fn coverage(&self) -> Vec<crate::analyze::coverage::Coverage> {
@@ -133,12 +142,7 @@ impl Rules {
             .unmapped
             .iter()
             .map(|(title, names)| {
-                let file = self
-                    .loaded
-                    .rules
-                    .iter()
-                    .find(|r| &r.title == title)
-                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                let file = self.file_of(title);
                 Coverage {
                     kind: KIND,
                     status: Status::Partial,
@@ -192,12 +196,7 @@ impl Rules {
                 if missing.is_empty() {
                     return None;
                 }
-                let file = self
-                    .loaded
-                    .rules
-                    .iter()
-                    .find(|r| &r.title == title)
-                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                let file = self.file_of(title);
                 Some(Coverage {
                     kind: KIND,
                     status: Status::Partial,
