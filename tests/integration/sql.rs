@@ -436,6 +436,50 @@ fn render(results: &Path, sql: &Path, out: &Path) {
     ]);
 }
 
+/// Every query of `sql` run by `engine` (`duckdb`, `duckdb-csv` or
+/// `spark`) over the dataset `ds`, each query's rows written under
+/// `results` as a user would write them.
+fn run_engine(engine: &str, ds: &Path, sql: &Path, results: &Path) {
+    if engine.starts_with("duckdb") {
+        let ext = if engine == "duckdb-csv" {
+            "csv"
+        } else {
+            "parquet"
+        };
+        let o = Command::new("python3")
+            .args(["-c", RUNNER])
+            .arg(ds)
+            .arg("--write")
+            .arg(sql)
+            .arg(results)
+            .arg(ext)
+            .output()
+            .expect("python3");
+        assert!(
+            o.status.success(),
+            "duckdb: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    } else {
+        // All queries in one local Spark session (its start-up is most
+        // of the cost).
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark_detections.py");
+        let o = Command::new("python3")
+            .arg(&script)
+            .arg(ds)
+            .arg(sql)
+            .arg(results)
+            .args(["--master", "local[2]"])
+            .output()
+            .expect("python3");
+        assert!(
+            o.status.success(),
+            "spark: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 /// The whole lake path: exports converted to a dataset, every query run
 /// by DuckDB and by Spark, each engine's results rendered into a report,
 /// and both reports hold exactly the findings `analyze` finds on the same
@@ -490,44 +534,7 @@ fn engine_results_render_the_findings_of_analyze() {
     }
     for engine in engines {
         let results = dir.path().join(format!("results-{engine}"));
-        if engine.starts_with("duckdb") {
-            let ext = if engine == "duckdb-csv" {
-                "csv"
-            } else {
-                "parquet"
-            };
-            let o = Command::new("python3")
-                .args(["-c", RUNNER])
-                .arg(&ds)
-                .arg("--write")
-                .arg(&sql)
-                .arg(&results)
-                .arg(ext)
-                .output()
-                .expect("python3");
-            assert!(
-                o.status.success(),
-                "duckdb: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        } else {
-            // All queries in one local Spark session (its start-up is most
-            // of the cost).
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark_detections.py");
-            let o = Command::new("python3")
-                .arg(&script)
-                .arg(&ds)
-                .arg(&sql)
-                .arg(&results)
-                .args(["--master", "local[2]"])
-                .output()
-                .expect("python3");
-            assert!(
-                o.status.success(),
-                "spark: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
+        run_engine(engine, &ds, &sql, &results);
         let rendered = dir.path().join(format!("report-{engine}"));
         render(&results, &sql, &rendered);
         let got = parity(&rendered);
@@ -775,4 +782,324 @@ fn success_after_failures_sql_knows_the_owner_pattern() {
     assert_eq!(facts["owner_pattern"], true);
     assert_eq!(facts["success_ip_seen_before"], true);
     assert_eq!(facts["triggered_by"], "account");
+}
+
+/// What a rendered or analyzed finding must agree on, facts (in key
+/// order) and evidence included; not the list-valued facts, which the SQL
+/// leaves out, nor the error codes, which are no SQL column.
+fn full_findings(report: &Path, kind: &str) -> BTreeMap<String, serde_json::Value> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("findings.json")).unwrap())
+            .unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .map(|f| {
+            let mut f = f.clone();
+            let facts: BTreeMap<String, serde_json::Value> = f["evidence"]["facts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|kv| !kv[1].is_array())
+                .map(|kv| (kv[0].as_str().unwrap().to_string(), kv[1].clone()))
+                .collect();
+            f["evidence"]["facts"] = serde_json::to_value(facts).unwrap();
+            for k in ["remediation", "related", "error_codes"] {
+                f.as_object_mut().unwrap().remove(k);
+            }
+            (f["id"].as_str().unwrap().to_string(), f)
+        })
+        .collect()
+}
+
+/// workload_new_network in SQL, on DuckDB and (when installed) Spark,
+/// gives analyze's findings field for field: networks by ASN and, without
+/// one, by /24 and by /64 however the IPv6 address is shortened; a
+/// workload first seen after the baseline learns its first network (the
+/// earlier of two sign-ins in the same microsecond, in analyze's order);
+/// failures teach nothing; titles with one, two and four addresses; and a
+/// baseline a hair under 47 hours, which whole seconds would call 48.
+#[test]
+fn workload_new_network_sql_matches_analyze_field_for_field() {
+    let test = "workload_new_network_sql_matches_analyze_field_for_field";
+    if !duckdb_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    let mut add = |t: &str,
+                   id: &str,
+                   who: (&str, &str, &str, &str),
+                   ip: &str,
+                   code: i64,
+                   asn: Option<i64>,
+                   country: &str| {
+        let (kind, app_id, app_name, sp) = who;
+        let sp_name = if sp.is_empty() {
+            String::new()
+        } else {
+            format!("{sp}-name")
+        };
+        let asn = asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        let (upn, types) = if kind.is_empty() {
+            ("someone@contoso.com", "[\"interactiveUser\"]".to_string())
+        } else {
+            ("", format!("[\"{kind}\"]"))
+        };
+        lines.push(format!(
+            "{{\"createdDateTime\":\"{t}\",\"id\":\"{id}\",\"userPrincipalName\":\"{upn}\",\
+             \"appId\":\"{app_id}\",\"appDisplayName\":\"{app_name}\",\"servicePrincipalId\":\"{sp}\",\
+             \"servicePrincipalName\":\"{sp_name}\",\"signInEventTypes\":{types},\
+             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":{code}}},\
+             \"resourceDisplayName\":\"Microsoft Graph\",\
+             \"location\":{{\"countryOrRegion\":\"{country}\"}}{asn}}}"
+        ));
+    };
+    let user = ("", "office", "Office", "");
+    let backup = ("servicePrincipal", "app-a", "Backup job", "sp-a");
+    let vm = ("managedIdentity", "", "", "mi-b");
+    let nameless = ("servicePrincipal", "app-c", "", "");
+    // The data starts a quarter second past midnight; the baseline is the
+    // first day.
+    add(
+        "2026-03-01T00:00:00.25Z",
+        "u-1",
+        user,
+        "192.0.2.1",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-01T06:00:00Z",
+        "a-1",
+        backup,
+        "192.0.2.10",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-02T06:00:00Z",
+        "a-2",
+        backup,
+        "192.0.2.10",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-02T07:00:00Z",
+        "a-3",
+        backup,
+        "198.51.100.99",
+        7000215,
+        Some(3356),
+        "US",
+    );
+    add(
+        "2026-03-03T00:00:00.1Z",
+        "a-4",
+        backup,
+        "203.0.113.1",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T00:10:00Z",
+        "a-5",
+        backup,
+        "203.0.113.2",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T00:20:00Z",
+        "a-6",
+        backup,
+        "203.0.113.3",
+        0,
+        Some(12389),
+        "NL",
+    );
+    add(
+        "2026-03-03T00:30:00Z",
+        "a-7",
+        backup,
+        "203.0.113.4",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T01:00:00Z",
+        "a-8",
+        backup,
+        "192.0.2.11",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-04T00:00:00Z",
+        "a-9",
+        backup,
+        "198.51.100.6",
+        0,
+        Some(64500),
+        "NL",
+    );
+    add(
+        "2026-03-04T00:01:00Z",
+        "a-10",
+        backup,
+        "198.51.100.5",
+        0,
+        Some(64500),
+        "NL",
+    );
+    // No ASN: networks by address, the first one learnt after the baseline.
+    add(
+        "2026-03-02T10:00:00Z",
+        "b-1",
+        vm,
+        "2001:db8::5",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T11:00:00Z",
+        "b-2",
+        vm,
+        "2001:DB8:0:0:0:0:0:7",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:00:00Z",
+        "b-3",
+        vm,
+        "2001:db8:1::7",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:05:00Z",
+        "b-4",
+        vm,
+        "2001:db8:a:b:c::1",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:06:00Z",
+        "b-5",
+        vm,
+        "::ffff:198.51.100.77",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:07:00Z",
+        "b-6",
+        vm,
+        "2001:0db8:0:5::",
+        0,
+        None,
+        "",
+    );
+    // Two first sign-ins in the same microsecond: analyze's order (the
+    // request id here) says which network the workload learns.
+    add(
+        "2026-03-02T15:00:00Z",
+        "c-2",
+        nameless,
+        "192.0.2.200",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T15:00:00Z",
+        "c-1",
+        nameless,
+        "198.51.100.200",
+        0,
+        None,
+        "",
+    );
+    let input = dir.path().join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.path().join("dataset");
+    convert(&input, &ds);
+    let report = dir.path().join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.path().join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let kind = "workload_new_network";
+    let want = full_findings(&report, kind);
+    let titles: Vec<&str> = want
+        .values()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "Service principal Backup job signed in from 4 addresses (AS12389, NL, RU), a network it had not used: 4 sign-ins",
+        "Service principal Backup job signed in from 198.51.100.5, 198.51.100.6 (AS64500, NL), a network it had not used: 2 sign-ins",
+        "Managed identity mi-b-name signed in from 2001:db8:1::7 (2001:db8:1:0::/64), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64), a network it had not used: 1 sign-in",
+        "Service principal app-c signed in from 192.0.2.200 (192.0.2.0/24), a network it had not used: 1 sign-in",
+    ] {
+        assert!(titles.contains(&expected), "analyze: {expected}\n{titles:#?}");
+    }
+    assert_eq!(want.len(), 7, "{titles:#?}");
+    let baseline = want
+        .values()
+        .find(|f| f["count"] == 4)
+        .map(|f| f["evidence"]["facts"]["baseline_hours"].clone());
+    assert_eq!(baseline, Some(serde_json::json!(47)));
+
+    // This query alone: the engines need not run the others.
+    let one = dir.path().join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    let file = format!("{kind}.sql");
+    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        run_engine(engine, &ds, &one, &results);
+        let rendered = dir.path().join(format!("report-{engine}"));
+        render(&results, &one, &rendered);
+        let got = full_findings(&rendered, kind);
+        for (id, f) in &want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
 }

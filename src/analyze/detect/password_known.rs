@@ -91,11 +91,8 @@ impl Detection for PasswordKnown {
         } else {
             sql::codes_in(&c.codes)
         };
-        let net = "CASE WHEN ip = '' THEN NULL \
-                   WHEN ip LIKE '%:%' THEN concat(split_part(ip, ':', 1), ':', split_part(ip, ':', 2), ':', split_part(ip, ':', 3), ':', split_part(ip, ':', 4), '::/64') \
-                   ELSE concat(split_part(ip, '.', 1), '.', split_part(ip, '.', 2), '.', split_part(ip, '.', 3), '.0/24') END";
+        let net = sql::network_of("ip");
         Query::new()
-            .note("an IPv6 address whose first four groups are shortened with `::` gets a /64 spelt differently from analyze's")
             .cte(
                 "pk_ev",
                 format!(

@@ -420,6 +420,18 @@ pub(crate) fn seconds_between(a: &str, b: &str) -> String {
     format!("({} - {})", epoch_seconds(b), epoch_seconds(a))
 }
 
+/// Whole hours from timestamp `a` to a later timestamp `b`, as analyze's
+/// `(b - a) / HOUR_US` counts them in microseconds: the whole seconds
+/// between them give it, but one hour less when they are a whole number
+/// of hours and `b`'s fraction of a second is smaller than `a`'s.
+pub(crate) fn whole_hours(a: &str, b: &str) -> String {
+    let secs = seconds_between(a, b);
+    format!(
+        "({} - CASE WHEN {secs} % 3600 = 0 AND {b} - date_trunc('second', {b}) < {a} - date_trunc('second', {a}) THEN 1 ELSE 0 END)",
+        idiv(&secs, "3600")
+    )
+}
+
 /// `util::span_text` over a number of seconds.
 pub(crate) fn span_text(secs: &str) -> String {
     let s = format!("GREATEST({secs}, 0)");
@@ -486,6 +498,52 @@ pub(crate) fn credential_failure(codes: &[i64]) -> String {
         codes_in(codes),
         LockoutCause::SmartLockout.as_str(),
         LockoutCause::Undetermined.as_str()
+    )
+}
+
+/// `model::net::network_of` over the address expression `ip`: `a.b.c.0/24`,
+/// or the first four IPv6 groups and `::/64`; NULL for an empty address.
+/// Addresses in the table are canonical (IPv4-mapped ones already IPv4,
+/// IPv6 compressed, lower case, no leading zeros), so a group is the text
+/// between colons once a `::` is put back as the zero groups it stands
+/// for.
+pub(crate) fn network_of(ip: &str) -> String {
+    let at = format!("position('::' IN {ip})");
+    let left = format!("substr({ip}, 1, {at} - 1)");
+    let right = format!("substr({ip}, {at} + 2)");
+    let groups = |part: &str| {
+        format!("(CASE WHEN {part} = '' THEN 0 ELSE length({part}) - length(replace({part}, ':', '')) + 1 END)")
+    };
+    let (nl, nr) = (groups(&left), groups(&right));
+    let group = |k: u32| {
+        format!(
+            "CASE WHEN {at} = 0 THEN split_part({ip}, ':', {k}) \
+             WHEN {k} <= {nl} THEN split_part({left}, ':', {k}) \
+             WHEN {k} <= 8 - {nr} THEN '0' \
+             ELSE split_part({right}, ':', {k} - (8 - {nr})) END"
+        )
+    };
+    let v4 = |k: u32| format!("split_part({ip}, '.', {k})");
+    format!(
+        "CASE WHEN {ip} = '' THEN NULL\n      \
+         WHEN {ip} LIKE '%:%' THEN concat({}, ':', {}, ':', {}, ':', {}, '::/64')\n      \
+         ELSE concat({}, '.', {}, '.', {}, '.0/24') END",
+        group(1),
+        group(2),
+        group(3),
+        group(4),
+        v4(1),
+        v4(2),
+        v4(3)
+    )
+}
+
+/// `place::network_key`: `AS<asn>`, else the address's /24 or /64
+/// ([`network_of`]); NULL for neither.
+pub(crate) fn network_key(asn: &str, ip: &str) -> String {
+    format!(
+        "CASE WHEN {asn} IS NOT NULL THEN concat('AS', CAST({asn} AS STRING)) ELSE {} END",
+        network_of(ip)
     )
 }
 
