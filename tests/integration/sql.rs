@@ -1103,3 +1103,352 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         assert_eq!(got.len(), want.len(), "{engine}: extra findings");
     }
 }
+
+/// One successful Graph sign-in for the token_replay test.
+struct Use<'a> {
+    t: &'a str,
+    user: &'a str,
+    session: &'a str,
+    token: &'a str,
+    ip: &'a str,
+    asn: Option<i64>,
+    country: &'a str,
+    device: &'a str,
+    os: &'a str,
+}
+
+impl Use<'_> {
+    fn line(&self, n: usize) -> String {
+        let asn = self.asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        // Interactive and non-interactive rows alternate, so findings
+        // count different numbers of non-interactive uses.
+        let kind = if n.is_multiple_of(2) {
+            "interactiveUser"
+        } else {
+            "nonInteractiveUser"
+        };
+        format!(
+            "{{\"createdDateTime\":\"{}\",\"id\":\"r{n:03}\",\"userPrincipalName\":\"{}\",\
+             \"sessionId\":\"{}\",\"uniqueTokenIdentifier\":\"{}\",\"appId\":\"office\",\
+             \"signInEventTypes\":[\"{kind}\"],\"ipAddress\":\"{}\",\"status\":{{\"errorCode\":0}},\
+             \"userAgent\":\"agent-{}\",\
+             \"deviceDetail\":{{\"deviceId\":\"{}\",\"operatingSystem\":\"{}\",\"browser\":\"Edge\"}},\
+             \"location\":{{\"countryOrRegion\":\"{}\"}}{asn}}}",
+            self.t,
+            self.user,
+            self.session,
+            self.token,
+            self.ip,
+            self.os,
+            self.device,
+            self.os,
+            self.country
+        )
+    }
+}
+
+/// token_replay in SQL, on DuckDB and (when installed) Spark, gives
+/// analyze's findings field for field: repeats from a foreign network
+/// count; the owner's other places (another session's ASN and country, a
+/// /24 of a sign-in without a session) stay quiet, a place seen only
+/// earlier in the same session does not; a session's own device, a first
+/// sign-in without a network, uses past the lifetime and uses inside the
+/// baseline say nothing; the token id stands in for a missing session id;
+/// medium when nothing changed slowly; more than three addresses.
+#[test]
+fn token_replay_sql_matches_analyze_field_for_field() {
+    let test = "token_replay_sql_matches_analyze_field_for_field";
+    if !duckdb_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let u = |t, user, session, ip, asn, country| Use {
+        t,
+        user,
+        session,
+        token: "",
+        ip,
+        asn,
+        country,
+        device: "",
+        os: "Windows10",
+    };
+    let (alice, bob, carol, dave) = (
+        "alice@contoso.com",
+        "bob@contoso.com",
+        "carol@contoso.com",
+        "dave@contoso.com",
+    );
+    let uses = vec![
+        // The data starts a quarter second past midnight.
+        u(
+            "2026-03-01T00:00:00.25Z",
+            "x@contoso.com",
+            "x",
+            "192.0.2.1",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T08:00:00Z",
+            alice,
+            "a-0",
+            "192.0.2.10",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T12:00:00Z",
+            alice,
+            "a-phone",
+            "198.51.100.4",
+            Some(21928),
+            "US",
+        ),
+        // Alice's session: her phone network (known), then two foreign
+        // networks from five addresses on another client, then a use past
+        // the session's lifetime.
+        u(
+            "2026-03-03T09:00:00.1Z",
+            alice,
+            "a-1",
+            "192.0.2.10",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T09:10:00Z",
+            alice,
+            "a-1",
+            "198.51.100.77",
+            Some(21928),
+            "US",
+        ),
+        Use {
+            os: "Linux",
+            ..u(
+                "2026-03-03T09:20:00.3Z",
+                alice,
+                "a-1",
+                "203.0.113.9",
+                Some(14061),
+                "NL",
+            )
+        },
+        Use {
+            os: "Linux",
+            ..u(
+                "2026-03-03T09:25:00Z",
+                alice,
+                "a-1",
+                "203.0.113.10",
+                Some(14061),
+                "NL",
+            )
+        },
+        u(
+            "2026-03-03T09:30:00Z",
+            alice,
+            "a-1",
+            "203.0.113.200",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-03T09:31:00Z",
+            alice,
+            "a-1",
+            "203.0.113.201",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-03T09:32:00Z",
+            alice,
+            "a-1",
+            "203.0.113.202",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-04T10:00:00Z",
+            alice,
+            "a-1",
+            "203.0.113.99",
+            Some(9999),
+            "BR",
+        ),
+        // Bob, without ASNs.
+        u("2026-03-01T09:00:00Z", bob, "b-0", "192.0.2.20", None, ""),
+        // A token without a session id, used two hours later from an IPv6
+        // network: nothing changed, slowly.
+        Use {
+            token: "tok-1",
+            ..u("2026-03-03T10:00:00Z", bob, "", "192.0.2.20", None, "")
+        },
+        Use {
+            token: "tok-1",
+            ..u("2026-03-03T12:00:00Z", bob, "", "2001:db8:5::1", None, "")
+        },
+        // The session's own device on another network.
+        Use {
+            device: "dev-9",
+            ..u("2026-03-03T13:00:00Z", bob, "b-dev", "192.0.2.20", None, "")
+        },
+        Use {
+            device: "dev-9",
+            ..u("2026-03-03T13:30:00Z", bob, "b-dev", "100.64.0.5", None, "")
+        },
+        // A first sign-in with no address: the session says nothing.
+        u("2026-03-03T14:00:00Z", bob, "b-x", "", None, ""),
+        u("2026-03-03T14:10:00Z", bob, "b-x", "203.0.113.77", None, ""),
+        // The new ASN's /24 was seen only earlier in this same session.
+        u(
+            "2026-03-03T16:00:00Z",
+            bob,
+            "b-same",
+            "198.51.100.60",
+            None,
+            "",
+        ),
+        u(
+            "2026-03-03T16:20:00Z",
+            bob,
+            "b-same",
+            "198.51.100.61",
+            Some(64999),
+            "",
+        ),
+        // Carol's /24, from a sign-in with no session at all.
+        u(
+            "2026-03-02T08:00:00Z",
+            carol,
+            "",
+            "198.51.100.200",
+            Some(3356),
+            "US",
+        ),
+        u(
+            "2026-03-03T08:00:00Z",
+            carol,
+            "c-1",
+            "192.0.2.30",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T08:30:00Z",
+            carol,
+            "c-1",
+            "198.51.100.201",
+            Some(3356),
+            "GB",
+        ),
+        // Dave: a new network inside the baseline is learnt; after it, a
+        // second use of it is not new, and a third network is.
+        u(
+            "2026-03-01T10:00:00Z",
+            dave,
+            "d-1",
+            "192.0.2.40",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T10:05:00Z",
+            dave,
+            "d-1",
+            "203.0.113.5",
+            Some(14061),
+            "NL",
+        ),
+        u(
+            "2026-03-02T01:00:00Z",
+            dave,
+            "d-1",
+            "203.0.113.6",
+            Some(14061),
+            "NL",
+        ),
+        u(
+            "2026-03-02T02:00:00Z",
+            dave,
+            "d-1",
+            "203.0.113.7",
+            Some(64502),
+            "FR",
+        ),
+    ];
+    let lines: Vec<String> = uses.iter().enumerate().map(|(n, x)| x.line(n)).collect();
+    let input = dir.path().join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.path().join("dataset");
+    convert(&input, &ds);
+    let report = dir.path().join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.path().join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let kind = "token_replay";
+    let want = full_findings(&report, kind);
+    let seen: Vec<(&str, &str, u64)> = want
+        .values()
+        .map(|f| {
+            (
+                f["title"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("alice@contoso.com's session from 192.0.2.10 (AS7018, US) was used 20 min later from 5 addresses (AS14061, AS64501, DE, NL) by another client", "high", 5),
+        ("bob@contoso.com's session from 192.0.2.20 (192.0.2.0/24) was used 2 h 0 min later from 2001:db8:5::1 (2001:db8:5:0::/64)", "medium", 1),
+        ("bob@contoso.com's session from 198.51.100.60 (198.51.100.0/24) was used 20 min later from 198.51.100.61 (AS64999)", "high", 1),
+        ("dave@contoso.com's session from 192.0.2.40 (AS7018, US) was used 16 h 0 min later from 203.0.113.7 (AS64502, FR)", "high", 1),
+    ] {
+        assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
+    }
+    assert_eq!(want.len(), 4, "{seen:#?}");
+    let alice_facts = want
+        .values()
+        .find(|f| f["users"][0] == alice)
+        .map(|f| f["evidence"]["facts"].clone())
+        .unwrap();
+    // 56 h 59 min 59.85 s after the data's start; 20 min less 0.2 s after
+    // the session's first sign-in.
+    assert_eq!(alice_facts["baseline_hours"], 56, "{alice_facts}");
+    assert_eq!(alice_facts["minutes_after_first"], 20, "{alice_facts}");
+
+    let one = dir.path().join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    let file = format!("{kind}.sql");
+    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        run_engine(engine, &ds, &one, &results);
+        let rendered = dir.path().join(format!("report-{engine}"));
+        render(&results, &one, &rendered);
+        let got = full_findings(&rendered, kind);
+        for (id, f) in &want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
+}

@@ -144,10 +144,11 @@ impl Detection for PasswordKnown {
                 sql::member_cols("c")
             ))
             .severity("'high'")
-            .title(
-                "concat(f.user_principal_name, '''s password was accepted from ', substr(f.actor, length(f.user_principal_name) + 2),\n    \
+            .title(format!(
+                "concat(f.user_principal_name, {}, substr(f.actor, length(f.user_principal_name) + 2),\n    \
                  ', where the account does not sign in')",
-            )
+                sql::lit("'s password was accepted from ")
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

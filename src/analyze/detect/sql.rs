@@ -421,14 +421,66 @@ pub(crate) fn seconds_between(a: &str, b: &str) -> String {
 }
 
 /// Whole hours from timestamp `a` to a later timestamp `b`, as analyze's
-/// `(b - a) / HOUR_US` counts them in microseconds: the whole seconds
-/// between them give it, but one hour less when they are a whole number
-/// of hours and `b`'s fraction of a second is smaller than `a`'s.
+/// `(b - a) / HOUR_US` counts them in microseconds.
 pub(crate) fn whole_hours(a: &str, b: &str) -> String {
+    whole_units(a, b, 3600)
+}
+
+/// Whole minutes from timestamp `a` to a later timestamp `b`, as
+/// analyze's `(b - a) / MINUTE_US`.
+pub(crate) fn whole_minutes(a: &str, b: &str) -> String {
+    whole_units(a, b, 60)
+}
+
+/// Whole `unit`s of seconds from `a` to a later `b`, counted to the
+/// microsecond: the whole seconds between them give it, but one unit less
+/// when they are a whole number of units and `b`'s fraction of a second
+/// is smaller than `a`'s.
+fn whole_units(a: &str, b: &str, unit: u32) -> String {
     let secs = seconds_between(a, b);
     format!(
-        "({} - CASE WHEN {secs} % 3600 = 0 AND {b} - date_trunc('second', {b}) < {a} - date_trunc('second', {a}) THEN 1 ELSE 0 END)",
-        idiv(&secs, "3600")
+        "({} - CASE WHEN {secs} % {unit} = 0 AND {b} - date_trunc('second', {b}) < {a} - date_trunc('second', {a}) THEN 1 ELSE 0 END)",
+        idiv(&secs, &unit.to_string())
+    )
+}
+
+/// `util::rfc3339`: `2026-03-02T08:00:00Z`, whole seconds, UTC.
+pub(crate) fn rfc3339(t: &str) -> String {
+    let two = |f: &str| format!("lpad(CAST({f}({t}) AS STRING), 2, '0')");
+    format!(
+        "concat(lpad(CAST(year({t}) AS STRING), 4, '0'), '-', {}, '-', {}, 'T', {}, ':', {}, ':', {}, 'Z')",
+        two("month"),
+        two("day"),
+        two("hour"),
+        two("minute"),
+        two("second")
+    )
+}
+
+/// Per finding (`actor` of the rows of `from`), the distinct non-empty
+/// values of `col` in byte order: the first three (`v1`..`v3`, NULL past
+/// the last) and how many (`n`); a finding with none has no row. Titles
+/// list values with it, as the engines share no function that joins an
+/// array.
+pub(crate) fn first_three(from: &str, col: &str) -> String {
+    format!(
+        "SELECT actor, COUNT(*) AS n,\n    \
+         MAX(CASE WHEN k = 1 THEN {col} END) AS v1,\n    \
+         MAX(CASE WHEN k = 2 THEN {col} END) AS v2,\n    \
+         MAX(CASE WHEN k = 3 THEN {col} END) AS v3\n  \
+         FROM (\n    \
+         SELECT actor, {col}, ROW_NUMBER() OVER (PARTITION BY actor ORDER BY {col}) AS k\n    \
+         FROM (SELECT DISTINCT actor, {col} FROM {from} WHERE {col} <> '') d\n  \
+         ) r GROUP BY actor"
+    )
+}
+
+/// The values of a [`first_three`] row `t` joined with `, `, and
+/// `and n more` past the third.
+pub(crate) fn three_text(t: &str) -> String {
+    format!(
+        "concat(concat_ws(', ', {t}.v1, {t}.v2, {t}.v3), CASE WHEN {t}.n > 3 THEN concat(' and ', {}, ' more') ELSE '' END)",
+        text_num(&format!("{t}.n - 3"))
     )
 }
 
@@ -448,19 +500,18 @@ pub(crate) fn span_text(secs: &str) -> String {
     )
 }
 
-/// A string literal both engines read the same way: quotes doubled, and
-/// backslashes and control characters spelt with `chr()` (Spark would
-/// otherwise read `\` as an escape).
+/// A string literal both engines read the same way: quotes, backslashes
+/// and control characters spelt with `chr()`. Spark would read `\` as an
+/// escape, and a doubled quote as two literals side by side (which it
+/// joins, dropping the quote).
 pub(crate) fn lit(s: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut plain = String::new();
     for c in s.chars() {
-        if c == '\\' || c.is_control() {
+        if c == '\\' || c == '\'' || c.is_control() {
             parts.push(format!("'{plain}'"));
             plain.clear();
             parts.push(format!("chr({})", u32::from(c)));
-        } else if c == '\'' {
-            plain.push_str("''");
         } else {
             plain.push(c);
         }
@@ -1086,7 +1137,7 @@ mod tests {
     #[test]
     fn literals_never_carry_a_backslash_or_a_lone_quote() {
         assert_eq!(lit("IMAP4"), "'IMAP4'");
-        assert_eq!(lit("it's"), "'it''s'");
+        assert_eq!(lit("it's"), "concat('it', chr(39), 's')");
         assert_eq!(lit("a\\b"), "concat('a', chr(92), 'b')");
         assert_eq!(lit("x\ny"), "concat('x', chr(10), 'y')");
     }

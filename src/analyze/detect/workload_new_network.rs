@@ -144,8 +144,8 @@ impl Detection for WorkloadNewNetwork {
                      ) h WHERE nth = 1"
                 ),
             )
-            .member_cte("wn_ips", first_three("ip"))
-            .member_cte("wn_countries", first_three("country"))
+            .member_cte("wn_ips", sql::first_three("wn_hit", "ip"))
+            .member_cte("wn_countries", sql::first_three("wn_hit", "country"))
             .join("JOIN wn_head h ON h.actor = f.actor")
             .join("JOIN wn_ips i ON i.actor = f.actor")
             .join("LEFT JOIN wn_countries c ON c.actor = f.actor")
@@ -155,11 +155,10 @@ impl Detection for WorkloadNewNetwork {
             .title(format!(
                 "concat(h.what, ' ', CASE WHEN h.name = '' THEN h.workload ELSE h.name END, ' signed in from ',\n    \
                  CASE WHEN i.n <= 3 THEN concat_ws(', ', i.v1, i.v2, i.v3) ELSE concat({}, ' addresses') END,\n    \
-                 ' (', h.net, CASE WHEN c.n IS NULL THEN '' ELSE concat(', ', concat_ws(', ', c.v1, c.v2, c.v3),\n      \
-                 CASE WHEN c.n > 3 THEN concat(' and ', {}, ' more') ELSE '' END) END,\n    \
+                 ' (', h.net, CASE WHEN c.n IS NULL THEN '' ELSE concat(', ', {}) END,\n    \
                  '), a network it had not used: ', {}, ' sign-in', {})",
                 sql::text_num("i.n"),
-                sql::text_num("c.n - 3"),
+                sql::three_text("c"),
                 sql::text_num("f.count"),
                 sql::plural("f.count")
             ))
@@ -209,22 +208,6 @@ impl Detection for WorkloadNewNetwork {
         }
         out
     }
-}
-
-/// The finding's distinct non-empty values of `col` in byte order: the
-/// first three (`v1`..`v3`, NULL past the last) and how many (`n`), per
-/// finding; a finding with none has no row.
-fn first_three(col: &str) -> String {
-    format!(
-        "SELECT actor, COUNT(*) AS n,\n    \
-         MAX(CASE WHEN k = 1 THEN {col} END) AS v1,\n    \
-         MAX(CASE WHEN k = 2 THEN {col} END) AS v2,\n    \
-         MAX(CASE WHEN k = 3 THEN {col} END) AS v3\n  \
-         FROM (\n    \
-         SELECT actor, {col}, ROW_NUMBER() OVER (PARTITION BY actor ORDER BY {col}) AS k\n    \
-         FROM (SELECT DISTINCT actor, {col} FROM wn_hit WHERE {col} <> '') d\n  \
-         ) r GROUP BY actor"
-    )
 }
 
 fn draft(
