@@ -436,6 +436,50 @@ fn render(results: &Path, sql: &Path, out: &Path) {
     ]);
 }
 
+/// Every query of `sql` run by `engine` (`duckdb`, `duckdb-csv` or
+/// `spark`) over the dataset `ds`, each query's rows written under
+/// `results` as a user would write them.
+fn run_engine(engine: &str, ds: &Path, sql: &Path, results: &Path) {
+    if engine.starts_with("duckdb") {
+        let ext = if engine == "duckdb-csv" {
+            "csv"
+        } else {
+            "parquet"
+        };
+        let o = Command::new("python3")
+            .args(["-c", RUNNER])
+            .arg(ds)
+            .arg("--write")
+            .arg(sql)
+            .arg(results)
+            .arg(ext)
+            .output()
+            .expect("python3");
+        assert!(
+            o.status.success(),
+            "duckdb: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    } else {
+        // All queries in one local Spark session (its start-up is most
+        // of the cost).
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark_detections.py");
+        let o = Command::new("python3")
+            .arg(&script)
+            .arg(ds)
+            .arg(sql)
+            .arg(results)
+            .args(["--master", "local[2]"])
+            .output()
+            .expect("python3");
+        assert!(
+            o.status.success(),
+            "spark: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 /// The whole lake path: exports converted to a dataset, every query run
 /// by DuckDB and by Spark, each engine's results rendered into a report,
 /// and both reports hold exactly the findings `analyze` finds on the same
@@ -490,44 +534,7 @@ fn engine_results_render_the_findings_of_analyze() {
     }
     for engine in engines {
         let results = dir.path().join(format!("results-{engine}"));
-        if engine.starts_with("duckdb") {
-            let ext = if engine == "duckdb-csv" {
-                "csv"
-            } else {
-                "parquet"
-            };
-            let o = Command::new("python3")
-                .args(["-c", RUNNER])
-                .arg(&ds)
-                .arg("--write")
-                .arg(&sql)
-                .arg(&results)
-                .arg(ext)
-                .output()
-                .expect("python3");
-            assert!(
-                o.status.success(),
-                "duckdb: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        } else {
-            // All queries in one local Spark session (its start-up is most
-            // of the cost).
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/spark_detections.py");
-            let o = Command::new("python3")
-                .arg(&script)
-                .arg(&ds)
-                .arg(&sql)
-                .arg(&results)
-                .args(["--master", "local[2]"])
-                .output()
-                .expect("python3");
-            assert!(
-                o.status.success(),
-                "spark: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
+        run_engine(engine, &ds, &sql, &results);
         let rendered = dir.path().join(format!("report-{engine}"));
         render(&results, &sql, &rendered);
         let got = parity(&rendered);
@@ -775,4 +782,673 @@ fn success_after_failures_sql_knows_the_owner_pattern() {
     assert_eq!(facts["owner_pattern"], true);
     assert_eq!(facts["success_ip_seen_before"], true);
     assert_eq!(facts["triggered_by"], "account");
+}
+
+/// What a rendered or analyzed finding must agree on, facts (in key
+/// order) and evidence included; not the list-valued facts, which the SQL
+/// leaves out, nor the error codes, which are no SQL column.
+fn full_findings(report: &Path, kind: &str) -> BTreeMap<String, serde_json::Value> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("findings.json")).unwrap())
+            .unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .map(|f| {
+            let mut f = f.clone();
+            let facts: BTreeMap<String, serde_json::Value> = f["evidence"]["facts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|kv| !kv[1].is_array())
+                .map(|kv| (kv[0].as_str().unwrap().to_string(), kv[1].clone()))
+                .collect();
+            f["evidence"]["facts"] = serde_json::to_value(facts).unwrap();
+            for k in ["remediation", "related", "error_codes"] {
+                f.as_object_mut().unwrap().remove(k);
+            }
+            (f["id"].as_str().unwrap().to_string(), f)
+        })
+        .collect()
+}
+
+/// workload_new_network in SQL, on DuckDB and (when installed) Spark,
+/// gives analyze's findings field for field: networks by ASN and, without
+/// one, by /24 and by /64 however the IPv6 address is shortened; a
+/// workload first seen after the baseline learns its first network (the
+/// earlier of two sign-ins in the same microsecond, in analyze's order);
+/// failures teach nothing; titles with one, two and four addresses; and a
+/// baseline a hair under 47 hours, which whole seconds would call 48.
+#[test]
+fn workload_new_network_sql_matches_analyze_field_for_field() {
+    let test = "workload_new_network_sql_matches_analyze_field_for_field";
+    if !duckdb_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    let mut add = |t: &str,
+                   id: &str,
+                   who: (&str, &str, &str, &str),
+                   ip: &str,
+                   code: i64,
+                   asn: Option<i64>,
+                   country: &str| {
+        let (kind, app_id, app_name, sp) = who;
+        let sp_name = if sp.is_empty() {
+            String::new()
+        } else {
+            format!("{sp}-name")
+        };
+        let asn = asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        let (upn, types) = if kind.is_empty() {
+            ("someone@contoso.com", "[\"interactiveUser\"]".to_string())
+        } else {
+            ("", format!("[\"{kind}\"]"))
+        };
+        lines.push(format!(
+            "{{\"createdDateTime\":\"{t}\",\"id\":\"{id}\",\"userPrincipalName\":\"{upn}\",\
+             \"appId\":\"{app_id}\",\"appDisplayName\":\"{app_name}\",\"servicePrincipalId\":\"{sp}\",\
+             \"servicePrincipalName\":\"{sp_name}\",\"signInEventTypes\":{types},\
+             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":{code}}},\
+             \"resourceDisplayName\":\"Microsoft Graph\",\
+             \"location\":{{\"countryOrRegion\":\"{country}\"}}{asn}}}"
+        ));
+    };
+    let user = ("", "office", "Office", "");
+    let backup = ("servicePrincipal", "app-a", "Backup job", "sp-a");
+    let vm = ("managedIdentity", "", "", "mi-b");
+    let nameless = ("servicePrincipal", "app-c", "", "");
+    // The data starts a quarter second past midnight; the baseline is the
+    // first day.
+    add(
+        "2026-03-01T00:00:00.25Z",
+        "u-1",
+        user,
+        "192.0.2.1",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-01T06:00:00Z",
+        "a-1",
+        backup,
+        "192.0.2.10",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-02T06:00:00Z",
+        "a-2",
+        backup,
+        "192.0.2.10",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-02T07:00:00Z",
+        "a-3",
+        backup,
+        "198.51.100.99",
+        7000215,
+        Some(3356),
+        "US",
+    );
+    add(
+        "2026-03-03T00:00:00.1Z",
+        "a-4",
+        backup,
+        "203.0.113.1",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T00:10:00Z",
+        "a-5",
+        backup,
+        "203.0.113.2",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T00:20:00Z",
+        "a-6",
+        backup,
+        "203.0.113.3",
+        0,
+        Some(12389),
+        "NL",
+    );
+    add(
+        "2026-03-03T00:30:00Z",
+        "a-7",
+        backup,
+        "203.0.113.4",
+        0,
+        Some(12389),
+        "RU",
+    );
+    add(
+        "2026-03-03T01:00:00Z",
+        "a-8",
+        backup,
+        "192.0.2.11",
+        0,
+        Some(8075),
+        "US",
+    );
+    add(
+        "2026-03-04T00:00:00Z",
+        "a-9",
+        backup,
+        "198.51.100.6",
+        0,
+        Some(64500),
+        "NL",
+    );
+    add(
+        "2026-03-04T00:01:00Z",
+        "a-10",
+        backup,
+        "198.51.100.5",
+        0,
+        Some(64500),
+        "NL",
+    );
+    // No ASN: networks by address, the first one learnt after the baseline.
+    add(
+        "2026-03-02T10:00:00Z",
+        "b-1",
+        vm,
+        "2001:db8::5",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T11:00:00Z",
+        "b-2",
+        vm,
+        "2001:DB8:0:0:0:0:0:7",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:00:00Z",
+        "b-3",
+        vm,
+        "2001:db8:1::7",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:05:00Z",
+        "b-4",
+        vm,
+        "2001:db8:a:b:c::1",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:06:00Z",
+        "b-5",
+        vm,
+        "::ffff:198.51.100.77",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T12:07:00Z",
+        "b-6",
+        vm,
+        "2001:0db8:0:5::",
+        0,
+        None,
+        "",
+    );
+    // Two first sign-ins in the same microsecond: analyze's order (the
+    // request id here) says which network the workload learns.
+    add(
+        "2026-03-02T15:00:00Z",
+        "c-2",
+        nameless,
+        "192.0.2.200",
+        0,
+        None,
+        "",
+    );
+    add(
+        "2026-03-02T15:00:00Z",
+        "c-1",
+        nameless,
+        "198.51.100.200",
+        0,
+        None,
+        "",
+    );
+    let input = dir.path().join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.path().join("dataset");
+    convert(&input, &ds);
+    let report = dir.path().join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.path().join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let kind = "workload_new_network";
+    let want = full_findings(&report, kind);
+    let titles: Vec<&str> = want
+        .values()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "Service principal Backup job signed in from 4 addresses (AS12389, NL, RU), a network it had not used: 4 sign-ins",
+        "Service principal Backup job signed in from 198.51.100.5, 198.51.100.6 (AS64500, NL), a network it had not used: 2 sign-ins",
+        "Managed identity mi-b-name signed in from 2001:db8:1::7 (2001:db8:1:0::/64), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64), a network it had not used: 1 sign-in",
+        "Service principal app-c signed in from 192.0.2.200 (192.0.2.0/24), a network it had not used: 1 sign-in",
+    ] {
+        assert!(titles.contains(&expected), "analyze: {expected}\n{titles:#?}");
+    }
+    assert_eq!(want.len(), 7, "{titles:#?}");
+    let baseline = want
+        .values()
+        .find(|f| f["count"] == 4)
+        .map(|f| f["evidence"]["facts"]["baseline_hours"].clone());
+    assert_eq!(baseline, Some(serde_json::json!(47)));
+
+    // This query alone: the engines need not run the others.
+    let one = dir.path().join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    let file = format!("{kind}.sql");
+    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        run_engine(engine, &ds, &one, &results);
+        let rendered = dir.path().join(format!("report-{engine}"));
+        render(&results, &one, &rendered);
+        let got = full_findings(&rendered, kind);
+        for (id, f) in &want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
+}
+
+/// One successful Graph sign-in for the token_replay test.
+struct Use<'a> {
+    t: &'a str,
+    user: &'a str,
+    session: &'a str,
+    token: &'a str,
+    ip: &'a str,
+    asn: Option<i64>,
+    country: &'a str,
+    device: &'a str,
+    os: &'a str,
+}
+
+impl Use<'_> {
+    fn line(&self, n: usize) -> String {
+        let asn = self.asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        // Interactive and non-interactive rows alternate, so findings
+        // count different numbers of non-interactive uses.
+        let kind = if n.is_multiple_of(2) {
+            "interactiveUser"
+        } else {
+            "nonInteractiveUser"
+        };
+        format!(
+            "{{\"createdDateTime\":\"{}\",\"id\":\"r{n:03}\",\"userPrincipalName\":\"{}\",\
+             \"sessionId\":\"{}\",\"uniqueTokenIdentifier\":\"{}\",\"appId\":\"office\",\
+             \"signInEventTypes\":[\"{kind}\"],\"ipAddress\":\"{}\",\"status\":{{\"errorCode\":0}},\
+             \"userAgent\":\"agent-{}\",\
+             \"deviceDetail\":{{\"deviceId\":\"{}\",\"operatingSystem\":\"{}\",\"browser\":\"Edge\"}},\
+             \"location\":{{\"countryOrRegion\":\"{}\"}}{asn}}}",
+            self.t,
+            self.user,
+            self.session,
+            self.token,
+            self.ip,
+            self.os,
+            self.device,
+            self.os,
+            self.country
+        )
+    }
+}
+
+/// token_replay in SQL, on DuckDB and (when installed) Spark, gives
+/// analyze's findings field for field: repeats from a foreign network
+/// count; the owner's other places (another session's ASN and country, a
+/// /24 of a sign-in without a session) stay quiet, a place seen only
+/// earlier in the same session does not; a session's own device, a first
+/// sign-in without a network, uses past the lifetime and uses inside the
+/// baseline say nothing; the token id stands in for a missing session id;
+/// medium when nothing changed slowly; more than three addresses.
+#[test]
+fn token_replay_sql_matches_analyze_field_for_field() {
+    let test = "token_replay_sql_matches_analyze_field_for_field";
+    if !duckdb_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let u = |t, user, session, ip, asn, country| Use {
+        t,
+        user,
+        session,
+        token: "",
+        ip,
+        asn,
+        country,
+        device: "",
+        os: "Windows10",
+    };
+    let (alice, bob, carol, dave) = (
+        "alice@contoso.com",
+        "bob@contoso.com",
+        "carol@contoso.com",
+        "dave@contoso.com",
+    );
+    let uses = vec![
+        // The data starts a quarter second past midnight.
+        u(
+            "2026-03-01T00:00:00.25Z",
+            "x@contoso.com",
+            "x",
+            "192.0.2.1",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T08:00:00Z",
+            alice,
+            "a-0",
+            "192.0.2.10",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T12:00:00Z",
+            alice,
+            "a-phone",
+            "198.51.100.4",
+            Some(21928),
+            "US",
+        ),
+        // Alice's session: her phone network (known), then two foreign
+        // networks from five addresses on another client, then a use past
+        // the session's lifetime.
+        u(
+            "2026-03-03T09:00:00.1Z",
+            alice,
+            "a-1",
+            "192.0.2.10",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T09:10:00Z",
+            alice,
+            "a-1",
+            "198.51.100.77",
+            Some(21928),
+            "US",
+        ),
+        Use {
+            os: "Linux",
+            ..u(
+                "2026-03-03T09:20:00.3Z",
+                alice,
+                "a-1",
+                "203.0.113.9",
+                Some(14061),
+                "NL",
+            )
+        },
+        Use {
+            os: "Linux",
+            ..u(
+                "2026-03-03T09:25:00Z",
+                alice,
+                "a-1",
+                "203.0.113.10",
+                Some(14061),
+                "NL",
+            )
+        },
+        u(
+            "2026-03-03T09:30:00Z",
+            alice,
+            "a-1",
+            "203.0.113.200",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-03T09:31:00Z",
+            alice,
+            "a-1",
+            "203.0.113.201",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-03T09:32:00Z",
+            alice,
+            "a-1",
+            "203.0.113.202",
+            Some(64501),
+            "DE",
+        ),
+        u(
+            "2026-03-04T10:00:00Z",
+            alice,
+            "a-1",
+            "203.0.113.99",
+            Some(9999),
+            "BR",
+        ),
+        // Bob, without ASNs.
+        u("2026-03-01T09:00:00Z", bob, "b-0", "192.0.2.20", None, ""),
+        // A token without a session id, used two hours later from an IPv6
+        // network: nothing changed, slowly.
+        Use {
+            token: "tok-1",
+            ..u("2026-03-03T10:00:00Z", bob, "", "192.0.2.20", None, "")
+        },
+        Use {
+            token: "tok-1",
+            ..u("2026-03-03T12:00:00Z", bob, "", "2001:db8:5::1", None, "")
+        },
+        // The session's own device on another network.
+        Use {
+            device: "dev-9",
+            ..u("2026-03-03T13:00:00Z", bob, "b-dev", "192.0.2.20", None, "")
+        },
+        Use {
+            device: "dev-9",
+            ..u("2026-03-03T13:30:00Z", bob, "b-dev", "100.64.0.5", None, "")
+        },
+        // A first sign-in with no address: the session says nothing.
+        u("2026-03-03T14:00:00Z", bob, "b-x", "", None, ""),
+        u("2026-03-03T14:10:00Z", bob, "b-x", "203.0.113.77", None, ""),
+        // The new ASN's /24 was seen only earlier in this same session.
+        u(
+            "2026-03-03T16:00:00Z",
+            bob,
+            "b-same",
+            "198.51.100.60",
+            None,
+            "",
+        ),
+        u(
+            "2026-03-03T16:20:00Z",
+            bob,
+            "b-same",
+            "198.51.100.61",
+            Some(64999),
+            "",
+        ),
+        // Carol's /24, from a sign-in with no session at all.
+        u(
+            "2026-03-02T08:00:00Z",
+            carol,
+            "",
+            "198.51.100.200",
+            Some(3356),
+            "US",
+        ),
+        u(
+            "2026-03-03T08:00:00Z",
+            carol,
+            "c-1",
+            "192.0.2.30",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T08:30:00Z",
+            carol,
+            "c-1",
+            "198.51.100.201",
+            Some(3356),
+            "GB",
+        ),
+        // Dave: a new network inside the baseline is learnt; after it, a
+        // second use of it is not new, and a third network is.
+        u(
+            "2026-03-01T10:00:00Z",
+            dave,
+            "d-1",
+            "192.0.2.40",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-01T10:05:00Z",
+            dave,
+            "d-1",
+            "203.0.113.5",
+            Some(14061),
+            "NL",
+        ),
+        u(
+            "2026-03-02T01:00:00Z",
+            dave,
+            "d-1",
+            "203.0.113.6",
+            Some(14061),
+            "NL",
+        ),
+        u(
+            "2026-03-02T02:00:00Z",
+            dave,
+            "d-1",
+            "203.0.113.7",
+            Some(64502),
+            "FR",
+        ),
+    ];
+    let lines: Vec<String> = uses.iter().enumerate().map(|(n, x)| x.line(n)).collect();
+    let input = dir.path().join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.path().join("dataset");
+    convert(&input, &ds);
+    let report = dir.path().join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.path().join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    let kind = "token_replay";
+    let want = full_findings(&report, kind);
+    let seen: Vec<(&str, &str, u64)> = want
+        .values()
+        .map(|f| {
+            (
+                f["title"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("alice@contoso.com's session from 192.0.2.10 (AS7018, US) was used 20 min later from 5 addresses (AS14061, AS64501, DE, NL) by another client", "high", 5),
+        ("bob@contoso.com's session from 192.0.2.20 (192.0.2.0/24) was used 2 h 0 min later from 2001:db8:5::1 (2001:db8:5:0::/64)", "medium", 1),
+        ("bob@contoso.com's session from 198.51.100.60 (198.51.100.0/24) was used 20 min later from 198.51.100.61 (AS64999)", "high", 1),
+        ("dave@contoso.com's session from 192.0.2.40 (AS7018, US) was used 16 h 0 min later from 203.0.113.7 (AS64502, FR)", "high", 1),
+    ] {
+        assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
+    }
+    assert_eq!(want.len(), 4, "{seen:#?}");
+    let alice_facts = want
+        .values()
+        .find(|f| f["users"][0] == alice)
+        .map(|f| f["evidence"]["facts"].clone())
+        .unwrap();
+    // 56 h 59 min 59.85 s after the data's start; 20 min less 0.2 s after
+    // the session's first sign-in.
+    assert_eq!(alice_facts["baseline_hours"], 56, "{alice_facts}");
+    assert_eq!(alice_facts["minutes_after_first"], 20, "{alice_facts}");
+
+    let one = dir.path().join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    let file = format!("{kind}.sql");
+    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        run_engine(engine, &ds, &one, &results);
+        let rendered = dir.path().join(format!("report-{engine}"));
+        render(&results, &one, &rendered);
+        let got = full_findings(&rendered, kind);
+        for (id, f) in &want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
 }

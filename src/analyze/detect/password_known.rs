@@ -91,11 +91,8 @@ impl Detection for PasswordKnown {
         } else {
             sql::codes_in(&c.codes)
         };
-        let net = "CASE WHEN ip = '' THEN NULL \
-                   WHEN ip LIKE '%:%' THEN concat(split_part(ip, ':', 1), ':', split_part(ip, ':', 2), ':', split_part(ip, ':', 3), ':', split_part(ip, ':', 4), '::/64') \
-                   ELSE concat(split_part(ip, '.', 1), '.', split_part(ip, '.', 2), '.', split_part(ip, '.', 3), '.0/24') END";
+        let net = sql::network_of("ip");
         Query::new()
-            .note("an IPv6 address whose first four groups are shortened with `::` gets a /64 spelt differently from analyze's")
             .cte(
                 "pk_ev",
                 format!(
@@ -147,10 +144,11 @@ impl Detection for PasswordKnown {
                 sql::member_cols("c")
             ))
             .severity("'high'")
-            .title(
-                "concat(f.user_principal_name, '''s password was accepted from ', substr(f.actor, length(f.user_principal_name) + 2),\n    \
+            .title(format!(
+                "concat(f.user_principal_name, {}, substr(f.actor, length(f.user_principal_name) + 2),\n    \
                  ', where the account does not sign in')",
-            )
+                sql::lit("'s password was accepted from ")
+            ))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

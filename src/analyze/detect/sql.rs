@@ -420,6 +420,70 @@ pub(crate) fn seconds_between(a: &str, b: &str) -> String {
     format!("({} - {})", epoch_seconds(b), epoch_seconds(a))
 }
 
+/// Whole hours from timestamp `a` to a later timestamp `b`, as analyze's
+/// `(b - a) / HOUR_US` counts them in microseconds.
+pub(crate) fn whole_hours(a: &str, b: &str) -> String {
+    whole_units(a, b, 3600)
+}
+
+/// Whole minutes from timestamp `a` to a later timestamp `b`, as
+/// analyze's `(b - a) / MINUTE_US`.
+pub(crate) fn whole_minutes(a: &str, b: &str) -> String {
+    whole_units(a, b, 60)
+}
+
+/// Whole `unit`s of seconds from `a` to a later `b`, counted to the
+/// microsecond: the whole seconds between them give it, but one unit less
+/// when they are a whole number of units and `b`'s fraction of a second
+/// is smaller than `a`'s.
+fn whole_units(a: &str, b: &str, unit: u32) -> String {
+    let secs = seconds_between(a, b);
+    format!(
+        "({} - CASE WHEN {secs} % {unit} = 0 AND {b} - date_trunc('second', {b}) < {a} - date_trunc('second', {a}) THEN 1 ELSE 0 END)",
+        idiv(&secs, &unit.to_string())
+    )
+}
+
+/// `util::rfc3339`: `2026-03-02T08:00:00Z`, whole seconds, UTC.
+pub(crate) fn rfc3339(t: &str) -> String {
+    let two = |f: &str| format!("lpad(CAST({f}({t}) AS STRING), 2, '0')");
+    format!(
+        "concat(lpad(CAST(year({t}) AS STRING), 4, '0'), '-', {}, '-', {}, 'T', {}, ':', {}, ':', {}, 'Z')",
+        two("month"),
+        two("day"),
+        two("hour"),
+        two("minute"),
+        two("second")
+    )
+}
+
+/// Per finding (`actor` of the rows of `from`), the distinct non-empty
+/// values of `col` in byte order: the first three (`v1`..`v3`, NULL past
+/// the last) and how many (`n`); a finding with none has no row. Titles
+/// list values with it, as the engines share no function that joins an
+/// array.
+pub(crate) fn first_three(from: &str, col: &str) -> String {
+    format!(
+        "SELECT actor, COUNT(*) AS n,\n    \
+         MAX(CASE WHEN k = 1 THEN {col} END) AS v1,\n    \
+         MAX(CASE WHEN k = 2 THEN {col} END) AS v2,\n    \
+         MAX(CASE WHEN k = 3 THEN {col} END) AS v3\n  \
+         FROM (\n    \
+         SELECT actor, {col}, ROW_NUMBER() OVER (PARTITION BY actor ORDER BY {col}) AS k\n    \
+         FROM (SELECT DISTINCT actor, {col} FROM {from} WHERE {col} <> '') d\n  \
+         ) r GROUP BY actor"
+    )
+}
+
+/// The values of a [`first_three`] row `t` joined with `, `, and
+/// `and n more` past the third.
+pub(crate) fn three_text(t: &str) -> String {
+    format!(
+        "concat(concat_ws(', ', {t}.v1, {t}.v2, {t}.v3), CASE WHEN {t}.n > 3 THEN concat(' and ', {}, ' more') ELSE '' END)",
+        text_num(&format!("{t}.n - 3"))
+    )
+}
+
 /// `util::span_text` over a number of seconds.
 pub(crate) fn span_text(secs: &str) -> String {
     let s = format!("GREATEST({secs}, 0)");
@@ -436,19 +500,18 @@ pub(crate) fn span_text(secs: &str) -> String {
     )
 }
 
-/// A string literal both engines read the same way: quotes doubled, and
-/// backslashes and control characters spelt with `chr()` (Spark would
-/// otherwise read `\` as an escape).
+/// A string literal both engines read the same way: quotes, backslashes
+/// and control characters spelt with `chr()`. Spark would read `\` as an
+/// escape, and a doubled quote as two literals side by side (which it
+/// joins, dropping the quote).
 pub(crate) fn lit(s: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut plain = String::new();
     for c in s.chars() {
-        if c == '\\' || c.is_control() {
+        if c == '\\' || c == '\'' || c.is_control() {
             parts.push(format!("'{plain}'"));
             plain.clear();
             parts.push(format!("chr({})", u32::from(c)));
-        } else if c == '\'' {
-            plain.push_str("''");
         } else {
             plain.push(c);
         }
@@ -486,6 +549,52 @@ pub(crate) fn credential_failure(codes: &[i64]) -> String {
         codes_in(codes),
         LockoutCause::SmartLockout.as_str(),
         LockoutCause::Undetermined.as_str()
+    )
+}
+
+/// `model::net::network_of` over the address expression `ip`: `a.b.c.0/24`,
+/// or the first four IPv6 groups and `::/64`; NULL for an empty address.
+/// Addresses in the table are canonical (IPv4-mapped ones already IPv4,
+/// IPv6 compressed, lower case, no leading zeros), so a group is the text
+/// between colons once a `::` is put back as the zero groups it stands
+/// for.
+pub(crate) fn network_of(ip: &str) -> String {
+    let at = format!("position('::' IN {ip})");
+    let left = format!("substr({ip}, 1, {at} - 1)");
+    let right = format!("substr({ip}, {at} + 2)");
+    let groups = |part: &str| {
+        format!("(CASE WHEN {part} = '' THEN 0 ELSE length({part}) - length(replace({part}, ':', '')) + 1 END)")
+    };
+    let (nl, nr) = (groups(&left), groups(&right));
+    let group = |k: u32| {
+        format!(
+            "CASE WHEN {at} = 0 THEN split_part({ip}, ':', {k}) \
+             WHEN {k} <= {nl} THEN split_part({left}, ':', {k}) \
+             WHEN {k} <= 8 - {nr} THEN '0' \
+             ELSE split_part({right}, ':', {k} - (8 - {nr})) END"
+        )
+    };
+    let v4 = |k: u32| format!("split_part({ip}, '.', {k})");
+    format!(
+        "CASE WHEN {ip} = '' THEN NULL\n      \
+         WHEN {ip} LIKE '%:%' THEN concat({}, ':', {}, ':', {}, ':', {}, '::/64')\n      \
+         ELSE concat({}, '.', {}, '.', {}, '.0/24') END",
+        group(1),
+        group(2),
+        group(3),
+        group(4),
+        v4(1),
+        v4(2),
+        v4(3)
+    )
+}
+
+/// `place::network_key`: `AS<asn>`, else the address's /24 or /64
+/// ([`network_of`]); NULL for neither.
+pub(crate) fn network_key(asn: &str, ip: &str) -> String {
+    format!(
+        "CASE WHEN {asn} IS NOT NULL THEN concat('AS', CAST({asn} AS STRING)) ELSE {} END",
+        network_of(ip)
     )
 }
 
@@ -1028,7 +1137,7 @@ mod tests {
     #[test]
     fn literals_never_carry_a_backslash_or_a_lone_quote() {
         assert_eq!(lit("IMAP4"), "'IMAP4'");
-        assert_eq!(lit("it's"), "'it''s'");
+        assert_eq!(lit("it's"), "concat('it', chr(39), 's')");
         assert_eq!(lit("a\\b"), "concat('a', chr(92), 'b')");
         assert_eq!(lit("x\ny"), "concat('x', chr(10), 'y')");
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::place::{network_key as network, NetworkKey, Place};
 use super::registry::Settings;
-use super::sql::Query;
+use super::sql::{self, Query};
 use super::util::{self, Draft, Fast};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
@@ -84,10 +84,165 @@ impl Detection for TokenReplay {
         &[Need::Session]
     }
 
-    fn sql(&self, _cfg: &DetectionConfig) -> Query {
-        Query::unsupported(
-            "it follows each session in time order against the networks the session and the account used before each use, which needs an ordered walk per session",
-        )
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.token_replay;
+        let order = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
+        let session = "user_principal_name, skey";
+        // The walk in `run`, said with window functions. Within a session's
+        // lifetime every use adds its network to the session's, so a use
+        // is judged only if it is the first of its network there; it is
+        // foreign when it comes after the baseline, on no device the
+        // session used before, from no place the account used outside the
+        // session before; and every use of a foreign network counts.
+        Query::new()
+            .note("history (`--history`) is not read: the baseline is the data's first hours")
+            .note("a device seen in the session only on later uses from a network already judged foreign counts as the session's device; analyze does not learn devices from those uses")
+            .note("the title lists at most three networks and three countries and counts the rest; facts leave out the networks, countries and user agents")
+            .cte(
+                "tr_use",
+                format!(
+                    "SELECT {}, asn, device_id, os, browser, user_agent,\n    \
+                     COALESCE(NULLIF(session_id, ''), NULLIF(unique_token_identifier, '')) AS skey,\n    \
+                     {} AS net,\n    \
+                     {} AS ipnet\n  \
+                     FROM ev WHERE status = 'success' AND user_principal_name <> ''",
+                    sql::member_cols_bare(),
+                    sql::network_key("asn", "ip"),
+                    sql::network_of("ip")
+                ),
+            )
+            .cte(
+                "tr_s",
+                format!(
+                    "SELECT u.*, ROW_NUMBER() OVER (PARTITION BY {session} {order}) AS rn\n  \
+                     FROM tr_use u WHERE skey IS NOT NULL"
+                ),
+            )
+            .cte(
+                // A session whose first use has no network says nothing.
+                "tr_anchor",
+                "SELECT user_principal_name, skey, time AS a_time, ip AS a_ip, net AS a_net,\n    \
+                 country AS a_country, os AS a_os, browser AS a_browser, user_agent AS a_ua\n  \
+                 FROM tr_s WHERE rn = 1 AND net IS NOT NULL",
+            )
+            .cte(
+                "tr_valid",
+                format!(
+                    "SELECT v.*,\n    \
+                     MIN(rn) OVER (PARTITION BY {session}, net) AS net_first,\n    \
+                     MIN(CASE WHEN device_id <> '' THEN rn END) OVER (PARTITION BY {session}, device_id) AS device_first\n  \
+                     FROM (\n    \
+                     SELECT s.*, a.a_time, a.a_ip, a.a_net, a.a_country, a.a_os, a.a_browser, a.a_ua\n    \
+                     FROM tr_s s JOIN tr_anchor a ON a.user_principal_name = s.user_principal_name AND a.skey = s.skey\n    \
+                     WHERE s.net IS NOT NULL AND s.time <= a.a_time + {}\n  \
+                     ) v",
+                    sql::minutes(c.max_session_hours * 60)
+                ),
+            )
+            .cte(
+                "tr_cand",
+                format!(
+                    "SELECT * FROM tr_valid\n  \
+                     WHERE rn = net_first AND rn > 1 AND NOT (device_id <> '' AND device_first < rn)\n    \
+                     AND time >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
+                    sql::minutes(c.min_baseline_hours * 60)
+                ),
+            )
+            .cte(
+                "tr_familiar",
+                "SELECT c.user_principal_name, c.skey, c.net\n  \
+                 FROM tr_cand c JOIN tr_use o\n    \
+                 ON o.user_principal_name = c.user_principal_name AND o.time < c.time\n    \
+                 AND (o.skey IS NULL OR o.skey <> c.skey)\n  \
+                 WHERE (c.ip <> '' AND o.ip = c.ip)\n    \
+                 OR (c.asn IS NOT NULL AND o.asn = c.asn AND o.country = c.country)\n    \
+                 OR (c.device_id <> '' AND o.device_id = c.device_id)\n    \
+                 OR (c.ipnet IS NOT NULL AND o.ipnet = c.ipnet)\n  \
+                 GROUP BY c.user_principal_name, c.skey, c.net",
+            )
+            .cte(
+                "tr_replay",
+                "SELECT v.*, concat(v.user_principal_name, '|', v.skey) AS actor\n  \
+                 FROM tr_valid v JOIN tr_cand c\n    \
+                 ON c.user_principal_name = v.user_principal_name AND c.skey = v.skey AND c.net = v.net\n  \
+                 LEFT JOIN tr_familiar k\n    \
+                 ON k.user_principal_name = c.user_principal_name AND k.skey = c.skey AND k.net = c.net\n  \
+                 WHERE k.net IS NULL",
+            )
+            .select(format!(
+                "SELECT {}, {}\nFROM tr_replay\nGROUP BY actor",
+                sql::head(
+                    KIND,
+                    "actor",
+                    Some("MIN(user_principal_name)"),
+                    Some("MIN(ip)")
+                ),
+                sql::SPAN
+            ))
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN tr_replay r ON r.actor = f.actor",
+                sql::member_cols("r")
+            ))
+            .member_cte(
+                "tr_head",
+                "SELECT actor, MIN(skey) AS skey, MIN(a_time) AS a_time, MIN(a_ip) AS a_ip, MIN(a_net) AS a_net,\n    \
+                 MIN(a_country) AS a_country, MIN(a_ua) AS a_ua,\n    \
+                 MAX(CASE WHEN country <> '' AND a_country <> '' AND country <> a_country THEN 1 ELSE 0 END) AS country_changed,\n    \
+                 MAX(CASE WHEN COALESCE(os, '') <> COALESCE(a_os, '') OR COALESCE(browser, '') <> COALESCE(a_browser, '') THEN 1 ELSE 0 END) AS client_changed,\n    \
+                 SUM(CASE WHEN sign_in_type = 'non_interactive' THEN 1 ELSE 0 END) AS non_interactive\n  \
+                 FROM tr_replay GROUP BY actor",
+            )
+            .member_cte("tr_ips", sql::first_three("tr_replay", "ip"))
+            .member_cte("tr_nets", sql::first_three("tr_replay", "net"))
+            .member_cte("tr_countries", sql::first_three("tr_replay", "country"))
+            .member_cte("tr_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .join("JOIN tr_head h ON h.actor = f.actor")
+            .join("JOIN tr_ips i ON i.actor = f.actor")
+            .join("JOIN tr_nets n ON n.actor = f.actor")
+            .join("LEFT JOIN tr_countries c ON c.actor = f.actor")
+            .join("CROSS JOIN tr_start x")
+            .severity(format!(
+                "CASE WHEN h.country_changed = 1 OR h.client_changed = 1 OR f.first_seen <= h.a_time + {} THEN 'high' ELSE 'medium' END",
+                sql::minutes(c.quick_minutes)
+            ))
+            .title(format!(
+                "concat(f.user_principal_name, {}, {}, ' (', h.a_net,\n    \
+                 CASE WHEN h.a_country = '' THEN '' ELSE concat(', ', h.a_country) END, ') was used ', {},\n    \
+                 ' later from ', CASE WHEN i.n <= 3 THEN concat_ws(', ', i.v1, i.v2, i.v3) ELSE concat({}, ' addresses') END,\n    \
+                 ' (', concat_ws(', ', {}, CASE WHEN c.n IS NULL THEN NULL ELSE {} END), ')',\n    \
+                 CASE WHEN h.client_changed = 1 THEN ' by another client' ELSE '' END)",
+                sql::lit("'s session from "),
+                sql::source_text("h.a_ip"),
+                sql::span_text(&sql::seconds_between("h.a_time", "f.first_seen")),
+                sql::text_num("i.n"),
+                sql::three_text("n"),
+                sql::three_text("c")
+            ))
+            .fact("session", sql::json_str("h.skey"))
+            .fact("first_ip", sql::json_str("h.a_ip"))
+            .fact("first_network", sql::json_str("h.a_net"))
+            .fact("first_country", sql::json_str("h.a_country"))
+            .fact("first_user_agent", sql::json_str("h.a_ua"))
+            .fact("first_sign_in", sql::json_str(&sql::rfc3339("h.a_time")))
+            .fact(
+                "minutes_after_first",
+                sql::json_num(&sql::whole_minutes("h.a_time", "f.first_seen")),
+            )
+            .fact("non_interactive_uses", sql::json_num("h.non_interactive"))
+            .fact("country_changed", sql::json_bool("h.country_changed = 1"))
+            .fact("client_changed", sql::json_bool("h.client_changed = 1"))
+            .fact(
+                "baseline_hours",
+                sql::json_num(&sql::whole_hours("x.start", "h.a_time")),
+            )
+            .fact(
+                "baseline",
+                sql::json_str(&format!(
+                    "concat({}, ' h of this data')",
+                    sql::text_num(&sql::whole_hours("x.start", "h.a_time"))
+                )),
+            )
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::place::network_key as network;
 use super::registry::Settings;
-use super::sql::Query;
+use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
@@ -74,10 +74,98 @@ impl Detection for WorkloadNewNetwork {
         &["T1078.004", "T1552.001"]
     }
 
-    fn sql(&self, _cfg: &DetectionConfig) -> Query {
-        Query::unsupported(
-            "it learns each workload's networks in time order and judges each later network against them",
-        )
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.workload_new_network;
+        let first = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
+        // The walk in `run`, said as sets: a network is new when its first
+        // successful use comes after the baseline and it is not the network
+        // of the workload's first use (which teaches it a network however
+        // late it comes). A later use of a network the workload already
+        // knows adds nothing, so only each network's first use matters.
+        Query::new()
+            .note("the title lists at most three countries and counts the rest; facts leave out the known networks, countries and resources")
+            .cte(
+                "wn_use",
+                format!(
+                    "SELECT * FROM (\n    \
+                     SELECT {}, user_display_name,\n      \
+                     COALESCE(NULLIF(app_id, ''), NULLIF(user_id, ''), NULLIF(user_display_name, '')) AS workload,\n      \
+                     {} AS net\n    \
+                     FROM ev\n    \
+                     WHERE sign_in_type IN ('service_principal', 'managed_identity') AND status = 'success' AND ip <> ''\n  \
+                     ) u WHERE workload IS NOT NULL AND net IS NOT NULL",
+                    sql::member_cols_bare(),
+                    sql::network_key("asn", "ip")
+                ),
+            )
+            .cte(
+                "wn_seed",
+                format!(
+                    "SELECT workload, net FROM (\n    \
+                     SELECT workload, net, ROW_NUMBER() OVER (PARTITION BY workload {first}) AS nth FROM wn_use\n  \
+                     ) s WHERE nth = 1"
+                ),
+            )
+            .cte(
+                "wn_new",
+                format!(
+                    "SELECT u.workload, u.net\n  \
+                     FROM wn_use u JOIN wn_seed s ON s.workload = u.workload\n  \
+                     GROUP BY u.workload, u.net\n  \
+                     HAVING MIN(u.net) <> MIN(s.net)\n    \
+                     AND MIN(u.time) >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
+                    sql::minutes(c.min_baseline_hours * 60)
+                ),
+            )
+            .cte(
+                "wn_hit",
+                "SELECT u.*, concat(u.workload, '|', u.net) AS actor\n  \
+                 FROM wn_use u JOIN wn_new n ON n.workload = u.workload AND n.net = u.net",
+            )
+            .select(format!(
+                "SELECT {}, {}\nFROM wn_hit\nGROUP BY actor",
+                sql::head(KIND, "actor", None, Some("MIN(ip)")),
+                sql::SPAN
+            ))
+            .events(format!(
+                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+                 FROM found f JOIN wn_hit h ON h.actor = f.actor",
+                sql::member_cols("h")
+            ))
+            .member_cte(
+                "wn_head",
+                format!(
+                    "SELECT actor, workload, net, what, name FROM (\n    \
+                     SELECT actor, workload, net,\n      \
+                     CASE WHEN sign_in_type = 'managed_identity' THEN 'Managed identity' ELSE 'Service principal' END AS what,\n      \
+                     CASE WHEN COALESCE(app_name, '') <> '' THEN app_name ELSE COALESCE(user_display_name, '') END AS name,\n      \
+                     ROW_NUMBER() OVER (PARTITION BY actor {first}) AS nth\n    \
+                     FROM wn_hit\n  \
+                     ) h WHERE nth = 1"
+                ),
+            )
+            .member_cte("wn_ips", sql::first_three("wn_hit", "ip"))
+            .member_cte("wn_countries", sql::first_three("wn_hit", "country"))
+            .join("JOIN wn_head h ON h.actor = f.actor")
+            .join("JOIN wn_ips i ON i.actor = f.actor")
+            .join("LEFT JOIN wn_countries c ON c.actor = f.actor")
+            .member_cte("wn_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .join("CROSS JOIN wn_start x")
+            .severity("'high'")
+            .title(format!(
+                "concat(h.what, ' ', CASE WHEN h.name = '' THEN h.workload ELSE h.name END, ' signed in from ',\n    \
+                 CASE WHEN i.n <= 3 THEN concat_ws(', ', i.v1, i.v2, i.v3) ELSE concat({}, ' addresses') END,\n    \
+                 ' (', h.net, CASE WHEN c.n IS NULL THEN '' ELSE concat(', ', {}) END,\n    \
+                 '), a network it had not used: ', {}, ' sign-in', {})",
+                sql::text_num("i.n"),
+                sql::three_text("c"),
+                sql::text_num("f.count"),
+                sql::plural("f.count")
+            ))
+            .fact("workload", sql::json_str("h.workload"))
+            .fact("name", sql::json_str("h.name"))
+            .fact("network", sql::json_str("h.net"))
+            .fact("baseline_hours", sql::json_num(&sql::whole_hours("x.start", "f.first_seen")))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
