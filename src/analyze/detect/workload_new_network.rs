@@ -171,7 +171,7 @@ impl Detection for WorkloadNewNetwork {
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
         let c = &cfg.workload_new_network;
         let recs = ev.records;
-        let Some(start_us) = recs.first().map(|r| r.time_us) else {
+        let Some(start_us) = ev.start_us() else {
             return Vec::new();
         };
         let baseline_end = start_us + i64::from(c.min_baseline_hours) * HOUR_US;
