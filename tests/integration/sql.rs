@@ -10,7 +10,7 @@
 
 use crate::common::{bin, generate};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs SQL files (or one statement with `--query`) against a dataset and
@@ -710,25 +710,7 @@ fn success_after_failures_sql_knows_the_owner_pattern() {
     // someone on a new network.
     add("08:30:00", "owner@contoso.com", "198.51.100.7", 0, "dev-1");
     add("08:31:00", "victim@contoso.com", "192.0.2.99", 0, "");
-    let input = dir.path().join("signins.jsonl");
-    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let ds = dir.path().join("dataset");
-    convert(&input, &ds);
-    let report = dir.path().join("report");
-    entrasift(&[
-        "analyze".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        report.as_os_str(),
-        "--quiet".as_ref(),
-    ]);
-    let sql = dir.path().join("sql");
-    entrasift(&[
-        "detections".as_ref(),
-        "--sql".as_ref(),
-        "--out".as_ref(),
-        sql.as_os_str(),
-    ]);
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let query = std::fs::read_to_string(sql.join("success_after_failures.sql")).unwrap();
     let rows = duckdb(
         &ds,
@@ -782,6 +764,64 @@ fn success_after_failures_sql_knows_the_owner_pattern() {
     assert_eq!(facts["owner_pattern"], true);
     assert_eq!(facts["success_ip_seen_before"], true);
     assert_eq!(facts["triggered_by"], "account");
+}
+
+/// Writes `lines` as a Graph JSON-lines export in `dir`, converts it to a
+/// dataset, analyzes it and writes the SQL detections; returns the
+/// dataset, report and SQL folders.
+fn analyze_and_write_sql(dir: &Path, lines: &[String]) -> (PathBuf, PathBuf, PathBuf) {
+    let input = dir.join("signins.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let ds = dir.join("dataset");
+    convert(&input, &ds);
+    let report = dir.join("report");
+    entrasift(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let sql = dir.join("sql");
+    entrasift(&[
+        "detections".as_ref(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        sql.as_os_str(),
+    ]);
+    (ds, report, sql)
+}
+
+/// Runs `kind`'s query alone (the engines need not run the others) on
+/// DuckDB, and on Spark where it is installed, and requires exactly the
+/// findings `want` that `analyze` gave, field for field.
+fn engines_find_the_same(
+    test: &str,
+    dir: &Path,
+    ds: &Path,
+    sql: &Path,
+    kind: &str,
+    want: &BTreeMap<String, serde_json::Value>,
+) {
+    let one = dir.join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    let file = format!("{kind}.sql");
+    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
+    let mut engines = vec!["duckdb"];
+    if spark_available(test) {
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.join(format!("results-{engine}"));
+        run_engine(engine, ds, &one, &results);
+        let rendered = dir.join(format!("report-{engine}"));
+        render(&results, &one, &rendered);
+        let got = full_findings(&rendered, kind);
+        for (id, f) in want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
 }
 
 /// What a rendered or analyzed finding must agree on, facts (in key
@@ -1039,25 +1079,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         None,
         "",
     );
-    let input = dir.path().join("signins.jsonl");
-    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let ds = dir.path().join("dataset");
-    convert(&input, &ds);
-    let report = dir.path().join("report");
-    entrasift(&[
-        "analyze".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        report.as_os_str(),
-        "--quiet".as_ref(),
-    ]);
-    let sql = dir.path().join("sql");
-    entrasift(&[
-        "detections".as_ref(),
-        "--sql".as_ref(),
-        "--out".as_ref(),
-        sql.as_os_str(),
-    ]);
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let kind = "workload_new_network";
     let want = full_findings(&report, kind);
     let titles: Vec<&str> = want
@@ -1082,26 +1104,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         .map(|f| f["evidence"]["facts"]["baseline_hours"].clone());
     assert_eq!(baseline, Some(serde_json::json!(47)));
 
-    // This query alone: the engines need not run the others.
-    let one = dir.path().join("sql-one");
-    std::fs::create_dir(&one).unwrap();
-    let file = format!("{kind}.sql");
-    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
-    let mut engines = vec!["duckdb"];
-    if spark_available(test) {
-        engines.push("spark");
-    }
-    for engine in engines {
-        let results = dir.path().join(format!("results-{engine}"));
-        run_engine(engine, &ds, &one, &results);
-        let rendered = dir.path().join(format!("report-{engine}"));
-        render(&results, &one, &rendered);
-        let got = full_findings(&rendered, kind);
-        for (id, f) in &want {
-            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
-        }
-        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
-    }
+    engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
 }
 
 /// One successful Graph sign-in for the token_replay test.
@@ -1382,25 +1385,7 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         ),
     ];
     let lines: Vec<String> = uses.iter().enumerate().map(|(n, x)| x.line(n)).collect();
-    let input = dir.path().join("signins.jsonl");
-    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    let ds = dir.path().join("dataset");
-    convert(&input, &ds);
-    let report = dir.path().join("report");
-    entrasift(&[
-        "analyze".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        report.as_os_str(),
-        "--quiet".as_ref(),
-    ]);
-    let sql = dir.path().join("sql");
-    entrasift(&[
-        "detections".as_ref(),
-        "--sql".as_ref(),
-        "--out".as_ref(),
-        sql.as_os_str(),
-    ]);
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let kind = "token_replay";
     let want = full_findings(&report, kind);
     let seen: Vec<(&str, &str, u64)> = want
@@ -1432,23 +1417,5 @@ fn token_replay_sql_matches_analyze_field_for_field() {
     assert_eq!(alice_facts["baseline_hours"], 56, "{alice_facts}");
     assert_eq!(alice_facts["minutes_after_first"], 20, "{alice_facts}");
 
-    let one = dir.path().join("sql-one");
-    std::fs::create_dir(&one).unwrap();
-    let file = format!("{kind}.sql");
-    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
-    let mut engines = vec!["duckdb"];
-    if spark_available(test) {
-        engines.push("spark");
-    }
-    for engine in engines {
-        let results = dir.path().join(format!("results-{engine}"));
-        run_engine(engine, &ds, &one, &results);
-        let rendered = dir.path().join(format!("report-{engine}"));
-        render(&results, &one, &rendered);
-        let got = full_findings(&rendered, kind);
-        for (id, f) in &want {
-            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
-        }
-        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
-    }
+    engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
 }
