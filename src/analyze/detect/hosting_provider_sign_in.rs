@@ -204,7 +204,7 @@ impl Detection for HostingProviderSignIn {
             .select(format!(
                 "SELECT {}, {}\nFROM hosted h JOIN hosted_first f\n  \
                  ON h.user_principal_name = f.user_principal_name AND h.asn = f.asn\n\
-                 WHERE f.first_time >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}\n\
+                 WHERE {}\n\
                  GROUP BY h.user_principal_name, h.asn",
                 sql::head(
                     KIND,
@@ -213,14 +213,14 @@ impl Detection for HostingProviderSignIn {
                     Some("MIN(h.ip)")
                 ),
                 sql::SPAN,
-                sql::minutes(c.min_baseline_hours * 60)
+                sql::after_baseline("f.first_time", c.min_baseline_hours)
             ))
             .events(format!(
                 "SELECT f.actor, f.first_seen AS found_first, {}\n    \
                  FROM found f JOIN hosted e ON concat(e.user_principal_name, '|AS', CAST(e.asn AS STRING)) = f.actor",
                 sql::member_cols("e")
             ))
-            .member_cte("hp_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .member_cte("hp_start", sql::RUN_START)
             .join("CROSS JOIN hp_start x")
             .severity(format!(
                 "CASE WHEN FALSE THEN NULL {} ELSE 'medium' END",

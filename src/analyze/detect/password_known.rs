@@ -105,8 +105,8 @@ impl Detection for PasswordKnown {
                 "pk_stop",
                 format!(
                     "SELECT * FROM pk_ev\n  WHERE status <> 'success' AND sign_in_type = 'interactive' AND password_worked AND {codes}\n    \
-                     AND time >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
-                    sql::minutes(c.min_baseline_hours * 60)
+                     AND {}",
+                    sql::after_baseline("time", c.min_baseline_hours)
                 ),
             )
             .cte(

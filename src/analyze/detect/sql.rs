@@ -528,6 +528,28 @@ pub(crate) fn minutes(n: u32) -> String {
     format!("INTERVAL '{n}' MINUTE")
 }
 
+/// One row, `start`: the run's first sign-in time, which the baseline
+/// detections measure from (`Events::start_us` in `analyze`).
+pub(crate) const RUN_START: &str = "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1";
+
+/// `time` comes `hours` or more after the run's first sign-in: past the
+/// baseline a detection learns from.
+pub(crate) fn after_baseline(time: &str, hours: u32) -> String {
+    format!(
+        "{time} >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
+        minutes(hours * 60)
+    )
+}
+
+/// The values of a [`first_three`] row `t` when there are three or fewer,
+/// else how many there are and `noun` ("4 addresses").
+pub(crate) fn three_or_count(t: &str, noun: &str) -> String {
+    format!(
+        "CASE WHEN {t}.n <= 3 THEN concat_ws(', ', {t}.v1, {t}.v2, {t}.v3) ELSE concat({}, ' {noun}') END",
+        text_num(&format!("{t}.n"))
+    )
+}
+
 /// A float literal that keeps its value (`1.0`, not `1`).
 pub(crate) fn float(v: f64) -> String {
     format!("{v:?}")

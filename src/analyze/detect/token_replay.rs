@@ -144,8 +144,8 @@ impl Detection for TokenReplay {
                 format!(
                     "SELECT * FROM tr_valid\n  \
                      WHERE rn = net_first AND rn > 1 AND NOT (device_id <> '' AND device_first < rn)\n    \
-                     AND time >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
-                    sql::minutes(c.min_baseline_hours * 60)
+                     AND {}",
+                    sql::after_baseline("time", c.min_baseline_hours)
                 ),
             )
             .cte(
@@ -196,7 +196,7 @@ impl Detection for TokenReplay {
             .member_cte("tr_ips", sql::first_three("tr_replay", "ip"))
             .member_cte("tr_nets", sql::first_three("tr_replay", "net"))
             .member_cte("tr_countries", sql::first_three("tr_replay", "country"))
-            .member_cte("tr_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .member_cte("tr_start", sql::RUN_START)
             .join("JOIN tr_head h ON h.actor = f.actor")
             .join("JOIN tr_ips i ON i.actor = f.actor")
             .join("JOIN tr_nets n ON n.actor = f.actor")
@@ -209,13 +209,13 @@ impl Detection for TokenReplay {
             .title(format!(
                 "concat(f.user_principal_name, {}, {}, ' (', h.a_net,\n    \
                  CASE WHEN h.a_country = '' THEN '' ELSE concat(', ', h.a_country) END, ') was used ', {},\n    \
-                 ' later from ', CASE WHEN i.n <= 3 THEN concat_ws(', ', i.v1, i.v2, i.v3) ELSE concat({}, ' addresses') END,\n    \
+                 ' later from ', {},\n    \
                  ' (', concat_ws(', ', {}, CASE WHEN c.n IS NULL THEN NULL ELSE {} END), ')',\n    \
                  CASE WHEN h.client_changed = 1 THEN ' by another client' ELSE '' END)",
                 sql::lit("'s session from "),
                 sql::source_text("h.a_ip"),
                 sql::span_text(&sql::seconds_between("h.a_time", "f.first_seen")),
-                sql::text_num("i.n"),
+                sql::three_or_count("i", "addresses"),
                 sql::three_text("n"),
                 sql::three_text("c")
             ))

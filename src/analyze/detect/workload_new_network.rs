@@ -113,8 +113,8 @@ impl Detection for WorkloadNewNetwork {
                      FROM wn_use u JOIN wn_seed s ON s.workload = u.workload\n  \
                      GROUP BY u.workload, u.net\n  \
                      HAVING MIN(u.net) <> MIN(s.net)\n    \
-                     AND MIN(u.time) >= (SELECT MIN(time) FROM deduped WHERE copy_rank = 1) + {}",
-                    sql::minutes(c.min_baseline_hours * 60)
+                     AND {}",
+                    sql::after_baseline("MIN(u.time)", c.min_baseline_hours)
                 ),
             )
             .cte(
@@ -149,15 +149,15 @@ impl Detection for WorkloadNewNetwork {
             .join("JOIN wn_head h ON h.actor = f.actor")
             .join("JOIN wn_ips i ON i.actor = f.actor")
             .join("LEFT JOIN wn_countries c ON c.actor = f.actor")
-            .member_cte("wn_start", "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1")
+            .member_cte("wn_start", sql::RUN_START)
             .join("CROSS JOIN wn_start x")
             .severity("'high'")
             .title(format!(
                 "concat(h.what, ' ', CASE WHEN h.name = '' THEN h.workload ELSE h.name END, ' signed in from ',\n    \
-                 CASE WHEN i.n <= 3 THEN concat_ws(', ', i.v1, i.v2, i.v3) ELSE concat({}, ' addresses') END,\n    \
+                 {},\n    \
                  ' (', h.net, CASE WHEN c.n IS NULL THEN '' ELSE concat(', ', {}) END,\n    \
                  '), a network it had not used: ', {}, ' sign-in', {})",
-                sql::text_num("i.n"),
+                sql::three_or_count("i", "addresses"),
                 sql::three_text("c"),
                 sql::text_num("f.count"),
                 sql::plural("f.count")

@@ -11,7 +11,7 @@
 pub mod fields;
 pub mod load;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -166,23 +166,20 @@ impl Rules {
         if records.is_empty() {
             return Vec::new();
         }
-        let used: BTreeSet<&str> = self
+        // Rules spell one field several ways (`RiskLevelDuringSignIn`,
+        // `riskLevelDuringSignIn`): each field is looked for once, until a
+        // sign-in carries it; usually within the first few, and a whole
+        // pass only for one that is never there.
+        let used: HashSet<fields::Field> = self
             .loaded
             .mapped
             .values()
             .flatten()
-            .map(String::as_str)
+            .filter_map(|name| fields::resolve(name))
             .collect();
-        // Each field is looked for until a sign-in carries it: usually
-        // within the first few, and a whole pass only for one that is
-        // never there.
-        let empty: BTreeSet<&str> = used
-            .par_iter()
-            .filter(|name| {
-                fields::resolve(name)
-                    .is_some_and(|f| !records.iter().any(|r| fields::carried(r, f)))
-            })
-            .copied()
+        let empty: HashSet<fields::Field> = used
+            .into_par_iter()
+            .filter(|&f| !records.iter().any(|r| fields::carried(r, f)))
             .collect();
         self.loaded
             .mapped
@@ -191,7 +188,7 @@ impl Rules {
                 let missing: Vec<&str> = names
                     .iter()
                     .map(String::as_str)
-                    .filter(|n| empty.contains(n))
+                    .filter(|n| fields::resolve(n).is_some_and(|f| empty.contains(&f)))
                     .collect();
                 if missing.is_empty() {
                     return None;
