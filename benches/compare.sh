@@ -11,7 +11,9 @@
 # user and system CPU, peak RSS). For each input the files are read once
 # into the page cache, then every engine runs once per repetition, in turn
 # (round-robin, each repetition starting one engine further on), so a noisy
-# minute hits all of them. Reported: best and
+# minute hits all of them. Two floors run beside them: `cat` of the folder
+# (reading alone) and benches/hash_floor.py (reading and SHA-256, which
+# entrasift's evidence manifest needs and the peers skip). Reported: best and
 # median wall time, median CPU seconds (user + system), largest peak RSS.
 #
 #   bash benches/compare.sh [--sign-ins N] [--reps R] [--work DIR]
@@ -126,14 +128,16 @@ dir_of() { # input -> the folder of that export shape
 }
 
 # Engines per input: "label|command template"; DIR is replaced by the
-# input's folder, OUT by a fresh output folder. The first three are the
-# floor and entrasift; then the peers' own queries: first as their users
+# input's folder, OUT by a fresh output folder. The first four are the
+# floors (reading every file; reading and hashing it, which entrasift's
+# evidence manifest needs) and entrasift; then the peers' own queries: first as their users
 # first write them (a plain "DuckDB" or "polars"), then the form they turn
 # to when that fails on these folders (named columns, union by name,
 # per-file scans); "equal work" rows read about as many fields as
 # entrasift does.
 engines() {
   echo "cat|sh -c 'find DIR -type f -exec cat {} + >/dev/null'"
+  echo "SHA-256 floor|python3 $here/hash_floor.py DIR"
   echo "entrasift|$BIN analyze DIR --out OUT -q"
   echo "entrasift --threads 1|$BIN --threads 1 analyze DIR --out OUT -q"
   case "$1" in

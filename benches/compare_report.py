@@ -168,10 +168,10 @@ def main():
         keys = [k for k in order if k[0] == size]
         print(f"\n### {size} records\n")
         print(
-            "| input | size | rows | `cat` | entrasift `analyze` | DuckDB | polars "
+            "| input | size | rows | `cat` | SHA-256 floor | entrasift `analyze` | DuckDB | polars "
             "| entrasift vs DuckDB | vs polars | 1 -> all threads |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for s, inp in keys:
             e = table[(s, inp)]
             ours = e.get("entrasift", Engine("entrasift"))
@@ -182,6 +182,7 @@ def main():
             print(
                 f"| {NAME[inp]} | {human_bytes(folder_bytes(os.path.join(data_dir, s, FOLDER[inp])))} "
                 f"| {rows if rows is not None else '–'} | {e.get('cat', Engine('cat')).cell(False)} "
+                f"| {e.get('SHA-256 floor', Engine('SHA-256 floor')).cell(False)} "
                 f"| {ours.cell()} | {duck} | {polars} "
                 f"| {ratio(duck_best, ours.best)} | {ratio(polars_best, ours.best)} | {ratio(one.best, ours.best)} |"
             )
