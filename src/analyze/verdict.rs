@@ -216,33 +216,47 @@ pub fn accounts(findings: &[Finding], records: &[SignIn]) -> Vec<Account> {
                 .push(f);
         }
     }
-    // Every smart-locked account too, finding or not.
-    let locked: BTreeSet<&str> = records
-        .iter()
-        .filter(|r| r.error_code == 50053 && lockout::cause(r) == LockoutCause::SmartLockout)
-        .map(|r| r.user_principal_name.as_str())
-        .filter(|u| !u.is_empty())
-        .collect();
-    for &u in &locked {
-        cases.entry(u).or_insert_with(|| Case {
-            user: u,
-            findings: Vec::new(),
-            reasons: BTreeMap::new(),
-            hostile_ips: BTreeSet::new(),
-        });
-    }
-    if cases.is_empty() {
-        return Vec::new();
-    }
-    // The sign-ins of the accounts concerned, in time order. Keyed by the
-    // interned account, which hashes as a pointer: this looks at every
-    // sign-in of the run.
+    // The sign-ins of the accounts concerned, in time order, and every
+    // smart-locked account, finding or not, in one pass over the run's
+    // sign-ins. Keyed by the interned account, which hashes as a pointer.
     let mut by_user: HashMap<Text, Vec<&SignIn>, FastHash> =
         cases.keys().map(|&u| (Text::from(u), Vec::new())).collect();
+    let mut locked: BTreeSet<Text> = BTreeSet::new();
     for r in records {
         if let Some(list) = by_user.get_mut(&r.user_principal_name) {
             list.push(r);
+        } else if r.error_code == 50053
+            && !r.user_principal_name.is_empty()
+            && lockout::cause(r) == LockoutCause::SmartLockout
+        {
+            locked.insert(r.user_principal_name);
         }
+    }
+    // A locked account without a finding: its sign-ins take one more pass
+    // (rare; the lockout detection usually has a finding for it).
+    if !locked.is_empty() {
+        let mut more: HashMap<Text, Vec<&SignIn>, FastHash> =
+            locked.iter().map(|&u| (u, Vec::new())).collect();
+        for r in records {
+            if let Some(list) = more.get_mut(&r.user_principal_name) {
+                list.push(r);
+            }
+        }
+        for u in locked {
+            cases.insert(
+                u.as_str(),
+                Case {
+                    user: u.as_str(),
+                    findings: Vec::new(),
+                    reasons: BTreeMap::new(),
+                    hostile_ips: BTreeSet::new(),
+                },
+            );
+        }
+        by_user.extend(more);
+    }
+    if cases.is_empty() {
+        return Vec::new();
     }
     let cases: Vec<(Case, Vec<&SignIn>)> = cases
         .into_values()
@@ -473,10 +487,13 @@ fn read_sign_ins(case: &mut Case, recs: &[&SignIn]) {
             }
             continue;
         }
-        let from_attack = Network::of(&r.ip).is_some_and(|n| attack_nets.contains(&n));
         // The owner's own address or device is the owner even when it
         // shares a network with the attack; a shared ISP is not enough.
-        if usual.owns(r) || (!from_attack && usual.fits(r)) {
+        if usual.owns(r) {
+            continue;
+        }
+        let from_attack = Network::of(&r.ip).is_some_and(|n| attack_nets.contains(&n));
+        if !from_attack && usual.fits(r) {
             continue;
         }
         if clean_success(r) && from_attack {

@@ -189,15 +189,22 @@ impl Detection for LowAndSlowSpray {
             })
             .collect();
         let hourly_limit = c.max_accounts_per_hour.max(1) as usize;
-        let mut candidates = Vec::new();
-        for &key in &c.group_by {
-            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for &i in &failures {
-                if let Some(v) = key.of(&recs[i]) {
-                    groups.entry(v).or_default().push(i);
+        let keyed: Vec<(SlowKey, BTreeMap<String, Vec<usize>>)> = c
+            .group_by
+            .iter()
+            .map(|&key| {
+                let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+                for &i in &failures {
+                    if let Some(v) = key.of(&recs[i]) {
+                        groups.entry(v).or_default().push(i);
+                    }
                 }
-            }
-            let shared = shared_egress(ev, key, &groups);
+                (key, groups)
+            })
+            .collect();
+        let shared = shared_egress(ev, &keyed);
+        let mut candidates = Vec::new();
+        for ((key, groups), shared) in keyed.into_iter().zip(shared) {
             for (value, events) in groups {
                 if shared.contains(&value) {
                     continue;
@@ -262,43 +269,65 @@ fn span(recs: &[SignIn], events: &[usize]) -> (i64, i64) {
     (first, last)
 }
 
-/// Keys where more accounts got in than failed: the tenant's own egress
-/// or its common browser, not a spray.
+/// Per key of `keyed`, the values where more accounts got in than failed:
+/// the tenant's own egress or its common browser, not a spray.
 fn shared_egress(
     ev: &Events,
-    key: SlowKey,
-    groups: &BTreeMap<String, Vec<usize>>,
-) -> HashSet<String> {
+    keyed: &[(SlowKey, BTreeMap<String, Vec<usize>>)],
+) -> Vec<HashSet<String>> {
     let recs = ev.records;
-    // Each group's value, with its text and the accounts that failed.
-    let mut failed: HashMap<SlowValue, (&str, HashSet<&str, Fast>), Fast> = HashMap::default();
-    for (text, events) in groups {
-        let Some(v) = events.first().and_then(|&i| key.value(&recs[i])) else {
-            continue;
-        };
-        let (_, set) = failed
-            .entry(v)
-            .or_insert_with(|| (text.as_str(), HashSet::default()));
-        set.extend(events.iter().map(|&i| recs[i].user_principal_name.as_str()));
-    }
-    let mut worked: HashMap<SlowValue, HashSet<&str, Fast>, Fast> = HashMap::default();
-    for r in recs {
-        if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
-            continue;
-        }
-        if let Some(v) = key.value(r) {
-            if failed.contains_key(&v) {
-                worked
+    // Per key: each group's value, with its text and the accounts that failed.
+    type Failed<'r> = HashMap<SlowValue, (&'r str, HashSet<&'r str, Fast>), Fast>;
+    let failed: Vec<Failed> = keyed
+        .iter()
+        .map(|(key, groups)| {
+            let mut failed = Failed::default();
+            for (text, events) in groups {
+                let Some(v) = events.first().and_then(|&i| key.value(&recs[i])) else {
+                    continue;
+                };
+                let (_, set) = failed
                     .entry(v)
-                    .or_default()
-                    .insert(r.user_principal_name.as_str());
+                    .or_insert_with(|| (text.as_str(), HashSet::default()));
+                set.extend(events.iter().map(|&i| recs[i].user_principal_name.as_str()));
+            }
+            failed
+        })
+        .collect();
+    // One pass over the successes serves every key (each pass reads every
+    // record), and a key with no failed group is not looked at.
+    let live: Vec<usize> = (0..keyed.len())
+        .filter(|&k| !failed[k].is_empty())
+        .collect();
+    let mut worked: Vec<HashMap<SlowValue, HashSet<&str, Fast>, Fast>> =
+        keyed.iter().map(|_| HashMap::default()).collect();
+    if !live.is_empty() {
+        for r in recs {
+            if r.status != StatusClass::Success || r.user_principal_name.is_empty() {
+                continue;
+            }
+            for &k in &live {
+                if let Some(v) = keyed[k].0.value(r) {
+                    if failed[k].contains_key(&v) {
+                        worked[k]
+                            .entry(v)
+                            .or_default()
+                            .insert(r.user_principal_name.as_str());
+                    }
+                }
             }
         }
     }
     failed
         .iter()
-        .filter(|(v, (_, f))| worked.get(*v).is_some_and(|w| w.len() >= f.len()))
-        .map(|(_, (text, _))| text.to_string())
+        .zip(&worked)
+        .map(|(failed, worked)| {
+            failed
+                .iter()
+                .filter(|(v, (_, f))| worked.get(*v).is_some_and(|w| w.len() >= f.len()))
+                .map(|(_, (text, _))| text.to_string())
+                .collect()
+        })
         .collect()
 }
 

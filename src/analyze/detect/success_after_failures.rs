@@ -350,9 +350,13 @@ fn user_runs(
 ) -> Vec<Hit> {
     let window = util::minutes(c.window_minutes);
     let mut run: VecDeque<usize> = VecDeque::new();
+    // What the owner's clean successes before a hit teach is only asked
+    // at hits, which are rare: the successes are learnt then, up to the
+    // hit, rather than at every success of every account that failed.
     let mut usual = Usual::default();
+    let mut learnt = 0;
     let mut hits: Vec<Hit> = Vec::new();
-    for &i in events {
+    for (at, &i) in events.iter().enumerate() {
         let r = &recs[i];
         while run
             .front()
@@ -374,6 +378,14 @@ fn user_runs(
             if let Some(f) = by_ip {
                 failures.extend(f.iter().copied());
             }
+            // Only a clean success teaches the owner's pattern: a password
+            // accepted but stopped by MFA or a policy may be the attacker's.
+            for &s in &events[learnt..at] {
+                if recs[s].status == crate::model::StatusClass::Success {
+                    usual.add(&recs[s]);
+                }
+            }
+            learnt = at;
             let seen_before = usual.has_ip(&r.ip);
             let owner_pattern = usual.fits(r);
             match hits.last_mut() {
@@ -398,11 +410,6 @@ fn user_runs(
                     owner_pattern,
                 }),
             }
-        }
-        // Only a clean success teaches the owner's pattern: a password
-        // accepted but stopped by MFA or a policy may be the attacker's.
-        if r.status == crate::model::StatusClass::Success {
-            usual.add(r);
         }
         run.clear();
     }
