@@ -846,6 +846,34 @@ mod tests {
     }
 
     #[test]
+    fn a_smart_lockout_without_a_finding_still_gets_its_verdict() {
+        // One lockout after one wrong password: below every detection's
+        // threshold, so the account has no finding, and its sign-ins are
+        // gathered on their own.
+        let v = vec![
+            rec(0, "quiet@contoso.com", "192.0.2.10", 0),
+            rec(3_600, "quiet@contoso.com", "198.51.100.20", 50126),
+            with_reason(
+                rec(3_610, "quiet@contoso.com", "198.51.100.20", 50053),
+                "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
+            ),
+            rec(7_200, "other@contoso.com", "192.0.2.11", 0),
+        ];
+        let a = verdicts(v);
+        let quiet = &a["quiet@contoso.com"];
+        assert!(quiet.findings.is_empty(), "{quiet:#?}");
+        assert_eq!(quiet.verdict, Verdict::LockedOut, "{quiet:#?}");
+        // The reason cites the lockout's own sign-in, so the account's
+        // sign-ins were read.
+        assert_eq!(
+            quiet.reasons,
+            ["smart lockout 1 time at 2024-03-04 09:00 UTC"],
+            "{quiet:#?}"
+        );
+        assert!(!a.contains_key("other@contoso.com"));
+    }
+
+    #[test]
     fn the_owner_at_their_usual_address_after_failures_is_not_compromised() {
         let mut v = vec![rec(0, "bianca@contoso.com", "192.0.2.10", 0)];
         for k in 0..26 {
