@@ -192,6 +192,28 @@ impl Query {
         self
     }
 
+    /// One finding per `actor` of the rows of `from` (a CTE with `actor`
+    /// and the member columns), counting them all: its [`Query::select`]
+    /// and [`Query::events`]. `user` and `ip` are the finding's key
+    /// columns, aggregates over those rows ([`head`]).
+    pub(crate) fn per_actor(
+        self,
+        kind: &str,
+        from: &str,
+        user: Option<&str>,
+        ip: Option<&str>,
+    ) -> Self {
+        self.select(format!(
+            "SELECT {}, {SPAN}\nFROM {from}\nGROUP BY actor",
+            head(kind, "actor", user, ip)
+        ))
+        .events(format!(
+            "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+             FROM found f JOIN {from} r ON r.actor = f.actor",
+            member_cols("r")
+        ))
+    }
+
     /// A CTE placed after `found`, for the events and highlights queries
     /// to share.
     pub(crate) fn member_cte(mut self, name: &str, body: impl Into<String>) -> Self {
@@ -248,6 +270,16 @@ impl Query {
     pub(crate) fn fact(mut self, key: &str, json: impl Into<String>) -> Self {
         self.facts.push((key.to_string(), json.into()));
         self
+    }
+
+    /// The facts `baseline_hours` and `baseline` (`Events::baseline_text`
+    /// without a history): whole hours from the run's start `start` to
+    /// the finding's judged sign-in at `time`.
+    pub(crate) fn baseline_facts(self, start: &str, time: &str) -> Self {
+        let hours = whole_hours(start, time);
+        let text = format!("concat({}, ' h of this data')", text_num(&hours));
+        self.fact("baseline_hours", json_num(&hours))
+            .fact("baseline", json_str(&text))
     }
 
     /// One more figure, an aggregate over the finding's members `m`
@@ -532,6 +564,10 @@ pub(crate) fn minutes(n: u32) -> String {
 /// detections measure from (`Events::start_us` in `analyze`).
 pub(crate) const RUN_START: &str = "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1";
 
+/// The header note of a detection whose baseline is the data alone.
+pub(crate) const NO_HISTORY: &str =
+    "history (`--history`) is not read: the baseline is the data's first hours";
+
 /// `time` comes `hours` or more after the run's first sign-in: past the
 /// baseline a detection learns from.
 pub(crate) fn after_baseline(time: &str, hours: u32) -> String {
@@ -618,6 +654,25 @@ pub(crate) fn network_key(asn: &str, ip: &str) -> String {
         "CASE WHEN {asn} IS NOT NULL THEN concat('AS', CAST({asn} AS STRING)) ELSE {} END",
         network_of(ip)
     )
+}
+
+/// `place::Place::same`: row `s` came from the place of row `p`, by
+/// address, by ASN and country, by device, or by network. Both rows have
+/// the prelude's columns and `net`, their [`network_of`] (its column name).
+pub(crate) fn same_place(p: &str, s: &str, net: &str) -> String {
+    format!(
+        "(({p}.ip <> '' AND {s}.ip = {p}.ip)\n    \
+         OR ({p}.asn IS NOT NULL AND {s}.asn = {p}.asn AND {s}.country = {p}.country)\n    \
+         OR ({p}.device_id <> '' AND {s}.device_id = {p}.device_id)\n    \
+         OR ({p}.{net} IS NOT NULL AND {s}.{net} = {p}.{net}))"
+    )
+}
+
+/// `expr` with ASCII letters only in lower case, so a comparison with a
+/// lower-case literal is `eq_ignore_ascii_case`; `lower()` would fold
+/// other letters too (the Kelvin sign to `k`).
+pub(crate) fn ascii_lower(expr: &str) -> String {
+    format!("translate({expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
 }
 
 /// `'kind' AS kind, <actor> AS actor, <user> AS user_principal_name, <ip> AS ip`:
