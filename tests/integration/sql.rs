@@ -1863,3 +1863,246 @@ fn device_code_phishing_sql_matches_analyze_field_for_field() {
 
     engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
 }
+
+/// Builds the Graph sign-ins of the low_and_slow_spray test, request ids
+/// in order.
+#[derive(Default)]
+struct Slow {
+    lines: Vec<String>,
+}
+
+impl Slow {
+    /// A sign-in on March `day` at `sec` seconds past midnight (`at`);
+    /// `code` 0 is a success.
+    fn add(
+        &mut self,
+        (day, sec): (u32, u32),
+        user: &str,
+        ip: &str,
+        code: i64,
+        asn: Option<i64>,
+        ua: &str,
+    ) {
+        let asn = asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        let t = format!(
+            "2026-03-{day:02}T{:02}:{:02}:{:02}Z",
+            sec / 3600,
+            sec % 3600 / 60,
+            sec % 60
+        );
+        let n = self.lines.len();
+        self.lines.push(format!(
+            "{{\"createdDateTime\":\"{t}\",\"id\":\"r{n:04}\",\"userPrincipalName\":\"{user}\",\
+             \"appId\":\"office\",\"appDisplayName\":\"Office\",\"signInEventTypes\":[\"interactiveUser\"],\
+             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":{code}}},\"userAgent\":\"{ua}\",\
+             \"location\":{{\"countryOrRegion\":\"US\"}}{asn}}}"
+        ));
+    }
+}
+
+/// low_and_slow_spray in SQL, on DuckDB and (when installed) Spark,
+/// gives analyze's findings field for field: a spray told once under its
+/// ASN (its user agent ties and its /24 is narrower), high when a
+/// targeted password later works from another of its addresses; one
+/// user agent's two windows nine days apart, two attempts by one account
+/// in a day; a /24 reported beside a user agent that shares less than
+/// half its failures, and one left out for sharing exactly half. Quiet:
+/// typos (a success from the address exactly the typo time later; a
+/// second later is none), ten accounts exactly an hour apart, the
+/// tenant's egress (exactly as many accounts in as failed) and a single
+/// day. Each of those four boundaries, moved by one in the SQL, adds a
+/// finding here.
+#[test]
+fn low_and_slow_spray_sql_matches_analyze_field_for_field() {
+    let test = "low_and_slow_spray_sql_matches_analyze_field_for_field";
+    let Some(dir) = scratch(test) else {
+        return;
+    };
+    let mut s = Slow::default();
+    let user = |p: &str, k: u32| format!("{p}{k:02}@contoso.com");
+    s.add((1, 0), "x@contoso.com", "203.0.113.1", 0, Some(7018), "");
+    // AS64500 with one user agent; ten of its accounts from one /24.
+    for d in 2..=4 {
+        for k in 0..12 {
+            let ip = if k < 10 {
+                format!("198.51.100.{}", 10 + k + d * 20)
+            } else {
+                format!("198.51.101.{}", k + d * 20)
+            };
+            s.add(
+                (d, 3600 + k * 420),
+                &user("a", k),
+                &ip,
+                50126,
+                Some(64500),
+                "python-requests/2.31",
+            );
+        }
+    }
+    s.add(
+        (5, 9 * 3600),
+        &user("a", 3),
+        "198.51.101.50",
+        0,
+        Some(64500),
+        "",
+    );
+    // One user agent, two windows; f00 twice on its first day.
+    for d in [2, 3, 11, 12] {
+        for k in 0..10 {
+            s.add(
+                (d, 10 * 3600 + k * 420),
+                &user("f", k),
+                &format!("100.64.{k}.{d}"),
+                50126,
+                None,
+                "agent-x",
+            );
+        }
+    }
+    s.add(
+        (2, 23 * 3600),
+        &user("f", 0),
+        "100.64.0.99",
+        50126,
+        None,
+        "agent-x",
+    );
+    // b00's failures are typos; b01's success comes a second too late.
+    for d in 2..=3 {
+        for k in 0..10 {
+            let (t, ip) = (12 * 3600 + k * 420, format!("100.65.{k}.{d}"));
+            s.add((d, t), &user("b", k), &ip, 50126, None, "curl/8.0");
+            if k < 2 {
+                s.add((d, t + 3600 + k), &user("b", k), &ip, 0, None, "");
+            }
+        }
+    }
+    // Ten accounts, the first and last exactly an hour apart.
+    for d in 2..=3 {
+        for k in 0..10 {
+            let step = if d == 2 { 400 } else { 420 };
+            s.add(
+                (d, 14 * 3600 + k * step),
+                &user("d", k),
+                &format!("100.66.{k}.{d}"),
+                50126,
+                None,
+                "Go-http-client/1.1",
+            );
+        }
+    }
+    // The tenant's egress: ten accounts failed, ten others got in.
+    for d in 2..=3 {
+        for k in 0..10 {
+            s.add(
+                (d, 16 * 3600 + k * 420),
+                &user("c", k),
+                &format!("192.0.2.{}", 10 + k),
+                50126,
+                None,
+                "",
+            );
+        }
+    }
+    for k in 0..10 {
+        s.add(
+            (4, 8 * 3600 + k * 60),
+            &user("s", k),
+            "192.0.2.200",
+            0,
+            None,
+            "",
+        );
+    }
+    // One day only.
+    for k in 0..12 {
+        s.add(
+            (2, 1800 + k * 3000),
+            &user("e", k),
+            &format!("100.67.{k}.1"),
+            50126,
+            None,
+            "single/1.0",
+        );
+    }
+    // A /24 whose first four failures also carry a user agent sprayed
+    // elsewhere: both are told.
+    for d in 2..=3 {
+        for k in 0..10 {
+            let ua = if d == 2 && k < 4 { "ua-z" } else { "" };
+            s.add(
+                (d, 18 * 3600 + k * 420),
+                &user("g", k),
+                &format!("198.51.102.{}", 10 + k),
+                50126,
+                None,
+                ua,
+            );
+        }
+        for k in 0..10 {
+            s.add(
+                (d, 20 * 3600 + k * 420),
+                &user("h", k),
+                &format!("100.68.{k}.{d}"),
+                50126,
+                None,
+                "ua-z",
+            );
+        }
+    }
+    // A /24 half of whose failures carry a user agent sprayed more
+    // widely: told under the user agent only.
+    for d in 2..=3 {
+        for k in 0..10 {
+            let ua = if d == 2 { "ua-y" } else { "" };
+            s.add(
+                (d, 21 * 3600 + k * 420),
+                &user("i", k),
+                &format!("198.51.103.{}", 10 + k),
+                50126,
+                None,
+                ua,
+            );
+            s.add(
+                (d, 2 * 3600 + k * 420),
+                &user("j", k),
+                &format!("100.69.{k}.{d}"),
+                50126,
+                None,
+                "ua-y",
+            );
+        }
+    }
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &s.lines);
+    let kind = "low_and_slow_spray";
+    // window_seconds is not in the engine results (render writes 0).
+    let want: BTreeMap<String, serde_json::Value> = full_findings(&report, kind)
+        .into_iter()
+        .map(|(id, mut f)| {
+            f["window_seconds"] = serde_json::json!(0);
+            (id, f)
+        })
+        .collect();
+    let seen = outline(&want);
+    for expected in [
+        ("Slow password spray from network AS64500: 12 accounts over 3 days from 36 addresses, at most 1 attempt per account per day; the password of a03@contoso.com worked", "high", 36, 5),
+        ("Slow password spray from one client fingerprint: 10 accounts over 2 days from 21 addresses, at most 2 attempts per account per day", "medium", 21, 5),
+        ("Slow password spray from one client fingerprint: 10 accounts over 2 days from 20 addresses, at most 1 attempt per account per day", "medium", 20, 5),
+        ("Slow password spray from one client fingerprint: 14 accounts over 2 days from 24 addresses, at most 1 attempt per account per day", "medium", 24, 5),
+        ("Slow password spray from network 198.51.102.0/24: 10 accounts over 2 days from 10 addresses, at most 1 attempt per account per day", "medium", 20, 5),
+        ("Slow password spray from one client fingerprint: 20 accounts over 2 days from 30 addresses, at most 1 attempt per account per day", "medium", 30, 5),
+    ] {
+        assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
+    }
+    assert_eq!(want.len(), 6, "{seen:#?}");
+    let peaks: Vec<&serde_json::Value> = want
+        .values()
+        .map(|f| &f["evidence"]["facts"]["peak_accounts_in_an_hour"])
+        .collect();
+    assert!(peaks.iter().all(|p| **p == 9), "{peaks:?}");
+
+    engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
+}

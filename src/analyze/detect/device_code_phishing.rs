@@ -95,15 +95,7 @@ impl Detection for DeviceCodePhishing {
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.device_code_phishing;
         let order = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
-        // `sql::ORDER`'s columns name one kept sign-in (the prelude keeps
-        // one per request id, second and code, or per those and the
-        // account, address, app and type when there is no request id).
-        let id = |t: &str| {
-            sql::ORDER
-                .split(", ")
-                .map(|col| format!("{t}.{col}"))
-                .collect::<Vec<_>>()
-        };
+        let id = sql::sign_in_id;
         let same_id: Vec<String> = id("c")
             .iter()
             .zip(id("j"))

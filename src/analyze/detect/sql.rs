@@ -114,6 +114,14 @@ pub(crate) fn first_per(rows: &str, extra: &str) -> String {
     )
 }
 
+/// `t.time, t.request_id, ...`: the columns of [`ORDER`] of rows `t`,
+/// which name one kept sign-in: the prelude keeps one per request id,
+/// second and code, or per those and the account, address, app and type
+/// when there is no request id.
+pub(crate) fn sign_in_id(t: &str) -> Vec<String> {
+    ORDER.split(", ").map(|col| format!("{t}.{col}")).collect()
+}
+
 /// `time, request_id, ...`: the member columns, unqualified.
 pub(crate) fn member_cols_bare() -> String {
     MEMBER_COLUMNS.join(", ")
@@ -161,6 +169,8 @@ impl Query {
     /// A detection the shared SQL subset cannot say faithfully (it walks
     /// each account's history in order, say): `detections --sql` leaves
     /// it out and says why, rather than ship a query that disagrees.
+    /// Every detection has SQL today; this stays for one that cannot.
+    #[allow(dead_code)]
     pub(crate) fn unsupported(why: impl Into<String>) -> Self {
         Query {
             unsupported: Some(why.into()),
@@ -181,6 +191,13 @@ impl Query {
 
     pub(crate) fn bursts(mut self, b: &Bursts) -> Self {
         self.ctes.extend(b.ctes());
+        self
+    }
+
+    /// The sliding windows of `b` without its bursts (`<name>_win`, see
+    /// [`Bursts`]; `qualifies` is not read): a peak count over them.
+    pub(crate) fn windows(mut self, b: &Bursts) -> Self {
+        self.ctes.extend(b.windows());
         self
     }
 
@@ -425,7 +442,7 @@ fn idiv(a: &str, b: &str) -> String {
 /// Days since 1970-01-01 of a timestamp's UTC date, by the civil-calendar
 /// formula: neither a DATE difference nor an epoch function reads the
 /// same in both engines.
-fn epoch_day(t: &str) -> String {
+pub(crate) fn epoch_day(t: &str) -> String {
     let y = format!("(year({t}) - CASE WHEN month({t}) <= 2 THEN 1 ELSE 0 END)");
     let era = idiv(&y, "400");
     let yoe = format!("({y} - {era} * 400)");
@@ -714,17 +731,12 @@ pub(crate) struct Bursts<'a> {
 }
 
 impl Bursts<'_> {
-    fn ctes(&self) -> Vec<(String, String)> {
+    /// The sliding windows alone: `<name>_win` holds, per key and event
+    /// time, `n` and each distinct count over the window ending then.
+    fn windows(&self) -> Vec<(String, String)> {
         let p = self.name;
         let w = minutes(self.window_minutes);
         let keys = self.keys.join(", ");
-        let on = |a: &str, b: &str| -> String {
-            self.keys
-                .iter()
-                .map(|k| format!("{a}.{k} = {b}.{k}"))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
         let mut src = format!("SELECT {keys}, time");
         for (m, cols) in self.distinct {
             let _ = write!(
@@ -792,6 +804,22 @@ impl Bursts<'_> {
                     running.join(",\n      ")
                 ),
             ),
+        ]
+    }
+
+    fn ctes(&self) -> Vec<(String, String)> {
+        let p = self.name;
+        let w = minutes(self.window_minutes);
+        let keys = self.keys.join(", ");
+        let on = |a: &str, b: &str| -> String {
+            self.keys
+                .iter()
+                .map(|k| format!("{a}.{k} = {b}.{k}"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let mut ctes = self.windows();
+        ctes.extend([
             (
                 format!("{p}_ok"),
                 format!(
@@ -813,7 +841,8 @@ impl Bursts<'_> {
                     on("e", "s")
                 ),
             ),
-        ]
+        ]);
+        ctes
     }
 }
 
