@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::place::Place;
 use super::registry::Settings;
-use super::sql::Query;
+use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
@@ -92,10 +92,145 @@ impl Detection for DeviceCodePhishing {
         &[Need::AuthProtocol]
     }
 
-    fn sql(&self, _cfg: &DetectionConfig) -> Query {
-        Query::unsupported(
-            "it judges each sign-in against the account's own earlier places and follows it to a device registration, which needs an ordered walk per account",
-        )
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.device_code_phishing;
+        let order = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
+        let id = sql::sign_in_id;
+        let same_id: Vec<String> = id("c")
+            .iter()
+            .zip(id("j"))
+            .map(|(a, b)| format!("{a} = {b}"))
+            .collect();
+        let registration = format!(
+            "({} = {} OR {} = 'device registration service')",
+            sql::ascii_lower("o.app_id"),
+            sql::lit(DRS_APP_ID),
+            sql::ascii_lower("o.resource")
+        );
+        // `run` in sets: a device-code success past the baseline is judged
+        // against the account's successes before it (any, and one from
+        // the same place), which a join says without a walk; hits group by
+        // the place's label, and the sequel is judged against the first.
+        Query::new()
+            .note(sql::NO_HISTORY)
+            .note("the title lists at most three countries and counts the rest; facts leave out the countries, ASNs and apps")
+            .cte(
+                "dc_ok",
+                format!(
+                    "SELECT {}, asn, device_id, resource, incoming_token_type,\n    \
+                     authentication_protocol, original_transfer_method, {} AS net\n  \
+                     FROM ev WHERE status = 'success' AND user_principal_name <> ''",
+                    sql::member_cols_bare(),
+                    sql::network_of("ip")
+                ),
+            )
+            .cte(
+                "dc_code",
+                format!(
+                    "SELECT * FROM dc_ok\n  \
+                     WHERE (authentication_protocol = 'deviceCode' OR original_transfer_method = 'deviceCodeFlow')\n    \
+                     AND {}",
+                    sql::after_baseline("time", c.min_baseline_hours)
+                ),
+            )
+            .cte(
+                // Only a code sign-in with an earlier success has a row.
+                "dc_judged",
+                format!(
+                    "SELECT {}, MAX(CASE WHEN {} THEN 1 ELSE 0 END) AS familiar\n  \
+                     FROM dc_code c JOIN dc_ok o\n    \
+                     ON o.user_principal_name = c.user_principal_name AND o.time < c.time\n  \
+                     GROUP BY {}",
+                    id("c").join(", "),
+                    sql::same_place("c", "o", "net"),
+                    id("c").join(", ")
+                ),
+            )
+            .cte(
+                "dc_hit",
+                format!(
+                    "SELECT c.*, COALESCE(c.net, c.ip) AS label,\n    \
+                     concat(c.user_principal_name, '|', COALESCE(c.net, c.ip)) AS actor\n  \
+                     FROM dc_code c JOIN dc_judged j ON {}\n  \
+                     WHERE j.familiar = 0",
+                    same_id.join(" AND ")
+                ),
+            )
+            .per_actor(KIND, "dc_hit", Some("MIN(user_principal_name)"), None)
+            .member_cte(
+                "dc_first",
+                format!(
+                    "SELECT * FROM (\n    \
+                     SELECT h.*, ROW_NUMBER() OVER (PARTITION BY actor {order}) AS nth FROM dc_hit h\n  \
+                     ) p WHERE nth = 1"
+                ),
+            )
+            .member_cte(
+                // Device registrations and primary refresh tokens from the
+                // first hit's place, from its time to the follow-up's end.
+                "dc_next",
+                format!(
+                    "SELECT f.actor, f.first_seen AS found_first, {}, o.resource, o.incoming_token_type,\n    \
+                     CASE WHEN {registration} THEN 1 ELSE 0 END AS registered\n  \
+                     FROM found f JOIN dc_first p ON p.actor = f.actor\n  \
+                     JOIN dc_ok o ON o.user_principal_name = f.user_principal_name\n    \
+                     AND o.time >= f.first_seen AND o.time <= f.last_seen + {}\n  \
+                     WHERE ({registration} OR o.incoming_token_type = 'primaryRefreshToken')\n    \
+                     AND {}",
+                    sql::member_cols("o"),
+                    sql::minutes(c.follow_up_minutes),
+                    sql::same_place("p", "o", "net")
+                ),
+            )
+            .highlights(format!(
+                "SELECT actor, found_first, {} FROM dc_next",
+                sql::member_cols_bare()
+            ))
+            .member_cte(
+                "dc_head",
+                format!(
+                    "SELECT actor, MIN(label) AS label,\n    \
+                     MAX(CASE WHEN {} = {} THEN 1 ELSE 0 END) AS broker\n  \
+                     FROM dc_hit GROUP BY actor",
+                    sql::ascii_lower("app_id"),
+                    sql::lit(BROKER_APP_ID)
+                ),
+            )
+            .member_cte(
+                "dc_earlier",
+                "SELECT f.actor, COUNT(*) AS earlier\n  \
+                 FROM found f JOIN dc_ok o ON o.user_principal_name = f.user_principal_name AND o.time < f.first_seen\n  \
+                 GROUP BY f.actor",
+            )
+            .member_cte(
+                "dc_sequel",
+                "SELECT actor, MAX(registered) AS registered,\n    \
+                 MAX(CASE WHEN incoming_token_type = 'primaryRefreshToken' THEN 1 ELSE 0 END) AS prt\n  \
+                 FROM dc_next GROUP BY actor",
+            )
+            .member_cte("dc_countries", sql::first_three("dc_hit", "country"))
+            .member_cte("dc_start", sql::RUN_START)
+            .join("JOIN dc_head h ON h.actor = f.actor")
+            .join("JOIN dc_earlier e ON e.actor = f.actor")
+            .join("LEFT JOIN dc_sequel s ON s.actor = f.actor")
+            .join("LEFT JOIN dc_countries c ON c.actor = f.actor")
+            .join("CROSS JOIN dc_start x")
+            .severity("CASE WHEN h.broker = 1 OR a.n_highlights > 0 THEN 'critical' ELSE 'high' END")
+            .title(format!(
+                "concat(f.user_principal_name, ' completed a device-code sign-in from ', h.label,\n    \
+                 CASE WHEN c.n IS NULL THEN '' ELSE concat(' (', {}, ')') END,\n    \
+                 ', where the account does not sign in',\n    \
+                 CASE WHEN h.broker = 1 THEN ', to the Microsoft Authentication Broker' ELSE '' END,\n    \
+                 CASE WHEN s.registered = 1 THEN '; a device was registered from there next'\n      \
+                 WHEN s.prt = 1 THEN '; a primary refresh token was used from there next' ELSE '' END)",
+                sql::three_text("c")
+            ))
+            .fact("place", sql::json_str("h.label"))
+            .fact("broker", sql::json_bool("h.broker = 1"))
+            .fact("device_registered", sql::json_bool("s.registered = 1"))
+            .fact("primary_refresh_token", sql::json_bool("s.prt = 1"))
+            .fact("earlier_successes", sql::json_num("e.earlier"))
+            .baseline_facts("x.start", "f.first_seen")
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

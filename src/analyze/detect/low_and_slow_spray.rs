@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::presets::CREDENTIAL_CODES;
 use super::registry::{Invalid, Settings};
-use super::sql::Query;
+use super::sql::{self, Bursts, Query};
 use super::util::{self, Draft, Fast, UsersAtLeast};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::net::Network;
@@ -65,6 +65,17 @@ impl SlowKey {
 
     fn of(self, r: &SignIn) -> Option<String> {
         self.value(r).map(|v| v.to_string())
+    }
+
+    /// [`SlowKey::of`] over the prelude's columns; NULL for none.
+    fn sql_value(self) -> String {
+        match self {
+            SlowKey::Asn => {
+                "CASE WHEN asn IS NOT NULL THEN concat('AS', CAST(asn AS STRING)) END".to_string()
+            }
+            SlowKey::Network => sql::network_of("ip"),
+            SlowKey::UserAgent => "NULLIF(user_agent, '')".to_string(),
+        }
     }
 
     fn value(self, r: &SignIn) -> Option<SlowValue> {
@@ -150,10 +161,199 @@ impl Detection for LowAndSlowSpray {
         &["T1110.003"]
     }
 
-    fn sql(&self, _cfg: &DetectionConfig) -> Query {
-        Query::unsupported(
-            "it sets aside each account's typos by the success that follows them and merges windows found under several keys, which the shared SQL subset cannot say compactly",
-        )
+    fn sql(&self, cfg: &DetectionConfig) -> Query {
+        let c = &cfg.low_and_slow_spray;
+        let failure = sql::credential_failure(&c.codes);
+        let keys: BTreeSet<SlowKey> = c.group_by.iter().copied().collect();
+        // Rows of `from` once per key in force, with the key (`k`) and the
+        // value it gives them; rows without one are left out.
+        let keyed = |from: &str, cols: &str| {
+            let each: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "SELECT '{}' AS k, {} AS value, {cols} FROM {from}",
+                        k.as_str(),
+                        k.sql_value()
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT * FROM (\n    {}\n  ) u WHERE value IS NOT NULL",
+                each.join("\n    UNION ALL ")
+            )
+        };
+        let cand = "k, value, burst_start";
+        let on = |a: &str, b: &str| {
+            format!("{a}.k = {b}.k AND {a}.value = {b}.value AND {a}.burst_start = {b}.burst_start")
+        };
+        // `run` in sets, but for one step: `run` tells the windows in
+        // rank order and leaves one out when half its failures are in
+        // windows it already told; the SQL leaves one out when half are in
+        // any window ranked above it, told or not, since which windows
+        // are told depends on the order (a walk). Everything else is
+        // exact: typos by the next success from the address, shared
+        // egress, the burst windows and the busiest hour.
+        Query::new()
+            .note("a window is left out when half or more of its failures are in any window ranked above it (more accounts, then more failures, then key and value), reported or not; analyze counts only the windows it reports, so a window that overlaps mostly a left-out one may be reported by analyze and not here")
+            .note("days are calendar days of the session time zone; keep it UTC (the scripts do), as analyze counts UTC days")
+            .note("facts leave out the accounts, addresses, ASNs, countries, user agents and the sign-ins whose password worked; window_seconds is not a column")
+            .cte(
+                // The typo test: the account's next success from the same
+                // address, at the failure's time or later.
+                "ls_pre",
+                format!(
+                    "SELECT {}, asn, user_agent, {failure} AS failed,\n    \
+                     MIN(CASE WHEN status = 'success' THEN time END) OVER (\n      \
+                     PARTITION BY user_principal_name, ip ORDER BY time RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_ok\n  \
+                     FROM ev WHERE user_principal_name <> '' AND (status = 'success' OR {failure})",
+                    sql::member_cols_bare()
+                ),
+            )
+            .cte(
+                "ls_keyed",
+                keyed(
+                    &format!(
+                        "(SELECT * FROM ls_pre WHERE failed AND (next_ok IS NULL OR next_ok > time + {})) f",
+                        sql::minutes(c.typo_minutes)
+                    ),
+                    &sql::member_cols_bare(),
+                ),
+            )
+            .cte(
+                // Shared egress: at least as many accounts signed in from
+                // the value (allowlisted sources too) as failed there.
+                "ls_shared",
+                format!(
+                    "SELECT f.k, f.value\n  \
+                     FROM (SELECT k, value, COUNT(DISTINCT user_principal_name) AS failed FROM ls_keyed GROUP BY k, value) f\n  \
+                     JOIN (\n    \
+                     SELECT k, value, COUNT(DISTINCT user_principal_name) AS worked FROM (\n    {}\n    ) w0 GROUP BY k, value\n  \
+                     ) w ON w.k = f.k AND w.value = f.value\n  \
+                     WHERE w.worked >= f.failed",
+                    keyed(
+                        "(SELECT * FROM deduped WHERE copy_rank = 1 AND status = 'success' AND user_principal_name <> '') d",
+                        "user_principal_name"
+                    )
+                ),
+            )
+            // A shared value's windows are dropped in `ls_cand`: each
+            // value's windows are its own, and there `ls_shared` is read
+            // once rather than at every read of the windows.
+            .bursts(&Bursts {
+                name: "ls_burst",
+                from: "ls_keyed",
+                keys: &["k", "value"],
+                window_minutes: c.window_days.saturating_mul(24 * 60),
+                distinct: &[("users", &["user_principal_name"])],
+                qualifies: format!("users >= {}", sql::at_least_one(c.min_accounts)),
+            })
+            .windows(&Bursts {
+                name: "ls_hour",
+                from: "ls_burst",
+                keys: &["k", "value", "burst_start"],
+                window_minutes: 60,
+                distinct: &[("users", &["user_principal_name"])],
+                qualifies: String::new(),
+            })
+            .cte(
+                // Each window that qualifies, ranked as `run` sorts them.
+                // Spark writes a CTE out at every reference, so each of
+                // these reads its source once where it can.
+                "ls_cand",
+                format!(
+                    "SELECT c.*, p.peak,\n    \
+                     ROW_NUMBER() OVER (ORDER BY c.accounts DESC, c.events DESC, c.k, c.value, c.burst_start) AS cand_rank\n  \
+                     FROM (\n    \
+                     SELECT {cand}, COUNT(DISTINCT user_principal_name) AS accounts, COUNT(*) AS events,\n      \
+                     COUNT(DISTINCT day) AS days, MAX(per_day) AS per_day\n    \
+                     FROM (\n      \
+                     SELECT d.*, COUNT(*) OVER (PARTITION BY {cand}, user_principal_name, day) AS per_day\n      \
+                     FROM (SELECT b.*, {} AS day FROM ls_burst b) d\n    \
+                     ) x GROUP BY {cand}\n  \
+                     ) c\n  \
+                     JOIN (SELECT {cand}, MAX(users) AS peak FROM ls_hour_win GROUP BY {cand}) p ON {}\n  \
+                     LEFT JOIN ls_shared s ON s.k = c.k AND s.value = c.value\n  \
+                     WHERE s.k IS NULL AND c.days >= {} AND p.peak < {}",
+                    sql::epoch_day("b.time"),
+                    on("p", "c"),
+                    c.min_days,
+                    sql::at_least_one(c.max_accounts_per_hour)
+                ),
+            )
+            .cte(
+                // Per failure, the best rank of the windows it is in; per
+                // window, how many of its failures a better one holds.
+                "ls_told",
+                format!(
+                    "SELECT t.*,\n    \
+                     SUM(CASE WHEN first_rank < cand_rank THEN 1 ELSE 0 END) OVER (PARTITION BY {cand}) AS told\n  \
+                     FROM (\n    \
+                     SELECT b.*, c.cand_rank, c.events, c.days, c.per_day, c.peak,\n      \
+                     MIN(c.cand_rank) OVER (PARTITION BY {}) AS first_rank\n    \
+                     FROM ls_burst b JOIN ls_cand c ON {}\n  \
+                     ) t",
+                    sql::sign_in_id("b").join(", "),
+                    on("c", "b")
+                ),
+            )
+            .cte(
+                "ls_spray",
+                format!(
+                    "SELECT t.*, concat(t.k, ':', t.value) AS actor,\n    \
+                     MIN(time) OVER (PARTITION BY {cand}) AS first_time\n  \
+                     FROM ls_told t WHERE 2 * told < events"
+                ),
+            )
+            .select(format!(
+                "SELECT {}, {},\n  \
+                 burst_start, MIN(k) AS k, MIN(value) AS value, MIN(days) AS days, MIN(per_day) AS per_day, MIN(peak) AS peak\n\
+                 FROM ls_spray\nGROUP BY actor, burst_start",
+                sql::head(KIND, "actor", None, None),
+                sql::SPAN
+            ))
+            .events(format!(
+                "SELECT actor, first_time AS found_first, {} FROM ls_spray",
+                sql::member_cols_bare()
+            ))
+            // Per targeted account, the first sign-in from any of the
+            // window's addresses since its first failure there whose
+            // password worked.
+            .highlights(sql::first_per(
+                &format!(
+                    "SELECT t.actor, t.found_first, {}\n      \
+                     FROM (\n        \
+                     SELECT actor, first_time AS found_first, burst_start, user_principal_name, MIN(time) AS since\n        \
+                     FROM ls_spray GROUP BY actor, first_time, burst_start, user_principal_name\n      \
+                     ) t\n      \
+                     JOIN (SELECT DISTINCT actor, burst_start, ip FROM ls_spray WHERE ip <> '') i\n        \
+                     ON i.actor = t.actor AND i.burst_start = t.burst_start\n      \
+                     JOIN (SELECT * FROM ev WHERE password_worked) e\n        \
+                     ON e.ip = i.ip AND e.user_principal_name = t.user_principal_name AND e.time >= t.since",
+                    sql::member_cols("e")
+                ),
+                "user_principal_name",
+            ))
+            .severity("CASE WHEN a.n_highlights > 0 THEN 'high' ELSE 'medium' END")
+            .title(format!(
+                "concat('Slow password spray from ',\n    \
+                 CASE WHEN f.k = 'user_agent' THEN 'one client fingerprint' ELSE concat('network ', f.value) END,\n    \
+                 ': ', {}, ' accounts over ', {}, ' days from ', {}, ' address', CASE WHEN a.ev_ips = 1 THEN '' ELSE 'es' END,\n    \
+                 ', at most ', {}, ' attempt', {}, ' per account per day',\n    \
+                 CASE WHEN a.n_highlights > 0 THEN concat('; the password of ',\n      \
+                 CASE WHEN a.highlight_users = 1 THEN a.first_highlight_user ELSE concat({}, ' accounts') END, ' worked') ELSE '' END)",
+                sql::text_num("a.ev_users"),
+                sql::text_num("f.days"),
+                sql::text_num("a.ev_ips"),
+                sql::text_num("f.per_day"),
+                sql::plural("f.per_day"),
+                sql::text_num("a.highlight_users")
+            ))
+            .fact("grouped_by", sql::json_str("f.k"))
+            .fact("key", sql::json_str("f.value"))
+            .fact("days", sql::json_num("f.days"))
+            .fact("max_attempts_per_account_per_day", sql::json_num("f.per_day"))
+            .fact("peak_accounts_in_an_hour", sql::json_num("f.peak"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -114,6 +114,14 @@ pub(crate) fn first_per(rows: &str, extra: &str) -> String {
     )
 }
 
+/// `t.time, t.request_id, ...`: the columns of [`ORDER`] of rows `t`,
+/// which name one kept sign-in: the prelude keeps one per request id,
+/// second and code, or per those and the account, address, app and type
+/// when there is no request id.
+pub(crate) fn sign_in_id(t: &str) -> Vec<String> {
+    ORDER.split(", ").map(|col| format!("{t}.{col}")).collect()
+}
+
 /// `time, request_id, ...`: the member columns, unqualified.
 pub(crate) fn member_cols_bare() -> String {
     MEMBER_COLUMNS.join(", ")
@@ -161,6 +169,8 @@ impl Query {
     /// A detection the shared SQL subset cannot say faithfully (it walks
     /// each account's history in order, say): `detections --sql` leaves
     /// it out and says why, rather than ship a query that disagrees.
+    /// Every detection has SQL today; this stays for one that cannot.
+    #[allow(dead_code)]
     pub(crate) fn unsupported(why: impl Into<String>) -> Self {
         Query {
             unsupported: Some(why.into()),
@@ -184,12 +194,41 @@ impl Query {
         self
     }
 
+    /// The sliding windows of `b` without its bursts (`<name>_win`, see
+    /// [`Bursts`]; `qualifies` is not read): a peak count over them.
+    pub(crate) fn windows(mut self, b: &Bursts) -> Self {
+        self.ctes.extend(b.windows());
+        self
+    }
+
     /// The SELECT naming the findings, one row each: `kind, actor,
     /// user_principal_name, ip, first_seen, last_seen, count` (see
     /// [`head`], [`SPAN`]). It becomes the CTE `found`.
     pub(crate) fn select(mut self, text: impl Into<String>) -> Self {
         self.select = text.into();
         self
+    }
+
+    /// One finding per `actor` of the rows of `from` (a CTE with `actor`
+    /// and the member columns), counting them all: its [`Query::select`]
+    /// and [`Query::events`]. `user` and `ip` are the finding's key
+    /// columns, aggregates over those rows ([`head`]).
+    pub(crate) fn per_actor(
+        self,
+        kind: &str,
+        from: &str,
+        user: Option<&str>,
+        ip: Option<&str>,
+    ) -> Self {
+        self.select(format!(
+            "SELECT {}, {SPAN}\nFROM {from}\nGROUP BY actor",
+            head(kind, "actor", user, ip)
+        ))
+        .events(format!(
+            "SELECT f.actor, f.first_seen AS found_first, {}\n    \
+             FROM found f JOIN {from} r ON r.actor = f.actor",
+            member_cols("r")
+        ))
     }
 
     /// A CTE placed after `found`, for the events and highlights queries
@@ -248,6 +287,16 @@ impl Query {
     pub(crate) fn fact(mut self, key: &str, json: impl Into<String>) -> Self {
         self.facts.push((key.to_string(), json.into()));
         self
+    }
+
+    /// The facts `baseline_hours` and `baseline` (`Events::baseline_text`
+    /// without a history): whole hours from the run's start `start` to
+    /// the finding's judged sign-in at `time`.
+    pub(crate) fn baseline_facts(self, start: &str, time: &str) -> Self {
+        let hours = whole_hours(start, time);
+        let text = format!("concat({}, ' h of this data')", text_num(&hours));
+        self.fact("baseline_hours", json_num(&hours))
+            .fact("baseline", json_str(&text))
     }
 
     /// One more figure, an aggregate over the finding's members `m`
@@ -393,7 +442,7 @@ fn idiv(a: &str, b: &str) -> String {
 /// Days since 1970-01-01 of a timestamp's UTC date, by the civil-calendar
 /// formula: neither a DATE difference nor an epoch function reads the
 /// same in both engines.
-fn epoch_day(t: &str) -> String {
+pub(crate) fn epoch_day(t: &str) -> String {
     let y = format!("(year({t}) - CASE WHEN month({t}) <= 2 THEN 1 ELSE 0 END)");
     let era = idiv(&y, "400");
     let yoe = format!("({y} - {era} * 400)");
@@ -532,6 +581,10 @@ pub(crate) fn minutes(n: u32) -> String {
 /// detections measure from (`Events::start_us` in `analyze`).
 pub(crate) const RUN_START: &str = "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1";
 
+/// The header note of a detection whose baseline is the data alone.
+pub(crate) const NO_HISTORY: &str =
+    "history (`--history`) is not read: the baseline is the data's first hours";
+
 /// `time` comes `hours` or more after the run's first sign-in: past the
 /// baseline a detection learns from.
 pub(crate) fn after_baseline(time: &str, hours: u32) -> String {
@@ -620,6 +673,25 @@ pub(crate) fn network_key(asn: &str, ip: &str) -> String {
     )
 }
 
+/// `place::Place::same`: row `s` came from the place of row `p`, by
+/// address, by ASN and country, by device, or by network. Both rows have
+/// the prelude's columns and `net`, their [`network_of`] (its column name).
+pub(crate) fn same_place(p: &str, s: &str, net: &str) -> String {
+    format!(
+        "(({p}.ip <> '' AND {s}.ip = {p}.ip)\n    \
+         OR ({p}.asn IS NOT NULL AND {s}.asn = {p}.asn AND {s}.country = {p}.country)\n    \
+         OR ({p}.device_id <> '' AND {s}.device_id = {p}.device_id)\n    \
+         OR ({p}.{net} IS NOT NULL AND {s}.{net} = {p}.{net}))"
+    )
+}
+
+/// `expr` with ASCII letters only in lower case, so a comparison with a
+/// lower-case literal is `eq_ignore_ascii_case`; `lower()` would fold
+/// other letters too (the Kelvin sign to `k`).
+pub(crate) fn ascii_lower(expr: &str) -> String {
+    format!("translate({expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+}
+
 /// `'kind' AS kind, <actor> AS actor, <user> AS user_principal_name, <ip> AS ip`:
 /// the head of every final SELECT. `None` is a typed NULL.
 pub(crate) fn head(kind: &str, actor: &str, user: Option<&str>, ip: Option<&str>) -> String {
@@ -659,17 +731,12 @@ pub(crate) struct Bursts<'a> {
 }
 
 impl Bursts<'_> {
-    fn ctes(&self) -> Vec<(String, String)> {
+    /// The sliding windows alone: `<name>_win` holds, per key and event
+    /// time, `n` and each distinct count over the window ending then.
+    fn windows(&self) -> Vec<(String, String)> {
         let p = self.name;
         let w = minutes(self.window_minutes);
         let keys = self.keys.join(", ");
-        let on = |a: &str, b: &str| -> String {
-            self.keys
-                .iter()
-                .map(|k| format!("{a}.{k} = {b}.{k}"))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
         let mut src = format!("SELECT {keys}, time");
         for (m, cols) in self.distinct {
             let _ = write!(
@@ -737,6 +804,22 @@ impl Bursts<'_> {
                     running.join(",\n      ")
                 ),
             ),
+        ]
+    }
+
+    fn ctes(&self) -> Vec<(String, String)> {
+        let p = self.name;
+        let w = minutes(self.window_minutes);
+        let keys = self.keys.join(", ");
+        let on = |a: &str, b: &str| -> String {
+            self.keys
+                .iter()
+                .map(|k| format!("{a}.{k} = {b}.{k}"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let mut ctes = self.windows();
+        ctes.extend([
             (
                 format!("{p}_ok"),
                 format!(
@@ -758,7 +841,8 @@ impl Bursts<'_> {
                     on("e", "s")
                 ),
             ),
-        ]
+        ]);
+        ctes
     }
 }
 

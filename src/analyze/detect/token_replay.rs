@@ -95,7 +95,7 @@ impl Detection for TokenReplay {
         // session used before, from no place the account used outside the
         // session before; and every use of a foreign network counts.
         Query::new()
-            .note("history (`--history`) is not read: the baseline is the data's first hours")
+            .note(sql::NO_HISTORY)
             .note("a device seen in the session only on later uses from a network already judged foreign counts as the session's device; analyze does not learn devices from those uses")
             .note("the title lists at most three networks and three countries and counts the rest; facts leave out the networks, countries and user agents")
             .cte(
@@ -150,15 +150,15 @@ impl Detection for TokenReplay {
             )
             .cte(
                 "tr_familiar",
-                "SELECT c.user_principal_name, c.skey, c.net\n  \
-                 FROM tr_cand c JOIN tr_use o\n    \
-                 ON o.user_principal_name = c.user_principal_name AND o.time < c.time\n    \
-                 AND (o.skey IS NULL OR o.skey <> c.skey)\n  \
-                 WHERE (c.ip <> '' AND o.ip = c.ip)\n    \
-                 OR (c.asn IS NOT NULL AND o.asn = c.asn AND o.country = c.country)\n    \
-                 OR (c.device_id <> '' AND o.device_id = c.device_id)\n    \
-                 OR (c.ipnet IS NOT NULL AND o.ipnet = c.ipnet)\n  \
-                 GROUP BY c.user_principal_name, c.skey, c.net",
+                format!(
+                    "SELECT c.user_principal_name, c.skey, c.net\n  \
+                     FROM tr_cand c JOIN tr_use o\n    \
+                     ON o.user_principal_name = c.user_principal_name AND o.time < c.time\n    \
+                     AND (o.skey IS NULL OR o.skey <> c.skey)\n  \
+                     WHERE {}\n  \
+                     GROUP BY c.user_principal_name, c.skey, c.net",
+                    sql::same_place("c", "o", "ipnet")
+                ),
             )
             .cte(
                 "tr_replay",
@@ -169,21 +169,12 @@ impl Detection for TokenReplay {
                  ON k.user_principal_name = c.user_principal_name AND k.skey = c.skey AND k.net = c.net\n  \
                  WHERE k.net IS NULL",
             )
-            .select(format!(
-                "SELECT {}, {}\nFROM tr_replay\nGROUP BY actor",
-                sql::head(
-                    KIND,
-                    "actor",
-                    Some("MIN(user_principal_name)"),
-                    Some("MIN(ip)")
-                ),
-                sql::SPAN
-            ))
-            .events(format!(
-                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
-                 FROM found f JOIN tr_replay r ON r.actor = f.actor",
-                sql::member_cols("r")
-            ))
+            .per_actor(
+                KIND,
+                "tr_replay",
+                Some("MIN(user_principal_name)"),
+                Some("MIN(ip)"),
+            )
             .member_cte(
                 "tr_head",
                 "SELECT actor, MIN(skey) AS skey, MIN(a_time) AS a_time, MIN(a_ip) AS a_ip, MIN(a_net) AS a_net,\n    \
@@ -232,17 +223,7 @@ impl Detection for TokenReplay {
             .fact("non_interactive_uses", sql::json_num("h.non_interactive"))
             .fact("country_changed", sql::json_bool("h.country_changed = 1"))
             .fact("client_changed", sql::json_bool("h.client_changed = 1"))
-            .fact(
-                "baseline_hours",
-                sql::json_num(&sql::whole_hours("x.start", "h.a_time")),
-            )
-            .fact(
-                "baseline",
-                sql::json_str(&format!(
-                    "concat({}, ' h of this data')",
-                    sql::text_num(&sql::whole_hours("x.start", "h.a_time"))
-                )),
-            )
+            .baseline_facts("x.start", "h.a_time")
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

@@ -122,16 +122,7 @@ impl Detection for WorkloadNewNetwork {
                 "SELECT u.*, concat(u.workload, '|', u.net) AS actor\n  \
                  FROM wn_use u JOIN wn_new n ON n.workload = u.workload AND n.net = u.net",
             )
-            .select(format!(
-                "SELECT {}, {}\nFROM wn_hit\nGROUP BY actor",
-                sql::head(KIND, "actor", None, Some("MIN(ip)")),
-                sql::SPAN
-            ))
-            .events(format!(
-                "SELECT f.actor, f.first_seen AS found_first, {}\n    \
-                 FROM found f JOIN wn_hit h ON h.actor = f.actor",
-                sql::member_cols("h")
-            ))
+            .per_actor(KIND, "wn_hit", None, Some("MIN(ip)"))
             .member_cte(
                 "wn_head",
                 format!(
