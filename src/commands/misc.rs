@@ -1,7 +1,7 @@
 //! Small subcommands: explain, generate, detections, completions, manpage.
 
 use super::Outcome;
-use crate::analyze::detect::sql::{sql_all, sql_unsupported};
+use crate::analyze::detect::sql::sql_all;
 use crate::analyze::detect::DetectionConfig;
 use crate::cli::{Cli, CompletionsArgs, DetectionsArgs, ExplainArgs, GenerateArgs, Shell};
 use crate::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
@@ -96,11 +96,6 @@ pub fn detections(args: &DetectionsArgs) -> anyhow::Result<Outcome> {
 /// or as `<kind>.sql` files.
 fn detections_sql(cfg: &DetectionConfig, dir: Option<&Path>) -> anyhow::Result<Outcome> {
     let queries = sql_all(cfg)?;
-    // Said on standard error so the queries on standard output stay
-    // runnable as they are.
-    for (kind, why) in sql_unsupported(cfg) {
-        eprintln!("note: {kind} has no SQL form: {why}; run `entrasift analyze` for it");
-    }
     let Some(dir) = dir else {
         let mut out = std::io::stdout().lock();
         for (i, q) in queries.iter().enumerate() {

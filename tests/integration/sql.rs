@@ -224,18 +224,10 @@ fn finding_id(kind: &str, actor: &str, first_us: i64) -> String {
 fn rust_findings(report: &Path) -> BTreeMap<String, (String, u64)> {
     let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    // Detections with no SQL form are not compared.
-    let no_sql: Vec<&str> = entrasift::analyze::detect::sql::sql_unsupported(
-        &entrasift::analyze::detect::DetectionConfig::default(),
-    )
-    .into_iter()
-    .map(|(k, _)| k)
-    .collect();
     doc["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| !no_sql.contains(&f["kind"].as_str().unwrap()))
         .map(|f| {
             (
                 f["id"].as_str().unwrap().to_string(),
@@ -320,16 +312,9 @@ fn sql_detections_on_duckdb_match_analyze() {
         if name == "default" {
             let kinds: std::collections::BTreeSet<&str> =
                 rust.values().map(|(k, _)| k.as_str()).collect();
-            let no_sql: Vec<&str> = entrasift::analyze::detect::sql::sql_unsupported(
-                &entrasift::analyze::detect::DetectionConfig::default(),
-            )
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
             for kind in entrasift::analyze::detect::DETECTIONS
                 .iter()
                 .map(|d| d.kind())
-                .filter(|k| !no_sql.contains(k))
             {
                 assert!(kinds.contains(kind), "no {kind} finding to compare");
             }
@@ -363,16 +348,6 @@ fn spark_available(test: &str) -> bool {
     ok
 }
 
-/// Detections with no SQL form: neither engine can find them.
-fn no_sql_kinds() -> Vec<&'static str> {
-    entrasift::analyze::detect::sql::sql_unsupported(
-        &entrasift::analyze::detect::DetectionConfig::default(),
-    )
-    .into_iter()
-    .map(|(k, _)| k)
-    .collect()
-}
-
 /// What the parity check compares of a finding: everything the engines
 /// must agree with `analyze` on.
 type Parity = (
@@ -398,12 +373,10 @@ fn parity(report: &Path) -> BTreeMap<String, Parity> {
             .map(|x| x.as_str().unwrap().to_string())
             .collect()
     };
-    let no_sql = no_sql_kinds();
     doc["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| !no_sql.contains(&f["kind"].as_str().unwrap()))
         .map(|f| {
             let s = |k: &str| f[k].as_str().unwrap().to_string();
             (
@@ -514,11 +487,7 @@ fn engine_results_render_the_findings_of_analyze() {
     ]);
     let expected = parity(&report);
     let kinds: std::collections::BTreeSet<&str> = expected.values().map(|p| p.0.as_str()).collect();
-    let no_sql = no_sql_kinds();
-    for d in entrasift::analyze::detect::DETECTIONS
-        .iter()
-        .filter(|d| !no_sql.contains(&d.kind()))
-    {
+    for d in entrasift::analyze::detect::DETECTIONS {
         assert!(
             kinds.contains(d.kind()),
             "no {} finding to compare",
@@ -579,10 +548,7 @@ fn engine_results_render_the_findings_of_analyze() {
             .iter()
             .map(|f| f["path"].as_str().unwrap())
             .collect();
-        for d in entrasift::analyze::detect::DETECTIONS
-            .iter()
-            .filter(|d| !no_sql.contains(&d.kind()))
-        {
+        for d in entrasift::analyze::detect::DETECTIONS {
             let k = d.kind();
             assert!(
                 hashed.iter().any(|p| p.ends_with(&format!("{k}.sql"))),

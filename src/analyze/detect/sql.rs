@@ -146,8 +146,6 @@ pub(crate) const ORDER: &str =
 /// SELECT, and where it cannot match the Rust engine exactly.
 #[derive(Debug, Default)]
 pub struct Query {
-    /// Why the detection has no SQL (see [`Query::unsupported`]).
-    unsupported: Option<String>,
     notes: Vec<String>,
     ctes: Vec<(String, String)>,
     select: String,
@@ -164,18 +162,6 @@ pub struct Query {
 impl Query {
     pub(crate) fn new() -> Self {
         Query::default()
-    }
-
-    /// A detection the shared SQL subset cannot say faithfully (it walks
-    /// each account's history in order, say): `detections --sql` leaves
-    /// it out and says why, rather than ship a query that disagrees.
-    /// Every detection has SQL today; this stays for one that cannot.
-    #[allow(dead_code)]
-    pub(crate) fn unsupported(why: impl Into<String>) -> Self {
-        Query {
-            unsupported: Some(why.into()),
-            ..Query::default()
-        }
     }
 
     /// A difference from `entrasift analyze`, printed in the header.
@@ -1194,36 +1180,21 @@ pub fn sql_all(cfg: &DetectionConfig) -> Result<Vec<DetectionSql>, SqlError> {
     DETECTIONS
         .iter()
         .filter(|d| cfg.is_enabled(d.kind()))
-        .filter_map(|d| {
-            let q = d.sql(cfg);
-            if q.unsupported.is_some() {
-                return None;
-            }
-            Some(
-                render(
-                    d.kind(),
-                    d.title(),
-                    d.techniques(),
-                    &d.thresholds(cfg),
-                    cfg,
-                    q,
-                )
-                .map(|text| DetectionSql {
-                    kind: d.kind(),
-                    title: d.title(),
-                    text,
-                }),
+        .map(|d| {
+            render(
+                d.kind(),
+                d.title(),
+                d.techniques(),
+                &d.thresholds(cfg),
+                cfg,
+                d.sql(cfg),
             )
+            .map(|text| DetectionSql {
+                kind: d.kind(),
+                title: d.title(),
+                text,
+            })
         })
-        .collect()
-}
-
-/// The enabled detections that have no SQL, each with why.
-pub fn sql_unsupported(cfg: &DetectionConfig) -> Vec<(&'static str, String)> {
-    DETECTIONS
-        .iter()
-        .filter(|d| cfg.is_enabled(d.kind()))
-        .filter_map(|d| d.sql(cfg).unsupported.map(|why| (d.kind(), why)))
         .collect()
 }
 
@@ -1269,10 +1240,7 @@ mod tests {
         cfg.brute_force.min_failures = 37;
         cfg.set_enabled("legacy_auth", false).unwrap();
         let all = sql_all(&cfg).unwrap();
-        assert_eq!(
-            all.len(),
-            DETECTIONS.len() - 1 - sql_unsupported(&cfg).len()
-        );
+        assert_eq!(all.len(), DETECTIONS.len() - 1);
         assert!(all.iter().all(|q| q.kind != "legacy_auth"));
         for q in &all {
             assert!(q.text.contains("FROM signins s"), "{}", q.kind);
@@ -1290,9 +1258,6 @@ mod tests {
         // severe they are; without them its rows would be incomplete.
         for d in DETECTIONS {
             let q = d.sql(&cfg);
-            if q.unsupported.is_some() {
-                continue;
-            }
             assert!(!q.select.is_empty(), "{}: no findings query", d.kind());
             assert!(!q.events.is_empty(), "{}: no events query", d.kind());
             assert!(!q.severity.is_empty(), "{}: no severity", d.kind());
