@@ -16,10 +16,11 @@ pub struct Usual {
     networks: HashSet<(i64, Text), FastHash>,
     /// The place last learnt: an account's successes mostly repeat it, and
     /// comparing four fields is cheaper than three set insertions.
-    last: Option<Place>,
+    last: Option<Spot>,
 }
 
-type Place = (Text, Text, Option<i64>, Text);
+/// Address, device, AS number and country of one success.
+type Spot = (Text, Text, Option<i64>, Text);
 
 impl Usual {
     /// Learns the place of a success.
