@@ -1100,6 +1100,41 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
     engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
 }
 
+/// The members every field-by-field test's Graph sign-in carries.
+struct Graph<'a> {
+    t: &'a str,
+    id: &'a str,
+    user: &'a str,
+    ip: &'a str,
+    code: i64,
+    asn: Option<i64>,
+    country: &'a str,
+}
+
+impl Graph<'_> {
+    /// One Graph sign-in line: these members and `extra`, more members
+    /// each followed by a comma.
+    fn line(&self, extra: &str) -> String {
+        let Graph {
+            t,
+            id,
+            user,
+            ip,
+            code,
+            asn,
+            country,
+        } = self;
+        let asn = asn.map_or(String::new(), |a| {
+            format!(",\"autonomousSystemNumber\":{a}")
+        });
+        format!(
+            "{{\"createdDateTime\":\"{t}\",\"id\":\"{id}\",\"userPrincipalName\":\"{user}\",{extra}\
+             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":{code}}},\
+             \"location\":{{\"countryOrRegion\":\"{country}\"}}{asn}}}"
+        )
+    }
+}
+
 /// One successful Graph sign-in for the token_replay test.
 struct Use<'a> {
     t: &'a str,
@@ -1115,9 +1150,6 @@ struct Use<'a> {
 
 impl Use<'_> {
     fn line(&self, n: usize) -> String {
-        let asn = self.asn.map_or(String::new(), |a| {
-            format!(",\"autonomousSystemNumber\":{a}")
-        });
         // Interactive and non-interactive rows alternate, so findings
         // count different numbers of non-interactive uses.
         let kind = if n.is_multiple_of(2) {
@@ -1125,23 +1157,21 @@ impl Use<'_> {
         } else {
             "nonInteractiveUser"
         };
-        format!(
-            "{{\"createdDateTime\":\"{}\",\"id\":\"r{n:03}\",\"userPrincipalName\":\"{}\",\
-             \"sessionId\":\"{}\",\"uniqueTokenIdentifier\":\"{}\",\"appId\":\"office\",\
-             \"signInEventTypes\":[\"{kind}\"],\"ipAddress\":\"{}\",\"status\":{{\"errorCode\":0}},\
-             \"userAgent\":\"agent-{}\",\
-             \"deviceDetail\":{{\"deviceId\":\"{}\",\"operatingSystem\":\"{}\",\"browser\":\"Edge\"}},\
-             \"location\":{{\"countryOrRegion\":\"{}\"}}{asn}}}",
-            self.t,
-            self.user,
-            self.session,
-            self.token,
-            self.ip,
-            self.os,
-            self.device,
-            self.os,
-            self.country
-        )
+        Graph {
+            t: self.t,
+            id: &format!("r{n:03}"),
+            user: self.user,
+            ip: self.ip,
+            code: 0,
+            asn: self.asn,
+            country: self.country,
+        }
+        .line(&format!(
+            "\"sessionId\":\"{}\",\"uniqueTokenIdentifier\":\"{}\",\"appId\":\"office\",\
+             \"signInEventTypes\":[\"{kind}\"],\"userAgent\":\"agent-{}\",\
+             \"deviceDetail\":{{\"deviceId\":\"{}\",\"operatingSystem\":\"{}\",\"browser\":\"Edge\"}},",
+            self.session, self.token, self.os, self.device, self.os
+        ))
     }
 }
 
@@ -1444,30 +1474,28 @@ fn dc<'a>(
 
 impl Dc<'_> {
     fn line(&self) -> String {
-        let asn = self.asn.map_or(String::new(), |a| {
-            format!(",\"autonomousSystemNumber\":{a}")
-        });
-        format!(
-            "{{\"createdDateTime\":\"{}\",\"id\":\"{}\",\"userPrincipalName\":\"{}\",\
-             \"appId\":\"{}\",\"appDisplayName\":\"app {}\",\"signInEventTypes\":[\"interactiveUser\"],\
-             \"ipAddress\":\"{}\",\"status\":{{\"errorCode\":{}}},\"resourceDisplayName\":\"{}\",\
-             \"authenticationProtocol\":\"{}\",\"originalTransferMethod\":\"{}\",\"incomingTokenType\":\"{}\",\
-             \"deviceDetail\":{{\"deviceId\":\"{}\"}},\
-             \"location\":{{\"countryOrRegion\":\"{}\"}}{asn}}}",
-            self.t,
-            self.id,
-            self.user,
+        Graph {
+            t: self.t,
+            id: self.id,
+            user: self.user,
+            ip: self.ip,
+            code: self.code,
+            asn: self.asn,
+            country: self.country,
+        }
+        .line(&format!(
+            "\"appId\":\"{}\",\"appDisplayName\":\"app {}\",\"signInEventTypes\":[\"interactiveUser\"],\
+             \"resourceDisplayName\":\"{}\",\"authenticationProtocol\":\"{}\",\
+             \"originalTransferMethod\":\"{}\",\"incomingTokenType\":\"{}\",\
+             \"deviceDetail\":{{\"deviceId\":\"{}\"}},",
             self.app,
             self.app,
-            self.ip,
-            self.code,
             self.resource,
             self.protocol,
             self.transfer,
             self.token,
-            self.device,
-            self.country
-        )
+            self.device
+        ))
     }
 }
 
@@ -1849,22 +1877,26 @@ impl Slow {
         asn: Option<i64>,
         ua: &str,
     ) {
-        let asn = asn.map_or(String::new(), |a| {
-            format!(",\"autonomousSystemNumber\":{a}")
-        });
         let t = format!(
             "2026-03-{day:02}T{:02}:{:02}:{:02}Z",
             sec / 3600,
             sec % 3600 / 60,
             sec % 60
         );
-        let n = self.lines.len();
-        self.lines.push(format!(
-            "{{\"createdDateTime\":\"{t}\",\"id\":\"r{n:04}\",\"userPrincipalName\":\"{user}\",\
-             \"appId\":\"office\",\"appDisplayName\":\"Office\",\"signInEventTypes\":[\"interactiveUser\"],\
-             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":{code}}},\"userAgent\":\"{ua}\",\
-             \"location\":{{\"countryOrRegion\":\"US\"}}{asn}}}"
-        ));
+        let id = format!("r{:04}", self.lines.len());
+        let core = Graph {
+            t: &t,
+            id: &id,
+            user,
+            ip,
+            code,
+            asn,
+            country: "US",
+        };
+        self.lines.push(core.line(&format!(
+            "\"appId\":\"office\",\"appDisplayName\":\"Office\",\"signInEventTypes\":[\"interactiveUser\"],\
+             \"userAgent\":\"{ua}\","
+        )));
     }
 }
 
