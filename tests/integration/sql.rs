@@ -1843,7 +1843,7 @@ fn device_code_phishing_sql_matches_analyze_field_for_field() {
         ("bob@contoso.com completed a device-code sign-in from 203.0.113.0/24 (FR), where the account does not sign in; a primary refresh token was used from there next", "critical", 1, 2),
         ("dave@contoso.com completed a device-code sign-in from 198.51.100.0/24 (GB), where the account does not sign in; a primary refresh token was used from there next", "critical", 2, 3),
         ("erin@contoso.com completed a device-code sign-in from 2001:db8:e:1::/64, where the account does not sign in", "high", 1, 1),
-        ("erin@contoso.com completed a device-code sign-in from  (DE, NL), where the account does not sign in", "high", 2, 2),
+        ("erin@contoso.com completed a device-code sign-in from an unknown address (DE, NL), where the account does not sign in", "high", 2, 2),
     ] {
         assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
     }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::place::Place;
+use super::place::{self, Place};
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -217,12 +217,13 @@ impl Detection for DeviceCodePhishing {
             .join("CROSS JOIN dc_start x")
             .severity("CASE WHEN h.broker = 1 OR a.n_highlights > 0 THEN 'critical' ELSE 'high' END")
             .title(format!(
-                "concat(f.user_principal_name, ' completed a device-code sign-in from ', h.label,\n    \
+                "concat(f.user_principal_name, ' completed a device-code sign-in from ', {},\n    \
                  CASE WHEN c.n IS NULL THEN '' ELSE concat(' (', {}, ')') END,\n    \
                  ', where the account does not sign in',\n    \
                  CASE WHEN h.broker = 1 THEN ', to the Microsoft Authentication Broker' ELSE '' END,\n    \
                  CASE WHEN s.registered = 1 THEN '; a device was registered from there next'\n      \
                  WHEN s.prt = 1 THEN '; a primary refresh token was used from there next' ELSE '' END)",
+                sql::shown_place("h.label"),
                 sql::three_text("c")
             ))
             .fact("place", sql::json_str("h.label"))
@@ -331,6 +332,7 @@ struct Found<'a> {
 impl Found<'_> {
     fn draft(self, recs: &[SignIn]) -> Draft {
         let (user, label) = (self.user, self.label);
+        let shown = place::shown(label);
         let broker = self
             .hits
             .iter()
@@ -348,7 +350,7 @@ impl Found<'_> {
         let apps = util::distinct(recs, &self.hits, |r| r.app_name.as_str());
         let countries = util::distinct(recs, &self.hits, |r| r.country.as_str());
         let mut title = format!(
-            "{user} completed a device-code sign-in from {label}{}, where the account does not sign in",
+            "{user} completed a device-code sign-in from {shown}{}, where the account does not sign in",
             if countries.is_empty() {
                 String::new()
             } else {
@@ -368,7 +370,7 @@ impl Found<'_> {
             "Block the device-code flow for everyone who does not need it with a Conditional Access authentication-flows policy.".to_string(),
         ];
         if registered || prt {
-            remediation.push(format!("Find and delete the device registered for {user} from {label} (Entra ID > Devices); a primary refresh token survives a password reset until the device is removed."));
+            remediation.push(format!("Find and delete the device registered for {user} from {shown} (Entra ID > Devices); a primary refresh token survives a password reset until the device is removed."));
         }
         remediation.push(format!("Review what {user}'s tokens reached after the sign-in: mail access, files, new inbox rules and MFA methods."));
         let events = self.hits.clone();

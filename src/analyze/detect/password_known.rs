@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::place::Place;
+use super::place::{self, Place};
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -145,9 +145,10 @@ impl Detection for PasswordKnown {
             ))
             .severity("'high'")
             .title(format!(
-                "concat(f.user_principal_name, {}, substr(f.actor, length(f.user_principal_name) + 2),\n    \
+                "concat(f.user_principal_name, {}, {},\n    \
                  ', where the account does not sign in')",
-                sql::lit("'s password was accepted from ")
+                sql::lit("'s password was accepted from "),
+                sql::shown_place("substr(f.actor, length(f.user_principal_name) + 2)")
             ))
     }
 
@@ -229,7 +230,7 @@ fn draft(
     let asns: Vec<String> = asns.into_iter().collect();
     let countries = util::distinct(recs, &hits, |r| r.country.as_str());
     let where_ = {
-        let mut w = label.to_string();
+        let mut w = place::shown(label).to_string();
         if !asns.is_empty() || !countries.is_empty() {
             let mut extra: Vec<String> = asns.clone();
             extra.extend(countries.iter().map(|c| c.to_string()));
@@ -242,7 +243,7 @@ fn draft(
         stops.join(" and ")
     );
     let remediation = vec![
-        format!("Treat {user}'s password as known to someone else: reset it and revoke sessions, even though no sign-in from {label} completed."),
+        format!("Treat {user}'s password as known to someone else: reset it and revoke sessions, even though no sign-in from {} completed.", place::shown(label)),
         format!("Check the MFA methods registered for {user} and any MFA prompts they did not start; tell them to deny prompts they did not ask for."),
         "Look for the same source trying other accounts (password spray and stuffing findings, the source's timeline).".to_string(),
     ];
@@ -356,6 +357,27 @@ mod tests {
             .unwrap();
         assert_eq!(fact(b, "place"), Some(&"2001:db8:5:6::/64".into()));
         assert!(b.title.contains("AS24940"), "{}", b.title);
+    }
+
+    #[test]
+    fn a_stop_without_an_address_still_reads_as_a_sentence() {
+        let mut v = baseline();
+        v.push(at(3 * DAY, "alice@contoso.com", "", 53003, 14061, "NL"));
+        let f = run(&PasswordKnown, &fixture(v), &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(fact(&f[0], "place"), Some(&"".into()));
+        assert!(
+            f[0].title.starts_with(
+                "alice@contoso.com's password was accepted from an unknown address (AS14061, NL), "
+            ),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].remediation[0].contains("no sign-in from an unknown address completed"),
+            "{:?}",
+            f[0].remediation
+        );
     }
 
     #[test]

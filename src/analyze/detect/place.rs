@@ -70,6 +70,8 @@ impl<'a> Place<'a> {
             || self.network.is_some_and(|n| Network::of(&s.ip) == Some(n))
     }
 
+    /// The network (or address) findings group by; empty when the
+    /// sign-in carries no address.
     pub(crate) fn label(&self) -> String {
         match self.network {
             Some(n) => n.to_string(),
@@ -77,3 +79,16 @@ impl<'a> Place<'a> {
         }
     }
 }
+
+/// A [`Place::label`] as a title or remediation step says it: a sign-in
+/// without an address still reads as a sentence. The SQL forms say the
+/// same through [`super::sql::shown_place`].
+pub(crate) fn shown(label: &str) -> &str {
+    if label.is_empty() {
+        UNKNOWN_ADDRESS
+    } else {
+        label
+    }
+}
+
+pub(crate) const UNKNOWN_ADDRESS: &str = "an unknown address";
