@@ -14,6 +14,7 @@
 pub mod table;
 
 use crate::model::{AuthDetail, Id, SignIn, SignInType, StatusClass, Text};
+use crate::trace::Stage;
 use hashbrown::HashTable;
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -147,6 +148,7 @@ pub fn normalize(
     // foldhash rather than SipHash (4% of a CSV ingest, hashing 36-byte
     // ids); it is seeded per process, so crafted ids cannot aim collisions.
     let hasher = foldhash::fast::RandomState::default();
+    let part = Stage::start("part: de-duplicate");
     let (hashes, sort_keys): (Vec<u64>, Vec<(i64, u64)>) = records
         .par_iter()
         .map(|r| {
@@ -158,6 +160,8 @@ pub fn normalize(
         .unzip();
     let (keep, duplicates_by_input) = first_of_each(&records, &hashes, paths);
     drop(hashes);
+    drop(part);
+    let part = Stage::start("part: sort");
     // Sort the compact keys, then order each run of equal keys fully:
     // comparing whole records means a cache miss per comparison, and
     // exports with whole-second times put several sign-ins in a second.
@@ -180,7 +184,11 @@ pub fn normalize(
             });
         });
     let order: Vec<u32> = timed.into_iter().map(|(_, _, i)| i).collect();
+    drop(part);
+    let part = Stage::start("part: reorder");
     let mut kept = permute(records, &order);
+    drop(part);
+    let _part = Stage::start("part: auth details and lockouts");
     if !auth_details.is_empty() {
         join_auth_details(&mut kept, auth_details);
     }
