@@ -1182,7 +1182,8 @@ impl Use<'_> {
 /// earlier in the same session does not; a session's own device, a first
 /// sign-in without a network, uses past the lifetime and uses inside the
 /// baseline say nothing; the token id stands in for a missing session id;
-/// medium when nothing changed slowly; more than three addresses.
+/// medium when nothing changed slowly; more than three addresses; uses
+/// without an address or an operating system.
 #[test]
 fn token_replay_sql_matches_analyze_field_for_field() {
     let test = "token_replay_sql_matches_analyze_field_for_field";
@@ -1200,11 +1201,12 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         device: "",
         os: "Windows10",
     };
-    let (alice, bob, carol, dave) = (
+    let (alice, bob, carol, dave, erin) = (
         "alice@contoso.com",
         "bob@contoso.com",
         "carol@contoso.com",
         "dave@contoso.com",
+        "erin@contoso.com",
     );
     let uses = vec![
         // The data starts a quarter second past midnight.
@@ -1405,6 +1407,29 @@ fn token_replay_sql_matches_analyze_field_for_field() {
             Some(64502),
             "FR",
         ),
+        // Erin's session used from a network the log gives without an
+        // address or an operating system: an unknown address, and no
+        // claim of another client.
+        u(
+            "2026-03-01T09:00:00Z",
+            erin,
+            "e-0",
+            "192.0.2.50",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T09:00:00Z",
+            erin,
+            "e-1",
+            "192.0.2.50",
+            Some(7018),
+            "US",
+        ),
+        Use {
+            os: "",
+            ..u("2026-03-03T09:15:00Z", erin, "e-1", "", Some(14061), "NL")
+        },
     ];
     let lines: Vec<String> = uses.iter().enumerate().map(|(n, x)| x.line(n)).collect();
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
@@ -1416,10 +1441,11 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         ("bob@contoso.com's session from 192.0.2.20 (192.0.2.0/24) was used 2 h 0 min later from 2001:db8:5::1 (2001:db8:5:0::/64)", "medium", 1, 1),
         ("bob@contoso.com's session from 198.51.100.60 (198.51.100.0/24) was used 20 min later from 198.51.100.61 (AS64999)", "high", 1, 1),
         ("dave@contoso.com's session from 192.0.2.40 (AS7018, US) was used 16 h 0 min later from 203.0.113.7 (AS64502, FR)", "high", 1, 1),
+        ("erin@contoso.com's session from 192.0.2.50 (AS7018, US) was used 15 min later from an unknown address (AS14061, NL)", "high", 1, 1),
     ] {
         assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
     }
-    assert_eq!(want.len(), 4, "{seen:#?}");
+    assert_eq!(want.len(), 5, "{seen:#?}");
     let alice_facts = facts_of(&want, alice);
     // 56 h 59 min 59.85 s after the data's start; 20 min less 0.2 s after
     // the session's first sign-in.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::place::{self, Place};
+use super::place::Place;
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -223,7 +223,7 @@ impl Detection for DeviceCodePhishing {
                  CASE WHEN h.broker = 1 THEN ', to the Microsoft Authentication Broker' ELSE '' END,\n    \
                  CASE WHEN s.registered = 1 THEN '; a device was registered from there next'\n      \
                  WHEN s.prt = 1 THEN '; a primary refresh token was used from there next' ELSE '' END)",
-                sql::shown_place("h.label"),
+                sql::source_text("h.label"),
                 sql::three_text("c")
             ))
             .fact("place", sql::json_str("h.label"))
@@ -332,7 +332,7 @@ struct Found<'a> {
 impl Found<'_> {
     fn draft(self, recs: &[SignIn]) -> Draft {
         let (user, label) = (self.user, self.label);
-        let shown = place::shown(label);
+        let shown = util::source_text(label);
         let broker = self
             .hits
             .iter()

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::place::{self, Place};
+use super::place::Place;
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -148,7 +148,7 @@ impl Detection for PasswordKnown {
                 "concat(f.user_principal_name, {}, {},\n    \
                  ', where the account does not sign in')",
                 sql::lit("'s password was accepted from "),
-                sql::shown_place("substr(f.actor, length(f.user_principal_name) + 2)")
+                sql::source_text("substr(f.actor, length(f.user_principal_name) + 2)")
             ))
     }
 
@@ -230,7 +230,7 @@ fn draft(
     let asns: Vec<String> = asns.into_iter().collect();
     let countries = util::distinct(recs, &hits, |r| r.country.as_str());
     let where_ = {
-        let mut w = place::shown(label).to_string();
+        let mut w = util::source_text(label).to_string();
         if !asns.is_empty() || !countries.is_empty() {
             let mut extra: Vec<String> = asns.clone();
             extra.extend(countries.iter().map(|c| c.to_string()));
@@ -243,7 +243,7 @@ fn draft(
         stops.join(" and ")
     );
     let remediation = vec![
-        format!("Treat {user}'s password as known to someone else: reset it and revoke sessions, even though no sign-in from {} completed.", place::shown(label)),
+        format!("Treat {user}'s password as known to someone else: reset it and revoke sessions, even though no sign-in from {} completed.", util::source_text(label)),
         format!("Check the MFA methods registered for {user} and any MFA prompts they did not start; tell them to deny prompts they did not ask for."),
         "Look for the same source trying other accounts (password spray and stuffing findings, the source's timeline).".to_string(),
     ];

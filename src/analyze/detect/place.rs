@@ -79,16 +79,3 @@ impl<'a> Place<'a> {
         }
     }
 }
-
-/// A [`Place::label`] as a title or remediation step says it: a sign-in
-/// without an address still reads as a sentence. The SQL forms say the
-/// same through [`super::sql::shown_place`].
-pub(crate) fn shown(label: &str) -> &str {
-    if label.is_empty() {
-        UNKNOWN_ADDRESS
-    } else {
-        label
-    }
-}
-
-pub(crate) const UNKNOWN_ADDRESS: &str = "an unknown address";

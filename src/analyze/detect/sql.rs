@@ -405,7 +405,10 @@ pub(crate) fn accounts_text() -> String {
 
 /// `util::source_text`.
 pub(crate) fn source_text(ip: &str) -> String {
-    format!("CASE WHEN {ip} = '' THEN 'an unknown address' ELSE {ip} END")
+    format!(
+        "CASE WHEN COALESCE({ip}, '') = '' THEN {} ELSE {ip} END",
+        lit(super::util::UNKNOWN_ADDRESS)
+    )
 }
 
 /// The distinct non-empty values of the counted sign-ins' member column
@@ -512,14 +515,6 @@ pub(crate) fn first_three(from: &str, col: &str) -> String {
 
 /// The values of a [`first_three`] row `t` joined with `, `, and
 /// `and n more` past the third.
-/// `place::shown` over a place label expression.
-pub(crate) fn shown_place(expr: &str) -> String {
-    format!(
-        "CASE WHEN COALESCE({expr}, '') = '' THEN {} ELSE {expr} END",
-        lit(super::place::UNKNOWN_ADDRESS)
-    )
-}
-
 pub(crate) fn three_text(t: &str) -> String {
     format!(
         "concat(concat_ws(', ', {t}.v1, {t}.v2, {t}.v3), CASE WHEN {t}.n > 3 THEN concat(' and ', {}, ' more') ELSE '' END)",

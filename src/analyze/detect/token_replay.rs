@@ -180,7 +180,8 @@ impl Detection for TokenReplay {
                 "SELECT actor, MIN(skey) AS skey, MIN(a_time) AS a_time, MIN(a_ip) AS a_ip, MIN(a_net) AS a_net,\n    \
                  MIN(a_country) AS a_country, MIN(a_ua) AS a_ua,\n    \
                  MAX(CASE WHEN country <> '' AND a_country <> '' AND country <> a_country THEN 1 ELSE 0 END) AS country_changed,\n    \
-                 MAX(CASE WHEN COALESCE(os, '') <> COALESCE(a_os, '') OR COALESCE(browser, '') <> COALESCE(a_browser, '') THEN 1 ELSE 0 END) AS client_changed,\n    \
+                 MAX(CASE WHEN (os <> '' AND a_os <> '' AND os <> a_os)\n      \
+                 OR (browser <> '' AND a_browser <> '' AND browser <> a_browser) THEN 1 ELSE 0 END) AS client_changed,\n    \
                  SUM(CASE WHEN sign_in_type = 'non_interactive' THEN 1 ELSE 0 END) AS non_interactive\n  \
                  FROM tr_replay GROUP BY actor",
             )
@@ -189,7 +190,7 @@ impl Detection for TokenReplay {
             .member_cte("tr_countries", sql::first_three("tr_replay", "country"))
             .member_cte("tr_start", sql::RUN_START)
             .join("JOIN tr_head h ON h.actor = f.actor")
-            .join("JOIN tr_ips i ON i.actor = f.actor")
+            .join("LEFT JOIN tr_ips i ON i.actor = f.actor")
             .join("JOIN tr_nets n ON n.actor = f.actor")
             .join("LEFT JOIN tr_countries c ON c.actor = f.actor")
             .join("CROSS JOIN tr_start x")
@@ -200,12 +201,13 @@ impl Detection for TokenReplay {
             .title(format!(
                 "concat(f.user_principal_name, {}, {}, ' (', h.a_net,\n    \
                  CASE WHEN h.a_country = '' THEN '' ELSE concat(', ', h.a_country) END, ') was used ', {},\n    \
-                 ' later from ', {},\n    \
+                 ' later from ', CASE WHEN i.n IS NULL THEN {} ELSE {} END,\n    \
                  ' (', concat_ws(', ', {}, CASE WHEN c.n IS NULL THEN NULL ELSE {} END), ')',\n    \
                  CASE WHEN h.client_changed = 1 THEN ' by another client' ELSE '' END)",
                 sql::lit("'s session from "),
                 sql::source_text("h.a_ip"),
                 sql::span_text(&sql::seconds_between("h.a_time", "f.first_seen")),
+                sql::lit(util::UNKNOWN_ADDRESS),
                 sql::three_or_count("i", "addresses"),
                 sql::three_text("n"),
                 sql::three_text("c")
@@ -378,10 +380,12 @@ impl Replay<'_> {
         let country_changed = self.replays.iter().any(|&i| {
             !recs[i].country.is_empty() && !a.country.is_empty() && recs[i].country != a.country
         });
+        // A client field the log left empty on either side says nothing.
+        let differs = |x: &str, y: &str| !x.is_empty() && !y.is_empty() && x != y;
         let client_changed = self
             .replays
             .iter()
-            .any(|&i| recs[i].os != a.os || recs[i].browser != a.browser);
+            .any(|&i| differs(&recs[i].os, &a.os) || differs(&recs[i].browser, &a.browser));
         let quick = gap_us <= self.quick;
         let severity = if country_changed || client_changed || quick {
             Severity::High
@@ -411,10 +415,10 @@ impl Replay<'_> {
                 format!(", {}", a.country)
             },
             util::span_text(gap_us),
-            if ips.len() <= 3 {
-                ips.join(", ")
-            } else {
-                format!("{} addresses", ips.len())
+            match ips.len() {
+                0 => util::UNKNOWN_ADDRESS.to_string(),
+                1..=3 => ips.join(", "),
+                n => format!("{n} addresses"),
             },
             where_.join(", "),
             if client_changed {
@@ -425,7 +429,11 @@ impl Replay<'_> {
         );
         let remediation = vec![
             format!("Revoke {user}'s sessions and refresh tokens (Revoke-MgUserSignInSession) and reset the password: a stolen session survives MFA."),
-            format!("Block {} and look for other accounts signing in from them.", ips.join(", ")),
+            if ips.is_empty() {
+                format!("The log gives no address for these uses: look for other accounts signing in from {} at the same times.", replay_nets.join(", "))
+            } else {
+                format!("Block {} and look for other accounts signing in from them.", ips.join(", "))
+            },
             "Look for the phishing mail or page that proxied the sign-in (adversary-in-the-middle kits), and for inbox rules, new MFA methods or app consents made after it.".to_string(),
             "Require compliant or hybrid-joined devices, or token protection, for the apps that matter: a replayed cookie then stops at Conditional Access.".to_string(),
         ];
@@ -563,6 +571,34 @@ mod tests {
         assert_eq!(fact(&f[0], "minutes_after_first"), Some(&10.into()));
         assert_eq!(fact(&f[0], "country_changed"), Some(&true.into()));
         assert!(f[0].title.contains("AS14061"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn what_the_log_leaves_empty_is_not_said_to_differ() {
+        // The uses from abroad carry no address and no operating system:
+        // the network is still the ASN, but neither "another client" nor
+        // an empty address may be claimed.
+        let mut v = replayed_from_abroad("alice@contoso.com");
+        for r in v.iter_mut().filter(|r| r.asn == Some(14061)) {
+            r.ip = "".into();
+            r.os = "".into();
+        }
+        let f = run(&TokenReplay, &fixture(v), &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].title,
+            "alice@contoso.com's session from 192.0.2.10 (AS7018, US) was used 10 min later from an unknown address (AS14061, NL)"
+        );
+        assert_eq!(fact(&f[0], "client_changed"), Some(&false.into()));
+        assert!(
+            f[0].remediation[1].starts_with("The log gives no address for these uses: look for other accounts signing in from AS14061"),
+            "{:?}",
+            f[0].remediation
+        );
+        // A known operating system that differs is another client.
+        let recs = fixture(replayed_from_abroad("alice@contoso.com"));
+        let f = run(&TokenReplay, &recs, &DetectionConfig::default());
+        assert!(f[0].title.ends_with(" by another client"), "{}", f[0].title);
     }
 
     #[test]

@@ -392,11 +392,14 @@ pub(crate) fn accounts_text(users: &[&str]) -> String {
 /// An address for a title, or a phrase when the export had none.
 pub(crate) fn source_text(ip: &str) -> &str {
     if ip.is_empty() {
-        "an unknown address"
+        UNKNOWN_ADDRESS
     } else {
         ip
     }
 }
+
+/// How a title names the source of sign-ins that carry no address.
+pub(crate) const UNKNOWN_ADDRESS: &str = "an unknown address";
 
 /// The accounts among `events` with a clean success, sorted.
 pub(crate) fn succeeded_users<'a>(records: &'a [SignIn], events: &[usize]) -> Vec<&'a str> {
