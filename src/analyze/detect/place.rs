@@ -23,6 +23,16 @@ impl NetworkKey {
             None => Network::of(&r.ip).map(NetworkKey::Network),
         }
     }
+
+    /// Every key the sign-in's network is known by: its ASN and its /24
+    /// or /64, those the record has. Two sign-ins share a network when
+    /// they share any of them: the same address logged once with its ASN
+    /// and once without is one network, not two.
+    pub(crate) fn all(r: &SignIn) -> impl Iterator<Item = NetworkKey> + Clone {
+        let asn = r.asn.map(NetworkKey::Asn);
+        let net = Network::of(&r.ip).map(NetworkKey::Network);
+        asn.into_iter().chain(net)
+    }
 }
 
 impl std::fmt::Display for NetworkKey {

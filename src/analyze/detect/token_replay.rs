@@ -89,11 +89,12 @@ impl Detection for TokenReplay {
         let order = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
         let session = "user_principal_name, skey";
         // The walk in `run`, said with window functions. Within a session's
-        // lifetime every use adds its network to the session's, so a use
-        // is judged only if it is the first of its network there; it is
-        // foreign when it comes after the baseline, on no device the
-        // session used before, from no place the account used outside the
-        // session before; and every use of a foreign network counts.
+        // lifetime every use adds its network's keys (ASN, /24 or /64) to
+        // the session's, so a use is judged only if it is the first of
+        // each of its keys there; it is foreign when it comes after the
+        // baseline, on no device the session used before, from no place
+        // the account used outside the session before; and every use
+        // sharing a key with a foreign one counts.
         Query::new()
             .note(sql::NO_HISTORY)
             .note("a device seen in the session only on later uses from a network already judged foreign counts as the session's device; analyze does not learn devices from those uses")
@@ -129,7 +130,8 @@ impl Detection for TokenReplay {
                 "tr_valid",
                 format!(
                     "SELECT v.*,\n    \
-                     MIN(rn) OVER (PARTITION BY {session}, net) AS net_first,\n    \
+                     MIN(rn) OVER (PARTITION BY {session}, asn) AS asn_first,\n    \
+                     MIN(rn) OVER (PARTITION BY {session}, ipnet) AS ipnet_first,\n    \
                      MIN(CASE WHEN device_id <> '' THEN rn END) OVER (PARTITION BY {session}, device_id) AS device_first\n  \
                      FROM (\n    \
                      SELECT s.*, a.a_time, a.a_ip, a.a_net, a.a_country, a.a_os, a.a_browser, a.a_ua\n    \
@@ -143,7 +145,8 @@ impl Detection for TokenReplay {
                 "tr_cand",
                 format!(
                     "SELECT * FROM tr_valid\n  \
-                     WHERE rn = net_first AND rn > 1 AND NOT (device_id <> '' AND device_first < rn)\n    \
+                     WHERE (asn IS NULL OR rn = asn_first) AND (ipnet IS NULL OR rn = ipnet_first)\n    \
+                     AND rn > 1 AND NOT (device_id <> '' AND device_first < rn)\n    \
                      AND {}",
                     sql::after_baseline("time", c.min_baseline_hours)
                 ),
@@ -151,23 +154,31 @@ impl Detection for TokenReplay {
             .cte(
                 "tr_familiar",
                 format!(
-                    "SELECT c.user_principal_name, c.skey, c.net\n  \
+                    "SELECT c.user_principal_name, c.skey, c.rn\n  \
                      FROM tr_cand c JOIN tr_use o\n    \
                      ON o.user_principal_name = c.user_principal_name AND o.time < c.time\n    \
                      AND (o.skey IS NULL OR o.skey <> c.skey)\n  \
                      WHERE {}\n  \
-                     GROUP BY c.user_principal_name, c.skey, c.net",
+                     GROUP BY c.user_principal_name, c.skey, c.rn",
                     sql::same_place("c", "o", "ipnet")
                 ),
             )
             .cte(
+                "tr_foreign",
+                "SELECT c.user_principal_name, c.skey, c.asn, c.ipnet\n  \
+                 FROM tr_cand c LEFT JOIN tr_familiar k\n    \
+                 ON k.user_principal_name = c.user_principal_name AND k.skey = c.skey AND k.rn = c.rn\n  \
+                 WHERE k.rn IS NULL",
+            )
+            .cte(
+                // A use shares a foreign network when it shares its ASN or
+                // its /24 or /64 (`NetworkKey::all`).
                 "tr_replay",
                 "SELECT v.*, concat(v.user_principal_name, '|', v.skey) AS actor\n  \
-                 FROM tr_valid v JOIN tr_cand c\n    \
-                 ON c.user_principal_name = v.user_principal_name AND c.skey = v.skey AND c.net = v.net\n  \
-                 LEFT JOIN tr_familiar k\n    \
-                 ON k.user_principal_name = c.user_principal_name AND k.skey = c.skey AND k.net = c.net\n  \
-                 WHERE k.net IS NULL",
+                 FROM tr_valid v\n  \
+                 WHERE EXISTS (SELECT 1 FROM tr_foreign c\n    \
+                 WHERE c.user_principal_name = v.user_principal_name AND c.skey = v.skey\n      \
+                 AND ((c.asn IS NOT NULL AND c.asn = v.asn) OR (c.ipnet IS NOT NULL AND c.ipnet = v.ipnet)))",
             )
             .per_actor(
                 KIND,
@@ -275,16 +286,18 @@ impl Detection for TokenReplay {
                 s.over = true;
                 continue;
             }
-            let Some(net) = NetworkKey::of(r) else {
+            let mut keys = NetworkKey::all(r).peekable();
+            if keys.peek().is_none() {
                 continue;
-            };
-            if s.foreign.contains(&net) {
+            }
+            if keys.clone().any(|k| s.foreign.contains(&k)) {
+                s.seen_nets.extend(keys);
                 s.replays.push(i);
                 continue;
             }
-            let new_net = !s.seen_nets.contains(&net);
+            let new_net = !keys.clone().any(|k| s.seen_nets.contains(&k));
             let own_device = !r.device_id.is_empty() && s.seen_devices.contains(&r.device_id);
-            s.seen_nets.insert(net);
+            s.seen_nets.extend(keys.clone());
             if !r.device_id.is_empty() {
                 s.seen_devices.insert(r.device_id);
             }
@@ -304,7 +317,7 @@ impl Detection for TokenReplay {
                 .take_while(|o| o.time_us < r.time_us)
                 .any(|o| session_key(o) != Some(key) && place.same(o));
             if !familiar {
-                s.foreign.insert(net);
+                s.foreign.extend(keys);
                 s.replays.push(i);
             }
         }
@@ -338,24 +351,26 @@ struct Session {
     /// Past its lifetime, or its first sign-in had no network to compare:
     /// later uses say nothing.
     over: bool,
+    /// Every key ([`NetworkKey::all`]) of the networks used so far.
     seen_nets: HashSet<NetworkKey, Fast>,
     seen_devices: HashSet<Text, Fast>,
-    /// Networks already judged foreign: later uses from them count too.
+    /// Keys of the networks already judged foreign: later uses sharing
+    /// one count too.
     foreign: HashSet<NetworkKey, Fast>,
     replays: Vec<usize>,
 }
 
 impl Session {
     fn start(i: usize, anchor: &SignIn) -> Self {
-        let net = NetworkKey::of(anchor);
+        let seen_nets: HashSet<NetworkKey, Fast> = NetworkKey::all(anchor).collect();
         let mut seen_devices = HashSet::default();
         if !anchor.device_id.is_empty() {
             seen_devices.insert(anchor.device_id);
         }
         Session {
             anchor: i,
-            over: net.is_none(),
-            seen_nets: net.into_iter().collect(),
+            over: seen_nets.is_empty(),
+            seen_nets,
             seen_devices,
             foreign: HashSet::default(),
             replays: Vec::new(),
@@ -571,6 +586,60 @@ mod tests {
         assert_eq!(fact(&f[0], "minutes_after_first"), Some(&10.into()));
         assert_eq!(fact(&f[0], "country_changed"), Some(&true.into()));
         assert!(f[0].title.contains("AS14061"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn an_address_logged_with_and_without_its_asn_is_one_network() {
+        let u = "alice@contoso.com";
+        let mut v = baseline(u);
+        // A session opened at a hotel the account never used, then the
+        // hotel's address logged once without its ASN: the same network.
+        let hotel = |sec, asn| SignIn {
+            asn,
+            ..at(
+                sec,
+                u,
+                "198.51.100.7",
+                0,
+                "US",
+                "s-1",
+                SignInType::Interactive,
+                "Windows10",
+            )
+        };
+        v.push(hotel(2 * DAY, Some(64500)));
+        v.push(hotel(2 * DAY + 600, None));
+        // From abroad, then its /24 logged without the ASN: both count.
+        v.push(at(
+            2 * DAY + 900,
+            u,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "s-1",
+            SignInType::Interactive,
+            "Windows10",
+        ));
+        v.push(SignIn {
+            asn: None,
+            ..at(
+                2 * DAY + 960,
+                u,
+                "203.0.113.12",
+                0,
+                "NL",
+                "s-1",
+                SignInType::Interactive,
+                "Windows10",
+            )
+        });
+        let f = run(&TokenReplay, &fixture(v), &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].title,
+            "alice@contoso.com's session from 198.51.100.7 (AS64500, US) was used 15 min later from 203.0.113.12, 203.0.113.9 (203.0.113.0/24, AS14061, NL)"
+        );
+        assert_eq!(f[0].count, 2);
     }
 
     #[test]
