@@ -1072,6 +1072,30 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         None,
         "",
     );
+    // Its own address logged without the ASN after the baseline is its
+    // own network; a new network's /24 logged without the ASN counts
+    // with it.
+    let sync = ("servicePrincipal", "app-d", "Sync job", "sp-d");
+    for (t, id, ip, asn, country) in [
+        (
+            "2026-03-01T07:00:00Z",
+            "d-1",
+            "192.0.2.30",
+            Some(8075),
+            "US",
+        ),
+        ("2026-03-03T05:00:00Z", "d-2", "192.0.2.30", None, "US"),
+        (
+            "2026-03-03T06:00:00Z",
+            "d-3",
+            "203.0.113.40",
+            Some(12389),
+            "RU",
+        ),
+        ("2026-03-03T06:05:00Z", "d-4", "203.0.113.41", None, "RU"),
+    ] {
+        add(t, id, sync, ip, 0, asn, country);
+    }
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let kind = "workload_new_network";
     let want = full_findings(&report, kind);
@@ -1087,10 +1111,11 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24), a network it had not used: 1 sign-in",
         "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64), a network it had not used: 1 sign-in",
         "Service principal app-c signed in from 192.0.2.200 (192.0.2.0/24), a network it had not used: 1 sign-in",
+        "Service principal Sync job signed in from 203.0.113.40, 203.0.113.41 (AS12389, RU), a network it had not used: 2 sign-ins",
     ] {
         assert!(titles.contains(&expected), "analyze: {expected}\n{titles:#?}");
     }
-    assert_eq!(want.len(), 7, "{titles:#?}");
+    assert_eq!(want.len(), 8, "{titles:#?}");
     let baseline = want
         .values()
         .find(|f| f["count"] == 4)
@@ -2167,7 +2192,7 @@ fn low_and_slow_spray_sql_matches_analyze_field_for_field() {
     ] {
         assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
     }
-    assert_eq!(want.len(), 5, "{seen:#?}");
+    assert_eq!(want.len(), 6, "{seen:#?}");
     let peaks: Vec<&serde_json::Value> = want
         .values()
         .map(|f| &f["evidence"]["facts"]["peak_accounts_in_an_hour"])

@@ -4,9 +4,9 @@
 //! What it finds, why it matters, tuning and false positives:
 //! `docs/workload_new_network.md` (the registry in `mod.rs` serves it).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashSet};
 
-use super::place::network_key as network;
+use super::place::{network_key as network, NetworkKey};
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -77,11 +77,12 @@ impl Detection for WorkloadNewNetwork {
     fn sql(&self, cfg: &DetectionConfig) -> Query {
         let c = &cfg.workload_new_network;
         let first = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
-        // The walk in `run`, said as sets: a network is new when its first
-        // successful use comes after the baseline and it is not the network
-        // of the workload's first use (which teaches it a network however
-        // late it comes). A later use of a network the workload already
-        // knows adds nothing, so only each network's first use matters.
+        // The walk in `run`, said as sets: a use is from a new network when
+        // it is the workload's first use of each of its network's keys
+        // (ASN, /24 or /64), comes after the baseline and is not the
+        // workload's first use (which teaches it a network however late it
+        // comes); a later use sharing a key with it counts with it, with
+        // the earliest such one.
         Query::new()
             .note("the title lists at most three countries and counts the rest; facts leave out the known networks, countries and resources")
             .cte(
@@ -90,37 +91,45 @@ impl Detection for WorkloadNewNetwork {
                     "SELECT * FROM (\n    \
                      SELECT {}, user_display_name,\n      \
                      COALESCE(NULLIF(app_id, ''), NULLIF(user_id, ''), NULLIF(user_display_name, '')) AS workload,\n      \
-                     {} AS net\n    \
+                     asn, {} AS net, {} AS ipnet\n    \
                      FROM ev\n    \
                      WHERE sign_in_type IN ('service_principal', 'managed_identity') AND status = 'success' AND ip <> ''\n  \
                      ) u WHERE workload IS NOT NULL AND net IS NOT NULL",
                     sql::member_cols_bare(),
-                    sql::network_key("asn", "ip")
+                    sql::network_key("asn", "ip"),
+                    sql::network_of("ip")
                 ),
             )
             .cte(
-                "wn_seed",
+                "wn_n",
                 format!(
-                    "SELECT workload, net FROM (\n    \
-                     SELECT workload, net, ROW_NUMBER() OVER (PARTITION BY workload {first}) AS nth FROM wn_use\n  \
-                     ) s WHERE nth = 1"
+                    "SELECT u.*,\n    \
+                     MIN(rn) OVER (PARTITION BY workload, asn) AS asn_first,\n    \
+                     MIN(rn) OVER (PARTITION BY workload, ipnet) AS ipnet_first\n  \
+                     FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY workload {first}) AS rn FROM wn_use w) u"
                 ),
             )
             .cte(
                 "wn_new",
                 format!(
-                    "SELECT u.workload, u.net\n  \
-                     FROM wn_use u JOIN wn_seed s ON s.workload = u.workload\n  \
-                     GROUP BY u.workload, u.net\n  \
-                     HAVING MIN(u.net) <> MIN(s.net)\n    \
+                    "SELECT workload, rn, net, asn, ipnet FROM wn_n\n  \
+                     WHERE rn > 1 AND (asn IS NULL OR rn = asn_first) AND (ipnet IS NULL OR rn = ipnet_first)\n    \
                      AND {}",
-                    sql::after_baseline("MIN(u.time)", c.min_baseline_hours)
+                    sql::after_baseline("time", c.min_baseline_hours)
                 ),
             )
             .cte(
+                "wn_pick",
+                "SELECT u.workload, u.rn, MIN(m.rn) AS new_rn\n  \
+                 FROM wn_n u JOIN wn_new m ON m.workload = u.workload AND m.rn <= u.rn\n    \
+                 AND ((m.asn IS NOT NULL AND m.asn = u.asn) OR (m.ipnet IS NOT NULL AND m.ipnet = u.ipnet))\n  \
+                 GROUP BY u.workload, u.rn",
+            )
+            .cte(
                 "wn_hit",
-                "SELECT u.*, concat(u.workload, '|', u.net) AS actor\n  \
-                 FROM wn_use u JOIN wn_new n ON n.workload = u.workload AND n.net = u.net",
+                "SELECT u.*, concat(u.workload, '|', n.net) AS actor\n  \
+                 FROM wn_n u JOIN wn_pick p ON p.workload = u.workload AND p.rn = u.rn\n  \
+                 JOIN wn_new n ON n.workload = p.workload AND n.rn = p.new_rn",
             )
             .per_actor(KIND, "wn_hit", None, Some("MIN(ip)"))
             .member_cte(
@@ -173,32 +182,55 @@ impl Detection for WorkloadNewNetwork {
         });
         let mut out = Vec::new();
         for (key, uses) in workloads {
+            // Every key (`NetworkKey::all`) of the networks used so far:
+            // a use sharing none of them after the baseline is from a new
+            // network, and later uses sharing a key with it count with it.
+            let mut seen: HashSet<NetworkKey> = HashSet::new();
             let mut known: BTreeSet<String> = BTreeSet::new();
-            let mut new: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            let mut new: Vec<New> = Vec::new();
             for &i in &uses {
                 let r = &recs[i];
+                let keys: Vec<NetworkKey> = NetworkKey::all(r).collect();
                 let Some(net) = network(r) else {
                     continue;
                 };
-                if let Some(hits) = new.get_mut(&net) {
-                    hits.push(i);
-                    continue;
-                }
-                if r.time_us >= baseline_end && !known.is_empty() && !known.contains(&net) {
-                    new.insert(net, vec![i]);
+                if let Some(n) = new
+                    .iter_mut()
+                    .find(|n| n.keys.iter().any(|k| keys.contains(k)))
+                {
+                    n.hits.push(i);
+                } else if r.time_us >= baseline_end
+                    && !seen.is_empty()
+                    && !keys.iter().any(|k| seen.contains(k))
+                {
+                    new.push(New {
+                        net,
+                        keys: keys.clone(),
+                        hits: vec![i],
+                    });
                 } else {
                     known.insert(net);
                 }
+                seen.extend(keys);
             }
-            for (net, hits) in new {
+            new.sort_by(|a, b| a.net.cmp(&b.net));
+            for n in new {
                 out.push(util::finding(
                     ev,
-                    draft(recs, key, &net, &known, hits, start_us),
+                    draft(recs, key, &n.net, &known, n.hits, start_us),
                 ));
             }
         }
         out
     }
+}
+
+/// A network new to a workload: named by its first use's
+/// [`NetworkKey`], known by all of that use's keys.
+struct New {
+    net: String,
+    keys: Vec<NetworkKey>,
+    hits: Vec<usize>,
 }
 
 fn draft(
@@ -291,6 +323,32 @@ mod tests {
         assert_eq!((f[0].severity, f[0].count), (Severity::High, 2));
         assert_eq!(f[0].ips, vec!["203.0.113.77"]);
         assert!(f[0].title.contains("Backup job"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn an_address_logged_with_and_without_its_asn_is_one_network() {
+        let mut v: Vec<SignIn> = (0..2)
+            .map(|d| sp(d * DAY, "192.0.2.50", 8075, "US"))
+            .collect();
+        // Its own address without the ASN, after the baseline: quiet.
+        v.push(SignIn {
+            asn: None,
+            ..sp(3 * DAY, "192.0.2.50", 0, "US")
+        });
+        // A new network, then its /24 without the ASN: one finding.
+        v.push(sp(4 * DAY, "203.0.113.77", 12389, "RU"));
+        v.push(SignIn {
+            asn: None,
+            ..sp(4 * DAY + 60, "203.0.113.78", 0, "RU")
+        });
+        let f = run(
+            &WorkloadNewNetwork,
+            &fixture(v),
+            &DetectionConfig::default(),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].count, 2);
+        assert_eq!(fact(&f[0], "network"), Some(&"AS12389".into()));
     }
 
     #[test]
