@@ -1612,13 +1612,12 @@ fn device_code_phishing_sql_matches_analyze_field_for_field() {
     let Some(dir) = scratch(test) else {
         return;
     };
-    let (alice, bob, carol, dave, erin, frank) = (
+    let (alice, bob, carol, dave, erin) = (
         "alice@contoso.com",
         "bob@contoso.com",
         "carol@contoso.com",
         "dave@contoso.com",
         "erin@contoso.com",
-        "frank@contoso.com",
     );
     let broker = "29D9ED98-A469-4536-ADE2-F981BC1D605E";
     let drs = "01cb2876-7ebd-4aa4-9cc9-d28bd4d359a9";
