@@ -392,11 +392,12 @@ impl Replay<'_> {
         let a = &recs[self.anchor];
         let first = &recs[self.replays[0]];
         let gap_us = first.time_us - a.time_us;
-        let country_changed = self.replays.iter().any(|&i| {
-            !recs[i].country.is_empty() && !a.country.is_empty() && recs[i].country != a.country
-        });
-        // A client field the log left empty on either side says nothing.
+        // A field the log left empty on either side says nothing.
         let differs = |x: &str, y: &str| !x.is_empty() && !y.is_empty() && x != y;
+        let country_changed = self
+            .replays
+            .iter()
+            .any(|&i| differs(&recs[i].country, &a.country));
         let client_changed = self
             .replays
             .iter()

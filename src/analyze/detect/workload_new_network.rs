@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::place::{network_key as network, NetworkKey};
+use super::place::NetworkKey;
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -190,26 +190,28 @@ impl Detection for WorkloadNewNetwork {
             let mut new: Vec<New> = Vec::new();
             for &i in &uses {
                 let r = &recs[i];
-                let keys: Vec<NetworkKey> = NetworkKey::all(r).collect();
-                let Some(net) = network(r) else {
+                let keys = NetworkKey::all(r);
+                // The first key is the one a finding names the network by
+                // (`NetworkKey::of`).
+                let Some(first) = keys.clone().next() else {
                     continue;
                 };
                 if let Some(n) = new
                     .iter_mut()
-                    .find(|n| n.keys.iter().any(|k| keys.contains(k)))
+                    .find(|n| keys.clone().any(|k| n.keys.contains(&k)))
                 {
                     n.hits.push(i);
                 } else if r.time_us >= baseline_end
                     && !seen.is_empty()
-                    && !keys.iter().any(|k| seen.contains(k))
+                    && !keys.clone().any(|k| seen.contains(&k))
                 {
                     new.push(New {
-                        net,
-                        keys: keys.clone(),
+                        net: first.to_string(),
+                        keys: keys.clone().collect(),
                         hits: vec![i],
                     });
                 } else {
-                    known.insert(net);
+                    known.insert(first.to_string());
                 }
                 seen.extend(keys);
             }
