@@ -3,8 +3,10 @@
 //! account sign in from here?" (a right password stopped by CA or MFA, a
 //! device-code sign-in, a session used from a second network).
 
+use super::util::Fast;
 use crate::model::net::Network;
-use crate::model::SignIn;
+use crate::model::{SignIn, Text};
+use std::collections::HashMap;
 
 /// The network a sign-in came from, as coarse as the record allows: its
 /// ASN, else its /24 or /64. How the session and workload detections tell
@@ -23,15 +25,29 @@ impl NetworkKey {
             None => Network::of(&r.ip).map(NetworkKey::Network),
         }
     }
+}
 
-    /// Every key the sign-in's network is known by: its ASN and its /24
-    /// or /64, those the record has. Two sign-ins share a network when
-    /// they share any of them: the same address logged once with its ASN
-    /// and once without is one network, not two.
-    pub(crate) fn all(r: &SignIn) -> impl Iterator<Item = NetworkKey> + Clone {
+/// Every key a sign-in's network is known by: its ASN and its /24 or /64,
+/// those the record has. Two sign-ins share a network when they share any
+/// of them: the same address logged once with its ASN and once without is
+/// one network, not two.
+///
+/// Each address is parsed once per walk: a run meets the same addresses
+/// over and over, and looking up an interned address costs less than
+/// parsing it again.
+#[derive(Default)]
+pub(crate) struct NetworkKeys {
+    parsed: HashMap<Text, Option<Network>, Fast>,
+}
+
+impl NetworkKeys {
+    pub(crate) fn all(&mut self, r: &SignIn) -> impl Iterator<Item = NetworkKey> + Clone {
         let asn = r.asn.map(NetworkKey::Asn);
-        let net = Network::of(&r.ip).map(NetworkKey::Network);
-        asn.into_iter().chain(net)
+        let net = *self
+            .parsed
+            .entry(r.ip)
+            .or_insert_with(|| Network::of(&r.ip));
+        asn.into_iter().chain(net.map(NetworkKey::Network))
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use super::place::{network_key as network, NetworkKey, Place};
+use super::place::{network_key as network, NetworkKey, NetworkKeys, Place};
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft, Fast};
@@ -172,7 +172,7 @@ impl Detection for TokenReplay {
             )
             .cte(
                 // A use shares a foreign network when it shares its ASN or
-                // its /24 or /64 (`NetworkKey::all`).
+                // its /24 or /64 (`NetworkKeys::all`).
                 "tr_replay",
                 "SELECT v.*, concat(v.user_principal_name, '|', v.skey) AS actor\n  \
                  FROM tr_valid v\n  \
@@ -257,6 +257,7 @@ impl Detection for TokenReplay {
         // Each account's successes so far, in time order: what "the
         // account used this place before" is judged against.
         let mut successes: HashMap<Text, Vec<usize>, Fast> = HashMap::default();
+        let mut nets = NetworkKeys::default();
         for i in order {
             let r = &recs[i];
             if r.status != StatusClass::Success
@@ -273,7 +274,7 @@ impl Detection for TokenReplay {
             };
             let s = match sessions.entry((user, key)) {
                 Entry::Vacant(v) => {
-                    v.insert(Session::start(i, r));
+                    v.insert(Session::start(i, r, &mut nets));
                     continue;
                 }
                 Entry::Occupied(o) => o.into_mut(),
@@ -286,7 +287,7 @@ impl Detection for TokenReplay {
                 s.over = true;
                 continue;
             }
-            let mut keys = NetworkKey::all(r).peekable();
+            let mut keys = nets.all(r).peekable();
             if keys.peek().is_none() {
                 continue;
             }
@@ -351,7 +352,7 @@ struct Session {
     /// Past its lifetime, or its first sign-in had no network to compare:
     /// later uses say nothing.
     over: bool,
-    /// Every key ([`NetworkKey::all`]) of the networks used so far.
+    /// Every key ([`NetworkKeys::all`]) of the networks used so far.
     seen_nets: HashSet<NetworkKey, Fast>,
     seen_devices: HashSet<Text, Fast>,
     /// Keys of the networks already judged foreign: later uses sharing
@@ -361,8 +362,8 @@ struct Session {
 }
 
 impl Session {
-    fn start(i: usize, anchor: &SignIn) -> Self {
-        let seen_nets: HashSet<NetworkKey, Fast> = NetworkKey::all(anchor).collect();
+    fn start(i: usize, anchor: &SignIn, nets: &mut NetworkKeys) -> Self {
+        let seen_nets: HashSet<NetworkKey, Fast> = nets.all(anchor).collect();
         let mut seen_devices = HashSet::default();
         if !anchor.device_id.is_empty() {
             seen_devices.insert(anchor.device_id);

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::place::NetworkKey;
+use super::place::{NetworkKey, NetworkKeys};
 use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
@@ -181,16 +181,19 @@ impl Detection for WorkloadNewNetwork {
                 .flatten()
         });
         let mut out = Vec::new();
+        let mut nets = NetworkKeys::default();
         for (key, uses) in workloads {
-            // Every key (`NetworkKey::all`) of the networks used so far:
+            // Every key (`NetworkKeys::all`) of the networks used so far:
             // a use sharing none of them after the baseline is from a new
             // network, and later uses sharing a key with it count with it.
             let mut seen: HashSet<NetworkKey> = HashSet::new();
-            let mut known: BTreeSet<String> = BTreeSet::new();
+            // The networks it used before, each by its first key, spelt
+            // only for a finding.
+            let mut known: HashSet<NetworkKey> = HashSet::new();
             let mut new: Vec<New> = Vec::new();
             for &i in &uses {
                 let r = &recs[i];
-                let keys = NetworkKey::all(r);
+                let keys = nets.all(r);
                 // The first key is the one a finding names the network by
                 // (`NetworkKey::of`).
                 let Some(first) = keys.clone().next() else {
@@ -211,11 +214,16 @@ impl Detection for WorkloadNewNetwork {
                         hits: vec![i],
                     });
                 } else {
-                    known.insert(first.to_string());
+                    known.insert(first);
                 }
                 seen.extend(keys);
             }
             new.sort_by(|a, b| a.net.cmp(&b.net));
+            let known: BTreeSet<String> = if new.is_empty() {
+                BTreeSet::new()
+            } else {
+                known.iter().map(NetworkKey::to_string).collect()
+            };
             for n in new {
                 out.push(util::finding(
                     ev,
