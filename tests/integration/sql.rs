@@ -1208,7 +1208,9 @@ impl Use<'_> {
 /// baseline say nothing; the token id stands in for a missing session id;
 /// medium when nothing changed slowly; more than three addresses; uses
 /// without an address or an operating system; an address or /24 logged
-/// with its ASN on one use and without it on another is one network.
+/// with its ASN on one use and without it on another is one network;
+/// without a device on the use or before it in the session, only another
+/// country or client is a replay.
 #[test]
 fn token_replay_sql_matches_analyze_field_for_field() {
     let test = "token_replay_sql_matches_analyze_field_for_field";
@@ -1226,13 +1228,14 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         device: "",
         os: "Windows10",
     };
-    let (alice, bob, carol, dave, erin, frank) = (
+    let (alice, bob, carol, dave, erin, frank, gina) = (
         "alice@contoso.com",
         "bob@contoso.com",
         "carol@contoso.com",
         "dave@contoso.com",
         "erin@contoso.com",
         "frank@contoso.com",
+        "gina@contoso.com",
     );
     let uses = vec![
         // The data starts a quarter second past midnight.
@@ -1335,10 +1338,12 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         ),
         // Bob, without ASNs.
         u("2026-03-01T09:00:00Z", bob, "b-0", "192.0.2.20", None, ""),
-        // A token without a session id, used two hours later from an IPv6
-        // network: nothing changed, slowly.
+        // A token without a session id, first used on a registered
+        // device, then two hours later from an IPv6 network on none:
+        // nothing else changed, slowly.
         Use {
             token: "tok-1",
+            device: "dev-t",
             ..u("2026-03-03T10:00:00Z", bob, "", "192.0.2.20", None, "")
         },
         Use {
@@ -1500,6 +1505,53 @@ fn token_replay_sql_matches_analyze_field_for_field() {
             None,
             "NL",
         ),
+        // Gina's phone names no device. Her session moving from home to a
+        // carrier in the same country on the same phone is her own.
+        u(
+            "2026-03-03T11:00:00Z",
+            gina,
+            "g-1",
+            "192.0.2.70",
+            Some(7018),
+            "US",
+        ),
+        u(
+            "2026-03-03T11:10:00Z",
+            gina,
+            "g-1",
+            "198.51.100.90",
+            Some(7922),
+            "US",
+        ),
+        // Once a use of the session names a device, a later use naming
+        // none from a new network is judged.
+        u(
+            "2026-03-03T12:00:00Z",
+            gina,
+            "g-2",
+            "192.0.2.70",
+            Some(7018),
+            "US",
+        ),
+        Use {
+            device: "g-laptop",
+            ..u(
+                "2026-03-03T12:05:00Z",
+                gina,
+                "g-2",
+                "192.0.2.71",
+                Some(7018),
+                "US",
+            )
+        },
+        u(
+            "2026-03-03T15:00:00Z",
+            gina,
+            "g-2",
+            "100.64.1.5",
+            Some(7923),
+            "US",
+        ),
     ];
     let lines: Vec<String> = uses.iter().enumerate().map(|(n, x)| x.line(n)).collect();
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
@@ -1512,10 +1564,11 @@ fn token_replay_sql_matches_analyze_field_for_field() {
         ("dave@contoso.com's session from 192.0.2.40 (AS7018, US) was used 16 h 0 min later from 198.51.100.7 (AS64502, FR)", "high", 1, 1),
         ("erin@contoso.com's session from 192.0.2.50 (AS7018, US) was used 15 min later from an unknown address (AS14061, NL)", "high", 1, 1),
         ("frank@contoso.com's session from 198.51.100.7 (AS64500, US) was used 15 min later from 203.0.113.80, 203.0.113.81 (203.0.113.0/24, AS14061, NL)", "high", 2, 2),
+        ("gina@contoso.com's session from 192.0.2.70 (AS7018, US) was used 3 h 0 min later from 100.64.1.5 (AS7923, US)", "medium", 1, 1),
     ] {
         assert!(seen.contains(&expected), "analyze: {expected:?}\n{seen:#?}");
     }
-    assert_eq!(want.len(), 5, "{seen:#?}");
+    assert_eq!(want.len(), 6, "{seen:#?}");
     let alice_facts = facts_of(&want, alice);
     // 56 h 59 min 59.85 s after the data's start; 20 min less 0.2 s after
     // the session's first sign-in.

@@ -93,8 +93,10 @@ impl Detection for TokenReplay {
         // the session's, so a use is judged only if it is the first of
         // each of its keys there; it is foreign when it comes after the
         // baseline, on no device the session used before, from no place
-        // the account used outside the session before; and every use
-        // sharing a key with a foreign one counts.
+        // the account used outside the session before, and (when neither
+        // it nor an earlier use of the session names a device) from
+        // another country or client than the session's first sign-in;
+        // and every use sharing a key with a foreign one counts.
         Query::new()
             .note(sql::NO_HISTORY)
             .note("a device seen in the session only on later uses from a network already judged foreign counts as the session's device; analyze does not learn devices from those uses")
@@ -132,7 +134,8 @@ impl Detection for TokenReplay {
                     "SELECT v.*,\n    \
                      MIN(rn) OVER (PARTITION BY {session}, asn) AS asn_first,\n    \
                      MIN(rn) OVER (PARTITION BY {session}, ipnet) AS ipnet_first,\n    \
-                     MIN(CASE WHEN device_id <> '' THEN rn END) OVER (PARTITION BY {session}, device_id) AS device_first\n  \
+                     MIN(CASE WHEN device_id <> '' THEN rn END) OVER (PARTITION BY {session}, device_id) AS device_first,\n    \
+                     MIN(CASE WHEN device_id <> '' THEN rn END) OVER (PARTITION BY {session}) AS any_device_first\n  \
                      FROM (\n    \
                      SELECT s.*, a.a_time, a.a_ip, a.a_net, a.a_country, a.a_os, a.a_browser, a.a_ua\n    \
                      FROM tr_s s JOIN tr_anchor a ON a.user_principal_name = s.user_principal_name AND a.skey = s.skey\n    \
@@ -147,6 +150,8 @@ impl Detection for TokenReplay {
                     "SELECT * FROM tr_valid\n  \
                      WHERE (asn IS NULL OR rn = asn_first) AND (ipnet IS NULL OR rn = ipnet_first)\n    \
                      AND rn > 1 AND NOT (device_id <> '' AND device_first < rn)\n    \
+                     AND NOT (device_id = '' AND (any_device_first IS NULL OR any_device_first > rn)\n      \
+                     AND NOT ({OTHER_COUNTRY} OR {OTHER_CLIENT}))\n    \
                      AND {}",
                     sql::after_baseline("time", c.min_baseline_hours)
                 ),
@@ -188,13 +193,13 @@ impl Detection for TokenReplay {
             )
             .member_cte(
                 "tr_head",
+                format!(
                 "SELECT actor, MIN(skey) AS skey, MIN(a_time) AS a_time, MIN(a_ip) AS a_ip, MIN(a_net) AS a_net,\n    \
                  MIN(a_country) AS a_country, MIN(a_ua) AS a_ua,\n    \
-                 MAX(CASE WHEN country <> '' AND a_country <> '' AND country <> a_country THEN 1 ELSE 0 END) AS country_changed,\n    \
-                 MAX(CASE WHEN (os <> '' AND a_os <> '' AND os <> a_os)\n      \
-                 OR (browser <> '' AND a_browser <> '' AND browser <> a_browser) THEN 1 ELSE 0 END) AS client_changed,\n    \
+                 MAX(CASE WHEN {OTHER_COUNTRY} THEN 1 ELSE 0 END) AS country_changed,\n    \
+                 MAX(CASE WHEN {OTHER_CLIENT} THEN 1 ELSE 0 END) AS client_changed,\n    \
                  SUM(CASE WHEN sign_in_type = 'non_interactive' THEN 1 ELSE 0 END) AS non_interactive\n  \
-                 FROM tr_replay GROUP BY actor",
+                 FROM tr_replay GROUP BY actor"),
             )
             .member_cte("tr_ips", sql::first_three("tr_replay", "ip"))
             .member_cte("tr_nets", sql::first_three("tr_replay", "net"))
@@ -298,12 +303,19 @@ impl Detection for TokenReplay {
             }
             let new_net = !keys.clone().any(|k| s.seen_nets.contains(&k));
             let own_device = !r.device_id.is_empty() && s.seen_devices.contains(&r.device_id);
+            // Neither this use nor the session so far names a device (an
+            // unregistered phone or laptop): a new network alone is the
+            // owner changing networks as often as a replay. Only another
+            // country or another client than the session's first sign-in
+            // tells them apart.
+            let no_device = r.device_id.is_empty() && s.seen_devices.is_empty();
             s.seen_nets.extend(keys.clone());
             if !r.device_id.is_empty() {
                 s.seen_devices.insert(r.device_id);
             }
             if !new_net
                 || own_device
+                || (no_device && !other_country(anchor, r) && !other_client(anchor, r))
                 || (r.time_us < baseline_end && !ev.history_has(&user))
                 || ev.history_knows(r)
             {
@@ -379,6 +391,26 @@ impl Session {
     }
 }
 
+/// [`other_country`] and [`other_client`] in SQL, of a use's columns
+/// against its session's first sign-in's (`a_`).
+const OTHER_COUNTRY: &str = "(country <> '' AND a_country <> '' AND country <> a_country)";
+const OTHER_CLIENT: &str = "((os <> '' AND a_os <> '' AND os <> a_os) OR (browser <> '' AND a_browser <> '' AND browser <> a_browser))";
+
+/// A field the log left empty on either side says nothing.
+fn differs(x: &str, y: &str) -> bool {
+    !x.is_empty() && !y.is_empty() && x != y
+}
+
+/// `r` is in another country than the session's first sign-in `a`.
+fn other_country(a: &SignIn, r: &SignIn) -> bool {
+    differs(&a.country, &r.country)
+}
+
+/// `r` came from another operating system or browser than `a`.
+fn other_client(a: &SignIn, r: &SignIn) -> bool {
+    differs(&a.os, &r.os) || differs(&a.browser, &r.browser)
+}
+
 struct Replay<'a> {
     user: &'a str,
     key: &'a str,
@@ -393,16 +425,8 @@ impl Replay<'_> {
         let a = &recs[self.anchor];
         let first = &recs[self.replays[0]];
         let gap_us = first.time_us - a.time_us;
-        // A field the log left empty on either side says nothing.
-        let differs = |x: &str, y: &str| !x.is_empty() && !y.is_empty() && x != y;
-        let country_changed = self
-            .replays
-            .iter()
-            .any(|&i| differs(&recs[i].country, &a.country));
-        let client_changed = self
-            .replays
-            .iter()
-            .any(|&i| differs(&recs[i].os, &a.os) || differs(&recs[i].browser, &a.browser));
+        let country_changed = self.replays.iter().any(|&i| other_country(a, &recs[i]));
+        let client_changed = self.replays.iter().any(|&i| other_client(a, &recs[i]));
         let quick = gap_us <= self.quick;
         let severity = if country_changed || client_changed || quick {
             Severity::High
@@ -762,18 +786,23 @@ mod tests {
 
     #[test]
     fn a_slow_move_to_a_new_network_in_the_same_country_is_medium() {
+        // The session opened on a registered device; the use from the new
+        // network names none.
         let u = "carol@contoso.com";
         let mut v = baseline(u);
-        v.push(at(
-            2 * DAY + 100,
-            u,
-            "192.0.2.10",
-            7018,
-            "US",
-            "x",
-            SignInType::Interactive,
-            "Windows10",
-        ));
+        v.push(SignIn {
+            device_id: "dev-1".into(),
+            ..at(
+                2 * DAY + 100,
+                u,
+                "192.0.2.10",
+                7018,
+                "US",
+                "x",
+                SignInType::Interactive,
+                "Windows10",
+            )
+        });
         v.push(at(
             2 * DAY + 4 * 3600,
             u,
@@ -788,5 +817,46 @@ mod tests {
         let f = run(&TokenReplay, &recs, &DetectionConfig::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn without_any_device_only_another_country_or_client_tells_a_replay() {
+        // Dana's phone is not registered: no sign-in names a device. Her
+        // session moves from home Wi-Fi to a carrier the data never saw
+        // her use, same country, same phone: the owner, not a replay.
+        let u = "dana@contoso.com";
+        let session = |os: &str, country: &str| {
+            let mut v = baseline(u);
+            v.push(at(
+                2 * DAY + 100,
+                u,
+                "192.0.2.10",
+                7018,
+                "US",
+                "phone",
+                SignInType::Interactive,
+                "Ios",
+            ));
+            v.push(at(
+                2 * DAY + 400,
+                u,
+                "198.51.100.9",
+                7922,
+                country,
+                "phone",
+                SignInType::NonInteractive,
+                os,
+            ));
+            run(&TokenReplay, &fixture(v), &DetectionConfig::default())
+        };
+        assert!(session("Ios", "US").is_empty());
+        // A country or operating system the log leaves empty is no change.
+        assert!(session("", "").is_empty());
+        // Another operating system, or another country: a replay.
+        for (os, country) in [("Linux", "US"), ("Ios", "NL")] {
+            let f = session(os, country);
+            assert_eq!(f.len(), 1, "{os} {country}: {f:#?}");
+            assert_eq!(f[0].severity, Severity::High);
+        }
     }
 }
