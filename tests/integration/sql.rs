@@ -853,8 +853,9 @@ fn facts_of(want: &BTreeMap<String, serde_json::Value>, user: &str) -> serde_jso
 /// one, by /24 and by /64 however the IPv6 address is shortened; a
 /// workload first seen after the baseline learns its first network (the
 /// earlier of two sign-ins in the same microsecond, in analyze's order);
-/// failures teach nothing; titles with one, two and four addresses; and a
-/// baseline a hair under 47 hours, which whole seconds would call 48.
+/// failures teach nothing; titles with one, two and four addresses; a
+/// baseline a hair under 47 hours, which whole seconds would call 48; and
+/// a workload on many blocks without ASNs, judged by country.
 #[test]
 fn workload_new_network_sql_matches_analyze_field_for_field() {
     let test = "workload_new_network_sql_matches_analyze_field_for_field";
@@ -997,7 +998,9 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         Some(64500),
         "NL",
     );
-    // No ASN: networks by address, the first one learnt after the baseline.
+    // No ASN: networks by address, the first one learnt after the baseline;
+    // after three blocks the identity roams, and only blocks in new
+    // countries count.
     add(
         "2026-03-02T10:00:00Z",
         "b-1",
@@ -1005,7 +1008,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:db8::5",
         0,
         None,
-        "",
+        "US",
     );
     add(
         "2026-03-02T11:00:00Z",
@@ -1014,7 +1017,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:DB8:0:0:0:0:0:7",
         0,
         None,
-        "",
+        "US",
     );
     add(
         "2026-03-02T12:00:00Z",
@@ -1023,7 +1026,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:db8:1::7",
         0,
         None,
-        "",
+        "US",
     );
     add(
         "2026-03-02T12:05:00Z",
@@ -1032,7 +1035,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:db8:a:b:c::1",
         0,
         None,
-        "",
+        "US",
     );
     add(
         "2026-03-02T12:06:00Z",
@@ -1041,7 +1044,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "::ffff:198.51.100.77",
         0,
         None,
-        "",
+        "GB",
     );
     add(
         "2026-03-02T12:07:00Z",
@@ -1050,7 +1053,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:0db8:0:5::",
         0,
         None,
-        "",
+        "FR",
     );
     // Two first sign-ins in the same microsecond: analyze's order (the
     // request id here) says which network the workload learns.
@@ -1096,6 +1099,21 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
     ] {
         add(t, id, sync, ip, 0, asn, country);
     }
+    // A job in a cloud's egress pool, logged without ASNs: four blocks in
+    // its first day, then a fifth in its own country (quiet) and one in a
+    // new country (a finding, with a second address of that block).
+    let pool = ("servicePrincipal", "app-e", "Report job", "sp-e");
+    for (t, id, ip, country) in [
+        ("2026-03-01T01:00:00Z", "e-1", "20.1.2.3", "US"),
+        ("2026-03-01T02:00:00Z", "e-2", "40.5.6.7", "US"),
+        ("2026-03-01T03:00:00Z", "e-3", "52.8.9.10", "US"),
+        ("2026-03-01T04:00:00Z", "e-4", "13.11.12.13", "US"),
+        ("2026-03-02T08:00:00Z", "e-5", "20.99.1.1", "US"),
+        ("2026-03-02T09:00:00Z", "e-6", "203.0.113.90", "DE"),
+        ("2026-03-02T09:05:00Z", "e-7", "203.0.113.91", "DE"),
+    ] {
+        add(t, id, pool, ip, 0, None, country);
+    }
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let kind = "workload_new_network";
     let want = full_findings(&report, kind);
@@ -1106,16 +1124,17 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
     for expected in [
         "Service principal Backup job signed in from 4 addresses (AS12389, NL, RU), a network it had not used: 4 sign-ins",
         "Service principal Backup job signed in from 198.51.100.5, 198.51.100.6 (AS64500, NL), a network it had not used: 2 sign-ins",
-        "Managed identity mi-b-name signed in from 2001:db8:1::7 (2001:db8:1:0::/64), a network it had not used: 1 sign-in",
-        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64), a network it had not used: 1 sign-in",
-        "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24), a network it had not used: 1 sign-in",
-        "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:1::7 (2001:db8:1:0::/64, US), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64, US), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24, GB), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64, FR), a network it had not used: 1 sign-in",
         "Service principal app-c signed in from 192.0.2.200 (192.0.2.0/24), a network it had not used: 1 sign-in",
         "Service principal Sync job signed in from 203.0.113.40, 203.0.113.41 (AS12389, RU), a network it had not used: 2 sign-ins",
+        "Service principal Report job signed in from 203.0.113.90, 203.0.113.91 (203.0.113.0/24, DE), a network it had not used: 2 sign-ins",
     ] {
         assert!(titles.contains(&expected), "analyze: {expected}\n{titles:#?}");
     }
-    assert_eq!(want.len(), 8, "{titles:#?}");
+    assert_eq!(want.len(), 9, "{titles:#?}");
     let baseline = want
         .values()
         .find(|f| f["count"] == 4)

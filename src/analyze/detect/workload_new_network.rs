@@ -11,7 +11,7 @@ use super::registry::Settings;
 use super::sql::{self, Query};
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
-use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
+use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass, Text};
 use serde::{Deserialize, Serialize};
 
 pub struct WorkloadNewNetwork;
@@ -27,6 +27,11 @@ pub struct WorkloadNewNetworkConfig {
     /// Hours of data that teach each workload its networks; a sign-in
     /// earlier than that cannot be called new.
     pub min_baseline_hours: u32,
+    /// A workload already seen on this many address blocks (/24 or /64)
+    /// roams, as cloud egress pools do: a new block logged without an ASN
+    /// then counts only from a country the workload had not used. 0: no
+    /// workload roams.
+    pub roaming_networks: u32,
 }
 
 impl Default for WorkloadNewNetworkConfig {
@@ -34,13 +39,16 @@ impl Default for WorkloadNewNetworkConfig {
         WorkloadNewNetworkConfig {
             enabled: true,
             min_baseline_hours: 24,
+            roaming_networks: 3,
         }
     }
 }
 
 impl Settings for WorkloadNewNetworkConfig {
-    const UNSET: &'static [(&'static str, &'static str)] =
-        &[("min_baseline_hours", "no baseline needed")];
+    const UNSET: &'static [(&'static str, &'static str)] = &[
+        ("min_baseline_hours", "no baseline needed"),
+        ("roaming_networks", "no workload roams"),
+    ];
 }
 
 fn is_workload(r: &SignIn) -> bool {
@@ -79,10 +87,11 @@ impl Detection for WorkloadNewNetwork {
         let first = format!("ORDER BY {}, source_file, source_record", sql::ORDER);
         // The walk in `run`, said as sets: a use is from a new network when
         // it is the workload's first use of each of its network's keys
-        // (ASN, /24 or /64), comes after the baseline and is not the
+        // (ASN, /24 or /64), comes after the baseline, is not the
         // workload's first use (which teaches it a network however late it
-        // comes); a later use sharing a key with it counts with it, with
-        // the earliest such one.
+        // comes) and, logged without an ASN after `roaming_networks`
+        // blocks, is from a new country; a later use sharing a key with it
+        // counts with it, with the earliest such one.
         Query::new()
             .note("the title lists at most three countries and counts the rest; facts leave out the known networks, countries and resources")
             .cte(
@@ -101,12 +110,20 @@ impl Detection for WorkloadNewNetwork {
                 ),
             )
             .cte(
+                // blocks_before: the distinct address blocks of the
+                // workload's earlier uses.
                 "wn_n",
                 format!(
-                    "SELECT u.*,\n    \
-                     MIN(rn) OVER (PARTITION BY workload, asn) AS asn_first,\n    \
-                     MIN(rn) OVER (PARTITION BY workload, ipnet) AS ipnet_first\n  \
-                     FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY workload {first}) AS rn FROM wn_use w) u"
+                    "SELECT v.*,\n    \
+                     COALESCE(SUM(CASE WHEN ipnet IS NOT NULL AND rn = ipnet_first THEN 1 ELSE 0 END)\n      \
+                     OVER (PARTITION BY workload ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS blocks_before\n  \
+                     FROM (\n    \
+                     SELECT u.*,\n      \
+                     MIN(rn) OVER (PARTITION BY workload, asn) AS asn_first,\n      \
+                     MIN(rn) OVER (PARTITION BY workload, ipnet) AS ipnet_first,\n      \
+                     MIN(rn) OVER (PARTITION BY workload, country) AS country_first\n    \
+                     FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY workload {first}) AS rn FROM wn_use w) u\n  \
+                     ) v"
                 ),
             )
             .cte(
@@ -114,8 +131,17 @@ impl Detection for WorkloadNewNetwork {
                 format!(
                     "SELECT workload, rn, net, asn, ipnet FROM wn_n\n  \
                      WHERE rn > 1 AND (asn IS NULL OR rn = asn_first) AND (ipnet IS NULL OR rn = ipnet_first)\n    \
-                     AND {}",
-                    sql::after_baseline("time", c.min_baseline_hours)
+                     AND {}{}",
+                    sql::after_baseline("time", c.min_baseline_hours),
+                    if c.roaming_networks > 0 {
+                        format!(
+                            "\n    AND NOT (asn IS NULL AND blocks_before >= {}\n      \
+                             AND (COALESCE(country, '') = '' OR country_first < rn))",
+                            c.roaming_networks
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             )
             .cte(
@@ -191,6 +217,11 @@ impl Detection for WorkloadNewNetwork {
             // only for a finding.
             let mut known: HashSet<NetworkKey> = HashSet::new();
             let mut new: Vec<New> = Vec::new();
+            // Address blocks and countries used so far: a workload on
+            // many blocks is in a cloud's egress pool, where a block
+            // without an ASN says little and a country says more.
+            let mut blocks = 0;
+            let mut countries: HashSet<Text> = HashSet::new();
             for &i in &uses {
                 let r = &recs[i];
                 let keys = nets.all(r);
@@ -207,6 +238,10 @@ impl Detection for WorkloadNewNetwork {
                 } else if r.time_us >= baseline_end
                     && !seen.is_empty()
                     && !keys.clone().any(|k| seen.contains(&k))
+                    && !(r.asn.is_none()
+                        && c.roaming_networks > 0
+                        && blocks >= c.roaming_networks
+                        && (r.country.is_empty() || countries.contains(&r.country)))
                 {
                     new.push(New {
                         net: first.to_string(),
@@ -216,7 +251,12 @@ impl Detection for WorkloadNewNetwork {
                 } else {
                     known.insert(first);
                 }
-                seen.extend(keys);
+                for k in keys {
+                    if seen.insert(k) && matches!(k, NetworkKey::Network(_)) {
+                        blocks += 1;
+                    }
+                }
+                countries.insert(r.country);
             }
             new.sort_by(|a, b| a.net.cmp(&b.net));
             let known: BTreeSet<String> = if new.is_empty() {
@@ -377,5 +417,51 @@ mod tests {
         v.push(bad);
         let recs = fixture(v);
         assert!(run(&WorkloadNewNetwork, &recs, &DetectionConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn a_workload_in_a_cloud_egress_pool_is_judged_by_country_without_an_asn() {
+        // Logged without ASNs, as the portal's ApplicationSignIns download
+        // is: a job whose cloud hands it a new address block every run.
+        let pooled = |sec, ip: &str, country: &str| SignIn {
+            asn: None,
+            ..sp(sec, ip, 0, country)
+        };
+        let mut v: Vec<SignIn> = ["20.1.2.3", "40.5.6.7", "52.8.9.10", "13.11.12.13"]
+            .iter()
+            .enumerate()
+            .map(|(n, ip)| pooled(n as i64 * 3600, ip, "US"))
+            .collect();
+        v.push(pooled(2 * DAY, "20.99.1.1", "US"));
+        v.push(pooled(2 * DAY + 60, "51.7.7.7", "US"));
+        let recs = fixture(v.clone());
+        let f = run(&WorkloadNewNetwork, &recs, &DetectionConfig::default());
+        assert!(f.is_empty(), "{f:#?}");
+        // From a country it never used: a finding.
+        v.push(pooled(3 * DAY, "203.0.113.77", "RU"));
+        let f = run(
+            &WorkloadNewNetwork,
+            &fixture(v.clone()),
+            &DetectionConfig::default(),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].ips, vec!["203.0.113.77"]);
+        // With roaming off every new block counts.
+        let mut cfg = DetectionConfig::default();
+        cfg.workload_new_network.roaming_networks = 0;
+        assert_eq!(run(&WorkloadNewNetwork, &fixture(v), &cfg).len(), 3);
+        // A job that always ran from one block is not roaming: a second
+        // block in its own country counts.
+        let fixed = vec![
+            pooled(0, "192.0.2.50", "US"),
+            pooled(3600, "192.0.2.51", "US"),
+            pooled(2 * DAY, "198.51.100.9", "US"),
+        ];
+        let f = run(
+            &WorkloadNewNetwork,
+            &fixture(fixed),
+            &DetectionConfig::default(),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
     }
 }
