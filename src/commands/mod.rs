@@ -70,17 +70,16 @@ impl Loaded {
         self.inputs.iter().map(|i| i.skipped).sum()
     }
 
-    /// One terminal-safe warning line per input that was not fully read.
+    /// One terminal-safe warning line per input that was not fully read:
+    /// how many of its records were rejected (when any) and why it
+    /// stopped or was not read (when it did).
     pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
         use crate::report::escape::safe;
         self.inputs.iter().filter(|r| r.is_partial()).map(|r| {
-            let why = r.error.as_ref().map(|e| format!("; {}", safe(e)));
-            format!(
-                "warning: {}: {} rejected{}",
-                safe(&r.path),
-                r.rejected,
-                why.unwrap_or_default()
-            )
+            let rejected = (r.rejected > 0).then(|| format!("{} rejected", r.rejected));
+            let why = r.error.as_deref().map(safe);
+            let what: Vec<String> = rejected.into_iter().chain(why).collect();
+            format!("warning: {}: {}", safe(&r.path), what.join("; "))
         })
     }
 }
@@ -233,4 +232,38 @@ pub fn check_out_path(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warning_counts_rejections_only_when_there_are_some() {
+        let input = |rejected, error: Option<&str>| InputReport {
+            path: "exports/a.csv".into(),
+            rejected,
+            error: error.map(str::to_string),
+            ..InputReport::default()
+        };
+        let loaded = Loaded {
+            inputs: vec![
+                input(0, Some("no such file or folder")),
+                input(3, None),
+                input(2, Some("cut short")),
+                input(0, None),
+            ],
+            records: Vec::new(),
+            paths: Vec::new(),
+        };
+        let lines: Vec<String> = loaded.warnings().collect();
+        assert_eq!(
+            lines,
+            [
+                "warning: exports/a.csv: no such file or folder",
+                "warning: exports/a.csv: 3 rejected",
+                "warning: exports/a.csv: 2 rejected; cut short",
+            ]
+        );
+    }
 }
