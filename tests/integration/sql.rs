@@ -999,7 +999,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "NL",
     );
     // No ASN: networks by address, the first one learnt after the baseline;
-    // after three blocks the identity roams, and only blocks in new
+    // after two blocks the identity roams, and only blocks in new
     // countries count.
     add(
         "2026-03-02T10:00:00Z",
@@ -1035,7 +1035,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "2001:db8:a:b:c::1",
         0,
         None,
-        "US",
+        "CA",
     );
     add(
         "2026-03-02T12:06:00Z",
@@ -1125,7 +1125,7 @@ fn workload_new_network_sql_matches_analyze_field_for_field() {
         "Service principal Backup job signed in from 4 addresses (AS12389, NL, RU), a network it had not used: 4 sign-ins",
         "Service principal Backup job signed in from 198.51.100.5, 198.51.100.6 (AS64500, NL), a network it had not used: 2 sign-ins",
         "Managed identity mi-b-name signed in from 2001:db8:1::7 (2001:db8:1:0::/64, US), a network it had not used: 1 sign-in",
-        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64, US), a network it had not used: 1 sign-in",
+        "Managed identity mi-b-name signed in from 2001:db8:a:b:c::1 (2001:db8:a:b::/64, CA), a network it had not used: 1 sign-in",
         "Managed identity mi-b-name signed in from 198.51.100.77 (198.51.100.0/24, GB), a network it had not used: 1 sign-in",
         "Managed identity mi-b-name signed in from 2001:db8:0:5:: (2001:db8:0:5::/64, FR), a network it had not used: 1 sign-in",
         "Service principal app-c signed in from 192.0.2.200 (192.0.2.0/24), a network it had not used: 1 sign-in",

@@ -205,3 +205,108 @@ fn impossible_travel_on_the_purview_log_is_said_not_to_run() {
     assert_eq!(travel["status"], "not_run", "{travel}");
     assert!(travel["note"].as_str().unwrap().contains("coordinates"));
 }
+
+/// Rewrites every sign-in CSV in `dir` as a tenant without registered
+/// devices, whose service principals run in a cloud's egress pool:
+/// "Device ID" is emptied on every row (as Entra leaves it for
+/// unregistered phones and laptops), and each ApplicationSignIns row
+/// gets an address from one of 40 blocks (the portal download carries no
+/// ASN to tie them together). The planted attack addresses, in
+/// 192.0.2.0/24, are left alone.
+fn unregistered_and_pooled(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".csv") || name.contains("AuthDetails") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.trim_start_matches('\u{feff}');
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut rows: Vec<Vec<String>> = rdr
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let header = rows[0].clone();
+        let col = |name: &str| header.iter().position(|h| h.trim() == name);
+        let device = col("Device ID");
+        let ip = col("IP address").filter(|_| name.starts_with("ApplicationSignIns"));
+        for (n, row) in rows.iter_mut().enumerate().skip(1) {
+            if let Some(d) = device {
+                row[d].clear();
+            }
+            if let Some(i) = ip {
+                if !row[i].starts_with("192.0.2.") {
+                    row[i] = format!("{}.{}.{}.7", [20, 40, 52, 13][n % 4], n % 10, (n * 7) % 251);
+                }
+            }
+        }
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        for row in rows {
+            w.write_record(row).unwrap();
+        }
+        w.flush().unwrap();
+    }
+}
+
+fn portal_csv(dir: &Path, attacks: bool) -> serde_json::Value {
+    use entrasift::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
+    let opts = GenerateOptions {
+        records: 6000,
+        seed: 23,
+        attacks,
+        formats: vec![OutputKind::PortalCsv],
+        ..GenerateOptions::default()
+    };
+    write_dataset(&build_dataset(&opts), &opts, dir).unwrap();
+    let truth = std::fs::read_to_string(dir.join("truth.json")).unwrap();
+    unregistered_and_pooled(&dir.join("portal-csv"));
+    serde_json::from_str(&truth).unwrap()
+}
+
+/// A clean week of a tenant whose phones and laptops are not registered
+/// (sessions move between home, office and carrier with no device id)
+/// and whose service principals get a new address block on many runs:
+/// nothing is reported. With the planted attacks, the replayed session
+/// (another country, another browser) and the leaked service principal
+/// secret (used from Moscow) are still found.
+#[test]
+fn unregistered_devices_and_cloud_egress_pools_raise_nothing_of_their_own() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    portal_csv(&data.path().join("clean"), false);
+    let doc = analyze(
+        &data.path().join("clean/portal-csv"),
+        &out.path().join("clean"),
+        "default",
+    );
+    let titles: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.is_empty(), "{titles:#?}");
+
+    let truth = portal_csv(&data.path().join("attacked"), true);
+    let doc = analyze(
+        &data.path().join("attacked/portal-csv"),
+        &out.path().join("attacked"),
+        "default",
+    );
+    let v = verdicts(&doc);
+    for u in users_of(&truth, "token_replay") {
+        assert_eq!(v.get(&u).map(String::as_str), Some("compromised"), "{u}");
+    }
+    let workload: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "workload_new_network")
+        .collect();
+    assert_eq!(workload.len(), 1, "{workload:#?}");
+    assert_eq!(workload[0]["ips"][0], "192.0.2.242");
+}

@@ -39,7 +39,7 @@ impl Default for WorkloadNewNetworkConfig {
         WorkloadNewNetworkConfig {
             enabled: true,
             min_baseline_hours: 24,
-            roaming_networks: 3,
+            roaming_networks: 2,
         }
     }
 }
