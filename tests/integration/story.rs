@@ -209,9 +209,9 @@ fn impossible_travel_on_the_purview_log_is_said_not_to_run() {
 /// Rewrites every sign-in CSV in `dir` as a tenant without registered
 /// devices, whose service principals run in a cloud's egress pool:
 /// "Device ID" is emptied on every row (as Entra leaves it for
-/// unregistered phones and laptops), and each ApplicationSignIns row
-/// gets an address from one of 40 blocks (the portal download carries no
-/// ASN to tie them together). The planted attack addresses, in
+/// unregistered phones and laptops), and the ApplicationSignIns rows get
+/// addresses spread over hundreds of blocks (the portal download carries
+/// no ASN to tie them together). The planted attack addresses, in
 /// 192.0.2.0/24, are left alone.
 fn unregistered_and_pooled(dir: &Path) {
     for entry in std::fs::read_dir(dir).unwrap() {
