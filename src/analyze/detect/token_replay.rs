@@ -456,11 +456,7 @@ impl Replay<'_> {
                 format!(", {}", a.country)
             },
             util::span_text(gap_us),
-            match ips.len() {
-                0 => util::UNKNOWN_ADDRESS.to_string(),
-                1..=3 => ips.join(", "),
-                n => format!("{n} addresses"),
-            },
+            util::addresses_text(&ips),
             where_.join(", "),
             if client_changed {
                 " by another client"

@@ -401,6 +401,17 @@ pub(crate) fn source_text(ip: &str) -> &str {
 /// How a title names the source of sign-ins that carry no address.
 pub(crate) const UNKNOWN_ADDRESS: &str = "an unknown address";
 
+/// The addresses of a finding for its title: up to three by name, else
+/// how many (`sql::three_or_count` in the SQL forms); none reads as
+/// [`UNKNOWN_ADDRESS`].
+pub(crate) fn addresses_text(ips: &[&str]) -> String {
+    match ips.len() {
+        0 => UNKNOWN_ADDRESS.to_string(),
+        1..=3 => ips.join(", "),
+        n => format!("{n} addresses"),
+    }
+}
+
 /// The accounts among `events` with a clean success, sorted.
 pub(crate) fn succeeded_users<'a>(records: &'a [SignIn], events: &[usize]) -> Vec<&'a str> {
     let ok: Vec<usize> = events

@@ -306,11 +306,7 @@ fn draft(
     let title = format!(
         "{what} {} signed in from {} ({net}{}), a network it had not used: {} sign-in{}",
         if name.is_empty() { key } else { name },
-        if ips.len() <= 3 {
-            ips.join(", ")
-        } else {
-            format!("{} addresses", ips.len())
-        },
+        util::addresses_text(&ips),
         if countries.is_empty() {
             String::new()
         } else {
