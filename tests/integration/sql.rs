@@ -2272,3 +2272,149 @@ fn low_and_slow_spray_sql_matches_analyze_field_for_field() {
 
     engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
 }
+
+/// impossible_travel in SQL finds what analyze finds when network hubs are
+/// in play: remote workers who sign in from home and through a gateway
+/// placed in two far cities (no finding), an office (its people live
+/// there), and takeovers seen through the gateway, from the office and
+/// from an account only ever seen at hubs.
+#[test]
+fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
+    let test = "impossible_travel_sql_places_hub_sign_ins_as_analyze_does";
+    let Some(dir) = scratch(test) else {
+        return;
+    };
+    let mut lines = Vec::new();
+    let mut add = |day: u32,
+                   sec: u32,
+                   user: &str,
+                   ip: &str,
+                   asn: i64,
+                   city: &str,
+                   at: (f64, f64)| {
+        let (h, m, s) = (sec / 3600, sec / 60 % 60, sec % 60);
+        lines.push(format!(
+            "{{\"createdDateTime\":\"2026-03-{:02}T{h:02}:{m:02}:{s:02}Z\",\"id\":\"{}\",\
+             \"userPrincipalName\":\"{user}\",\"appDisplayName\":\"Office 365 Exchange Online\",\
+             \"signInEventTypes\":[\"interactiveUser\"],\"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":0}},\
+             \"autonomousSystemNumber\":{asn},\"location\":{{\"city\":\"{city}\",\"countryOrRegion\":\"US\",\
+             \"geoCoordinates\":{{\"latitude\":{},\"longitude\":{}}}}}}}",
+            day + 2,
+            lines.len() + 1,
+            at.0,
+            at.1
+        ));
+    };
+    let (seattle, dallas, ashburn, moscow) = (
+        (47.61, -122.33),
+        (32.78, -96.8),
+        (39.04, -77.49),
+        (55.75, 37.62),
+    );
+    for n in 0..6u32 {
+        let (g, o) = (
+            format!("remote{n}@contoso.com"),
+            format!("office{n}@contoso.com"),
+        );
+        for day in 0..2 {
+            let t = 9 * 3600 + n * 60;
+            add(day, t, &g, &format!("73.1.{n}.1"), 7922, "Seattle", seattle);
+            add(day, t + 1800, &g, "165.225.0.20", 53813, "Dallas", dallas);
+            add(day, t + 2400, &g, "165.225.9.20", 53813, "Ashburn", ashburn);
+            add(day, t, &o, &format!("73.2.{n}.1"), 7922, "Seattle", seattle);
+            add(
+                day,
+                t + 1800,
+                &o,
+                "198.18.0.10",
+                3356,
+                "Seattle",
+                (47.6, -122.3),
+            );
+        }
+    }
+    for day in 0..2 {
+        add(
+            day,
+            10 * 3600,
+            "gw-only@contoso.com",
+            "165.225.0.20",
+            53813,
+            "Dallas",
+            dallas,
+        );
+        add(
+            day,
+            10 * 3600 + 600,
+            "gw-only@contoso.com",
+            "165.225.9.20",
+            53813,
+            "Ashburn",
+            ashburn,
+        );
+    }
+    let bad = "203.0.113.9";
+    add(
+        1,
+        10 * 3600,
+        "remote0@contoso.com",
+        bad,
+        12389,
+        "Moscow",
+        moscow,
+    );
+    add(
+        1,
+        9 * 3600 + 60 + 3000,
+        "office1@contoso.com",
+        bad,
+        12389,
+        "Moscow",
+        moscow,
+    );
+    add(
+        1,
+        10 * 3600 + 1800,
+        "gw-only@contoso.com",
+        bad,
+        12389,
+        "Moscow",
+        moscow,
+    );
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
+    let kind = "impossible_travel";
+    let rust: BTreeMap<_, _> = rust_findings(&report)
+        .into_iter()
+        .filter(|(_, (k, _))| k == kind)
+        .collect();
+    let users: Vec<String> = full_findings(&report, kind)
+        .values()
+        .map(|f| f["users"][0].as_str().unwrap().to_string())
+        .collect();
+    let mut users = users;
+    users.sort();
+    assert_eq!(
+        users,
+        [
+            "gw-only@contoso.com",
+            "office1@contoso.com",
+            "remote0@contoso.com"
+        ]
+    );
+    let one = dir.path().join("sql-one");
+    std::fs::create_dir(&one).unwrap();
+    std::fs::copy(
+        sql.join(format!("{kind}.sql")),
+        one.join(format!("{kind}.sql")),
+    )
+    .unwrap();
+    let from_sql = sql_findings(&duckdb(&ds, "--files", one.to_str().unwrap()));
+    assert_eq!(from_sql, rust);
+    if spark_available(test) {
+        let results = dir.path().join("results-spark");
+        run_engine("spark", &ds, &one, &results);
+        let rendered = dir.path().join("report-spark");
+        render(&results, &one, &rendered);
+        assert_eq!(rust_findings(&rendered), rust, "spark");
+    }
+}

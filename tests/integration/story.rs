@@ -310,3 +310,114 @@ fn unregistered_devices_and_cloud_egress_pools_raise_nothing_of_their_own() {
     assert_eq!(workload.len(), 1, "{workload:#?}");
     assert_eq!(workload[0]["ips"][0], "192.0.2.242");
 }
+
+/// Sends about a quarter of the accounts of every Graph JSON-lines file
+/// under `dir` through a secure web gateway for every other interactive
+/// success in the US from a laptop (the gateway's agent runs on managed
+/// Windows and Mac laptops, not on phones): the sign-in's address becomes one of the gateway's
+/// (ASN 53813) and its location the account's egress city of the
+/// gateway's, Dallas, Ashburn or Atlanta, far from most of them. The
+/// planted attack addresses, in 192.0.2.0/24, are left alone.
+fn through_a_gateway(dir: &Path) {
+    let pops = [
+        ("Dallas", 32.78, -96.8),
+        ("Ashburn", 39.04, -77.49),
+        ("Atlanta", 33.75, -84.39),
+    ];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            through_a_gateway(&path);
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let mut r: serde_json::Value = serde_json::from_str(line).unwrap();
+                let user = r["userPrincipalName"].as_str().unwrap_or("").to_string();
+                let hash = user.bytes().map(usize::from).sum::<usize>();
+                let routed = hash % 4 == 0
+                    && r["status"]["errorCode"] == 0
+                    && r["signInEventTypes"][0] == "interactiveUser"
+                    && r["location"]["countryOrRegion"] == "US"
+                    && ["Windows10", "MacOs"]
+                        .contains(&r["deviceDetail"]["operatingSystem"].as_str().unwrap_or(""))
+                    && !r["ipAddress"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("192.0.2.");
+                if routed {
+                    let n = seen.entry(user).or_default();
+                    *n += 1;
+                    if n.is_multiple_of(2) {
+                        let pop = hash / 4 % 3;
+                        let (city, lat, lon) = pops[pop];
+                        r["ipAddress"] = format!("165.225.{pop}.20").into();
+                        r["autonomousSystemNumber"] = 53813.into();
+                        r["location"]["city"] = city.into();
+                        r["location"]["geoCoordinates"] =
+                            serde_json::json!({"latitude": lat, "longitude": lon});
+                    }
+                }
+                r.to_string()
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    }
+}
+
+fn graph_jsonl(dir: &Path, attacks: bool) -> serde_json::Value {
+    use entrasift::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
+    let opts = GenerateOptions {
+        records: 8000,
+        seed: 29,
+        attacks,
+        formats: vec![OutputKind::GraphJsonl],
+        ..GenerateOptions::default()
+    };
+    write_dataset(&build_dataset(&opts), &opts, dir).unwrap();
+    through_a_gateway(&dir.join("graph-jsonl"));
+    serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap()
+}
+
+/// A clean week of a tenant where a quarter of the accounts reach
+/// Microsoft through a secure web gateway whose egress Entra places in
+/// three far cities: nobody travels. With the planted attacks, the
+/// planted impossible travel is still found.
+#[test]
+fn a_gateway_s_egress_cities_are_no_journey() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    graph_jsonl(&data.path().join("clean"), false);
+    let doc = analyze(
+        &data.path().join("clean/graph-jsonl"),
+        &out.path().join("clean"),
+        "default",
+    );
+    let titles: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.is_empty(), "{titles:#?}");
+
+    let truth = graph_jsonl(&data.path().join("attacked"), true);
+    let doc = analyze(
+        &data.path().join("attacked/graph-jsonl"),
+        &out.path().join("attacked"),
+        "default",
+    );
+    let travel: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "impossible_travel")
+        .map(|f| f["users"][0].as_str().unwrap())
+        .collect();
+    let want = users_of(&truth, "impossible_travel");
+    assert!(!want.is_empty());
+    assert_eq!(travel, want);
+}

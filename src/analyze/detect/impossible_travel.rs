@@ -3,12 +3,17 @@
 //! What it finds, why it matters, tuning and false positives:
 //! `docs/impossible_travel.md` (the registry in `mod.rs` serves it).
 
+use super::place::NetworkKey;
 use super::registry::{Invalid, Settings};
 use super::sql::{self, Query};
+use super::util::Fast;
 use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const US_PER_DAY: i64 = 86_400_000_000;
 
 pub struct ImpossibleTravel;
 
@@ -24,6 +29,15 @@ pub struct ImpossibleTravelConfig {
     pub min_distance_km: f64,
     pub min_speed_kmh: f64,
     pub interactive_only: bool,
+    /// A network hub: a network (ASN, else /24 or /64) at one location
+    /// that at least this many accounts sign in from on two or more days,
+    /// most of them usually signing in `min_distance_km` or more away
+    /// from it. Secure web gateways, VPN concentrators, virtual desktops
+    /// and carrier hubs look like this: where Entra places them is not
+    /// where their users are, so a sign-in there is placed where its
+    /// account was around then. 0: every sign-in is taken where Entra
+    /// placed it.
+    pub hub_accounts: u32,
 }
 
 impl Default for ImpossibleTravelConfig {
@@ -36,11 +50,14 @@ impl Default for ImpossibleTravelConfig {
             min_distance_km: 500.0,
             min_speed_kmh: 800.0,
             interactive_only: true,
+            hub_accounts: 5,
         }
     }
 }
 
 impl Settings for ImpossibleTravelConfig {
+    const UNSET: &'static [(&'static str, &'static str)] = &[("hub_accounts", "no place is a hub")];
+
     fn check(&self) -> Result<(), Invalid> {
         if self.min_speed_kmh.is_nan()
             || self.min_speed_kmh <= 0.0
@@ -84,36 +101,125 @@ impl Detection for ImpossibleTravel {
         } else {
             ""
         };
-        let rad = |col: &str| format!("radians({col})");
-        let half_sin = |a: &str, b: &str| format!("sin(({} - {}) / 2)", rad(a), rad(b));
-        let h = format!(
-            "{s1} * {s1} + cos({l1}) * cos({l2}) * {s2} * {s2}",
-            s1 = half_sin("latitude", "prev_lat"),
-            s2 = half_sin("longitude", "prev_lon"),
-            l1 = rad("prev_lat"),
-            l2 = rad("latitude")
-        );
-        Query::new()
-            .note("the speed test compares the time between sign-ins with distance / min_speed_kmh as an interval, rounded to the microsecond; analyze divides in floating point")
-            .cte(
-                "places",
-                format!(
-                    "SELECT {}, latitude, longitude,\n    \
-                     ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY {}) AS pos\n  \
-                     FROM ev\n  \
-                     WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
-                     AND abs(latitude) <= 90 AND abs(longitude) <= 180 AND NOT (latitude = 0 AND longitude = 0)",
-                    sql::member_cols_bare(),
-                    sql::ORDER
-                ),
+        // Great-circle distance between two coordinate pairs, in km.
+        let km = |lat1: &str, lon1: &str, lat2: &str, lon2: &str| {
+            let half_sin = |a: &str, b: &str| format!("sin((radians({a}) - radians({b})) / 2)");
+            let (s1, s2) = (half_sin(lat2, lat1), half_sin(lon2, lon1));
+            format!(
+                "2 * {EARTH_RADIUS_KM:?} * asin(least(sqrt({s1} * {s1} + cos(radians({lat1})) * cos(radians({lat2})) * {s2} * {s2}), 1.0))"
             )
+        };
+        let candidates = format!(
+            "SELECT {}, latitude, longitude,\n    \
+             {} AS nk\n  \
+             FROM ev\n  \
+             WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
+             AND abs(latitude) <= 90 AND abs(longitude) <= 180 AND NOT (latitude = 0 AND longitude = 0)",
+            sql::member_cols_bare(),
+            sql::network_key("asn", "ip")
+        );
+        let numbered = |from: &str| {
+            format!(
+                "SELECT c.*, ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY {}) AS pos\n  FROM {from} c",
+                sql::ORDER
+            )
+        };
+        let q = Query::new()
+            .note("the speed test compares the time between sign-ins with distance / min_speed_kmh as an interval, rounded to the microsecond; analyze divides in floating point");
+        let q = if c.hub_accounts == 0 {
+            q.cte(
+                "places",
+                numbered(&format!(
+                    "(SELECT x.*, latitude AS at_lat, longitude AS at_lon, 0 AS at_hub FROM ({candidates}) x)"
+                )),
+            )
+        } else {
+            // `hubs` and `positions` in `run`, said as sets: each account's
+            // spots (network at a location) ranked by use; each spot used on
+            // two days or more votes by the distance to the account's most
+            // used other spot; a sign-in at a hub takes the place of the
+            // account's last sign-in before it at a spot that is no hub and
+            // was used on two days, else of the first such one after it.
+            // A row of `x` at a hub `h`: the join condition.
+            let at_hub = |x: &str| {
+                format!(
+                    "h.nk = {x}.nk AND h.latitude = {x}.latitude AND h.longitude = {x}.longitude"
+                )
+            };
+            let by_use = "ROW_NUMBER() OVER (PARTITION BY user_principal_name ORDER BY n DESC, nk, latitude, longitude) AS r";
+            q.cte("candidates", candidates)
+                .cte(
+                    "spots",
+                    format!(
+                        "SELECT user_principal_name, nk, latitude, longitude, COUNT(*) AS n,\n    \
+                         COUNT(DISTINCT {}) AS days\n  \
+                         FROM candidates WHERE nk IS NOT NULL\n  \
+                         GROUP BY user_principal_name, nk, latitude, longitude",
+                        sql::epoch_day("time")
+                    ),
+                )
+                .cte("ranked", format!("SELECT s.*, {by_use}\n  FROM spots s"))
+                .cte(
+                    "votes",
+                    format!(
+                        "SELECT p.nk, p.latitude, p.longitude,\n    \
+                         CASE WHEN {} >= {} THEN 1 ELSE 0 END AS far\n  \
+                         FROM ranked p JOIN ranked u ON u.user_principal_name = p.user_principal_name\n    \
+                         AND u.r = CASE WHEN p.r = 1 THEN 2 ELSE 1 END\n  \
+                         WHERE p.days >= 2",
+                        km("p.latitude", "p.longitude", "u.latitude", "u.longitude"),
+                        sql::float(c.min_distance_km)
+                    ),
+                )
+                .cte(
+                    "hubs",
+                    format!(
+                        "SELECT nk, latitude, longitude FROM votes\n  \
+                         GROUP BY nk, latitude, longitude\n  \
+                         HAVING COUNT(*) >= {} AND 2 * SUM(far) > COUNT(*)",
+                        c.hub_accounts
+                    ),
+                )
+                .cte(
+                    "marked",
+                    numbered(&format!(
+                        "(SELECT x.*,\n    \
+                         CASE WHEN h.nk IS NOT NULL THEN 1 ELSE 0 END AS at_hub,\n    \
+                         CASE WHEN h.nk IS NULL AND s.days >= 2 THEN 1 ELSE 0 END AS anchor_ok\n  \
+                         FROM candidates x\n  \
+                         LEFT JOIN hubs h ON {}\n  \
+                         LEFT JOIN spots s ON s.user_principal_name = x.user_principal_name AND s.nk = x.nk\n    \
+                         AND s.latitude = x.latitude AND s.longitude = x.longitude)",
+                        at_hub("x")
+                    )),
+                )
+                .cte(
+                    "anchored",
+                    "SELECT m.*, COALESCE(\n    \
+                     MAX(CASE WHEN anchor_ok = 1 THEN pos END) OVER (PARTITION BY user_principal_name ORDER BY pos\n      \
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),\n    \
+                     MIN(CASE WHEN anchor_ok = 1 THEN pos END) OVER (PARTITION BY user_principal_name ORDER BY pos\n      \
+                     ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)) AS anchor\n  \
+                     FROM marked m",
+                )
+                .cte(
+                    "places",
+                    "SELECT a.*,\n    \
+                     CASE WHEN a.at_hub = 1 AND b.pos IS NOT NULL THEN b.latitude ELSE a.latitude END AS at_lat,\n    \
+                     CASE WHEN a.at_hub = 1 AND b.pos IS NOT NULL THEN b.longitude ELSE a.longitude END AS at_lon\n  \
+                     FROM anchored a LEFT JOIN anchored b\n    \
+                     ON b.user_principal_name = a.user_principal_name AND b.pos = a.anchor",
+                )
+        };
+        q
             .cte(
                 "trips",
                 "SELECT p.*,\n    \
                  LAG(time) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_time,\n    \
                  LAG(ip) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_ip,\n    \
-                 LAG(latitude) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lat,\n    \
-                 LAG(longitude) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lon\n  \
+                 LAG(at_lat) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lat,\n    \
+                 LAG(at_lon) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lon,\n    \
+                 LAG(at_hub) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_hub\n  \
                  FROM places p",
             )
             .cte(
@@ -122,15 +228,16 @@ impl Detection for ImpossibleTravel {
                     "SELECT t.*,\n    \
                      SUM(CASE WHEN prev_time >= time - {w} THEN 0 ELSE 1 END) OVER (PARTITION BY user_principal_name ORDER BY pos \
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cluster,\n    \
-                     2 * {EARTH_RADIUS_KM:?} * asin(least(sqrt({h}), 1.0)) AS km\n  \
-                     FROM trips t"
+                     {} AS km\n  \
+                     FROM trips t",
+                    km("prev_lat", "prev_lon", "at_lat", "at_lon")
                 ),
             )
             .cte(
                 "hops",
                 format!(
                     "SELECT user_principal_name, cluster, pos FROM legs\n  \
-                     WHERE prev_time >= time - {w} AND prev_ip <> ip AND km >= {}\n    \
+                     WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1) AND km >= {}\n    \
                      AND (time = prev_time OR time <= prev_time + INTERVAL '1' SECOND * (km / {} * 3600))",
                     sql::float(c.min_distance_km),
                     sql::float(c.min_speed_kmh)
@@ -181,14 +288,16 @@ impl Detection for ImpossibleTravel {
                 && coords(r).is_some())
             .then_some(r.user_principal_name.as_str())
         });
+        let hubs = hubs(recs, &groups, c);
         let mut out = Vec::new();
         for (&user, events) in &groups {
+            let events = positions(recs, events, &hubs);
             // A cluster (neighbours at most one window apart) yields at most
             // one finding, so stricter thresholds cannot split a finding.
             let mut hops: Vec<Hop> = Vec::new();
             for k in 1..=events.len() {
                 let cluster_ends = k == events.len()
-                    || recs[events[k]].time_us - recs[events[k - 1]].time_us > window;
+                    || recs[events[k].i].time_us - recs[events[k - 1].i].time_us > window;
                 if k < events.len() && !cluster_ends {
                     if let Some(h) = hop(recs, events[k - 1], events[k], c) {
                         hops.push(h);
@@ -206,9 +315,172 @@ impl Detection for ImpossibleTravel {
     }
 }
 
+/// A network at one location: what a hub is, and what an account is
+/// usually seen at. Coordinates as bits (of `x + 0.0`, so -0 is 0) to be
+/// hashed; equal coordinates are the same location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Spot {
+    net: NetworkKey,
+    lat: u64,
+    lon: u64,
+}
+
+impl Spot {
+    fn of(r: &SignIn) -> Option<Spot> {
+        let (lat, lon) = coords(r)?;
+        Some(Spot {
+            net: NetworkKey::of(r)?,
+            lat: (lat + 0.0).to_bits(),
+            lon: (lon + 0.0).to_bits(),
+        })
+    }
+
+    fn coords(self) -> (f64, f64) {
+        (f64::from_bits(self.lat), f64::from_bits(self.lon))
+    }
+}
+
+/// The network hubs among the candidates (see `hub_accounts`).
+///
+/// Each account votes on each spot it signed in from on two or more UTC
+/// days, by where it usually is otherwise: its most used other spot (most
+/// sign-ins, then network text, latitude and longitude). A spot is a hub
+/// when at least `hub_accounts` accounts vote on it and most find their
+/// usual spot `min_distance_km` or more away. An office is where its
+/// users live; a gateway's egress city is not. An attacker's server is
+/// used by the accounts it has taken over, on a day or two: it takes
+/// `hub_accounts` accounts, each on two days, to hide it.
+fn hubs(
+    recs: &[SignIn],
+    groups: &BTreeMap<&str, Vec<usize>>,
+    c: &ImpossibleTravelConfig,
+) -> HashSet<Spot, Fast> {
+    if c.hub_accounts == 0 {
+        return HashSet::default();
+    }
+    // spot -> (voters, voters whose usual spot is far)
+    let mut votes: HashMap<Spot, (u32, u32), Fast> = HashMap::default();
+    for events in groups.values() {
+        // spot -> (sign-ins, days, last day)
+        let mut seen: HashMap<Spot, (u32, u32, i64), Fast> = HashMap::default();
+        for &i in events {
+            let Some(s) = Spot::of(&recs[i]) else {
+                continue;
+            };
+            let day = recs[i].time_us.div_euclid(US_PER_DAY);
+            let e = seen.entry(s).or_insert((0, 0, i64::MIN));
+            e.0 += 1;
+            if e.2 != day {
+                e.1 += 1;
+                e.2 = day;
+            }
+        }
+        if seen.len() < 2 {
+            continue;
+        }
+        let mut ranked: Vec<(Spot, u32, u32, String)> = seen
+            .into_iter()
+            .map(|(s, (n, days, _))| (s, n, days, s.net.to_string()))
+            .collect();
+        ranked.sort_by(|a, b| {
+            let (ac, bc) = (a.0.coords(), b.0.coords());
+            b.1.cmp(&a.1)
+                .then_with(|| a.3.cmp(&b.3))
+                .then_with(|| ac.0.total_cmp(&bc.0))
+                .then_with(|| ac.1.total_cmp(&bc.1))
+        });
+        for (k, (spot, _, days, _)) in ranked.iter().enumerate() {
+            if *days < 2 {
+                continue;
+            }
+            let usual = &ranked[usize::from(k == 0)].0;
+            let far = haversine_km(spot.coords(), usual.coords()) >= c.min_distance_km;
+            let v = votes.entry(*spot).or_default();
+            v.0 += 1;
+            v.1 += u32::from(far);
+        }
+    }
+    votes
+        .into_iter()
+        .filter(|(_, (n, far))| *n >= c.hub_accounts && 2 * far > *n)
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// A sign-in where the walk takes it to be: at its own coordinates, or,
+/// at a hub, where its account was around then (`anchor`: the sign-in
+/// whose place it took).
+#[derive(Debug, Clone, Copy)]
+struct Pos {
+    i: usize,
+    at: (f64, f64),
+    anchor: Option<usize>,
+    /// At a hub (whether or not placed elsewhere).
+    hub: bool,
+}
+
+/// The account's sign-ins (`events`, in time order; all have coordinates)
+/// as positions. One at a hub takes the place of the account's last
+/// sign-in before it at a spot that is no hub and that the account used
+/// on two days or more, else of its first such sign-in after it: the
+/// person is where they last were, and an attacker's one visit never
+/// stands in for them. An account without such a spot keeps its sign-ins
+/// where they are: with nothing to place it by, a hub's location is the
+/// best there is, and a takeover of such an account must still show.
+fn positions(recs: &[SignIn], events: &[usize], hubs: &HashSet<Spot, Fast>) -> Vec<Pos> {
+    let spots: Vec<Option<Spot>> = events.iter().map(|&i| Spot::of(&recs[i])).collect();
+    let at_hub: Vec<bool> = spots
+        .iter()
+        .map(|s| s.is_some_and(|s| hubs.contains(&s)))
+        .collect();
+    let mut anchors: Vec<Option<usize>> = vec![None; events.len()];
+    if at_hub.contains(&true) {
+        // spot -> (days, last day)
+        let mut days: HashMap<Spot, (u32, i64), Fast> = HashMap::default();
+        for (k, &i) in events.iter().enumerate() {
+            if let (Some(s), false) = (spots[k], at_hub[k]) {
+                let day = recs[i].time_us.div_euclid(US_PER_DAY);
+                let e = days.entry(s).or_insert((0, i64::MIN));
+                if e.1 != day {
+                    *e = (e.0 + 1, day);
+                }
+            }
+        }
+        let anchor = |k: usize| !at_hub[k] && spots[k].is_some_and(|s| days[&s].0 >= 2);
+        let mut last = None;
+        for k in 0..events.len() {
+            if anchor(k) {
+                last = Some(events[k]);
+            }
+            anchors[k] = last;
+        }
+        let mut next = None;
+        for k in (0..events.len()).rev() {
+            if anchor(k) {
+                next = Some(events[k]);
+            }
+            anchors[k] = anchors[k].or(next);
+        }
+    }
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| {
+            let own = coords(&recs[i])?;
+            let anchor = anchors[k].filter(|_| at_hub[k]);
+            Some(Pos {
+                i,
+                at: anchor.and_then(|a| coords(&recs[a])).unwrap_or(own),
+                anchor,
+                hub: at_hub[k],
+            })
+        })
+        .collect()
+}
+
 struct Hop {
-    from: usize,
-    to: usize,
+    from: Pos,
+    to: Pos,
     km: f64,
     hours: f64,
     /// `None` when both sign-ins carry the same timestamp.
@@ -230,14 +502,15 @@ pub(crate) fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
-fn hop(recs: &[SignIn], from: usize, to: usize, c: &ImpossibleTravelConfig) -> Option<Hop> {
-    let (a, b) = (&recs[from], &recs[to]);
-    if a.ip == b.ip {
+fn hop(recs: &[SignIn], from: Pos, to: Pos, c: &ImpossibleTravelConfig) -> Option<Hop> {
+    let (a, b) = (&recs[from.i], &recs[to.i]);
+    if a.ip == b.ip || (from.hub && to.hub) {
         // One address cannot be in two places; differing coordinates are
-        // geolocation noise.
+        // geolocation noise. Between two hubs (a gateway's egress cities)
+        // nobody need have moved.
         return None;
     }
-    let km = haversine_km(coords(a)?, coords(b)?);
+    let km = haversine_km(from.at, to.at);
     let hours = (b.time_us - a.time_us) as f64 / 3.6e9;
     let kmh = (hours > 0.0).then(|| km / hours);
     (km >= c.min_distance_km && kmh.is_none_or(|v| v >= c.min_speed_kmh)).then_some(Hop {
@@ -258,13 +531,32 @@ fn place(r: &SignIn) -> String {
     }
 }
 
-fn place_json(r: &SignIn) -> serde_json::Value {
-    serde_json::json!({
+/// Where a position is, in words: a sign-in at a hub names the place it
+/// was taken for, and the hub.
+fn place_at(recs: &[SignIn], p: Pos) -> String {
+    match p.anchor {
+        None => place(&recs[p.i]),
+        Some(a) => format!(
+            "{} (where the account was then; signed in through a hub in {})",
+            place(&recs[a]),
+            place(&recs[p.i])
+        ),
+    }
+}
+
+fn place_json(recs: &[SignIn], p: Pos) -> serde_json::Value {
+    let r = &recs[p.i];
+    let mut v = serde_json::json!({
         "ip": r.ip,
         "city": r.city,
         "country": r.country,
         "time": util::rfc3339(r.time_us),
-    })
+    });
+    if let Some(a) = p.anchor {
+        v["hub"] = true.into();
+        v["taken_as"] = place(&recs[a]).into();
+    }
+    v
 }
 
 fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Draft {
@@ -277,15 +569,15 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
                 .total_cmp(&y.kmh.unwrap_or(f64::INFINITY))
         })
         .unwrap_or(&hops[0]);
-    let (a, b) = (&recs[fastest.from], &recs[fastest.to]);
+    let (a, b) = (&recs[fastest.from.i], &recs[fastest.to.i]);
     let speed = match fastest.kmh {
         Some(v) => format!("{:.0} km/h", v),
         None => "at the same moment".to_string(),
     };
     let title = format!(
         "Impossible travel for {user}: {} to {}, {:.0} km in {} ({speed})",
-        place(a),
-        place(b),
+        place_at(recs, fastest.from),
+        place_at(recs, fastest.to),
         fastest.km,
         util::span_text(b.time_us - a.time_us)
     );
@@ -294,7 +586,7 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         format!("If one was not theirs: revoke sessions and refresh tokens for {user}, reset the password, and review MFA methods and devices registered recently; token theft bypasses MFA, so look for a phishing mail shortly before."),
         "Add your VPN and proxy egress ranges to the allowlist so they stop producing these.".to_string(),
     ];
-    let mut events: Vec<usize> = hops.iter().flat_map(|h| [h.from, h.to]).collect();
+    let mut events: Vec<usize> = hops.iter().flat_map(|h| [h.from.i, h.to.i]).collect();
     events.sort_unstable();
     events.dedup();
     let d = Draft {
@@ -318,8 +610,8 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
                 .kmh
                 .map_or(serde_json::Value::Null, |v| v.round().into()),
         )
-        .fact("from", place_json(a))
-        .fact("to", place_json(b))
+        .fact("from", place_json(recs, fastest.from))
+        .fact("to", place_json(recs, fastest.to))
         .fact("impossible_hops", hops.len())
 }
 
@@ -400,5 +692,185 @@ mod tests {
         let mut cfg = DetectionConfig::default();
         cfg.impossible_travel.min_speed_kmh = 600.0;
         assert_eq!(run(&ImpossibleTravel, &recs, &cfg).len(), 1);
+    }
+
+    const DAY: i64 = 86_400;
+    const SEATTLE: (f64, f64) = (47.61, -122.33);
+    const DALLAS: (f64, f64) = (32.78, -96.8);
+    const ASHBURN: (f64, f64) = (39.04, -77.49);
+    const MOSCOW: (f64, f64) = (55.75, 37.62);
+
+    /// A successful sign-in of `user` from `ip` (on `asn`) placed at `at`.
+    fn from(sec: i64, user: &str, ip: &str, asn: i64, city: &str, at: (f64, f64)) -> SignIn {
+        SignIn {
+            city: city.into(),
+            asn: Some(asn),
+            latitude: Some(at.0),
+            longitude: Some(at.1),
+            ..signin(sec, user, ip, 0)
+        }
+    }
+
+    /// Six people who live in Seattle and, on two days, sign in from home
+    /// and then through a gateway whose egress Entra places in Dallas and
+    /// in Ashburn; and six who work in a Seattle office.
+    fn tenant() -> Vec<SignIn> {
+        let mut v = Vec::new();
+        for n in 0..6 {
+            let (g, o) = (
+                format!("remote{n}@contoso.com"),
+                format!("office{n}@contoso.com"),
+            );
+            for day in 0..2 {
+                let t = day * DAY + 9 * 3600 + n * 60;
+                v.push(from(
+                    t,
+                    &g,
+                    &format!("73.1.{n}.1"),
+                    7922,
+                    "Seattle",
+                    SEATTLE,
+                ));
+                v.push(from(t + 1800, &g, "165.225.0.20", 53813, "Dallas", DALLAS));
+                v.push(from(
+                    t + 2400,
+                    &g,
+                    "165.225.9.20",
+                    53813,
+                    "Ashburn",
+                    ASHBURN,
+                ));
+                v.push(from(
+                    t,
+                    &o,
+                    &format!("73.2.{n}.1"),
+                    7922,
+                    "Seattle",
+                    SEATTLE,
+                ));
+                v.push(from(
+                    t + 1800,
+                    &o,
+                    "198.18.0.10",
+                    3356,
+                    "Seattle",
+                    (47.6, -122.3),
+                ));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_gateway_s_egress_is_not_where_its_users_are() {
+        let recs = fixture(tenant());
+        assert!(run(&ImpossibleTravel, &recs, &DetectionConfig::default()).is_empty());
+        // Taken at face value, every remote worker travels.
+        let mut cfg = DetectionConfig::default();
+        cfg.impossible_travel.hub_accounts = 0;
+        assert_eq!(run(&ImpossibleTravel, &recs, &cfg).len(), 6);
+    }
+
+    #[test]
+    fn a_takeover_still_shows_through_a_gateway_an_office_or_hubs_alone() {
+        let mut v = tenant();
+        // Twenty minutes after a sign-in through the gateway: compared
+        // from Seattle, where remote0 lives.
+        v.push(from(
+            DAY + 9 * 3600 + 3600,
+            "remote0@contoso.com",
+            "203.0.113.9",
+            12389,
+            "Moscow",
+            MOSCOW,
+        ));
+        // Twenty minutes after the office: an office is where its people are.
+        v.push(from(
+            DAY + 9 * 3600 + 60 + 3000,
+            "office1@contoso.com",
+            "203.0.113.9",
+            12389,
+            "Moscow",
+            MOSCOW,
+        ));
+        // An account only ever seen through the gateway keeps the hub's
+        // place: moving between its egress cities is no trip, Moscow is.
+        for day in 0..2 {
+            let t = day * DAY + 10 * 3600;
+            v.push(from(
+                t,
+                "gw-only@contoso.com",
+                "165.225.0.20",
+                53813,
+                "Dallas",
+                DALLAS,
+            ));
+            v.push(from(
+                t + 600,
+                "gw-only@contoso.com",
+                "165.225.9.20",
+                53813,
+                "Ashburn",
+                ASHBURN,
+            ));
+        }
+        v.push(from(
+            DAY + 10 * 3600 + 1800,
+            "gw-only@contoso.com",
+            "203.0.113.9",
+            12389,
+            "Moscow",
+            MOSCOW,
+        ));
+        let recs = fixture(v);
+        let f = run(&ImpossibleTravel, &recs, &DetectionConfig::default());
+        let titles: Vec<&str> = f.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(f.len(), 3, "{titles:#?}");
+        let of = |user: &str| {
+            f.iter()
+                .find(|f| f.users == [user])
+                .unwrap_or_else(|| panic!("{user}: {titles:#?}"))
+        };
+        let remote = of("remote0@contoso.com");
+        assert!(
+            remote.title.contains("Seattle (where the account was then; signed in through a hub in Ashburn) to Moscow"),
+            "{}",
+            remote.title
+        );
+        let to = fact(remote, "from").unwrap();
+        assert_eq!(
+            (to["hub"].as_bool(), to["taken_as"].as_str()),
+            (Some(true), Some("Seattle"))
+        );
+        assert!(of("office1@contoso.com")
+            .title
+            .contains("Seattle to Moscow"));
+        assert!(of("gw-only@contoso.com")
+            .title
+            .contains("Ashburn to Moscow"));
+    }
+
+    #[test]
+    fn an_attacker_s_one_visit_is_never_taken_for_home() {
+        // remote0's only other place is a server it was taken over from,
+        // once: the gateway sign-in after it keeps its own place.
+        let mut v: Vec<SignIn> = tenant()
+            .into_iter()
+            .filter(|r| {
+                !(r.user_principal_name == "remote0@contoso.com" && r.ip.starts_with("73."))
+            })
+            .collect();
+        v.push(from(
+            DAY + 9 * 3600 + 1000,
+            "remote0@contoso.com",
+            "203.0.113.9",
+            12389,
+            "Moscow",
+            MOSCOW,
+        ));
+        let recs = fixture(v);
+        let f = run(&ImpossibleTravel, &recs, &DetectionConfig::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].title.contains("Moscow to Dallas"), "{}", f[0].title);
     }
 }
