@@ -2293,11 +2293,12 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
                    city: &str,
                    at: (f64, f64)| {
         let (h, m, s) = (sec / 3600, sec / 60 % 60, sec % 60);
+        let country = if city == "Moscow" { "RU" } else { "US" };
         lines.push(format!(
             "{{\"createdDateTime\":\"2026-03-{:02}T{h:02}:{m:02}:{s:02}Z\",\"id\":\"{}\",\
              \"userPrincipalName\":\"{user}\",\"appDisplayName\":\"Office 365 Exchange Online\",\
              \"signInEventTypes\":[\"interactiveUser\"],\"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":0}},\
-             \"autonomousSystemNumber\":{asn},\"location\":{{\"city\":\"{city}\",\"countryOrRegion\":\"US\",\
+             \"autonomousSystemNumber\":{asn},\"location\":{{\"city\":\"{city}\",\"countryOrRegion\":\"{country}\",\
              \"geoCoordinates\":{{\"latitude\":{},\"longitude\":{}}}}}}}",
             day + 2,
             lines.len() + 1,
@@ -2353,6 +2354,17 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
             ashburn,
         );
     }
+    // Half an hour after the gateway, in the same country: no trip for an
+    // account seen only at hubs.
+    add(
+        0,
+        10 * 3600 + 2400,
+        "gw-only@contoso.com",
+        "73.9.9.9",
+        7922,
+        "Boston",
+        (42.36, -71.06),
+    );
     let bad = "203.0.113.9";
     add(
         1,

@@ -130,7 +130,7 @@ impl Detection for ImpossibleTravel {
             q.cte(
                 "places",
                 numbered(&format!(
-                    "(SELECT x.*, latitude AS at_lat, longitude AS at_lon, 0 AS at_hub FROM ({candidates}) x)"
+                    "(SELECT x.*, latitude AS at_lat, longitude AS at_lon, 0 AS at_hub, 0 AS loose FROM ({candidates}) x)"
                 )),
             )
         } else {
@@ -206,7 +206,8 @@ impl Detection for ImpossibleTravel {
                     "places",
                     "SELECT a.*,\n    \
                      CASE WHEN a.at_hub = 1 AND b.pos IS NOT NULL THEN b.latitude ELSE a.latitude END AS at_lat,\n    \
-                     CASE WHEN a.at_hub = 1 AND b.pos IS NOT NULL THEN b.longitude ELSE a.longitude END AS at_lon\n  \
+                     CASE WHEN a.at_hub = 1 AND b.pos IS NOT NULL THEN b.longitude ELSE a.longitude END AS at_lon,\n    \
+                     CASE WHEN a.at_hub = 1 AND b.pos IS NULL THEN 1 ELSE 0 END AS loose\n  \
                      FROM anchored a LEFT JOIN anchored b\n    \
                      ON b.user_principal_name = a.user_principal_name AND b.pos = a.anchor",
                 )
@@ -219,7 +220,9 @@ impl Detection for ImpossibleTravel {
                  LAG(ip) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_ip,\n    \
                  LAG(at_lat) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lat,\n    \
                  LAG(at_lon) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lon,\n    \
-                 LAG(at_hub) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_hub\n  \
+                 LAG(at_hub) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_hub,\n    \
+                 LAG(loose) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_loose,\n    \
+                 LAG(country) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_country\n  \
                  FROM places p",
             )
             .cte(
@@ -237,7 +240,9 @@ impl Detection for ImpossibleTravel {
                 "hops",
                 format!(
                     "SELECT user_principal_name, cluster, pos FROM legs\n  \
-                     WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1) AND km >= {}\n    \
+                     WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1)\n    \
+                     AND NOT ((loose = 1 OR prev_loose = 1) AND COALESCE(country, '') <> ''\n      \
+                     AND COALESCE(country, '') = COALESCE(prev_country, '')) AND km >= {}\n    \
                      AND (time = prev_time OR time <= prev_time + INTERVAL '1' SECOND * (km / {} * 3600))",
                     sql::float(c.min_distance_km),
                     sql::float(c.min_speed_kmh)
@@ -504,10 +509,16 @@ pub(crate) fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 fn hop(recs: &[SignIn], from: Pos, to: Pos, c: &ImpossibleTravelConfig) -> Option<Hop> {
     let (a, b) = (&recs[from.i], &recs[to.i]);
-    if a.ip == b.ip || (from.hub && to.hub) {
+    let loose = |p: Pos| p.hub && p.anchor.is_none();
+    if a.ip == b.ip
+        || (from.hub && to.hub)
+        || ((loose(from) || loose(to)) && !a.country.is_empty() && a.country == b.country)
+    {
         // One address cannot be in two places; differing coordinates are
         // geolocation noise. Between two hubs (a gateway's egress cities)
-        // nobody need have moved.
+        // nobody need have moved. A hub left at its own place says the
+        // person is somewhere it serves, which for a gateway, a VPN or a
+        // carrier is a country: only another country tells.
         return None;
     }
     let km = haversine_km(from.at, to.at);
@@ -532,9 +543,10 @@ fn place(r: &SignIn) -> String {
 }
 
 /// Where a position is, in words: a sign-in at a hub names the place it
-/// was taken for, and the hub.
+/// was taken for and the hub, or says it is a hub when it kept its own.
 fn place_at(recs: &[SignIn], p: Pos) -> String {
     match p.anchor {
+        None if p.hub => format!("{} (a network hub)", place(&recs[p.i])),
         None => place(&recs[p.i]),
         Some(a) => format!(
             "{} (where the account was then; signed in through a hub in {})",
@@ -552,8 +564,10 @@ fn place_json(recs: &[SignIn], p: Pos) -> serde_json::Value {
         "country": r.country,
         "time": util::rfc3339(r.time_us),
     });
-    if let Some(a) = p.anchor {
+    if p.hub {
         v["hub"] = true.into();
+    }
+    if let Some(a) = p.anchor {
         v["taken_as"] = place(&recs[a]).into();
     }
     v
@@ -704,6 +718,7 @@ mod tests {
     fn from(sec: i64, user: &str, ip: &str, asn: i64, city: &str, at: (f64, f64)) -> SignIn {
         SignIn {
             city: city.into(),
+            country: if city == "Moscow" { "RU" } else { "US" }.into(),
             asn: Some(asn),
             latitude: Some(at.0),
             longitude: Some(at.1),
@@ -814,6 +829,16 @@ mod tests {
                 ASHBURN,
             ));
         }
+        // Boston half an hour after the gateway's Ashburn egress: the
+        // gateway says the account is somewhere in the US, so no trip.
+        v.push(from(
+            10 * 3600 + 2400,
+            "gw-only@contoso.com",
+            "73.9.9.9",
+            7922,
+            "Boston",
+            (42.36, -71.06),
+        ));
         v.push(from(
             DAY + 10 * 3600 + 1800,
             "gw-only@contoso.com",
@@ -833,21 +858,34 @@ mod tests {
         };
         let remote = of("remote0@contoso.com");
         assert!(
-            remote.title.contains("Seattle (where the account was then; signed in through a hub in Ashburn) to Moscow"),
+            remote.title.contains("Seattle, US (where the account was then; signed in through a hub in Ashburn, US) to Moscow, RU"),
             "{}",
             remote.title
         );
         let to = fact(remote, "from").unwrap();
         assert_eq!(
             (to["hub"].as_bool(), to["taken_as"].as_str()),
-            (Some(true), Some("Seattle"))
+            (Some(true), Some("Seattle, US"))
         );
         assert!(of("office1@contoso.com")
             .title
-            .contains("Seattle to Moscow"));
-        assert!(of("gw-only@contoso.com")
-            .title
-            .contains("Ashburn to Moscow"));
+            .contains("Seattle, US to Moscow, RU"));
+        // Kept at its own place, and said to be a hub.
+        let gw = of("gw-only@contoso.com");
+        assert!(
+            gw.title
+                .contains("Ashburn, US (a network hub) to Moscow, RU"),
+            "{}",
+            gw.title
+        );
+        let from = fact(gw, "from").unwrap();
+        assert_eq!(from["hub"].as_bool(), Some(true));
+        assert!(from.get("taken_as").is_none());
+        // Boston was no hop; Moscow is the only one.
+        assert_eq!(
+            fact(gw, "impossible_hops").and_then(|v| v.as_u64()),
+            Some(1)
+        );
     }
 
     #[test]
@@ -871,6 +909,11 @@ mod tests {
         let recs = fixture(v);
         let f = run(&ImpossibleTravel, &recs, &DetectionConfig::default());
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert!(f[0].title.contains("Moscow to Dallas"), "{}", f[0].title);
+        assert!(
+            f[0].title
+                .contains("Moscow, RU to Dallas, US (a network hub)"),
+            "{}",
+            f[0].title
+        );
     }
 }
