@@ -34,6 +34,16 @@ fn users_of(truth: &serde_json::Value, kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every finding's title.
+fn titles(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect()
+}
+
 fn verdicts(doc: &serde_json::Value) -> BTreeMap<String, String> {
     doc["accounts"]
         .as_array()
@@ -283,12 +293,7 @@ fn unregistered_devices_and_cloud_egress_pools_raise_nothing_of_their_own() {
         &out.path().join("clean"),
         "default",
     );
-    let titles: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["title"].as_str().unwrap())
-        .collect();
+    let titles = titles(&doc);
     assert!(titles.is_empty(), "{titles:#?}");
 
     let truth = portal_csv(&data.path().join("attacked"), true);
@@ -396,12 +401,7 @@ fn a_gateway_s_egress_cities_are_no_journey() {
         &out.path().join("clean"),
         "default",
     );
-    let titles: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["title"].as_str().unwrap())
-        .collect();
+    let titles = titles(&doc);
     assert!(titles.is_empty(), "{titles:#?}");
 
     let truth = graph_jsonl(&data.path().join("attacked"), true);
