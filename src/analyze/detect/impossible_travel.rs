@@ -11,7 +11,7 @@ use super::util::{self, Draft};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 const US_PER_DAY: i64 = 86_400_000_000;
 
@@ -293,10 +293,15 @@ impl Detection for ImpossibleTravel {
                 && coords(r).is_some())
             .then_some(r.user_principal_name.as_str())
         });
-        let hubs = hubs(recs, &groups, c);
+        let accounts: Vec<Account> = groups
+            .iter()
+            .map(|(&user, events)| Account::of(recs, user, events))
+            .collect();
+        let hubs = hubs(&accounts, c);
         let mut out = Vec::new();
-        for (&user, events) in &groups {
-            let events = positions(recs, events, &hubs);
+        for account in &accounts {
+            let user = account.user;
+            let events = positions(recs, account, &hubs);
             // A cluster (neighbours at most one window apart) yields at most
             // one finding, so stricter thresholds cannot split a finding.
             let mut hops: Vec<Hop> = Vec::new();
@@ -355,47 +360,31 @@ impl Spot {
 /// users live; a gateway's egress city is not. An attacker's server is
 /// used by the accounts it has taken over, on a day or two: it takes
 /// `hub_accounts` accounts, each on two days, to hide it.
-fn hubs(
-    recs: &[SignIn],
-    groups: &BTreeMap<&str, Vec<usize>>,
-    c: &ImpossibleTravelConfig,
-) -> HashSet<Spot, Fast> {
+fn hubs(accounts: &[Account], c: &ImpossibleTravelConfig) -> HashSet<Spot, Fast> {
     if c.hub_accounts == 0 {
         return HashSet::default();
     }
     // spot -> (voters, voters whose usual spot is far)
     let mut votes: HashMap<Spot, (u32, u32), Fast> = HashMap::default();
-    for events in groups.values() {
-        // spot -> (sign-ins, days, last day)
-        let mut seen: HashMap<Spot, (u32, u32, i64), Fast> = HashMap::default();
-        for &i in events {
-            let Some(s) = Spot::of(&recs[i]) else {
-                continue;
-            };
-            let day = recs[i].time_us.div_euclid(US_PER_DAY);
-            let e = seen.entry(s).or_insert((0, 0, i64::MIN));
-            e.0 += 1;
-            if e.2 != day {
-                e.1 += 1;
-                e.2 = day;
-            }
-        }
-        if seen.len() < 2 {
+    for account in accounts {
+        if account.uses.len() < 2 {
             continue;
         }
-        let mut ranked: Vec<(Spot, u32, u32, String)> = seen
-            .into_iter()
-            .map(|(s, (n, days, _))| (s, n, days, s.net.to_string()))
+        let mut ranked: Vec<(Spot, Use, String)> = account
+            .uses
+            .iter()
+            .map(|(s, u)| (*s, *u, s.net.to_string()))
             .collect();
         ranked.sort_by(|a, b| {
             let (ac, bc) = (a.0.coords(), b.0.coords());
-            b.1.cmp(&a.1)
-                .then_with(|| a.3.cmp(&b.3))
+            b.1.n
+                .cmp(&a.1.n)
+                .then_with(|| a.2.cmp(&b.2))
                 .then_with(|| ac.0.total_cmp(&bc.0))
                 .then_with(|| ac.1.total_cmp(&bc.1))
         });
-        for (k, (spot, _, days, _)) in ranked.iter().enumerate() {
-            if *days < 2 {
+        for (k, (spot, used, _)) in ranked.iter().enumerate() {
+            if used.days < 2 {
                 continue;
             }
             let usual = &ranked[usize::from(k == 0)].0;
@@ -412,6 +401,49 @@ fn hubs(
         .collect()
 }
 
+/// How much an account used a spot: sign-ins and distinct UTC days.
+#[derive(Debug, Clone, Copy, Default)]
+struct Use {
+    n: u32,
+    days: u32,
+}
+
+/// One account's candidate sign-ins (in time order), the spot of each,
+/// and how much it used each spot: worked out once, for the hub vote and
+/// for placing the account's hub sign-ins.
+struct Account<'a> {
+    user: &'a str,
+    events: &'a [usize],
+    spots: Vec<Option<Spot>>,
+    uses: HashMap<Spot, Use, Fast>,
+}
+
+impl<'a> Account<'a> {
+    fn of(recs: &[SignIn], user: &'a str, events: &'a [usize]) -> Self {
+        let spots: Vec<Option<Spot>> = events.iter().map(|&i| Spot::of(&recs[i])).collect();
+        // spot -> (use, last day counted)
+        let mut seen: HashMap<Spot, (Use, i64), Fast> = HashMap::default();
+        for (s, &i) in spots.iter().zip(events) {
+            let Some(s) = s else {
+                continue;
+            };
+            let day = recs[i].time_us.div_euclid(US_PER_DAY);
+            let (used, last) = seen.entry(*s).or_insert((Use::default(), i64::MIN));
+            used.n += 1;
+            if *last != day {
+                used.days += 1;
+                *last = day;
+            }
+        }
+        Account {
+            user,
+            events,
+            spots,
+            uses: seen.into_iter().map(|(s, (u, _))| (s, u)).collect(),
+        }
+    }
+}
+
 /// A sign-in where the walk takes it to be: at its own coordinates, or,
 /// at a hub, where its account was around then (`anchor`: the sign-in
 /// whose place it took).
@@ -424,7 +456,7 @@ struct Pos {
     hub: bool,
 }
 
-/// The account's sign-ins (`events`, in time order; all have coordinates)
+/// The account's sign-ins (in time order; all have coordinates)
 /// as positions. One at a hub takes the place of the account's last
 /// sign-in before it at a spot that is no hub and that the account used
 /// on two days or more, else of its first such sign-in after it: the
@@ -432,26 +464,17 @@ struct Pos {
 /// stands in for them. An account without such a spot keeps its sign-ins
 /// where they are: with nothing to place it by, a hub's location is the
 /// best there is, and a takeover of such an account must still show.
-fn positions(recs: &[SignIn], events: &[usize], hubs: &HashSet<Spot, Fast>) -> Vec<Pos> {
-    let spots: Vec<Option<Spot>> = events.iter().map(|&i| Spot::of(&recs[i])).collect();
+fn positions(recs: &[SignIn], account: &Account, hubs: &HashSet<Spot, Fast>) -> Vec<Pos> {
+    let (events, spots) = (account.events, &account.spots);
     let at_hub: Vec<bool> = spots
         .iter()
         .map(|s| s.is_some_and(|s| hubs.contains(&s)))
         .collect();
     let mut anchors: Vec<Option<usize>> = vec![None; events.len()];
     if at_hub.contains(&true) {
-        // spot -> (days, last day)
-        let mut days: HashMap<Spot, (u32, i64), Fast> = HashMap::default();
-        for (k, &i) in events.iter().enumerate() {
-            if let (Some(s), false) = (spots[k], at_hub[k]) {
-                let day = recs[i].time_us.div_euclid(US_PER_DAY);
-                let e = days.entry(s).or_insert((0, i64::MIN));
-                if e.1 != day {
-                    *e = (e.0 + 1, day);
-                }
-            }
-        }
-        let anchor = |k: usize| !at_hub[k] && spots[k].is_some_and(|s| days[&s].0 >= 2);
+        // A spot that is no hub holds no hub sign-in, so its days are the
+        // account's days there.
+        let anchor = |k: usize| !at_hub[k] && spots[k].is_some_and(|s| account.uses[&s].days >= 2);
         let mut last = None;
         for k in 0..events.len() {
             if anchor(k) {
