@@ -9,14 +9,16 @@
 //! What decides, in order:
 //! - `compromised`: a clean success after an attack began on the account,
 //!   from the attack's own address or network; or an attack's signature
-//!   (impossible travel, MFA prompts then a success, a success after
-//!   failures from somewhere the owner never signed in from).
+//!   (impossible travel with another device, or none, at one end; MFA
+//!   prompts then a success; a success after failures from somewhere the
+//!   owner never signed in from).
 //! - `credential_known`: the password was accepted (MFA, Conditional
 //!   Access or a risk block stopped the sign-in) from the attack's address
 //!   or network, or from somewhere the owner never signed in from.
 //! - `at_risk`: blocked as risky (53011, 530032) with no success after.
 //! - `locked_out`: smart lockout (a 50053 whose cause is the lockout).
-//! - `suspicious`: a success worth a look that nothing above decides.
+//! - `suspicious`: a success worth a look that nothing above decides,
+//!   among them impossible travel made by one device at both ends.
 //! - `targeted`: attacked, nothing got through.
 //!
 //! The owner's usual places are the addresses, devices and networks
@@ -293,10 +295,25 @@ fn read_findings(case: &mut Case) {
                 },
                 format!("Sigma rule matched: {} [{}]", f.title, f.id),
             ),
-            "impossible_travel" => case.note(
-                Verdict::Compromised,
-                format!("impossible travel: {} [{}]", f.title, f.id),
-            ),
+            // One device at both ends of each hop is the owner's machine
+            // that moved or went through a VPN; a second party brings its
+            // own device.
+            "impossible_travel" => {
+                if fact(f, "same_device").and_then(|v| v.as_bool()) == Some(true) {
+                    case.note(
+                        Verdict::Suspicious,
+                        format!(
+                            "impossible travel by one device (the same device id at both ends of each hop), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
+                            f.title, f.id
+                        ),
+                    );
+                } else {
+                    case.note(
+                        Verdict::Compromised,
+                        format!("impossible travel: {} [{}]", f.title, f.id),
+                    );
+                }
+            }
             // Its users include every account of an address's run of
             // failures; the verdict is for the account that got in.
             "success_after_failures"
@@ -899,5 +916,61 @@ mod tests {
         let list = accounts(&findings, &v);
         assert_eq!(list[0].user, "user05@contoso.com");
         assert!(list.windows(2).all(|w| w[0].verdict <= w[1].verdict));
+    }
+
+    #[test]
+    fn impossible_travel_on_one_device_is_worth_a_look_and_from_another_is_a_takeover() {
+        let placed = |sec, user: &str, ip: &str, (lat, lon), device: &str| SignIn {
+            latitude: Some(lat),
+            longitude: Some(lon),
+            device_id: device.into(),
+            ..rec(sec, user, ip, 0)
+        };
+        let seattle = (47.61, -122.33);
+        let moscow = (55.76, 37.62);
+        let a = verdicts(vec![
+            // The laptop's VPN comes up 40 minutes after a sign-in at home.
+            placed(
+                0,
+                "mara@contoso.com",
+                "198.51.100.4",
+                seattle,
+                "laptop-mara",
+            ),
+            placed(
+                2400,
+                "mara@contoso.com",
+                "203.0.113.40",
+                moscow,
+                "laptop-mara",
+            ),
+            // Someone else's browser, 40 minutes after the owner's laptop.
+            placed(0, "ole@contoso.com", "198.51.100.5", seattle, "laptop-ole"),
+            placed(2400, "ole@contoso.com", "192.0.2.77", moscow, ""),
+            // Two devices, neither the other's.
+            placed(
+                0,
+                "ines@contoso.com",
+                "198.51.100.6",
+                seattle,
+                "laptop-ines",
+            ),
+            placed(
+                2400,
+                "ines@contoso.com",
+                "192.0.2.78",
+                moscow,
+                "laptop-unknown",
+            ),
+        ]);
+        let mara = &a["mara@contoso.com"];
+        assert_eq!(mara.verdict, Verdict::Suspicious, "{a:#?}");
+        assert!(mara.reasons[0].contains("the same device id at both ends"));
+        assert_eq!(a["ole@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
+        assert_eq!(
+            a["ines@contoso.com"].verdict,
+            Verdict::Compromised,
+            "{a:#?}"
+        );
     }
 }

@@ -2293,7 +2293,11 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
                    city: &str,
                    at: (f64, f64)| {
         let (h, m, s) = (sec / 3600, sec / 60 % 60, sec % 60);
-        let country = if city == "Moscow" { "RU" } else { "US" };
+        let country = match city {
+            "Moscow" => "RU",
+            "Frankfurt" => "DE",
+            _ => "US",
+        };
         lines.push(format!(
             "{{\"createdDateTime\":\"2026-03-{:02}T{h:02}:{m:02}:{s:02}Z\",\"id\":\"{}\",\
              \"userPrincipalName\":\"{user}\",\"appDisplayName\":\"Office 365 Exchange Online\",\
@@ -2393,6 +2397,39 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         "Moscow",
         moscow,
     );
+    // The owner's laptop, at home and then through a VPN abroad: one
+    // device at both ends, which the verdict reads from the finding.
+    for day in 0..2 {
+        let t = 8 * 3600;
+        add(
+            day,
+            t,
+            "laptop@contoso.com",
+            "24.16.0.1",
+            20115,
+            "Kirkland",
+            (47.68, -122.21),
+        );
+        add(
+            day,
+            t + 1200 * (day + 1),
+            "laptop@contoso.com",
+            "91.64.10.20",
+            3209,
+            "Frankfurt",
+            (50.11, 8.68),
+        );
+    }
+    let lines: Vec<String> = lines
+        .into_iter()
+        .map(|l| {
+            if l.contains("laptop@contoso.com") {
+                l.replacen('{', "{\"deviceDetail\":{\"deviceId\":\"dev-laptop\"},", 1)
+            } else {
+                l
+            }
+        })
+        .collect();
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
     let kind = "impossible_travel";
     let rust: BTreeMap<_, _> = rust_findings(&report)
@@ -2409,10 +2446,27 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         users,
         [
             "gw-only@contoso.com",
+            "laptop@contoso.com",
             "office1@contoso.com",
             "remote0@contoso.com"
         ]
     );
+    let verdicts = |report: &Path| -> BTreeMap<String, String> {
+        let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let s = |k: &str| a[k].as_str().unwrap().to_string();
+                (s("user"), s("verdict"))
+            })
+            .collect()
+    };
+    let want = verdicts(&report);
+    assert_eq!(want["laptop@contoso.com"], "suspicious", "{want:?}");
+    assert_eq!(want["remote0@contoso.com"], "compromised", "{want:?}");
     let one = dir.path().join("sql-one");
     std::fs::create_dir(&one).unwrap();
     std::fs::copy(
@@ -2422,11 +2476,18 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
     .unwrap();
     let from_sql = sql_findings(&duckdb(&ds, "--files", one.to_str().unwrap()));
     assert_eq!(from_sql, rust);
+    // The verdicts of a report rendered from engine results are those of
+    // analyze: the facts they read come out of the SQL too.
+    let mut engines = vec!["duckdb"];
     if spark_available(test) {
-        let results = dir.path().join("results-spark");
-        run_engine("spark", &ds, &one, &results);
-        let rendered = dir.path().join("report-spark");
+        engines.push("spark");
+    }
+    for engine in engines {
+        let results = dir.path().join(format!("results-{engine}"));
+        run_engine(engine, &ds, &one, &results);
+        let rendered = dir.path().join(format!("report-{engine}"));
         render(&results, &one, &rendered);
-        assert_eq!(rust_findings(&rendered), rust, "spark");
+        assert_eq!(rust_findings(&rendered), rust, "{engine}");
+        assert_eq!(verdicts(&rendered), want, "{engine}");
     }
 }

@@ -421,3 +421,98 @@ fn a_gateway_s_egress_cities_are_no_journey() {
     assert!(!want.is_empty());
     assert_eq!(travel, want);
 }
+
+/// Adds, under `dir`, a sign-in from a VPN exit in Frankfurt five minutes
+/// after the first interactive success in the US from a registered Windows
+/// laptop of an account no planted story names: the owner's own laptop, far away in
+/// no time. Returns the account.
+fn laptop_on_a_vpn_abroad(dir: &Path, planted: &[String]) -> String {
+    let mut files: Vec<_> = walk(dir);
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let found = lines.iter().enumerate().find_map(|(k, line)| {
+            let r: serde_json::Value = serde_json::from_str(line).ok()?;
+            let user = r["userPrincipalName"].as_str()?.to_string();
+            let fits = r["status"]["errorCode"] == 0
+                && r["signInEventTypes"][0] == "interactiveUser"
+                && r["location"]["countryOrRegion"] == "US"
+                && r["deviceDetail"]["operatingSystem"] == "Windows10"
+                && !r["deviceDetail"]["deviceId"].as_str()?.is_empty()
+                && !planted.contains(&user);
+            fits.then_some((k, user, r))
+        });
+        let Some((k, user, mut r)) = found else {
+            continue;
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(r["createdDateTime"].as_str().unwrap())
+            .unwrap()
+            + chrono::Duration::minutes(5);
+        r["createdDateTime"] = at.format("%Y-%m-%dT%H:%M:%SZ").to_string().into();
+        r["id"] = "5e1f0c7a-0000-4000-8000-00000000f7a1".into();
+        r["originalRequestId"] = r["id"].clone();
+        r["correlationId"] = "5e1f0c7a-0000-4000-8000-00000000c0a1".into();
+        r["ipAddress"] = "91.64.10.20".into();
+        r["autonomousSystemNumber"] = 3209.into();
+        r["location"] = serde_json::json!({
+            "city": "Frankfurt am Main", "state": "Hesse", "countryOrRegion": "DE",
+            "geoCoordinates": {"latitude": 50.11, "longitude": 8.68}
+        });
+        lines.insert(k + 1, r.to_string());
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        return user;
+    }
+    panic!(
+        "no registered Windows laptop signed in under {}",
+        dir.display()
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Impossible travel by the owner's own laptop (one device id at both
+/// ends, a VPN abroad) is worth a look; the planted takeover, from a
+/// browser the tenant does not know, stays compromised.
+#[test]
+fn one_laptop_in_two_places_is_worth_a_look_and_a_stranger_is_a_takeover() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let truth = graph_jsonl(data.path(), true);
+    let planted: Vec<String> = truth["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["users"].as_array().unwrap().iter())
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    let traveller = laptop_on_a_vpn_abroad(&data.path().join("graph-jsonl"), &planted);
+    let doc = analyze(&data.path().join("graph-jsonl"), out.path(), "default");
+    let travel: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "impossible_travel")
+        .collect();
+    assert!(
+        travel.iter().any(|f| f["users"][0] == traveller.as_str()),
+        "{traveller}: {:#?}",
+        titles(&doc)
+    );
+    let v = verdicts(&doc);
+    assert_eq!(v[&traveller], "suspicious", "{traveller}");
+    for u in users_of(&truth, "impossible_travel") {
+        assert_eq!(v[&u], "compromised", "{u}");
+    }
+}

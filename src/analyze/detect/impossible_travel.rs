@@ -110,7 +110,7 @@ impl Detection for ImpossibleTravel {
             )
         };
         let candidates = format!(
-            "SELECT {}, latitude, longitude,\n    \
+            "SELECT {}, latitude, longitude, device_id,\n    \
              {} AS nk\n  \
              FROM ev\n  \
              WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
@@ -222,7 +222,8 @@ impl Detection for ImpossibleTravel {
                  LAG(at_lon) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_lon,\n    \
                  LAG(at_hub) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_hub,\n    \
                  LAG(loose) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_loose,\n    \
-                 LAG(country) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_country\n  \
+                 LAG(country) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_country,\n    \
+                 LAG(device_id) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_device\n  \
                  FROM places p",
             )
             .cte(
@@ -239,7 +240,9 @@ impl Detection for ImpossibleTravel {
             .cte(
                 "hops",
                 format!(
-                    "SELECT user_principal_name, cluster, pos FROM legs\n  \
+                    "SELECT user_principal_name, cluster, pos,\n    \
+                     CASE WHEN device_id <> '' AND device_id = prev_device THEN 1 ELSE 0 END AS same_device\n  \
+                     FROM legs\n  \
                      WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1)\n    \
                      AND NOT ((loose = 1 OR prev_loose = 1) AND COALESCE(country, '') <> ''\n      \
                      AND COALESCE(country, '') = COALESCE(prev_country, '')) AND km >= {}\n    \
@@ -248,6 +251,12 @@ impl Detection for ImpossibleTravel {
                     sql::float(c.min_speed_kmh)
                 ),
             )
+            // `one_device_each` in `run`: every hop of the cluster on one device.
+            .cte(
+                "devices",
+                "SELECT user_principal_name, cluster, MIN(same_device) AS same_device\n  \
+                 FROM hops GROUP BY user_principal_name, cluster",
+            )
             .cte(
                 "hop_ends",
                 "SELECT user_principal_name, cluster, pos FROM hops\n  \
@@ -255,8 +264,10 @@ impl Detection for ImpossibleTravel {
                  SELECT user_principal_name, cluster, pos - 1 FROM hops",
             )
             .select(format!(
-                "SELECT {}, MIN(p.time) AS first_seen, MAX(p.time) AS last_seen, COUNT(*) AS count\n\
-                 FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos\n\
+                "SELECT {}, MIN(p.time) AS first_seen, MAX(p.time) AS last_seen, COUNT(*) AS count,\n  \
+                 MIN(d.same_device) AS same_device\n\
+                 FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos\n  \
+                 JOIN devices d ON d.user_principal_name = e.user_principal_name AND d.cluster = e.cluster\n\
                  GROUP BY e.user_principal_name, e.cluster",
                 sql::head(
                     KIND,
@@ -273,6 +284,7 @@ impl Detection for ImpossibleTravel {
                 sql::member_cols("p")
             ))
             .severity("'high'")
+            .fact("same_device", sql::json_bool("f.same_device = 1"))
             .title(format!(
                 "concat('Impossible travel for ', f.actor, ': ', {}, ' sign-ins from ', {}, ' IPs in ', {})",
                 sql::text_num("f.count"),
@@ -587,6 +599,9 @@ fn place_json(recs: &[SignIn], p: Pos) -> serde_json::Value {
         "country": r.country,
         "time": util::rfc3339(r.time_us),
     });
+    if !r.device_id.is_empty() {
+        v["device"] = r.device_id.as_str().into();
+    }
     if p.hub {
         v["hub"] = true.into();
     }
@@ -639,7 +654,8 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
     } else {
         d
     };
-    d.fact("distance_km", fastest.km.round())
+    let d = d
+        .fact("distance_km", fastest.km.round())
         .fact("hours", (fastest.hours * 100.0).round() / 100.0)
         .fact(
             "speed_kmh",
@@ -649,7 +665,20 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         )
         .fact("from", place_json(recs, fastest.from))
         .fact("to", place_json(recs, fastest.to))
-        .fact("impossible_hops", hops.len())
+        .fact("impossible_hops", hops.len());
+    let same_device = one_device_each(recs, &hops);
+    d.fact("same_device", same_device)
+}
+
+/// Whether each impossible hop's two sign-ins carry the same device id:
+/// the owner's own machine at both ends (behind a VPN, or on a trip the
+/// gap is short for) rather than a second party, who signs in from a
+/// device of its own or from none the tenant knows.
+fn one_device_each(recs: &[SignIn], hops: &[Hop]) -> bool {
+    hops.iter().all(|h| {
+        let (a, b) = (&recs[h.from.i].device_id, &recs[h.to.i].device_id);
+        !a.is_empty() && a == b
+    })
 }
 
 /// Whether enrichment placed the sign-in at its logged city (the export
