@@ -128,6 +128,15 @@ const ATTACK_KINDS: &[&str] = &[
 /// and then a success from the same address within this is the owner.
 const COMPLETE_US: i64 = 3_600_000_000;
 
+/// A finding that shows the owner on the tenant's own equipment rather
+/// than anyone attacking: a sign-in from a hosting network on a device the
+/// tenant manages (a cloud PC, a virtual desktop). It is listed with the
+/// account's other findings, and never puts an account on the list alone.
+fn owner_only(f: &Finding) -> bool {
+    f.kind == "hosting_provider_sign_in"
+        && fact(f, "managed_device").and_then(|v| v.as_bool()) == Some(true)
+}
+
 /// A clean success.
 fn clean_success(r: &SignIn) -> bool {
     r.status == StatusClass::Success && r.error_code == 0
@@ -204,7 +213,7 @@ impl<'a> Case<'a> {
 /// Every account to act on, strongest verdict first, then by name.
 pub fn accounts(findings: &[Finding], records: &[SignIn]) -> Vec<Account> {
     let mut cases: BTreeMap<&str, Case> = BTreeMap::new();
-    for f in findings {
+    for f in findings.iter().filter(|f| !owner_only(f)) {
         for u in &f.users {
             cases
                 .entry(u.as_str())
@@ -216,6 +225,13 @@ pub fn accounts(findings: &[Finding], records: &[SignIn]) -> Vec<Account> {
                 })
                 .findings
                 .push(f);
+        }
+    }
+    for f in findings.iter().filter(|f| owner_only(f)) {
+        for u in &f.users {
+            if let Some(case) = cases.get_mut(u.as_str()) {
+                case.findings.push(f);
+            }
         }
     }
     // The sign-ins of the accounts concerned, in time order, and every
@@ -409,7 +425,7 @@ fn read_findings(case: &mut Case) {
                 );
                 case.hostile_ips.extend(f.ips.iter().cloned());
             }
-            "hosting_provider_sign_in" => case.note(
+            "hosting_provider_sign_in" if !owner_only(f) => case.note(
                 Verdict::Suspicious,
                 format!(
                     "signed in from a hosting, VPN or Tor network new to the account: {} [{}]",
@@ -972,5 +988,24 @@ mod tests {
             Verdict::Compromised,
             "{a:#?}"
         );
+    }
+
+    #[test]
+    fn a_cloud_pc_puts_no_account_on_the_list() {
+        let day = 86_400;
+        let on = |sec, user: &str, ip: &str, asn: i64, compliant: Option<bool>| SignIn {
+            asn: Some(asn),
+            compliant,
+            ..rec(sec, user, ip, 0)
+        };
+        let a = verdicts(vec![
+            on(0, "carol@contoso.com", "192.0.2.10", 7018, None),
+            on(0, "dan@contoso.com", "192.0.2.11", 7018, None),
+            // Carol's Windows 365 cloud PC; Dan from a rented server.
+            on(3 * day, "carol@contoso.com", "20.42.7.9", 8075, Some(true)),
+            on(3 * day, "dan@contoso.com", "20.42.7.10", 8075, None),
+        ]);
+        assert!(!a.contains_key("carol@contoso.com"), "{a:#?}");
+        assert_eq!(a["dan@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
     }
 }

@@ -228,6 +228,13 @@ fn incidents(out: &mut String, d: &ReportData) {
         out.push_str("No findings.\n");
         return;
     }
+    if d.story
+        .incidents
+        .iter()
+        .all(|i| i.severity <= Severity::Low)
+    {
+        out.push_str("None above low severity; the low ones are listed below.\n");
+    }
     let by_id: BTreeMap<&str, &Finding> = d.findings.iter().map(|f| (f.id.as_str(), f)).collect();
     for inc in d
         .story

@@ -2491,3 +2491,118 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         assert_eq!(verdicts(&rendered), want, "{engine}");
     }
 }
+
+/// hosting_provider_sign_in in SQL, on DuckDB and (when installed) Spark,
+/// gives analyze's findings field for field: a cloud PC whose every
+/// success carries a compliant or managed device is low and says so; a
+/// rented server (no device, or one success without) keeps its severity;
+/// a network used inside the baseline is quiet. A report rendered from the
+/// engine results gives the same accounts to act on as analyze.
+#[test]
+fn hosting_provider_sign_in_sql_matches_analyze_field_for_field() {
+    let test = "hosting_provider_sign_in_sql_matches_analyze_field_for_field";
+    let Some(dir) = scratch(test) else {
+        return;
+    };
+    let mut lines = Vec::new();
+    let mut add = |t: &str, user: &str, ip: &str, asn: i64, device: &str| {
+        let n = lines.len() + 1;
+        lines.push(format!(
+            "{{\"createdDateTime\":\"2026-03-{t}Z\",\"id\":\"h-{n}\",\"userPrincipalName\":\"{user}\",\
+             \"appDisplayName\":\"Office 365 Exchange Online\",\"signInEventTypes\":[\"interactiveUser\"],\
+             \"ipAddress\":\"{ip}\",\"status\":{{\"errorCode\":0}},\"autonomousSystemNumber\":{asn},\
+             \"deviceDetail\":{{{device}}},\"location\":{{\"countryOrRegion\":\"US\"}}}}"
+        ));
+    };
+    let (compliant, joined, none) = (
+        "\"deviceId\":\"cpc-1\",\"isCompliant\":true,\"isManaged\":true",
+        "\"deviceId\":\"avd-7\",\"isCompliant\":false,\"isManaged\":true",
+        "\"deviceId\":\"\"",
+    );
+    for user in ["carol", "dan", "erin", "vpn"] {
+        add(
+            "01T08:00:00",
+            &format!("{user}@contoso.com"),
+            "192.0.2.10",
+            7018,
+            none,
+        );
+    }
+    // The company VPN at a hosting provider, used from the first hour.
+    add("01T09:00:00", "vpn@contoso.com", "198.51.100.7", 9009, none);
+    add("04T09:00:00", "vpn@contoso.com", "198.51.100.7", 9009, none);
+    // Carol's cloud PC, compliant and then joined only.
+    add(
+        "03T08:00:00",
+        "carol@contoso.com",
+        "20.42.7.9",
+        8075,
+        compliant,
+    );
+    add(
+        "03T09:30:00",
+        "carol@contoso.com",
+        "20.42.7.9",
+        8075,
+        joined,
+    );
+    // Dan: a virtual desktop, then a rented server in the same cloud.
+    add("03T10:00:00", "dan@contoso.com", "20.42.8.1", 8075, joined);
+    add("03T10:05:00", "dan@contoso.com", "20.42.9.1", 8075, none);
+    // Erin from DigitalOcean, no device.
+    add(
+        "04T02:00:00",
+        "erin@contoso.com",
+        "203.0.113.40",
+        14061,
+        none,
+    );
+    let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
+    let kind = "hosting_provider_sign_in";
+    let want = full_findings(&report, kind);
+    let mut seen: Vec<(String, String)> = want
+        .values()
+        .map(|f| {
+            (
+                f["users"][0].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("carol@contoso.com".to_string(), "low".to_string()),
+            ("dan@contoso.com".to_string(), "medium".to_string()),
+            ("erin@contoso.com".to_string(), "medium".to_string()),
+        ],
+        "{:#?}",
+        outline(&want)
+    );
+    assert_eq!(facts_of(&want, "carol@contoso.com")["managed_device"], true);
+    assert_eq!(facts_of(&want, "dan@contoso.com")["managed_device"], false);
+    engines_find_the_same(test, dir.path(), &ds, &sql, kind, &want);
+    let accounts = |report: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(report.join("findings.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a["user"].as_str().unwrap(),
+                    a["verdict"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let listed = accounts(&report);
+    assert_eq!(
+        listed,
+        ["dan@contoso.com suspicious", "erin@contoso.com suspicious"]
+    );
+    assert_eq!(accounts(&dir.path().join("report-duckdb")), listed);
+}

@@ -516,3 +516,80 @@ fn one_laptop_in_two_places_is_worth_a_look_and_a_stranger_is_a_takeover() {
         assert_eq!(v[&u], "compromised", "{u}");
     }
 }
+
+/// Moves every Windows sign-in of about a quarter of the accounts under
+/// `dir` to a pooled Azure Virtual Desktop from 2026-03-04 on: three
+/// session hosts in Microsoft's AS8075, each an Entra-joined, compliant
+/// device with its own sessions. Returns how many accounts moved.
+fn on_virtual_desktops(dir: &Path) -> usize {
+    let mut moved = std::collections::BTreeSet::new();
+    for path in walk(dir) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let mut r: serde_json::Value = serde_json::from_str(line).unwrap();
+                let user = r["userPrincipalName"].as_str().unwrap_or("").to_string();
+                let hash = user.bytes().map(usize::from).sum::<usize>();
+                let day = r["createdDateTime"]
+                    .as_str()
+                    .and_then(|t| t.get(..10))
+                    .map(str::to_string);
+                if !user.is_empty()
+                    && hash % 4 == 0
+                    && day.as_deref() >= Some("2026-03-04")
+                    && r["deviceDetail"]["operatingSystem"] == "Windows10"
+                {
+                    let host = hash / 4 % 3;
+                    r["ipAddress"] = format!("20.64.{host}.10").into();
+                    r["autonomousSystemNumber"] = 8075.into();
+                    r["location"] = serde_json::json!({
+                        "city": "Des Moines", "state": "Iowa", "countryOrRegion": "US",
+                        "geoCoordinates": {"latitude": 41.6, "longitude": -93.6}
+                    });
+                    r["deviceDetail"] = serde_json::json!({
+                        "deviceId": format!("avd-host-{host}"), "displayName": format!("avd-pool-{host}"),
+                        "operatingSystem": "Windows10", "browser": "Edge 122.0.0",
+                        "isCompliant": true, "isManaged": true, "trustType": "Azure AD joined"
+                    });
+                    r["sessionId"] = format!("avd-{host}-{user}-{}", day.unwrap_or_default()).into();
+                    moved.insert(user);
+                }
+                r.to_string()
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    }
+    moved.len()
+}
+
+/// A clean week in which a quarter of the accounts move to pooled virtual
+/// desktops in Azure halfway through: their sign-ins from a hosting
+/// network all carry a managed device, so each is a low finding and no
+/// account is listed to act on; the summary says no incident is above low.
+#[test]
+fn virtual_desktops_in_the_cloud_put_no_account_on_the_list() {
+    use entrasift::generate::{build_dataset, write_dataset, GenerateOptions, OutputKind};
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        records: 8000,
+        seed: 31,
+        attacks: false,
+        formats: vec![OutputKind::GraphJsonl],
+        ..GenerateOptions::default()
+    };
+    write_dataset(&build_dataset(&opts), &opts, data.path()).unwrap();
+    let moved = on_virtual_desktops(&data.path().join("graph-jsonl"));
+    assert!(moved >= 5, "{moved}");
+    let doc = analyze(&data.path().join("graph-jsonl"), out.path(), "default");
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["kind"], "hosting_provider_sign_in", "{}", f["title"]);
+        assert_eq!(f["severity"], "low", "{}", f["title"]);
+    }
+    assert_eq!(doc["accounts"], serde_json::json!([]));
+    let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    assert!(md.contains("None above low severity"), "{md}");
+}

@@ -192,7 +192,9 @@ impl Detection for HostingProviderSignIn {
             .cte(
                 "hosted",
                 format!(
-                    "SELECT {}, asn FROM ev\n  \
+                    "SELECT {}, asn,\n    \
+                     CASE WHEN COALESCE(compliant, FALSE) OR COALESCE(managed, FALSE) THEN 1 ELSE 0 END AS on_managed\n  \
+                     FROM ev\n  \
                      WHERE status = 'success' AND user_principal_name <> '' AND {listed}",
                     sql::member_cols_bare()
                 ),
@@ -202,7 +204,7 @@ impl Detection for HostingProviderSignIn {
                 "SELECT user_principal_name, asn, MIN(time) AS first_time FROM hosted GROUP BY user_principal_name, asn",
             )
             .select(format!(
-                "SELECT {}, {}\nFROM hosted h JOIN hosted_first f\n  \
+                "SELECT {}, {}, MIN(h.on_managed) AS on_managed\nFROM hosted h JOIN hosted_first f\n  \
                  ON h.user_principal_name = f.user_principal_name AND h.asn = f.asn\n\
                  WHERE {}\n\
                  GROUP BY h.user_principal_name, h.asn",
@@ -223,7 +225,7 @@ impl Detection for HostingProviderSignIn {
             .member_cte("hp_start", sql::RUN_START)
             .join("CROSS JOIN hp_start x")
             .severity(format!(
-                "CASE WHEN FALSE THEN NULL {} ELSE 'medium' END",
+                "CASE WHEN f.on_managed = 1 THEN 'low' {} ELSE 'medium' END",
                 nets.values()
                     .map(|n| format!(
                         "WHEN {asn} = '{}' THEN '{}'",
@@ -238,7 +240,8 @@ impl Detection for HostingProviderSignIn {
             ))
             .title(format!(
                 "concat(f.user_principal_name, ' signed in from ', CASE WHEN FALSE THEN NULL {} ELSE '' END, ' (AS', {asn}, ') for the first time in ',\n    \
-                 {}, ' of data: ', {}, ' success', CASE WHEN f.count = 1 THEN '' ELSE 'es' END)",
+                 {}, ' of data: ', {}, ' success', CASE WHEN f.count = 1 THEN '' ELSE 'es' END,\n    \
+                 CASE WHEN f.on_managed = 1 THEN ', each from a managed device' ELSE '' END)",
                 nets.values()
                     .map(|n| format!(
                         "WHEN {asn} = '{}' THEN {}",
@@ -269,6 +272,18 @@ impl Detection for HostingProviderSignIn {
                         .join(" ")
                 )),
             )
+            .fact(
+                "category",
+                sql::json_str(&format!(
+                    "CASE WHEN FALSE THEN NULL {} END",
+                    nets.values()
+                        .map(|n| format!("WHEN {asn} = '{}' THEN '{}'", n.asn, n.category.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+            )
+            .fact("managed_device", sql::json_bool("f.on_managed = 1"))
+            .baseline_facts("x.start", "f.first_seen")
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
@@ -319,17 +334,26 @@ fn draft(ev: &Events, user: &str, net: &Network, baseline_us: i64, events: Vec<u
         Category::Vpn => "VPN provider",
         Category::Tor => "Tor exit operator",
     };
-    let title = format!(
-        "{user} signed in from {what} {} (AS{}) for the first time in {} of data: {} success{}",
+    // Every success from a device the tenant manages (Intune compliant, or
+    // joined): a Windows 365 or Azure Virtual Desktop host, or the owner's
+    // laptop on a VPN. A rented server presents no such device.
+    let managed = events
+        .iter()
+        .all(|&i| recs[i].compliant == Some(true) || recs[i].managed == Some(true));
+    let title =
+        format!(
+        "{user} signed in from {what} {} (AS{}) for the first time in {} of data: {} success{}{}",
         net.name,
         net.asn,
         util::span_text(baseline_us),
         events.len(),
-        if events.len() == 1 { "" } else { "es" }
+        if events.len() == 1 { "" } else { "es" },
+        if managed { ", each from a managed device" } else { "" }
     );
     // Anonymising networks are chosen to hide; a cloud host may be a
     // forgotten jump box.
     let severity = match net.category {
+        _ if managed => Severity::Low,
         Category::Hosting => Severity::Medium,
         Category::Vpn | Category::Tor => Severity::High,
     };
@@ -345,6 +369,7 @@ fn draft(ev: &Events, user: &str, net: &Network, baseline_us: i64, events: Vec<u
     d.fact("asn", net.asn)
         .fact("network", net.name.clone())
         .fact("category", net.category.as_str())
+        .fact("managed_device", managed)
         .fact("baseline_hours", baseline_us / HOUR_US)
         .fact(
             "countries",
@@ -435,5 +460,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with(&format!("{}:4: ", path.display())), "{err}");
+    }
+
+    #[test]
+    fn a_cloud_pc_on_a_managed_device_is_low_and_one_unmanaged_success_is_not() {
+        let cloud_pc = |sec, user: &str, compliant: Option<bool>, managed: Option<bool>| SignIn {
+            device_id: "cpc-host-01".into(),
+            compliant,
+            managed,
+            ..at(sec, user, "20.42.7.9", 0, 8075)
+        };
+        let recs = fixture(vec![
+            at(0, "carol@contoso.com", "192.0.2.10", 0, 7018),
+            at(0, "dan@contoso.com", "192.0.2.11", 0, 7018),
+            // Carol's first day on her Windows 365 cloud PC.
+            cloud_pc(3 * DAY, "carol@contoso.com", Some(true), Some(true)),
+            cloud_pc(3 * DAY + 900, "carol@contoso.com", None, Some(true)),
+            // Dan on the same network: one success from no managed device.
+            cloud_pc(3 * DAY, "dan@contoso.com", Some(true), None),
+            at(3 * DAY + 600, "dan@contoso.com", "20.42.7.10", 0, 8075),
+        ]);
+        let f = run(&HostingProviderSignIn, &recs, &DetectionConfig::default());
+        let of = |u: &str| f.iter().find(|f| f.users == [u]).unwrap();
+        let carol = of("carol@contoso.com");
+        assert_eq!(carol.severity, Severity::Low);
+        assert_eq!(fact(carol, "managed_device"), Some(&true.into()));
+        assert!(
+            carol.title.ends_with(", each from a managed device"),
+            "{}",
+            carol.title
+        );
+        let dan = of("dan@contoso.com");
+        assert_eq!(dan.severity, Severity::Medium);
+        assert_eq!(fact(dan, "managed_device"), Some(&false.into()));
     }
 }
