@@ -44,6 +44,16 @@ fn titles(doc: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
+/// The findings of one kind.
+fn of_kind<'a>(doc: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
+}
+
 fn verdicts(doc: &serde_json::Value) -> BTreeMap<String, String> {
     doc["accounts"]
         .as_array()
@@ -139,12 +149,7 @@ fn every_planted_story_gets_its_verdict_in_every_export() {
             );
         }
         // Legacy protocols: a handful of findings, not one per account.
-        let legacy = doc["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["kind"] == "legacy_auth")
-            .count();
+        let legacy = of_kind(&doc, "legacy_auth").len();
         assert!(legacy <= 6, "{export}: {legacy} legacy findings");
         // Every finding belongs to exactly one incident.
         let in_incidents: usize = doc["incidents"]
@@ -306,12 +311,7 @@ fn unregistered_devices_and_cloud_egress_pools_raise_nothing_of_their_own() {
     for u in users_of(&truth, "token_replay") {
         assert_eq!(v.get(&u).map(String::as_str), Some("compromised"), "{u}");
     }
-    let workload: Vec<&serde_json::Value> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "workload_new_network")
-        .collect();
+    let workload = of_kind(&doc, "workload_new_network");
     assert_eq!(workload.len(), 1, "{workload:#?}");
     assert_eq!(workload[0]["ips"][0], "192.0.2.242");
 }
@@ -329,12 +329,7 @@ fn through_a_gateway(dir: &Path) {
         ("Ashburn", 39.04, -77.49),
         ("Atlanta", 33.75, -84.39),
     ];
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            through_a_gateway(&path);
-            continue;
-        }
+    for path in walk(dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let lines: Vec<String> = text
@@ -410,11 +405,8 @@ fn a_gateway_s_egress_cities_are_no_journey() {
         &out.path().join("attacked"),
         "default",
     );
-    let travel: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
+    let travel: Vec<&str> = of_kind(&doc, "impossible_travel")
         .iter()
-        .filter(|f| f["kind"] == "impossible_travel")
         .map(|f| f["users"][0].as_str().unwrap())
         .collect();
     let want = users_of(&truth, "impossible_travel");
@@ -499,14 +491,10 @@ fn one_laptop_in_two_places_is_worth_a_look_and_a_stranger_is_a_takeover() {
         .collect();
     let traveller = laptop_on_a_vpn_abroad(&data.path().join("graph-jsonl"), &planted);
     let doc = analyze(&data.path().join("graph-jsonl"), out.path(), "default");
-    let travel: Vec<&serde_json::Value> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "impossible_travel")
-        .collect();
     assert!(
-        travel.iter().any(|f| f["users"][0] == traveller.as_str()),
+        of_kind(&doc, "impossible_travel")
+            .iter()
+            .any(|f| f["users"][0] == traveller.as_str()),
         "{traveller}: {:#?}",
         titles(&doc)
     );
