@@ -2,9 +2,11 @@
 //!
 //! Findings say what happened; this says what it means for each account
 //! they name, strongest first, with the evidence that decided it and the
-//! one thing to do first. Every account any finding names gets an entry,
-//! and so does every account smart lockout froze (the helpdesk's question),
-//! whether or not a finding reached its threshold.
+//! one thing to do first. Every account any finding names gets an entry
+//! (but for findings that show only the owner on the tenant's own
+//! equipment, see `owner_only`), and so does every account smart lockout
+//! froze (the helpdesk's question), whether or not a finding reached its
+//! threshold.
 //!
 //! What decides, in order:
 //! - `compromised`: a clean success after an attack began on the account,
