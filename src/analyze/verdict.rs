@@ -11,7 +11,8 @@
 //! What decides, in order:
 //! - `compromised`: a clean success after an attack began on the account,
 //!   from the attack's own address or network; or an attack's signature
-//!   (impossible travel with another device, or none, at one end; MFA
+//!   (impossible travel with a device at one end that is neither the other
+//!   end's nor managed by the tenant; MFA
 //!   prompts then a success; a success after failures from somewhere the
 //!   owner never signed in from).
 //! - `credential_known`: the password was accepted (MFA, Conditional
@@ -20,7 +21,7 @@
 //! - `at_risk`: blocked as risky (53011, 530032) with no success after.
 //! - `locked_out`: smart lockout (a 50053 whose cause is the lockout).
 //! - `suspicious`: a success worth a look that nothing above decides,
-//!   among them impossible travel made by one device at both ends.
+//!   among them impossible travel made on the owner's devices.
 //! - `targeted`: attacked, nothing got through.
 //!
 //! The owner's usual places are the addresses, devices and networks
@@ -313,15 +314,15 @@ fn read_findings(case: &mut Case) {
                 },
                 format!("Sigma rule matched: {} [{}]", f.title, f.id),
             ),
-            // One device at both ends of each hop is the owner's machine
-            // that moved or went through a VPN; a second party brings its
-            // own device.
+            // The owner's devices at both ends of each hop (one device, or
+            // two the tenant manages): a machine that moved or went through
+            // a VPN; a second party brings a device of its own.
             "impossible_travel" => {
-                if fact(f, "same_device").and_then(|v| v.as_bool()) == Some(true) {
+                if fact(f, "own_devices").and_then(|v| v.as_bool()) == Some(true) {
                     case.note(
                         Verdict::Suspicious,
                         format!(
-                            "impossible travel by one device (the same device id at both ends of each hop), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
+                            "impossible travel on the owner's devices (each hop's two sign-ins on one device, or on two the tenant manages), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
                             f.title, f.id
                         ),
                     );
@@ -937,7 +938,7 @@ mod tests {
     }
 
     #[test]
-    fn impossible_travel_on_one_device_is_worth_a_look_and_from_another_is_a_takeover() {
+    fn impossible_travel_on_the_owner_s_devices_is_worth_a_look_and_from_another_is_a_takeover() {
         let placed = |sec, user: &str, ip: &str, (lat, lon), device: &str| SignIn {
             latitude: Some(lat),
             longitude: Some(lon),
@@ -980,10 +981,27 @@ mod tests {
                 moscow,
                 "laptop-unknown",
             ),
+            // A managed laptop on a VPN abroad, a managed phone at home.
+            SignIn {
+                managed: Some(true),
+                ..placed(0, "jo@contoso.com", "203.0.113.41", moscow, "laptop-jo")
+            },
+            SignIn {
+                compliant: Some(true),
+                ..placed(2400, "jo@contoso.com", "198.51.100.8", seattle, "phone-jo")
+            },
+            // A managed laptop, then an unmanaged device far away.
+            SignIn {
+                managed: Some(true),
+                ..placed(0, "kai@contoso.com", "198.51.100.9", seattle, "laptop-kai")
+            },
+            placed(2400, "kai@contoso.com", "192.0.2.79", moscow, "pc-unknown"),
         ]);
+        assert_eq!(a["jo@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
+        assert_eq!(a["kai@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         let mara = &a["mara@contoso.com"];
         assert_eq!(mara.verdict, Verdict::Suspicious, "{a:#?}");
-        assert!(mara.reasons[0].contains("the same device id at both ends"));
+        assert!(mara.reasons[0].contains("on the owner's devices"));
         assert_eq!(a["ole@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         assert_eq!(
             a["ines@contoso.com"].verdict,

@@ -2412,37 +2412,38 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         "Moscow",
         moscow,
     );
-    // The owner's laptop, at home and then through a VPN abroad: one
-    // device at both ends, which the verdict reads from the finding.
-    for day in 0..2 {
-        let t = 8 * 3600;
-        add(
-            day,
-            t,
-            "laptop@contoso.com",
-            "24.16.0.1",
-            20115,
-            "Kirkland",
-            (47.68, -122.21),
-        );
-        add(
-            day,
-            t + 1200 * (day + 1),
-            "laptop@contoso.com",
-            "91.64.10.20",
-            3209,
-            "Frankfurt",
-            (50.11, 8.68),
-        );
+    // The owner's devices, at home and then through a VPN abroad, which
+    // the verdict reads from the finding: one laptop at both ends; a
+    // managed phone at home and a managed laptop abroad.
+    for (user, home) in [("laptop", "24.16.0.1"), ("pair", "24.16.0.2")] {
+        for day in 0..2 {
+            let t = 8 * 3600;
+            let user = format!("{user}@contoso.com");
+            add(day, t, &user, home, 20115, "Kirkland", (47.68, -122.21));
+            add(
+                day,
+                t + 1200 * (day + 1),
+                &user,
+                "91.64.10.20",
+                3209,
+                "Frankfurt",
+                (50.11, 8.68),
+            );
+        }
     }
     let lines: Vec<String> = lines
         .into_iter()
         .map(|l| {
-            if l.contains("laptop@contoso.com") {
-                l.replacen('{', "{\"deviceDetail\":{\"deviceId\":\"dev-laptop\"},", 1)
+            let device = if l.contains("laptop@contoso.com") {
+                "\"deviceId\":\"dev-laptop\""
+            } else if l.contains("pair@contoso.com") && l.contains("Kirkland") {
+                "\"deviceId\":\"dev-phone\",\"isCompliant\":true"
+            } else if l.contains("pair@contoso.com") {
+                "\"deviceId\":\"dev-pair\",\"isManaged\":true"
             } else {
-                l
-            }
+                return l;
+            };
+            l.replacen('{', &format!("{{\"deviceDetail\":{{{device}}},"), 1)
         })
         .collect();
     let (ds, report, sql) = analyze_and_write_sql(dir.path(), &lines);
@@ -2463,11 +2464,13 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
             "gw-only@contoso.com",
             "laptop@contoso.com",
             "office1@contoso.com",
+            "pair@contoso.com",
             "remote0@contoso.com"
         ]
     );
     let want = verdicts(&report);
     assert_eq!(want["laptop@contoso.com"], "suspicious", "{want:?}");
+    assert_eq!(want["pair@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["remote0@contoso.com"], "compromised", "{want:?}");
     let one = dir.path().join("sql-one");
     std::fs::create_dir(&one).unwrap();

@@ -111,6 +111,7 @@ impl Detection for ImpossibleTravel {
         };
         let candidates = format!(
             "SELECT {}, latitude, longitude, device_id,\n    \
+             CASE WHEN COALESCE(compliant, FALSE) OR COALESCE(managed, FALSE) THEN 1 ELSE 0 END AS on_managed,\n    \
              {} AS nk\n  \
              FROM ev\n  \
              WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
@@ -223,7 +224,8 @@ impl Detection for ImpossibleTravel {
                  LAG(at_hub) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_hub,\n    \
                  LAG(loose) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_loose,\n    \
                  LAG(country) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_country,\n    \
-                 LAG(device_id) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_device\n  \
+                 LAG(device_id) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_device,\n    \
+                 LAG(on_managed) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_managed\n  \
                  FROM places p",
             )
             .cte(
@@ -241,7 +243,8 @@ impl Detection for ImpossibleTravel {
                 "hops",
                 format!(
                     "SELECT user_principal_name, cluster, pos,\n    \
-                     CASE WHEN device_id <> '' AND device_id = prev_device THEN 1 ELSE 0 END AS same_device\n  \
+                     CASE WHEN (device_id <> '' AND device_id = prev_device) OR (on_managed = 1 AND prev_managed = 1)\n      \
+                     THEN 1 ELSE 0 END AS own_devices\n  \
                      FROM legs\n  \
                      WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1)\n    \
                      AND NOT ((loose = 1 OR prev_loose = 1) AND COALESCE(country, '') <> ''\n      \
@@ -251,10 +254,10 @@ impl Detection for ImpossibleTravel {
                     sql::float(c.min_speed_kmh)
                 ),
             )
-            // `one_device_each` in `run`: every hop of the cluster on one device.
+            // `own_devices` in `run`: every hop of the cluster on the owner's devices.
             .cte(
                 "devices",
-                "SELECT user_principal_name, cluster, MIN(same_device) AS same_device\n  \
+                "SELECT user_principal_name, cluster, MIN(own_devices) AS own_devices\n  \
                  FROM hops GROUP BY user_principal_name, cluster",
             )
             .cte(
@@ -265,7 +268,7 @@ impl Detection for ImpossibleTravel {
             )
             .select(format!(
                 "SELECT {}, MIN(p.time) AS first_seen, MAX(p.time) AS last_seen, COUNT(*) AS count,\n  \
-                 MIN(d.same_device) AS same_device\n\
+                 MIN(d.own_devices) AS own_devices\n\
                  FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos\n  \
                  JOIN devices d ON d.user_principal_name = e.user_principal_name AND d.cluster = e.cluster\n\
                  GROUP BY e.user_principal_name, e.cluster",
@@ -284,7 +287,7 @@ impl Detection for ImpossibleTravel {
                 sql::member_cols("p")
             ))
             .severity("'high'")
-            .fact("same_device", sql::json_bool("f.same_device = 1"))
+            .fact("own_devices", sql::json_bool("f.own_devices = 1"))
             .title(format!(
                 "concat('Impossible travel for ', f.actor, ': ', {}, ' sign-ins from ', {}, ' IPs in ', {})",
                 sql::text_num("f.count"),
@@ -666,18 +669,19 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         .fact("from", place_json(recs, fastest.from))
         .fact("to", place_json(recs, fastest.to))
         .fact("impossible_hops", hops.len());
-    let same_device = one_device_each(recs, &hops);
-    d.fact("same_device", same_device)
+    d.fact("own_devices", own_devices(recs, &hops))
 }
 
-/// Whether each impossible hop's two sign-ins carry the same device id:
-/// the owner's own machine at both ends (behind a VPN, or on a trip the
-/// gap is short for) rather than a second party, who signs in from a
-/// device of its own or from none the tenant knows.
-fn one_device_each(recs: &[SignIn], hops: &[Hop]) -> bool {
+/// Whether each impossible hop's two sign-ins were made on the owner's
+/// equipment: one device id at both ends, or two devices the tenant
+/// manages (Intune compliant, or joined), such as a laptop behind a VPN
+/// abroad and a phone at home. A second party signs in from a device of
+/// its own, which the tenant neither knows nor manages.
+fn own_devices(recs: &[SignIn], hops: &[Hop]) -> bool {
+    let managed = |r: &SignIn| r.compliant == Some(true) || r.managed == Some(true);
     hops.iter().all(|h| {
-        let (a, b) = (&recs[h.from.i].device_id, &recs[h.to.i].device_id);
-        !a.is_empty() && a == b
+        let (a, b) = (&recs[h.from.i], &recs[h.to.i]);
+        (!a.device_id.is_empty() && a.device_id == b.device_id) || (managed(a) && managed(b))
     })
 }
 
