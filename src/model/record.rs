@@ -195,6 +195,15 @@ pub struct SignIn {
     pub lockout: super::lockout::Lockout,
 }
 
+impl SignIn {
+    /// Made on a device the tenant manages: Entra reports it compliant
+    /// (Intune) or managed (joined). A rented server or an attacker's own
+    /// machine presents neither.
+    pub fn on_managed_device(&self) -> bool {
+        self.compliant == Some(true) || self.managed == Some(true)
+    }
+}
+
 /// One authentication step from a portal `*_AuthDetails_*` file; joined to
 /// its sign-in by request id, never counted as a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -54,6 +54,29 @@ fn of_kind<'a>(doc: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Va
         .collect()
 }
 
+/// A clean week and the same week with the planted attacks, each written
+/// by `write` (which returns the truth file) and analyzed from its
+/// `export` folder: the clean report, the truth and the attacked report.
+fn clean_and_attacked(
+    write: fn(&Path, bool) -> serde_json::Value,
+    export: &str,
+) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = |name: &str, attacks: bool| {
+        let truth = write(&data.path().join(name), attacks);
+        let doc = analyze(
+            &data.path().join(name).join(export),
+            &out.path().join(name),
+            "default",
+        );
+        (truth, doc)
+    };
+    let (_, clean) = run("clean", false);
+    let (truth, attacked) = run("attacked", true);
+    (clean, truth, attacked)
+}
+
 fn verdicts(doc: &serde_json::Value) -> BTreeMap<String, String> {
     doc["accounts"]
         .as_array()
@@ -290,23 +313,9 @@ fn portal_csv(dir: &Path, attacks: bool) -> serde_json::Value {
 /// secret (used from Moscow) are still found.
 #[test]
 fn unregistered_devices_and_cloud_egress_pools_raise_nothing_of_their_own() {
-    let data = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    portal_csv(&data.path().join("clean"), false);
-    let doc = analyze(
-        &data.path().join("clean/portal-csv"),
-        &out.path().join("clean"),
-        "default",
-    );
-    let titles = titles(&doc);
+    let (clean, truth, doc) = clean_and_attacked(portal_csv, "portal-csv");
+    let titles = titles(&clean);
     assert!(titles.is_empty(), "{titles:#?}");
-
-    let truth = portal_csv(&data.path().join("attacked"), true);
-    let doc = analyze(
-        &data.path().join("attacked/portal-csv"),
-        &out.path().join("attacked"),
-        "default",
-    );
     let v = verdicts(&doc);
     for u in users_of(&truth, "token_replay") {
         assert_eq!(v.get(&u).map(String::as_str), Some("compromised"), "{u}");
@@ -388,23 +397,9 @@ fn graph_jsonl(dir: &Path, attacks: bool) -> serde_json::Value {
 /// planted impossible travel is still found.
 #[test]
 fn a_gateway_s_egress_cities_are_no_journey() {
-    let data = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    graph_jsonl(&data.path().join("clean"), false);
-    let doc = analyze(
-        &data.path().join("clean/graph-jsonl"),
-        &out.path().join("clean"),
-        "default",
-    );
-    let titles = titles(&doc);
+    let (clean, truth, doc) = clean_and_attacked(graph_jsonl, "graph-jsonl");
+    let titles = titles(&clean);
     assert!(titles.is_empty(), "{titles:#?}");
-
-    let truth = graph_jsonl(&data.path().join("attacked"), true);
-    let doc = analyze(
-        &data.path().join("attacked/graph-jsonl"),
-        &out.path().join("attacked"),
-        "default",
-    );
     let travel: Vec<&str> = of_kind(&doc, "impossible_travel")
         .iter()
         .map(|f| f["users"][0].as_str().unwrap())

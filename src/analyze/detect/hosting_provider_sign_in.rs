@@ -192,11 +192,11 @@ impl Detection for HostingProviderSignIn {
             .cte(
                 "hosted",
                 format!(
-                    "SELECT {}, asn,\n    \
-                     CASE WHEN COALESCE(compliant, FALSE) OR COALESCE(managed, FALSE) THEN 1 ELSE 0 END AS on_managed\n  \
+                    "SELECT {}, asn, {} AS on_managed\n  \
                      FROM ev\n  \
                      WHERE status = 'success' AND user_principal_name <> '' AND {listed}",
-                    sql::member_cols_bare()
+                    sql::member_cols_bare(),
+                    sql::ON_MANAGED
                 ),
             )
             .cte(
@@ -337,18 +337,19 @@ fn draft(ev: &Events, user: &str, net: &Network, baseline_us: i64, events: Vec<u
     // Every success from a device the tenant manages (Intune compliant, or
     // joined): a Windows 365 or Azure Virtual Desktop host, or the owner's
     // laptop on a VPN. A rented server presents no such device.
-    let managed = events
-        .iter()
-        .all(|&i| recs[i].compliant == Some(true) || recs[i].managed == Some(true));
-    let title =
-        format!(
-        "{user} signed in from {what} {} (AS{}) for the first time in {} of data: {} success{}{}",
+    let managed = events.iter().all(|&i| recs[i].on_managed_device());
+    let devices = if managed {
+        ", each from a managed device"
+    } else {
+        ""
+    };
+    let title = format!(
+        "{user} signed in from {what} {} (AS{}) for the first time in {} of data: {} success{}{devices}",
         net.name,
         net.asn,
         util::span_text(baseline_us),
         events.len(),
         if events.len() == 1 { "" } else { "es" },
-        if managed { ", each from a managed device" } else { "" }
     );
     // Anonymising networks are chosen to hide; a cloud host may be a
     // forgotten jump box.

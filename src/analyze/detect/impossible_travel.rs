@@ -110,13 +110,13 @@ impl Detection for ImpossibleTravel {
             )
         };
         let candidates = format!(
-            "SELECT {}, latitude, longitude, device_id,\n    \
-             CASE WHEN COALESCE(compliant, FALSE) OR COALESCE(managed, FALSE) THEN 1 ELSE 0 END AS on_managed,\n    \
+            "SELECT {}, latitude, longitude, device_id, {} AS on_managed,\n    \
              {} AS nk\n  \
              FROM ev\n  \
              WHERE status = 'success' AND user_principal_name <> '' AND ip <> ''{interactive}\n    \
              AND abs(latitude) <= 90 AND abs(longitude) <= 180 AND NOT (latitude = 0 AND longitude = 0)",
             sql::member_cols_bare(),
+            sql::ON_MANAGED,
             sql::network_key("asn", "ip")
         );
         let numbered = |from: &str| {
@@ -678,10 +678,10 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
 /// abroad and a phone at home. A second party signs in from a device of
 /// its own, which the tenant neither knows nor manages.
 fn own_devices(recs: &[SignIn], hops: &[Hop]) -> bool {
-    let managed = |r: &SignIn| r.compliant == Some(true) || r.managed == Some(true);
     hops.iter().all(|h| {
         let (a, b) = (&recs[h.from.i], &recs[h.to.i]);
-        (!a.device_id.is_empty() && a.device_id == b.device_id) || (managed(a) && managed(b))
+        (!a.device_id.is_empty() && a.device_id == b.device_id)
+            || (a.on_managed_device() && b.on_managed_device())
     })
 }
 

@@ -566,6 +566,11 @@ pub(crate) fn minutes(n: u32) -> String {
     format!("INTERVAL '{n}' MINUTE")
 }
 
+/// 1 for a sign-in on a device the tenant manages, else 0
+/// (`SignIn::on_managed_device`).
+pub(crate) const ON_MANAGED: &str =
+    "CASE WHEN COALESCE(compliant, FALSE) OR COALESCE(managed, FALSE) THEN 1 ELSE 0 END";
+
 /// One row, `start`: the run's first sign-in time, which the baseline
 /// detections measure from (`Events::start_us` in `analyze`).
 pub(crate) const RUN_START: &str = "SELECT MIN(time) AS start FROM deduped WHERE copy_rank = 1";
