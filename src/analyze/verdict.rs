@@ -11,8 +11,9 @@
 //! What decides, in order:
 //! - `compromised`: a clean success after an attack began on the account,
 //!   from the attack's own address or network; or an attack's signature
-//!   (impossible travel with a device at one end that is neither the other
-//!   end's nor managed by the tenant; MFA
+//!   (impossible travel with an end that is neither on the other end's
+//!   device, nor on a managed one, nor where the account had signed in on
+//!   an earlier day; MFA
 //!   prompts then a success; a success after failures from somewhere the
 //!   owner never signed in from).
 //! - `credential_known`: the password was accepted (MFA, Conditional
@@ -21,7 +22,7 @@
 //! - `at_risk`: blocked as risky (53011, 530032) with no success after.
 //! - `locked_out`: smart lockout (a 50053 whose cause is the lockout).
 //! - `suspicious`: a success worth a look that nothing above decides,
-//!   among them impossible travel made on the owner's devices.
+//!   among them impossible travel between the owner's devices and places.
 //! - `targeted`: attacked, nothing got through.
 //!
 //! The owner's usual places are the addresses, devices and networks
@@ -314,15 +315,16 @@ fn read_findings(case: &mut Case) {
                 },
                 format!("Sigma rule matched: {} [{}]", f.title, f.id),
             ),
-            // The owner's devices at both ends of each hop (one device, or
-            // two the tenant manages): a machine that moved or went through
-            // a VPN; a second party brings a device of its own.
+            // The owner at both ends of each hop (one device, or each end
+            // on a managed device or where the account had signed in on an
+            // earlier day): a machine that moved or went through a VPN; a
+            // second party brings a device and a place of its own.
             "impossible_travel" => {
-                if fact(f, "own_devices").and_then(|v| v.as_bool()) == Some(true) {
+                if fact(f, "owner_at_both_ends").and_then(|v| v.as_bool()) == Some(true) {
                     case.note(
                         Verdict::Suspicious,
                         format!(
-                            "impossible travel on the owner's devices (each hop's two sign-ins on one device, or on two the tenant manages), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
+                            "impossible travel between places and devices the owner uses (each hop on one device, or each end on a device the tenant manages or where the account had signed in on an earlier day), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
                             f.title, f.id
                         ),
                     );
@@ -938,7 +940,9 @@ mod tests {
     }
 
     #[test]
-    fn impossible_travel_on_the_owner_s_devices_is_worth_a_look_and_from_another_is_a_takeover() {
+    fn impossible_travel_between_the_owner_s_devices_and_places_is_worth_a_look_and_from_another_is_a_takeover(
+    ) {
+        const DAY: i64 = 86_400;
         let placed = |sec, user: &str, ip: &str, (lat, lon), device: &str| SignIn {
             latitude: Some(lat),
             longitude: Some(lon),
@@ -996,12 +1000,45 @@ mod tests {
                 ..placed(0, "kai@contoso.com", "198.51.100.9", seattle, "laptop-kai")
             },
             placed(2400, "kai@contoso.com", "192.0.2.79", moscow, "pc-unknown"),
+            // The phone at home every day; on day two a managed laptop on
+            // a VPN abroad, then the phone again.
+            placed(0, "lee@contoso.com", "198.51.100.10", seattle, "phone-lee"),
+            SignIn {
+                managed: Some(true),
+                ..placed(DAY, "lee@contoso.com", "203.0.113.42", moscow, "laptop-lee")
+            },
+            placed(
+                DAY + 2400,
+                "lee@contoso.com",
+                "198.51.100.10",
+                seattle,
+                "phone-lee",
+            ),
+            // Home on day one; on day two a stranger abroad, then home.
+            placed(0, "sam@contoso.com", "198.51.100.11", seattle, "phone-sam"),
+            placed(DAY, "sam@contoso.com", "192.0.2.80", moscow, "pc-unknown"),
+            placed(
+                DAY + 2400,
+                "sam@contoso.com",
+                "198.51.100.11",
+                seattle,
+                "phone-sam",
+            ),
+            // Home and a personal VPN abroad on day one, both again on day
+            // two, no device ids: places the owner uses.
+            placed(0, "ava@contoso.com", "198.51.100.12", seattle, ""),
+            placed(12 * 3600, "ava@contoso.com", "203.0.113.43", moscow, ""),
+            placed(DAY, "ava@contoso.com", "198.51.100.12", seattle, ""),
+            placed(DAY + 2400, "ava@contoso.com", "203.0.113.43", moscow, ""),
         ]);
+        assert_eq!(a["lee@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
+        assert_eq!(a["sam@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
+        assert_eq!(a["ava@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
         assert_eq!(a["jo@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
         assert_eq!(a["kai@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         let mara = &a["mara@contoso.com"];
         assert_eq!(mara.verdict, Verdict::Suspicious, "{a:#?}");
-        assert!(mara.reasons[0].contains("on the owner's devices"));
+        assert!(mara.reasons[0].contains("places and devices the owner uses"));
         assert_eq!(a["ole@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         assert_eq!(
             a["ines@contoso.com"].verdict,

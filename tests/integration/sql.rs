@@ -2431,10 +2431,39 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
             );
         }
     }
+    // The owner's own phone at home every day, and on the second day a
+    // managed laptop through a VPN abroad, new to the account: the home
+    // spot and phone were the account's on an earlier day.
+    for day in 0..2 {
+        let t = 8 * 3600;
+        let user = "byod@contoso.com";
+        add(
+            day,
+            t,
+            user,
+            "24.16.0.3",
+            20115,
+            "Kirkland",
+            (47.68, -122.21),
+        );
+    }
+    add(
+        1,
+        8 * 3600 + 1500,
+        "byod@contoso.com",
+        "91.64.10.21",
+        3209,
+        "Frankfurt",
+        (50.11, 8.68),
+    );
     let lines: Vec<String> = lines
         .into_iter()
         .map(|l| {
-            let device = if l.contains("laptop@contoso.com") {
+            let device = if l.contains("byod@contoso.com") && l.contains("Kirkland") {
+                "\"deviceId\":\"dev-own-phone\""
+            } else if l.contains("byod@contoso.com") {
+                "\"deviceId\":\"dev-vpn-laptop\",\"isManaged\":true"
+            } else if l.contains("laptop@contoso.com") {
                 "\"deviceId\":\"dev-laptop\""
             } else if l.contains("pair@contoso.com") && l.contains("Kirkland") {
                 "\"deviceId\":\"dev-phone\",\"isCompliant\":true"
@@ -2461,6 +2490,7 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
     assert_eq!(
         users,
         [
+            "byod@contoso.com",
             "gw-only@contoso.com",
             "laptop@contoso.com",
             "office1@contoso.com",
@@ -2471,6 +2501,7 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
     let want = verdicts(&report);
     assert_eq!(want["laptop@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["pair@contoso.com"], "suspicious", "{want:?}");
+    assert_eq!(want["byod@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["remote0@contoso.com"], "compromised", "{want:?}");
     let one = dir.path().join("sql-one");
     std::fs::create_dir(&one).unwrap();

@@ -409,24 +409,63 @@ fn a_gateway_s_egress_cities_are_no_journey() {
     assert_eq!(travel, want);
 }
 
+/// A sign-in a VPN hop is planted after: an interactive success in the
+/// US, from a device with an id the account used on an earlier day, of an
+/// account no planted story names.
+struct HopFrom {
+    /// The device's operating systems it may come from.
+    os: &'static [&'static str],
+    /// Only sign-ins on this day or later (`YYYY-MM-DD`).
+    from_day: &'static str,
+    /// The device at the VPN end; `None`: the same device as at home.
+    laptop: Option<&'static str>,
+    id: &'static str,
+}
+
 /// Adds, under `dir`, a sign-in from a VPN exit in Frankfurt five minutes
-/// after the first interactive success in the US from a registered Windows
-/// laptop of an account no planted story names: the owner's own laptop, far away in
-/// no time. Returns the account.
-fn laptop_on_a_vpn_abroad(dir: &Path, planted: &[String]) -> String {
+/// after the first sign-in `from` describes: the owner far away in no
+/// time, on the same device or on a managed laptop of their own. Returns
+/// the account.
+fn vpn_hop(dir: &Path, planted: &[String], from: &HopFrom) -> String {
     let mut files: Vec<_> = walk(dir);
     files.sort();
+    // The first day each account signed in on each device.
+    let mut first_day: BTreeMap<(String, String), String> = BTreeMap::new();
+    for path in &files {
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let (Some(user), Some(device), Some(time)) = (
+                r["userPrincipalName"].as_str(),
+                r["deviceDetail"]["deviceId"].as_str(),
+                r["createdDateTime"].as_str(),
+            ) else {
+                continue;
+            };
+            let day = first_day
+                .entry((user.to_string(), device.to_string()))
+                .or_insert_with(|| time[..10].to_string());
+            *day = day.clone().min(time[..10].to_string());
+        }
+    }
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
         let found = lines.iter().enumerate().find_map(|(k, line)| {
             let r: serde_json::Value = serde_json::from_str(line).ok()?;
             let user = r["userPrincipalName"].as_str()?.to_string();
+            let device = &r["deviceDetail"];
+            let id = device["deviceId"].as_str()?.to_string();
+            let day = r["createdDateTime"].as_str()?.get(..10)?;
             let fits = r["status"]["errorCode"] == 0
                 && r["signInEventTypes"][0] == "interactiveUser"
+                && day >= from.from_day
+                && first_day[&(user.clone(), id.clone())].as_str() < day
                 && r["location"]["countryOrRegion"] == "US"
-                && r["deviceDetail"]["operatingSystem"] == "Windows10"
-                && !r["deviceDetail"]["deviceId"].as_str()?.is_empty()
+                && from.os.contains(&device["operatingSystem"].as_str()?)
+                && !id.is_empty()
+                && (from.laptop.is_none() || device["isManaged"] == false)
                 && !planted.contains(&user);
             fits.then_some((k, user, r))
         });
@@ -437,23 +476,29 @@ fn laptop_on_a_vpn_abroad(dir: &Path, planted: &[String]) -> String {
             .unwrap()
             + chrono::Duration::minutes(5);
         r["createdDateTime"] = at.format("%Y-%m-%dT%H:%M:%SZ").to_string().into();
-        r["id"] = "5e1f0c7a-0000-4000-8000-00000000f7a1".into();
+        r["id"] = format!("5e1f0c7a-0000-4000-8000-0000000{}", from.id).into();
         r["originalRequestId"] = r["id"].clone();
-        r["correlationId"] = "5e1f0c7a-0000-4000-8000-00000000c0a1".into();
+        r["correlationId"] = format!("5e1f0c7a-0000-4000-8000-0000001{}", from.id).into();
         r["ipAddress"] = "91.64.10.20".into();
         r["autonomousSystemNumber"] = 3209.into();
         r["location"] = serde_json::json!({
             "city": "Frankfurt am Main", "state": "Hesse", "countryOrRegion": "DE",
             "geoCoordinates": {"latitude": 50.11, "longitude": 8.68}
         });
+        if let Some(laptop) = from.laptop {
+            // Another device signs in with a session of its own.
+            r["sessionId"] = format!("5e1f0c7a-0000-4000-8000-0000002{}", from.id).into();
+            r["deviceDetail"] = serde_json::json!({
+                "deviceId": laptop, "displayName": "LAPTOP-VPN", "operatingSystem": "Windows10",
+                "browser": "Edge 120.0.2210", "isCompliant": true, "isManaged": true,
+                "trustType": "Azure AD joined"
+            });
+        }
         lines.insert(k + 1, r.to_string());
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         return user;
     }
-    panic!(
-        "no registered Windows laptop signed in under {}",
-        dir.display()
-    );
+    panic!("no sign-in as asked under {}", dir.display());
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -470,31 +515,51 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Impossible travel by the owner's own laptop (one device id at both
-/// ends, a VPN abroad) is worth a look; the planted takeover, from a
+/// ends, a VPN abroad) is worth a look, and so is a managed laptop on a
+/// VPN abroad minutes after the owner's own unmanaged Mac or phone, which
+/// the account used on earlier days; the planted takeover, from a
 /// browser the tenant does not know, stays compromised.
 #[test]
-fn one_laptop_in_two_places_is_worth_a_look_and_a_stranger_is_a_takeover() {
+fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeover() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let truth = graph_jsonl(data.path(), true);
-    let planted: Vec<String> = truth["scenarios"]
+    let mut planted: Vec<String> = truth["scenarios"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|s| s["users"].as_array().unwrap().iter())
         .map(|u| u.as_str().unwrap().to_string())
         .collect();
-    let traveller = laptop_on_a_vpn_abroad(&data.path().join("graph-jsonl"), &planted);
-    let doc = analyze(&data.path().join("graph-jsonl"), out.path(), "default");
-    assert!(
-        of_kind(&doc, "impossible_travel")
-            .iter()
-            .any(|f| f["users"][0] == traveller.as_str()),
-        "{traveller}: {:#?}",
-        titles(&doc)
-    );
+    let dir = data.path().join("graph-jsonl");
+    let one_laptop = HopFrom {
+        os: &["Windows10"],
+        from_day: "",
+        laptop: None,
+        id: "0f7a1",
+    };
+    let traveller = vpn_hop(&dir, &planted, &one_laptop);
+    planted.push(traveller.clone());
+    let phone_and_laptop = HopFrom {
+        os: &["MacOs", "Ios 17.3.1", "Android 14"],
+        from_day: "2026-03-04",
+        laptop: Some("7d0c55e2-6b1f-4c3a-9e21-0000000f7a2b"),
+        id: "0f7a2",
+    };
+    let commuter = vpn_hop(&dir, &planted, &phone_and_laptop);
+    let doc = analyze(&dir, out.path(), "default");
+    for u in [&traveller, &commuter] {
+        assert!(
+            of_kind(&doc, "impossible_travel")
+                .iter()
+                .any(|f| f["users"][0] == u.as_str()),
+            "{u}: {:#?}",
+            titles(&doc)
+        );
+    }
     let v = verdicts(&doc);
     assert_eq!(v[&traveller], "suspicious", "{traveller}");
+    assert_eq!(v[&commuter], "suspicious", "{commuter}");
     for u in users_of(&truth, "impossible_travel") {
         assert_eq!(v[&u], "compromised", "{u}");
     }

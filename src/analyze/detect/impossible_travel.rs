@@ -213,7 +213,21 @@ impl Detection for ImpossibleTravel {
                      ON b.user_principal_name = a.user_principal_name AND b.pos = a.anchor",
                 )
         };
+        let day = sql::epoch_day("time");
         q
+            // `owner_at_both_ends` in `run`: a sign-in on a managed device,
+            // or at a spot or on a device the account used on an earlier day.
+            .cte(
+                "known",
+                format!(
+                    "SELECT p.*,\n    \
+                     CASE WHEN on_managed = 1\n      \
+                     OR (nk IS NOT NULL AND MIN({day}) OVER (PARTITION BY user_principal_name, nk, latitude, longitude) < {day})\n      \
+                     OR (device_id <> '' AND MIN({day}) OVER (PARTITION BY user_principal_name, device_id) < {day})\n      \
+                     THEN 1 ELSE 0 END AS known\n  \
+                     FROM places p"
+                ),
+            )
             .cte(
                 "trips",
                 "SELECT p.*,\n    \
@@ -225,8 +239,8 @@ impl Detection for ImpossibleTravel {
                  LAG(loose) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_loose,\n    \
                  LAG(country) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_country,\n    \
                  LAG(device_id) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_device,\n    \
-                 LAG(on_managed) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_managed\n  \
-                 FROM places p",
+                 LAG(known) OVER (PARTITION BY user_principal_name ORDER BY pos) AS prev_known\n  \
+                 FROM known p",
             )
             .cte(
                 "legs",
@@ -243,8 +257,8 @@ impl Detection for ImpossibleTravel {
                 "hops",
                 format!(
                     "SELECT user_principal_name, cluster, pos,\n    \
-                     CASE WHEN (device_id <> '' AND device_id = prev_device) OR (on_managed = 1 AND prev_managed = 1)\n      \
-                     THEN 1 ELSE 0 END AS own_devices\n  \
+                     CASE WHEN (device_id <> '' AND device_id = prev_device) OR (known = 1 AND prev_known = 1)\n      \
+                     THEN 1 ELSE 0 END AS owner_ends\n  \
                      FROM legs\n  \
                      WHERE prev_time >= time - {w} AND prev_ip <> ip AND NOT (at_hub = 1 AND prev_hub = 1)\n    \
                      AND NOT ((loose = 1 OR prev_loose = 1) AND COALESCE(country, '') <> ''\n      \
@@ -254,10 +268,10 @@ impl Detection for ImpossibleTravel {
                     sql::float(c.min_speed_kmh)
                 ),
             )
-            // `own_devices` in `run`: every hop of the cluster on the owner's devices.
+            // Every hop of the cluster between the owner's ends.
             .cte(
-                "devices",
-                "SELECT user_principal_name, cluster, MIN(own_devices) AS own_devices\n  \
+                "owners",
+                "SELECT user_principal_name, cluster, MIN(owner_ends) AS owner_ends\n  \
                  FROM hops GROUP BY user_principal_name, cluster",
             )
             .cte(
@@ -268,9 +282,9 @@ impl Detection for ImpossibleTravel {
             )
             .select(format!(
                 "SELECT {}, MIN(p.time) AS first_seen, MAX(p.time) AS last_seen, COUNT(*) AS count,\n  \
-                 MIN(d.own_devices) AS own_devices\n\
+                 MIN(d.owner_ends) AS owner_ends\n\
                  FROM hop_ends e JOIN places p ON p.user_principal_name = e.user_principal_name AND p.pos = e.pos\n  \
-                 JOIN devices d ON d.user_principal_name = e.user_principal_name AND d.cluster = e.cluster\n\
+                 JOIN owners d ON d.user_principal_name = e.user_principal_name AND d.cluster = e.cluster\n\
                  GROUP BY e.user_principal_name, e.cluster",
                 sql::head(
                     KIND,
@@ -287,7 +301,7 @@ impl Detection for ImpossibleTravel {
                 sql::member_cols("p")
             ))
             .severity("'high'")
-            .fact("own_devices", sql::json_bool("f.own_devices = 1"))
+            .fact("owner_at_both_ends", sql::json_bool("f.owner_ends = 1"))
             .title(format!(
                 "concat('Impossible travel for ', f.actor, ': ', {}, ' sign-ins from ', {}, ' IPs in ', {})",
                 sql::text_num("f.count"),
@@ -329,9 +343,11 @@ impl Detection for ImpossibleTravel {
                     }
                 }
                 if cluster_ends && !hops.is_empty() {
+                    let hops = std::mem::take(&mut hops);
+                    let owner = owner_at_both_ends(recs, account, &hops);
                     out.push(util::finding(
                         ev,
-                        draft(recs, c.window_minutes, user, std::mem::take(&mut hops)),
+                        draft(recs, c.window_minutes, user, hops).fact("owner_at_both_ends", owner),
                     ));
                 }
             }
@@ -416,11 +432,13 @@ fn hubs(accounts: &[Account], c: &ImpossibleTravelConfig) -> HashSet<Spot, Fast>
         .collect()
 }
 
-/// How much an account used a spot: sign-ins and distinct UTC days.
+/// How much an account used a spot: sign-ins, distinct UTC days, and the
+/// first of those days.
 #[derive(Debug, Clone, Copy, Default)]
 struct Use {
     n: u32,
     days: u32,
+    first_day: i64,
 }
 
 /// One account's candidate sign-ins (in time order), the spot of each,
@@ -443,7 +461,13 @@ impl<'a> Account<'a> {
                 continue;
             };
             let day = recs[i].time_us.div_euclid(US_PER_DAY);
-            let (used, last) = seen.entry(*s).or_insert((Use::default(), i64::MIN));
+            let (used, last) = seen.entry(*s).or_insert((
+                Use {
+                    first_day: day,
+                    ..Use::default()
+                },
+                i64::MIN,
+            ));
             used.n += 1;
             if *last != day {
                 used.days += 1;
@@ -657,8 +681,7 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
     } else {
         d
     };
-    let d = d
-        .fact("distance_km", fastest.km.round())
+    d.fact("distance_km", fastest.km.round())
         .fact("hours", (fastest.hours * 100.0).round() / 100.0)
         .fact(
             "speed_kmh",
@@ -668,20 +691,42 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
         )
         .fact("from", place_json(recs, fastest.from))
         .fact("to", place_json(recs, fastest.to))
-        .fact("impossible_hops", hops.len());
-    d.fact("own_devices", own_devices(recs, &hops))
+        .fact("impossible_hops", hops.len())
 }
 
-/// Whether each impossible hop's two sign-ins were made on the owner's
-/// equipment: one device id at both ends, or two devices the tenant
-/// manages (Intune compliant, or joined), such as a laptop behind a VPN
-/// abroad and a phone at home. A second party signs in from a device of
-/// its own, which the tenant neither knows nor manages.
-fn own_devices(recs: &[SignIn], hops: &[Hop]) -> bool {
+/// Whether each impossible hop's two sign-ins were both the owner's: made
+/// on one device id, or each either on a device the tenant manages
+/// (Intune compliant, or joined) or at a spot or on a device the account
+/// had signed in from on an earlier UTC day. A laptop behind a VPN abroad
+/// and the phone at home, or the home connection and the VPN the owner
+/// uses every day, pass; a second party signs in from a device and a
+/// place of its own, new to the account that day. Only earlier days
+/// count, so an attacker's first visit never vouches for itself.
+fn owner_at_both_ends(recs: &[SignIn], account: &Account, hops: &[Hop]) -> bool {
+    // First day of each device the account used (only worked out for
+    // the rare account with a finding).
+    let mut device_first: HashMap<&str, i64, Fast> = HashMap::default();
+    for &i in account.events {
+        let r = &recs[i];
+        if !r.device_id.is_empty() {
+            device_first
+                .entry(r.device_id.as_str())
+                .or_insert(r.time_us.div_euclid(US_PER_DAY));
+        }
+    }
+    let known = |i: usize| {
+        let r = &recs[i];
+        let day = r.time_us.div_euclid(US_PER_DAY);
+        r.on_managed_device()
+            || Spot::of(r).is_some_and(|s| account.uses[&s].first_day < day)
+            || device_first
+                .get(r.device_id.as_str())
+                .is_some_and(|&d| !r.device_id.is_empty() && d < day)
+    };
     hops.iter().all(|h| {
         let (a, b) = (&recs[h.from.i], &recs[h.to.i]);
         (!a.device_id.is_empty() && a.device_id == b.device_id)
-            || (a.on_managed_device() && b.on_managed_device())
+            || (known(h.from.i) && known(h.to.i))
     })
 }
 
