@@ -3,7 +3,7 @@
 //! Findings say what happened; this says what it means for each account
 //! they name, strongest first, with the evidence that decided it and the
 //! one thing to do first. Every account any finding names gets an entry
-//! (but for findings that show only the owner on the tenant's own
+//! (but for findings that show only the owner and the tenant's own
 //! equipment, see `owner_only`), and so does every account smart lockout
 //! froze (the helpdesk's question), whether or not a finding reached its
 //! threshold.
@@ -132,13 +132,19 @@ const ATTACK_KINDS: &[&str] = &[
 /// and then a success from the same address within this is the owner.
 const COMPLETE_US: i64 = 3_600_000_000;
 
-/// A finding that shows the owner on the tenant's own equipment rather
+/// A finding that shows the owner and the tenant's own equipment rather
 /// than anyone attacking: a sign-in from a hosting network on a device the
-/// tenant manages (a cloud PC, a virtual desktop). It is listed with the
-/// account's other findings, and never puts an account on the list alone.
+/// tenant manages (a cloud PC, a virtual desktop), or a scripting client
+/// the account has run from one address every day since before the data
+/// begins. It is listed with the account's other findings, and never puts
+/// an account on the list alone.
 fn owner_only(f: &Finding) -> bool {
-    f.kind == "hosting_provider_sign_in"
-        && fact(f, "managed_device").and_then(|v| v.as_bool()) == Some(true)
+    let flag = |key| fact(f, key).and_then(|v| v.as_bool()) == Some(true);
+    match f.kind.as_str() {
+        "hosting_provider_sign_in" => flag("managed_device"),
+        "suspicious_user_agent" => flag("routine"),
+        _ => false,
+    }
 }
 
 /// A clean success.
@@ -168,11 +174,18 @@ fn fact<'a>(f: &'a Finding, key: &str) -> Option<&'a serde_json::Value> {
         .map(|(_, v)| v)
 }
 
-/// Whether `user` is among a finding's `succeeded_users`.
+/// Whether `user` is among a finding's `succeeded_users`. A finding
+/// rendered from SQL results carries no lists; its one account, if it
+/// names one, succeeded when the finding counts successes.
 fn succeeded(f: &Finding, user: &str) -> bool {
-    fact(f, "succeeded_users")
-        .and_then(|v| v.as_array())
-        .is_some_and(|a| a.iter().any(|u| u.as_str() == Some(user)))
+    match fact(f, "succeeded_users").and_then(|v| v.as_array()) {
+        Some(list) => list.iter().any(|u| u.as_str() == Some(user)),
+        None => {
+            f.users.len() == 1
+                && f.users[0] == user
+                && fact(f, "successes").and_then(|v| v.as_u64()) > Some(0)
+        }
+    }
 }
 
 fn time_us(rfc3339: &str) -> i64 {
@@ -437,7 +450,7 @@ fn read_findings(case: &mut Case) {
                     f.title, f.id
                 ),
             ),
-            "suspicious_user_agent" if succeeded(f, case.user) => {
+            "suspicious_user_agent" if succeeded(f, case.user) && !owner_only(f) => {
                 // A tool that also failed against accounts is attacking;
                 // one that only ever succeeds may be the tenant's own
                 // automation.
@@ -1064,5 +1077,26 @@ mod tests {
         ]);
         assert!(!a.contains_key("carol@contoso.com"), "{a:#?}");
         assert_eq!(a["dan@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
+    }
+
+    #[test]
+    fn a_daily_script_since_the_data_begins_puts_no_account_on_the_list() {
+        let day = 86_400;
+        let script = |sec, user: &str, ip: &str| SignIn {
+            user_agent: "python-requests/2.31.0".into(),
+            ..rec(sec, user, ip, 0)
+        };
+        let mut v = Vec::new();
+        for d in 0..4 {
+            // Eve's report job since before the data; Finn's script only
+            // from day two.
+            v.push(script(d * day + 600, "eve@contoso.com", "192.0.2.20"));
+            if d >= 2 {
+                v.push(script(d * day + 900, "finn@contoso.com", "192.0.2.21"));
+            }
+        }
+        let a = verdicts(v);
+        assert!(!a.contains_key("eve@contoso.com"), "{a:#?}");
+        assert_eq!(a["finn@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
     }
 }

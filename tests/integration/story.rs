@@ -641,3 +641,91 @@ fn virtual_desktops_in_the_cloud_put_no_account_on_the_list() {
     let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
     assert!(md.contains("None above low severity"), "{md}");
 }
+
+/// Adds, under `dir`, an in-house script for each of `accounts`: an
+/// hourly python-requests sign-in from the account's own host, from the
+/// data's first hour to its last (no location: a host with no city).
+fn hourly_scripts(dir: &Path, accounts: &[String]) {
+    let mut first: Option<(String, serde_json::Value)> = None;
+    let mut last = String::new();
+    for path in walk(dir) {
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let t = r["createdDateTime"].as_str().unwrap_or("").to_string();
+            if r["status"]["errorCode"] == 0 && first.as_ref().is_none_or(|(f, _)| t < *f) {
+                first = Some((t.clone(), r.clone()));
+            }
+            last = last.max(t);
+        }
+    }
+    let (start, template) = first.unwrap();
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+    let end = parse(&last);
+    let mut lines = Vec::new();
+    for (k, user) in accounts.iter().enumerate() {
+        let mut at = parse(&start) + chrono::Duration::minutes(k as i64 + 1);
+        let mut n = 0;
+        while at < end {
+            let mut r = template.clone();
+            let id = format!("5c71b7a0-0000-4000-8000-{k:06}{n:06}");
+            r["userPrincipalName"] = user.as_str().into();
+            r["createdDateTime"] = at.format("%Y-%m-%dT%H:%M:%SZ").to_string().into();
+            r["id"] = id.clone().into();
+            r["correlationId"] = id.clone().into();
+            r["originalRequestId"] = id.into();
+            r["userAgent"] = "python-requests/2.31.0".into();
+            r["ipAddress"] = format!("198.51.100.{}", 40 + k).into();
+            r["autonomousSystemNumber"] = 7018.into();
+            r["appDisplayName"] = "Microsoft Graph".into();
+            r["deviceDetail"] = serde_json::json!({"deviceId": "", "operatingSystem": ""});
+            r["location"] = serde_json::json!({});
+            lines.push(r.to_string());
+            at += chrono::Duration::hours(1);
+            n += 1;
+        }
+    }
+    std::fs::write(dir.join("automation.json"), lines.join("\n") + "\n").unwrap();
+}
+
+/// Three accounts' own scripts, run hourly from their hosts all week, are
+/// low and list no account; the planted attack tools stay high and their
+/// accounts stay on the list.
+#[test]
+fn a_week_of_in_house_scripts_lists_no_account_and_the_attack_tools_still_do() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let truth = graph_jsonl(data.path(), true);
+    let dir = data.path().join("graph-jsonl");
+    let scripts: Vec<String> = ["reports", "sync", "backup"]
+        .map(|s| format!("svc-{s}@contoso.com"))
+        .into();
+    hourly_scripts(&dir, &scripts);
+    let doc = analyze(&dir, out.path(), "default");
+    let tools = of_kind(&doc, "suspicious_user_agent");
+    for s in &scripts {
+        let f: Vec<_> = tools
+            .iter()
+            .filter(|f| f["users"][0] == s.as_str())
+            .collect();
+        assert_eq!(f.len(), 1, "{s}: {:#?}", titles(&doc));
+        assert_eq!(f[0]["severity"], "low", "{}", f[0]["title"]);
+    }
+    let v = verdicts(&doc);
+    for s in &scripts {
+        assert!(!v.contains_key(s), "{s}: {v:#?}");
+    }
+    let planted = users_of(&truth, "suspicious_user_agent");
+    assert!(!planted.is_empty());
+    for u in &planted {
+        assert!(v.contains_key(u), "{u}");
+        assert!(
+            tools.iter().any(|f| f["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == u.as_str())
+                && f["severity"] != "low"),
+            "{u}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub struct SuspiciousUserAgent;
 
@@ -33,6 +33,12 @@ pub struct SuspiciousUserAgentConfig {
     pub fingerprints_file: String,
     /// Whether the built-in fingerprints are used as well.
     pub use_builtin: bool,
+    /// An account's routine automation: a tool that signed in successfully
+    /// as the account from one address on at least this many UTC days,
+    /// the first of them within the data's first 24 hours. A finding whose
+    /// every account runs the tool as routine is low and puts no account
+    /// on the list by itself. 0: never routine.
+    pub routine_days: u32,
     /// Loaded from `fingerprints_file` by [`load`]; not part of the TOML.
     #[serde(skip)]
     pub loaded: Option<Arc<Vec<Fingerprint>>>,
@@ -45,14 +51,17 @@ impl Default for SuspiciousUserAgentConfig {
             window_minutes: 24 * 60,
             fingerprints_file: String::new(),
             use_builtin: true,
+            routine_days: 3,
             loaded: None,
         }
     }
 }
 
 impl Settings for SuspiciousUserAgentConfig {
-    const UNSET: &'static [(&'static str, &'static str)] =
-        &[("fingerprints_file", "none (built-in only)")];
+    const UNSET: &'static [(&'static str, &'static str)] = &[
+        ("fingerprints_file", "none (built-in only)"),
+        ("routine_days", "never routine"),
+    ];
 
     fn check(&self) -> Result<(), Invalid> {
         if !self.use_builtin && self.fingerprints_file.trim().is_empty() {
@@ -230,8 +239,26 @@ impl Detection for SuspiciousUserAgent {
                 distinct: &[],
                 qualifies: "n >= 1".to_string(),
             })
+            // `routine_accounts` in `run`.
+            .cte(
+                "tool_routine",
+                format!(
+                    "SELECT tool AS r_tool, ip AS r_ip, user_principal_name AS r_user\n  \
+                     FROM tooled WHERE status = 'success'{}\n  \
+                     GROUP BY tool, ip, user_principal_name\n  \
+                     HAVING NOT ({}) AND COUNT(DISTINCT {}) >= {}",
+                    if c.routine_days == 0 { " AND FALSE" } else { "" },
+                    sql::after_baseline("MIN(time)", 24),
+                    sql::epoch_day("time"),
+                    c.routine_days
+                ),
+            )
             .select(format!(
-                "SELECT {}, {}\nFROM tool_burst\nGROUP BY tool, ip, burst_start",
+                "SELECT {}, {},\n  \
+                 MIN(CASE WHEN r.r_user IS NULL THEN 0 ELSE 1 END) AS routine\n\
+                 FROM tool_burst\n  \
+                 LEFT JOIN tool_routine r ON r.r_tool = tool AND r.r_ip = ip AND r.r_user = user_principal_name\n\
+                 GROUP BY tool, ip, burst_start",
                 sql::head(KIND, "concat(tool, '|', ip)", None, Some("ip")),
                 sql::SPAN
             ))
@@ -245,10 +272,13 @@ impl Detection for SuspiciousUserAgent {
                 "successes",
                 "SUM(CASE WHEN m.role = 0 AND m.status = 'success' THEN 1 ELSE 0 END)",
             )
-            .severity("CASE WHEN a.successes > 0 THEN 'high' ELSE 'medium' END")
+            .severity(
+                "CASE WHEN f.routine = 1 THEN 'low' WHEN a.successes > 0 THEN 'high' ELSE 'medium' END",
+            )
             .title(format!(
                 "concat(substr(f.actor, 1, length(f.actor) - length(f.ip) - 1), ' against ', {}, ' from ', {},\n    \
-                 ': ', {}, ' sign-in', {}, ', ', {}, ' succeeded')",
+                 ': ', {}, ' sign-in', {}, ', ', {}, ' succeeded',\n    \
+                 CASE WHEN f.routine = 1 THEN ', routine since the data begins' ELSE '' END)",
                 sql::accounts_text(),
                 sql::source_text("f.ip"),
                 sql::text_num("f.count"),
@@ -260,6 +290,8 @@ impl Detection for SuspiciousUserAgent {
                 sql::json_str("substr(f.actor, 1, length(f.actor) - length(f.ip) - 1)"),
             )
             .fact("successes", sql::json_num("a.successes"))
+            .fact("failures", sql::json_num("f.count - a.successes"))
+            .fact("routine", sql::json_bool("f.routine = 1"))
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
@@ -287,20 +319,65 @@ impl Detection for SuspiciousUserAgent {
         let mut out = Vec::new();
         for ((tool, ip), events) in &groups {
             let print = prints.iter().find(|f| f.tool == *tool);
+            let routine = routine_accounts(recs, events, ev.start_us(), c.routine_days);
             for b in util::bursts(
                 recs,
                 events,
                 util::minutes(c.window_minutes),
                 &mut CountAtLeast::new(1),
             ) {
+                let burst = events[b].to_vec();
+                let is_routine = !routine.is_empty()
+                    && burst
+                        .iter()
+                        .all(|&i| routine.contains(recs[i].user_principal_name.as_str()));
                 out.push(util::finding(
                     ev,
-                    draft(recs, c, tool, ip, print, events[b].to_vec()),
+                    draft(recs, c, tool, ip, print, burst, is_routine),
                 ));
             }
         }
         out
     }
+}
+
+/// The accounts that run the tool from this address as routine (see
+/// `routine_days`): successes on that many UTC days or more, the first
+/// within the data's first 24 hours. A script that ran before the data
+/// begins and every day since is the tenant's own; a tool that appears
+/// mid-way, or sprays accounts it never gets into, is not.
+fn routine_accounts<'a>(
+    recs: &'a [SignIn],
+    events: &[usize],
+    start_us: Option<i64>,
+    routine_days: u32,
+) -> HashSet<&'a str, Fast> {
+    let mut out = HashSet::default();
+    let Some(start_us) = start_us.filter(|_| routine_days > 0) else {
+        return out;
+    };
+    // account -> (first success, days with a success, last day counted)
+    let mut seen: HashMap<&str, (i64, u32, i64), Fast> = HashMap::default();
+    for &i in events {
+        let r = &recs[i];
+        if r.status != StatusClass::Success {
+            continue;
+        }
+        let day = r.time_us.div_euclid(util::DAY_US);
+        let (_, days, last) =
+            seen.entry(r.user_principal_name.as_str())
+                .or_insert((r.time_us, 0, i64::MIN));
+        if *last != day {
+            *days += 1;
+            *last = day;
+        }
+    }
+    for (user, (first, days, _)) in seen {
+        if first < start_us + 24 * util::HOUR_US && days >= routine_days {
+            out.insert(user);
+        }
+    }
+    out
 }
 
 fn draft(
@@ -310,6 +387,7 @@ fn draft(
     ip: &str,
     print: Option<&Fingerprint>,
     burst: Vec<usize>,
+    routine: bool,
 ) -> Draft {
     let who = util::accounts_text(&util::distinct(recs, &burst, |r| {
         r.user_principal_name.as_str()
@@ -321,26 +399,41 @@ fn draft(
         .filter(|&&i| recs[i].status == StatusClass::Success)
         .count();
     let title = format!(
-        "{tool} against {who} from {source}: {} sign-in{}, {successes} succeeded",
+        "{tool} against {who} from {source}: {} sign-in{}, {successes} succeeded{}",
         burst.len(),
-        util::plural(burst.len())
+        util::plural(burst.len()),
+        if routine {
+            ", routine since the data begins"
+        } else {
+            ""
+        }
     );
     // A tool that got a token is an intrusion; one that only failed is a
-    // tool pointed at the tenant.
-    let severity = if successes > 0 {
+    // tool pointed at the tenant; one the accounts ran every day from
+    // before the data begins is their own automation.
+    let severity = if routine {
+        Severity::Low
+    } else if successes > 0 {
         Severity::High
     } else {
         Severity::Medium
     };
-    let mut remediation = vec![format!(
-        "Confirm nobody in the organisation runs {tool} against Entra ID from {source}; if not, block the address and review everything else it did."
-    )];
-    if successes > 0 {
-        remediation.push(format!(
-            "Reset the passwords of {}, revoke their sessions and review their mailbox rules, app consents and registered devices.",
-            succeeded.join(", ")
-        ));
-    }
+    let remediation = if routine {
+        vec![format!(
+            "Confirm {tool} from {source} is the automation of {who} that the owners know of; move it to a workload identity (a service principal with a certificate or a managed identity) and limit it to that address.",
+        )]
+    } else {
+        let mut steps = vec![format!(
+            "Confirm nobody in the organisation runs {tool} against Entra ID from {source}; if not, block the address and review everything else it did."
+        )];
+        if successes > 0 {
+            steps.push(format!(
+                "Reset the passwords of {}, revoke their sessions and review their mailbox rules, app consents and registered devices.",
+                succeeded.join(", ")
+            ));
+        }
+        steps
+    };
     let d = Draft {
         events: burst.clone(),
         window_seconds: i64::from(c.window_minutes) * 60,
@@ -376,6 +469,7 @@ fn draft(
             "apps",
             util::json_list(&util::distinct(recs, &burst, |r| r.app_name.as_str())),
         )
+        .fact("routine", routine)
 }
 
 #[cfg(test)]
@@ -445,6 +539,66 @@ mod tests {
         assert!(f
             .iter()
             .any(|f| fact(f, "tool") == Some(&"TeamFiltration".into())));
+    }
+
+    #[test]
+    fn a_script_run_daily_since_the_data_begins_is_routine_and_one_that_starts_later_is_not() {
+        const DAY: i64 = 86_400;
+        let py = "python-requests/2.31.0";
+        let mut v = Vec::new();
+        for day in 0..5 {
+            // svc's report job, from its host, every day from the first hour.
+            v.push(with_ua(
+                signin(day * DAY + 3600, "svc@contoso.com", "198.51.100.20", 0),
+                py,
+            ));
+            // From day 2 on, a new script as ann from another address.
+            if day >= 2 {
+                v.push(with_ua(
+                    signin(day * DAY + 7200, "ann@contoso.com", "203.0.113.50", 0),
+                    py,
+                ));
+            }
+        }
+        // The same host fails as bob on day 3: not svc's routine alone.
+        v.push(with_ua(
+            signin(3 * DAY + 5400, "bob@contoso.com", "198.51.100.20", 50126),
+            py,
+        ));
+        let recs = fixture(v);
+        let cfg = DetectionConfig::default();
+        let f = run(&SuspiciousUserAgent, &recs, &cfg);
+        let of = |ip: &str| -> Vec<(Severity, bool)> {
+            f.iter()
+                .filter(|f| f.ips == [ip])
+                .map(|f| (f.severity, fact(f, "routine") == Some(&true.into())))
+                .collect()
+        };
+        // Daily runs pause less than the day-long window: one stretch per
+        // address, and bob's failure falls in svc's.
+        assert_eq!(of("198.51.100.20"), [(Severity::High, false)], "{f:#?}");
+        assert_eq!(of("203.0.113.50"), [(Severity::High, false)], "{f:#?}");
+
+        // Without bob, svc's stretch is routine.
+        let recs: Vec<SignIn> = recs
+            .iter()
+            .filter(|r| r.user_principal_name.as_str() != "bob@contoso.com")
+            .cloned()
+            .collect();
+        let recs = fixture(recs);
+        let f = run(&SuspiciousUserAgent, &recs, &cfg);
+        let svc = f.iter().find(|f| f.ips == ["198.51.100.20"]).unwrap();
+        assert_eq!(svc.severity, Severity::Low, "{f:#?}");
+        assert!(
+            svc.title.ends_with(", routine since the data begins"),
+            "{}",
+            svc.title
+        );
+        assert_eq!(fact(svc, "routine"), Some(&true.into()));
+        let mut off = cfg.clone();
+        off.suspicious_user_agent.routine_days = 0;
+        let f = run(&SuspiciousUserAgent, &recs, &off);
+        assert!(f.iter().all(|f| f.severity == Severity::High), "{f:#?}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ use crate::model::codes::{self, LockoutCause};
 use crate::model::{Evidence, Finding, Severity, SignIn, SourceRef, StatusClass, Text};
 
 pub(crate) const MINUTE_US: i64 = 60_000_000;
+pub(crate) const HOUR_US: i64 = 60 * MINUTE_US;
+pub(crate) const DAY_US: i64 = 24 * HOUR_US;
 
 /// No map of the detections lets its order reach output.
 pub(crate) type Fast = crate::model::FastHash;
