@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::place::Place;
 use super::registry::Settings;
 use super::sql::{self, Query};
-use super::util::{self, Draft};
+use super::util::{self, Draft, HOUR_US};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 pub struct DeviceCodePhishing;
 
 const KIND: &str = "device_code_phishing";
-const HOUR_US: i64 = 60 * util::MINUTE_US;
 
 /// Microsoft Authentication Broker: the client Storm-2372 moved its
 /// device-code lures to in 2025, because its tokens can register a device

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::datafile::{self, DataFileError};
 use super::registry::{Invalid, Settings};
 use super::sql::{self, Query};
-use super::util::{self, Draft};
+use super::util::{self, Draft, HOUR_US};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
 use crate::model::{Finding, Severity, StatusClass};
@@ -22,7 +22,6 @@ pub struct HostingProviderSignIn;
 const KIND: &str = "hosting_provider_sign_in";
 const BUILTIN_NAME: &str = "built-in data/hosting_asns.toml";
 const BUILTIN: &str = include_str!("../../../data/hosting_asns.toml");
-const HOUR_US: i64 = 60 * util::MINUTE_US;
 
 /// The `[hosting_provider_sign_in]` table of the settings file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,6 @@ use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-const US_PER_DAY: i64 = 86_400_000_000;
-
 pub struct ImpossibleTravel;
 
 const KIND: &str = "impossible_travel";
@@ -460,7 +458,7 @@ impl<'a> Account<'a> {
             let Some(s) = s else {
                 continue;
             };
-            let day = recs[i].time_us.div_euclid(US_PER_DAY);
+            let day = recs[i].time_us.div_euclid(util::DAY_US);
             let (used, last) = seen.entry(*s).or_insert((
                 Use {
                     first_day: day,
@@ -711,12 +709,12 @@ fn owner_at_both_ends(recs: &[SignIn], account: &Account, hops: &[Hop]) -> bool 
         if !r.device_id.is_empty() {
             device_first
                 .entry(r.device_id.as_str())
-                .or_insert(r.time_us.div_euclid(US_PER_DAY));
+                .or_insert(r.time_us.div_euclid(util::DAY_US));
         }
     }
     let known = |i: usize| {
         let r = &recs[i];
-        let day = r.time_us.div_euclid(US_PER_DAY);
+        let day = r.time_us.div_euclid(util::DAY_US);
         r.on_managed_device()
             || Spot::of(r).is_some_and(|s| account.uses[&s].first_day < day)
             || device_first

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::presets::CREDENTIAL_CODES;
 use super::registry::{Invalid, Settings};
 use super::sql::{self, Bursts, Query};
-use super::util::{self, Draft, Fast, UsersAtLeast};
+use super::util::{self, Draft, Fast, UsersAtLeast, DAY_US, HOUR_US};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::net::Network;
 use crate::model::{Finding, Severity, SignIn, StatusClass, Text};
@@ -19,8 +19,6 @@ use serde::{Deserialize, Serialize};
 pub struct LowAndSlowSpray;
 
 const KIND: &str = "low_and_slow_spray";
-const DAY_US: i64 = 24 * 60 * util::MINUTE_US;
-const HOUR_US: i64 = 60 * util::MINUTE_US;
 
 /// The `[low_and_slow_spray]` table of the settings file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::place::{network_key as network, NetworkKey, NetworkKeys, Place};
 use super::registry::Settings;
 use super::sql::{self, Query};
-use super::util::{self, Draft, Fast};
+use super::util::{self, Draft, Fast, HOUR_US};
 use super::{Detection, DetectionConfig, Events};
 use crate::analyze::coverage::Need;
 use crate::model::{Finding, Id, Severity, SignIn, SignInType, StatusClass, Text};
@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 pub struct TokenReplay;
 
 const KIND: &str = "token_replay";
-const HOUR_US: i64 = 60 * util::MINUTE_US;
 
 /// The `[token_replay]` table of the settings file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashSet};
 use super::place::{NetworkKey, NetworkKeys};
 use super::registry::Settings;
 use super::sql::{self, Query};
-use super::util::{self, Draft};
+use super::util::{self, Draft, HOUR_US};
 use super::{Detection, DetectionConfig, Events};
 use crate::model::{Finding, Severity, SignIn, SignInType, StatusClass, Text};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 pub struct WorkloadNewNetwork;
 
 const KIND: &str = "workload_new_network";
-const HOUR_US: i64 = 60 * util::MINUTE_US;
 
 /// The `[workload_new_network]` table of the settings file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
