@@ -293,6 +293,7 @@ fn low_findings(out: &mut String, d: &ReportData) {
             f.id
         );
     }
+    out.push('\n');
 }
 
 /// The totals.
@@ -316,6 +317,7 @@ fn summary(out: &mut String, d: &ReportData) {
     if let (Some(a), Some(b)) = (&s.first_seen, &s.last_seen) {
         let _ = writeln!(out, "\nTime range: {a} to {b}.");
     }
+    out.push('\n');
 }
 
 /// `--baseline`: the change in totals and findings since the earlier run.
