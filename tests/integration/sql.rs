@@ -789,6 +789,25 @@ fn engines_find_the_same(
     kind: &str,
     want: &BTreeMap<String, serde_json::Value>,
 ) {
+    for (engine, rendered) in render_on_engines(test, dir, ds, sql, kind) {
+        let got = full_findings(&rendered, kind);
+        for (id, f) in want {
+            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
+        }
+        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
+    }
+}
+
+/// Runs `kind`'s SQL alone (copied into `dir/sql-one`) on DuckDB and, when
+/// installed, Spark, and renders each engine's results: the report
+/// folders, by engine.
+fn render_on_engines(
+    test: &str,
+    dir: &Path,
+    ds: &Path,
+    sql: &Path,
+    kind: &str,
+) -> Vec<(&'static str, PathBuf)> {
     let one = dir.join("sql-one");
     std::fs::create_dir(&one).unwrap();
     let file = format!("{kind}.sql");
@@ -797,17 +816,16 @@ fn engines_find_the_same(
     if spark_available(test) {
         engines.push("spark");
     }
-    for engine in engines {
-        let results = dir.join(format!("results-{engine}"));
-        run_engine(engine, ds, &one, &results);
-        let rendered = dir.join(format!("report-{engine}"));
-        render(&results, &one, &rendered);
-        let got = full_findings(&rendered, kind);
-        for (id, f) in want {
-            assert_eq!(got.get(id), Some(f), "{engine}: finding {id}");
-        }
-        assert_eq!(got.len(), want.len(), "{engine}: extra findings");
-    }
+    engines
+        .into_iter()
+        .map(|engine| {
+            let results = dir.join(format!("results-{engine}"));
+            run_engine(engine, ds, &one, &results);
+            let rendered = dir.join(format!("report-{engine}"));
+            render(&results, &one, &rendered);
+            (engine, rendered)
+        })
+        .collect()
 }
 
 /// What a rendered or analyzed finding must agree on, facts (in key
@@ -2503,29 +2521,15 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
     assert_eq!(want["pair@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["byod@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["remote0@contoso.com"], "compromised", "{want:?}");
-    let one = dir.path().join("sql-one");
-    std::fs::create_dir(&one).unwrap();
-    std::fs::copy(
-        sql.join(format!("{kind}.sql")),
-        one.join(format!("{kind}.sql")),
-    )
-    .unwrap();
-    let from_sql = sql_findings(&duckdb(&ds, "--files", one.to_str().unwrap()));
-    assert_eq!(from_sql, rust);
     // The verdicts of a report rendered from engine results are those of
     // analyze: the facts they read come out of the SQL too.
-    let mut engines = vec!["duckdb"];
-    if spark_available(test) {
-        engines.push("spark");
-    }
-    for engine in engines {
-        let results = dir.path().join(format!("results-{engine}"));
-        run_engine(engine, &ds, &one, &results);
-        let rendered = dir.path().join(format!("report-{engine}"));
-        render(&results, &one, &rendered);
+    for (engine, rendered) in render_on_engines(test, dir.path(), &ds, &sql, kind) {
         assert_eq!(rust_findings(&rendered), rust, "{engine}");
         assert_eq!(verdicts(&rendered), want, "{engine}");
     }
+    let one = dir.path().join("sql-one");
+    let from_sql = sql_findings(&duckdb(&ds, "--files", one.to_str().unwrap()));
+    assert_eq!(from_sql, rust);
 }
 
 /// hosting_provider_sign_in in SQL, on DuckDB and (when installed) Spark,
@@ -2691,19 +2695,7 @@ fn suspicious_user_agent_sql_knows_a_routine_script() {
     let listed = verdicts(&report);
     assert!(!listed.contains_key("svc@contoso.com"), "{listed:?}");
     assert_eq!(listed["ann@contoso.com"], "suspicious", "{listed:?}");
-    let one = dir.path().join("sql-one");
-    std::fs::create_dir(&one).unwrap();
-    let file = format!("{kind}.sql");
-    std::fs::copy(sql.join(&file), one.join(&file)).unwrap();
-    let mut engines = vec!["duckdb"];
-    if spark_available(test) {
-        engines.push("spark");
-    }
-    for engine in engines {
-        let results = dir.path().join(format!("results-{engine}"));
-        run_engine(engine, &ds, &one, &results);
-        let rendered = dir.path().join(format!("report-{engine}"));
-        render(&results, &one, &rendered);
+    for (engine, rendered) in render_on_engines(test, dir.path(), &ds, &sql, kind) {
         assert_eq!(read(&rendered), want, "{engine}");
         // The SQL leaves list facts out, so the verdict of a finding that
         // names two accounts (ops and bob) cannot say which succeeded.
