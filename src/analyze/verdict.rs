@@ -342,10 +342,28 @@ fn read_findings(case: &mut Case) {
                         ),
                     );
                 } else {
-                    case.note(
-                        Verdict::Compromised,
-                        format!("impossible travel: {} [{}]", f.title, f.id),
-                    );
+                    // The fastest hop's end that nothing vouched for, named
+                    // so the responder knows which sign-in to doubt.
+                    let stranger = ["to", "from"]
+                        .into_iter()
+                        .filter_map(|k| fact(f, k))
+                        .find(|end| end["known"] == false)
+                        .map(|end| {
+                            let at = |k: &str| end[k].as_str().unwrap_or("").to_string();
+                            match (at("city"), at("country")) {
+                                (c, n) if !c.is_empty() && !n.is_empty() => format!("{c}, {n}"),
+                                (c, n) if c.is_empty() && n.is_empty() => at("ip"),
+                                (c, n) => c + &n,
+                            }
+                        });
+                    let reason = match stranger {
+                        Some(place) => format!(
+                            "impossible travel, and the sign-in in {place} was on no managed device, at no place and on no device the account had used on an earlier day: {} [{}]",
+                            f.title, f.id
+                        ),
+                        None => format!("impossible travel: {} [{}]", f.title, f.id),
+                    };
+                    case.note(Verdict::Compromised, reason);
                 }
             }
             // Its users include every account of an address's run of
@@ -1053,6 +1071,12 @@ mod tests {
         assert_eq!(mara.verdict, Verdict::Suspicious, "{a:#?}");
         assert!(mara.reasons[0].contains("places and devices the owner uses"));
         assert_eq!(a["ole@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
+        // The stranger's end is named (these sign-ins carry no city).
+        assert!(
+            a["ole@contoso.com"].reasons[0]
+                .contains("the sign-in in 192.0.2.77 was on no managed device"),
+            "{a:#?}"
+        );
         assert_eq!(
             a["ines@contoso.com"].verdict,
             Verdict::Compromised,

@@ -342,10 +342,12 @@ impl Detection for ImpossibleTravel {
                 }
                 if cluster_ends && !hops.is_empty() {
                     let hops = std::mem::take(&mut hops);
-                    let owner = owner_at_both_ends(recs, account, &hops);
+                    let known = Known::of(recs, account);
+                    let owner = known.owner_at_both_ends(recs, &hops);
                     out.push(util::finding(
                         ev,
-                        draft(recs, c.window_minutes, user, hops).fact("owner_at_both_ends", owner),
+                        draft(recs, c.window_minutes, user, hops, &known)
+                            .fact("owner_at_both_ends", owner),
                     ));
                 }
             }
@@ -616,13 +618,15 @@ fn place_at(recs: &[SignIn], p: Pos) -> String {
     }
 }
 
-fn place_json(recs: &[SignIn], p: Pos) -> serde_json::Value {
+/// One end of a hop for the facts; `known`: see [`Known::at`].
+fn place_json(recs: &[SignIn], p: Pos, known: &Known) -> serde_json::Value {
     let r = &recs[p.i];
     let mut v = serde_json::json!({
         "ip": r.ip,
         "city": r.city,
         "country": r.country,
         "time": util::rfc3339(r.time_us),
+        "known": known.at(r),
     });
     if !r.device_id.is_empty() {
         v["device"] = r.device_id.as_str().into();
@@ -636,7 +640,7 @@ fn place_json(recs: &[SignIn], p: Pos) -> serde_json::Value {
     v
 }
 
-fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Draft {
+fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>, known: &Known) -> Draft {
     // The fastest hop speaks for the finding; a same-second hop beats all.
     let fastest = hops
         .iter()
@@ -687,45 +691,63 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>) -> Dr
                 .kmh
                 .map_or(serde_json::Value::Null, |v| v.round().into()),
         )
-        .fact("from", place_json(recs, fastest.from))
-        .fact("to", place_json(recs, fastest.to))
+        .fact("from", place_json(recs, fastest.from, known))
+        .fact("to", place_json(recs, fastest.to, known))
         .fact("impossible_hops", hops.len())
 }
 
-/// Whether each impossible hop's two sign-ins were both the owner's: made
-/// on one device id, or each either on a device the tenant manages
-/// (Intune compliant, or joined) or at a spot or on a device the account
-/// had signed in from on an earlier UTC day. A laptop behind a VPN abroad
-/// and the phone at home, or the home connection and the VPN the owner
-/// uses every day, pass; a second party signs in from a device and a
-/// place of its own, new to the account that day. Only earlier days
-/// count, so an attacker's first visit never vouches for itself.
-fn owner_at_both_ends(recs: &[SignIn], account: &Account, hops: &[Hop]) -> bool {
-    // First day of each device the account used (only worked out for
-    // the rare account with a finding).
-    let mut device_first: HashMap<&str, i64, Fast> = HashMap::default();
-    for &i in account.events {
-        let r = &recs[i];
-        if !r.device_id.is_empty() {
-            device_first
-                .entry(r.device_id.as_str())
-                .or_insert(r.time_us.div_euclid(util::DAY_US));
+/// What an account had shown of itself before each day, for telling its
+/// owner's ends of a hop from a second party's: worked out only for the
+/// rare account with a finding.
+struct Known<'a> {
+    account: &'a Account<'a>,
+    /// The first UTC day of each device the account used.
+    device_first: HashMap<&'a str, i64, Fast>,
+}
+
+impl<'a> Known<'a> {
+    fn of(recs: &'a [SignIn], account: &'a Account<'a>) -> Self {
+        let mut device_first: HashMap<&str, i64, Fast> = HashMap::default();
+        for &i in account.events {
+            let r = &recs[i];
+            if !r.device_id.is_empty() {
+                device_first
+                    .entry(r.device_id.as_str())
+                    .or_insert(r.time_us.div_euclid(util::DAY_US));
+            }
+        }
+        Known {
+            account,
+            device_first,
         }
     }
-    let known = |i: usize| {
-        let r = &recs[i];
+
+    /// The sign-in is on a device the tenant manages (Intune compliant, or
+    /// joined), or at a spot or on a device the account had signed in
+    /// from on an earlier UTC day. Only earlier days count, so an
+    /// attacker's first visit never vouches for itself.
+    fn at(&self, r: &SignIn) -> bool {
         let day = r.time_us.div_euclid(util::DAY_US);
         r.on_managed_device()
-            || Spot::of(r).is_some_and(|s| account.uses[&s].first_day < day)
-            || device_first
-                .get(r.device_id.as_str())
-                .is_some_and(|&d| !r.device_id.is_empty() && d < day)
-    };
-    hops.iter().all(|h| {
-        let (a, b) = (&recs[h.from.i], &recs[h.to.i]);
-        (!a.device_id.is_empty() && a.device_id == b.device_id)
-            || (known(h.from.i) && known(h.to.i))
-    })
+            || Spot::of(r).is_some_and(|s| self.account.uses[&s].first_day < day)
+            || (!r.device_id.is_empty()
+                && self
+                    .device_first
+                    .get(r.device_id.as_str())
+                    .is_some_and(|&d| d < day))
+    }
+
+    /// Whether each impossible hop's two sign-ins were both the owner's:
+    /// made on one device id, or each [`Known::at`] a known end. A laptop
+    /// behind a VPN abroad and the phone at home, or the home connection
+    /// and the VPN the owner uses every day, pass; a second party signs in
+    /// from a device and a place of its own, new to the account that day.
+    fn owner_at_both_ends(&self, recs: &[SignIn], hops: &[Hop]) -> bool {
+        hops.iter().all(|h| {
+            let (a, b) = (&recs[h.from.i], &recs[h.to.i]);
+            (!a.device_id.is_empty() && a.device_id == b.device_id) || (self.at(a) && self.at(b))
+        })
+    }
 }
 
 /// Whether enrichment placed the sign-in at its logged city (the export
