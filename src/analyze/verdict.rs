@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::analyze::detect::util::place_text;
 use crate::analyze::usual::Usual;
 use crate::model::codes::{self, LockoutCause};
 use crate::model::lockout;
@@ -349,12 +350,8 @@ fn read_findings(case: &mut Case) {
                         .filter_map(|k| fact(f, k))
                         .find(|end| end["known"] == false)
                         .map(|end| {
-                            let at = |k: &str| end[k].as_str().unwrap_or("").to_string();
-                            match (at("city"), at("country")) {
-                                (c, n) if !c.is_empty() && !n.is_empty() => format!("{c}, {n}"),
-                                (c, n) if c.is_empty() && n.is_empty() => at("ip"),
-                                (c, n) => c + &n,
-                            }
+                            let at = |k: &str| end[k].as_str().unwrap_or("");
+                            place_text(at("city"), at("country"), at("ip"))
                         });
                     let reason = match stranger {
                         Some(place) => format!(

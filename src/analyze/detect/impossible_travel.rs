@@ -596,12 +596,7 @@ fn hop(recs: &[SignIn], from: Pos, to: Pos, c: &ImpossibleTravelConfig) -> Optio
 }
 
 fn place(r: &SignIn) -> String {
-    match (r.city.is_empty(), r.country.is_empty()) {
-        (false, false) => format!("{}, {}", r.city, r.country),
-        (true, false) => r.country.to_string(),
-        (false, true) => r.city.to_string(),
-        (true, true) => r.ip.to_string(),
-    }
+    util::place_text(&r.city, &r.country, &r.ip)
 }
 
 /// Where a position is, in words: a sign-in at a hub names the place it

@@ -21,6 +21,9 @@ pub struct SuspiciousUserAgent;
 const KIND: &str = "suspicious_user_agent";
 const BUILTIN_NAME: &str = "built-in data/fingerprints.toml";
 const BUILTIN: &str = include_str!("../../../data/fingerprints.toml");
+/// A routine tool's first success comes within this many hours of the
+/// data's start (see `routine_days`).
+const ROUTINE_START_HOURS: u32 = 24;
 
 /// The `[suspicious_user_agent]` table of the settings file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,7 +251,7 @@ impl Detection for SuspiciousUserAgent {
                      GROUP BY tool, ip, user_principal_name\n  \
                      HAVING NOT ({}) AND COUNT(DISTINCT {}) >= {}",
                     if c.routine_days == 0 { " AND FALSE" } else { "" },
-                    sql::after_baseline("MIN(time)", 24),
+                    sql::after_baseline("MIN(time)", ROUTINE_START_HOURS),
                     sql::epoch_day("time"),
                     c.routine_days
                 ),
@@ -327,10 +330,9 @@ impl Detection for SuspiciousUserAgent {
                 &mut CountAtLeast::new(1),
             ) {
                 let burst = events[b].to_vec();
-                let is_routine = !routine.is_empty()
-                    && burst
-                        .iter()
-                        .all(|&i| routine.contains(recs[i].user_principal_name.as_str()));
+                let is_routine = burst
+                    .iter()
+                    .all(|&i| routine.contains(recs[i].user_principal_name.as_str()));
                 out.push(util::finding(
                     ev,
                     draft(recs, c, tool, ip, print, burst, is_routine),
@@ -373,7 +375,8 @@ fn routine_accounts<'a>(
         }
     }
     for (user, (first, days, _)) in seen {
-        if first < start_us + 24 * util::HOUR_US && days >= routine_days {
+        if first < start_us + i64::from(ROUTINE_START_HOURS) * util::HOUR_US && days >= routine_days
+        {
             out.insert(user);
         }
     }

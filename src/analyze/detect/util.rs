@@ -25,6 +25,18 @@ pub(crate) const MINUTE_US: i64 = 60_000_000;
 pub(crate) const HOUR_US: i64 = 60 * MINUTE_US;
 pub(crate) const DAY_US: i64 = 24 * HOUR_US;
 
+/// Where a sign-in was, in words: "city, country", either alone, or the
+/// address when Entra placed it nowhere. Shared by the detections' titles
+/// and the verdicts that name a finding's places.
+pub(crate) fn place_text(city: &str, country: &str, ip: &str) -> String {
+    match (city.is_empty(), country.is_empty()) {
+        (false, false) => format!("{city}, {country}"),
+        (true, false) => country.to_string(),
+        (false, true) => city.to_string(),
+        (true, true) => ip.to_string(),
+    }
+}
+
 /// No map of the detections lets its order reach output.
 pub(crate) type Fast = crate::model::FastHash;
 
