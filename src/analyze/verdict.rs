@@ -13,7 +13,7 @@
 //!   from the attack's own address or network; or an attack's signature
 //!   (impossible travel with an end that is neither on the other end's
 //!   device, nor on a managed one, nor where the account had signed in on
-//!   an earlier day; MFA
+//!   an earlier day, or on most of its days when there was none; MFA
 //!   prompts then a success; a success after failures from somewhere the
 //!   owner never signed in from).
 //! - `credential_known`: the password was accepted (MFA, Conditional
@@ -331,14 +331,15 @@ fn read_findings(case: &mut Case) {
             ),
             // The owner at both ends of each hop (one device, or each end
             // on a managed device or where the account had signed in on an
-            // earlier day): a machine that moved or went through a VPN; a
-            // second party brings a device and a place of its own.
+            // earlier day, or on most of its days on its first day): a
+            // machine that moved or went through a VPN; a second party
+            // brings a device and a place of its own.
             "impossible_travel" => {
                 if fact(f, "owner_at_both_ends").and_then(|v| v.as_bool()) == Some(true) {
                     case.note(
                         Verdict::Suspicious,
                         format!(
-                            "impossible travel between places and devices the owner uses (each hop on one device, or each end on a device the tenant manages or where the account had signed in on an earlier day), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
+                            "impossible travel between places and devices the owner uses (each hop on one device, or each end on a device the tenant manages or where the account had signed in on an earlier day, or on most of its days when there was none), so a VPN, a proxy or a trip is likelier than a second party: {} [{}]",
                             f.title, f.id
                         ),
                     );
@@ -355,7 +356,7 @@ fn read_findings(case: &mut Case) {
                         });
                     let reason = match stranger {
                         Some(place) => format!(
-                            "impossible travel, and the sign-in in {place} was on no managed device, at no place and on no device the account had used on an earlier day: {} [{}]",
+                            "impossible travel, and the sign-in in {place} was on no managed device, at no place and on no device the account had used on an earlier day (or, on its first day in the data, on most of its days): {} [{}]",
                             f.title, f.id
                         ),
                         None => format!("impossible travel: {} [{}]", f.title, f.id),
@@ -979,86 +980,130 @@ mod tests {
         };
         let seattle = (47.61, -122.33);
         let moscow = (55.76, 37.62);
-        let a = verdicts(vec![
-            // The laptop's VPN comes up 40 minutes after a sign-in at home.
-            placed(
-                0,
-                "mara@contoso.com",
-                "198.51.100.4",
-                seattle,
-                "laptop-mara",
-            ),
-            placed(
-                2400,
-                "mara@contoso.com",
-                "203.0.113.40",
-                moscow,
-                "laptop-mara",
-            ),
-            // Someone else's browser, 40 minutes after the owner's laptop.
-            placed(0, "ole@contoso.com", "198.51.100.5", seattle, "laptop-ole"),
-            placed(2400, "ole@contoso.com", "192.0.2.77", moscow, ""),
-            // Two devices, neither the other's.
-            placed(
-                0,
-                "ines@contoso.com",
-                "198.51.100.6",
-                seattle,
-                "laptop-ines",
-            ),
-            placed(
-                2400,
-                "ines@contoso.com",
-                "192.0.2.78",
-                moscow,
-                "laptop-unknown",
-            ),
-            // A managed laptop on a VPN abroad, a managed phone at home.
-            SignIn {
-                managed: Some(true),
-                ..placed(0, "jo@contoso.com", "203.0.113.41", moscow, "laptop-jo")
-            },
-            SignIn {
-                compliant: Some(true),
-                ..placed(2400, "jo@contoso.com", "198.51.100.8", seattle, "phone-jo")
-            },
-            // A managed laptop, then an unmanaged device far away.
-            SignIn {
-                managed: Some(true),
-                ..placed(0, "kai@contoso.com", "198.51.100.9", seattle, "laptop-kai")
-            },
-            placed(2400, "kai@contoso.com", "192.0.2.79", moscow, "pc-unknown"),
-            // The phone at home every day; on day two a managed laptop on
-            // a VPN abroad, then the phone again.
-            placed(0, "lee@contoso.com", "198.51.100.10", seattle, "phone-lee"),
-            SignIn {
-                managed: Some(true),
-                ..placed(DAY, "lee@contoso.com", "203.0.113.42", moscow, "laptop-lee")
-            },
-            placed(
-                DAY + 2400,
-                "lee@contoso.com",
-                "198.51.100.10",
-                seattle,
-                "phone-lee",
-            ),
-            // Home on day one; on day two a stranger abroad, then home.
-            placed(0, "sam@contoso.com", "198.51.100.11", seattle, "phone-sam"),
-            placed(DAY, "sam@contoso.com", "192.0.2.80", moscow, "pc-unknown"),
-            placed(
-                DAY + 2400,
-                "sam@contoso.com",
-                "198.51.100.11",
-                seattle,
-                "phone-sam",
-            ),
-            // Home and a personal VPN abroad on day one, both again on day
-            // two, no device ids: places the owner uses.
-            placed(0, "ava@contoso.com", "198.51.100.12", seattle, ""),
-            placed(12 * 3600, "ava@contoso.com", "203.0.113.43", moscow, ""),
-            placed(DAY, "ava@contoso.com", "198.51.100.12", seattle, ""),
-            placed(DAY + 2400, "ava@contoso.com", "203.0.113.43", moscow, ""),
-        ]);
+        let a = verdicts(
+            vec![
+                // The laptop's VPN comes up 40 minutes after a sign-in at home.
+                placed(
+                    0,
+                    "mara@contoso.com",
+                    "198.51.100.4",
+                    seattle,
+                    "laptop-mara",
+                ),
+                placed(
+                    2400,
+                    "mara@contoso.com",
+                    "203.0.113.40",
+                    moscow,
+                    "laptop-mara",
+                ),
+                // Someone else's browser, 40 minutes after the owner's laptop.
+                placed(0, "ole@contoso.com", "198.51.100.5", seattle, "laptop-ole"),
+                placed(2400, "ole@contoso.com", "192.0.2.77", moscow, ""),
+                // Two devices, neither the other's.
+                placed(
+                    0,
+                    "ines@contoso.com",
+                    "198.51.100.6",
+                    seattle,
+                    "laptop-ines",
+                ),
+                placed(
+                    2400,
+                    "ines@contoso.com",
+                    "192.0.2.78",
+                    moscow,
+                    "laptop-unknown",
+                ),
+                // A managed laptop on a VPN abroad, a managed phone at home.
+                SignIn {
+                    managed: Some(true),
+                    ..placed(0, "jo@contoso.com", "203.0.113.41", moscow, "laptop-jo")
+                },
+                SignIn {
+                    compliant: Some(true),
+                    ..placed(2400, "jo@contoso.com", "198.51.100.8", seattle, "phone-jo")
+                },
+                // A managed laptop, then an unmanaged device far away.
+                SignIn {
+                    managed: Some(true),
+                    ..placed(0, "kai@contoso.com", "198.51.100.9", seattle, "laptop-kai")
+                },
+                placed(2400, "kai@contoso.com", "192.0.2.79", moscow, "pc-unknown"),
+                // The phone at home every day; on day two a managed laptop on
+                // a VPN abroad, then the phone again.
+                placed(0, "lee@contoso.com", "198.51.100.10", seattle, "phone-lee"),
+                SignIn {
+                    managed: Some(true),
+                    ..placed(DAY, "lee@contoso.com", "203.0.113.42", moscow, "laptop-lee")
+                },
+                placed(
+                    DAY + 2400,
+                    "lee@contoso.com",
+                    "198.51.100.10",
+                    seattle,
+                    "phone-lee",
+                ),
+                // Home on day one; on day two a stranger abroad, then home.
+                placed(0, "sam@contoso.com", "198.51.100.11", seattle, "phone-sam"),
+                placed(DAY, "sam@contoso.com", "192.0.2.80", moscow, "pc-unknown"),
+                placed(
+                    DAY + 2400,
+                    "sam@contoso.com",
+                    "198.51.100.11",
+                    seattle,
+                    "phone-sam",
+                ),
+                // Home and a personal VPN abroad on day one, both again on day
+                // two, no device ids: places the owner uses.
+                placed(0, "ava@contoso.com", "198.51.100.12", seattle, ""),
+                placed(12 * 3600, "ava@contoso.com", "203.0.113.43", moscow, ""),
+                placed(DAY, "ava@contoso.com", "198.51.100.12", seattle, ""),
+                placed(DAY + 2400, "ava@contoso.com", "203.0.113.43", moscow, ""),
+                // The first day of the data: the phone at home, then a managed
+                // laptop on a VPN abroad; the phone at home on the next three
+                // days. Most of the account's days vouch for home. (Homes on
+                // networks of their own: four accounts whose second place is
+                // the same far city would make a shared one a hub.)
+                placed(0, "rue@contoso.com", "198.51.101.13", seattle, "phone-rue"),
+                SignIn {
+                    managed: Some(true),
+                    ..placed(
+                        2400,
+                        "rue@contoso.com",
+                        "203.0.113.44",
+                        moscow,
+                        "laptop-rue",
+                    )
+                },
+                // The same first day with a stranger abroad: nothing vouches
+                // for a place used once.
+                placed(0, "tia@contoso.com", "198.51.102.14", seattle, "phone-tia"),
+                placed(2400, "tia@contoso.com", "192.0.2.81", moscow, "pc-unknown"),
+            ]
+            .into_iter()
+            .chain((1..4).flat_map(|d| {
+                [
+                    placed(
+                        d * DAY,
+                        "rue@contoso.com",
+                        "198.51.101.13",
+                        seattle,
+                        "phone-rue",
+                    ),
+                    placed(
+                        d * DAY,
+                        "tia@contoso.com",
+                        "198.51.102.14",
+                        seattle,
+                        "phone-tia",
+                    ),
+                ]
+            }))
+            .collect(),
+        );
+        assert_eq!(a["rue@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
+        assert_eq!(a["tia@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         assert_eq!(a["lee@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");
         assert_eq!(a["sam@contoso.com"].verdict, Verdict::Compromised, "{a:#?}");
         assert_eq!(a["ava@contoso.com"].verdict, Verdict::Suspicious, "{a:#?}");

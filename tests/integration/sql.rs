@@ -2474,10 +2474,37 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         "Frankfurt",
         (50.11, 8.68),
     );
+    // The same on the first day of the data, which has no earlier day:
+    // the phone at home on every day vouches for home. (Networks of its
+    // own, so its home spot takes no part in the others' hub vote.)
+    for day in 0..3 {
+        add(
+            day,
+            8 * 3600,
+            "first@contoso.com",
+            "73.20.0.4",
+            7922,
+            "Kirkland",
+            (47.68, -122.21),
+        );
+    }
+    add(
+        0,
+        8 * 3600 + 1500,
+        "first@contoso.com",
+        "185.10.10.4",
+        9009,
+        "Frankfurt",
+        (50.11, 8.68),
+    );
     let lines: Vec<String> = lines
         .into_iter()
         .map(|l| {
-            let device = if l.contains("byod@contoso.com") && l.contains("Kirkland") {
+            let device = if l.contains("first@contoso.com") && l.contains("Kirkland") {
+                "\"deviceId\":\"dev-first-phone\""
+            } else if l.contains("first@contoso.com") {
+                "\"deviceId\":\"dev-first-laptop\",\"isManaged\":true"
+            } else if l.contains("byod@contoso.com") && l.contains("Kirkland") {
                 "\"deviceId\":\"dev-own-phone\""
             } else if l.contains("byod@contoso.com") {
                 "\"deviceId\":\"dev-vpn-laptop\",\"isManaged\":true"
@@ -2509,6 +2536,7 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
         users,
         [
             "byod@contoso.com",
+            "first@contoso.com",
             "gw-only@contoso.com",
             "laptop@contoso.com",
             "office1@contoso.com",
@@ -2520,6 +2548,7 @@ fn impossible_travel_sql_places_hub_sign_ins_as_analyze_does() {
     assert_eq!(want["laptop@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["pair@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["byod@contoso.com"], "suspicious", "{want:?}");
+    assert_eq!(want["first@contoso.com"], "suspicious", "{want:?}");
     assert_eq!(want["remote0@contoso.com"], "compromised", "{want:?}");
     // The verdicts of a report rendered from engine results are those of
     // analyze: the facts they read come out of the SQL too.

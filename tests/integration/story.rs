@@ -5,7 +5,7 @@
 //! could not run is said.
 
 use crate::common::{bin, generate};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -410,13 +410,16 @@ fn a_gateway_s_egress_cities_are_no_journey() {
 }
 
 /// A sign-in a VPN hop is planted after: an interactive success in the
-/// US, from a device with an id the account used on an earlier day, of an
-/// account no planted story names.
+/// US, from a device with an id the account used on an earlier day (or,
+/// with `first_day`, on the account's first day in the data, from a
+/// device it used on most of its days), of an account no planted story
+/// names.
 struct HopFrom {
     /// The device's operating systems it may come from.
     os: &'static [&'static str],
     /// Only sign-ins on this day or later (`YYYY-MM-DD`).
     from_day: &'static str,
+    first_day: bool,
     /// The device at the VPN end; `None`: the same device as at home.
     laptop: Option<&'static str>,
     id: &'static str,
@@ -429,8 +432,11 @@ struct HopFrom {
 fn vpn_hop(dir: &Path, planted: &[String], from: &HopFrom) -> String {
     let mut files: Vec<_> = walk(dir);
     files.sort();
-    // The first day each account signed in on each device.
+    // The first day each account signed in on each device, and its days
+    // on it; each account's days.
     let mut first_day: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut device_days: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut account_days: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for path in &files {
         for line in std::fs::read_to_string(path).unwrap().lines() {
             let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -443,10 +449,21 @@ fn vpn_hop(dir: &Path, planted: &[String], from: &HopFrom) -> String {
             ) else {
                 continue;
             };
+            let key = (user.to_string(), device.to_string());
             let day = first_day
-                .entry((user.to_string(), device.to_string()))
+                .entry(key.clone())
                 .or_insert_with(|| time[..10].to_string());
             *day = day.clone().min(time[..10].to_string());
+            if r["status"]["errorCode"] == 0 {
+                device_days
+                    .entry(key)
+                    .or_default()
+                    .insert(time[..10].to_string());
+                account_days
+                    .entry(user.to_string())
+                    .or_default()
+                    .insert(time[..10].to_string());
+            }
         }
     }
     for path in files {
@@ -461,7 +478,13 @@ fn vpn_hop(dir: &Path, planted: &[String], from: &HopFrom) -> String {
             let fits = r["status"]["errorCode"] == 0
                 && r["signInEventTypes"][0] == "interactiveUser"
                 && day >= from.from_day
-                && first_day[&(user.clone(), id.clone())].as_str() < day
+                && if from.first_day {
+                    let days = account_days.get(&user)?;
+                    let on = device_days.get(&(user.clone(), id.clone()))?.len();
+                    days.first().map(String::as_str) == Some(day) && on >= 3 && 2 * on > days.len()
+                } else {
+                    first_day[&(user.clone(), id.clone())].as_str() < day
+                }
                 && r["location"]["countryOrRegion"] == "US"
                 && from.os.contains(&device["operatingSystem"].as_str()?)
                 && !id.is_empty()
@@ -517,8 +540,9 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Impossible travel by the owner's own laptop (one device id at both
 /// ends, a VPN abroad) is worth a look, and so is a managed laptop on a
 /// VPN abroad minutes after the owner's own unmanaged Mac or phone, which
-/// the account used on earlier days; the planted takeover, from a
-/// browser the tenant does not know, stays compromised.
+/// the account used on earlier days, or, on its first day in the data, on
+/// most of its days; the planted takeover, from a browser the tenant does
+/// not know, stays compromised.
 #[test]
 fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeover() {
     let data = tempfile::tempdir().unwrap();
@@ -535,6 +559,7 @@ fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeov
     let one_laptop = HopFrom {
         os: &["Windows10"],
         from_day: "",
+        first_day: false,
         laptop: None,
         id: "0f7a1",
     };
@@ -543,12 +568,23 @@ fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeov
     let phone_and_laptop = HopFrom {
         os: &["MacOs", "Ios 17.3.1", "Android 14"],
         from_day: "2026-03-04",
+        first_day: false,
         laptop: Some("7d0c55e2-6b1f-4c3a-9e21-0000000f7a2b"),
         id: "0f7a2",
     };
     let commuter = vpn_hop(&dir, &planted, &phone_and_laptop);
+    planted.push(commuter.clone());
+    // The same on the first day of the data, where no earlier day vouches.
+    let first_day = HopFrom {
+        os: &["MacOs", "Ios 17.3.1", "Android 14"],
+        from_day: "",
+        first_day: true,
+        laptop: Some("7d0c55e2-6b1f-4c3a-9e21-0000000f7a3c"),
+        id: "0f7a3",
+    };
+    let early = vpn_hop(&dir, &planted, &first_day);
     let doc = analyze(&dir, out.path(), "default");
-    for u in [&traveller, &commuter] {
+    for u in [&traveller, &commuter, &early] {
         assert!(
             of_kind(&doc, "impossible_travel")
                 .iter()
@@ -560,6 +596,7 @@ fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeov
     let v = verdicts(&doc);
     assert_eq!(v[&traveller], "suspicious", "{traveller}");
     assert_eq!(v[&commuter], "suspicious", "{commuter}");
+    assert_eq!(v[&early], "suspicious", "{early}");
     for u in users_of(&truth, "impossible_travel") {
         assert_eq!(v[&u], "compromised", "{u}");
     }
@@ -570,7 +607,7 @@ fn the_owner_s_devices_in_two_places_are_worth_a_look_and_a_stranger_is_a_takeov
 /// session hosts in Microsoft's AS8075, each an Entra-joined, compliant
 /// device with its own sessions. Returns how many accounts moved.
 fn on_virtual_desktops(dir: &Path) -> usize {
-    let mut moved = std::collections::BTreeSet::new();
+    let mut moved = BTreeSet::new();
     for path in walk(dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<String> = text

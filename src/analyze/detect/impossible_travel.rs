@@ -212,18 +212,53 @@ impl Detection for ImpossibleTravel {
                 )
         };
         let day = sql::epoch_day("time");
+        // A spot or device used on `HABIT_DAYS` days and on most of the
+        // account's days; `u` is the account's row of `account_days`.
+        let habit = |x: &str| format!("{x}.days >= {HABIT_DAYS} AND 2 * {x}.days > u.days");
         q
             // `owner_at_both_ends` in `run`: a sign-in on a managed device,
-            // or at a spot or on a device the account used on an earlier day.
+            // or at a spot or on a device the account used on an earlier
+            // day, or, on the account's first day, on most of its days.
+            .cte(
+                "account_days",
+                format!(
+                    "SELECT user_principal_name, MIN({day}) AS first_day, COUNT(DISTINCT {day}) AS days\n  \
+                     FROM places GROUP BY user_principal_name"
+                ),
+            )
+            .cte(
+                "spot_days",
+                format!(
+                    "SELECT user_principal_name, nk, latitude, longitude, MIN({day}) AS first_day,\n    \
+                     COUNT(DISTINCT {day}) AS days\n  \
+                     FROM places WHERE nk IS NOT NULL\n  \
+                     GROUP BY user_principal_name, nk, latitude, longitude"
+                ),
+            )
+            .cte(
+                "device_days",
+                format!(
+                    "SELECT user_principal_name, device_id, MIN({day}) AS first_day, COUNT(DISTINCT {day}) AS days\n  \
+                     FROM places WHERE device_id <> ''\n  \
+                     GROUP BY user_principal_name, device_id"
+                ),
+            )
             .cte(
                 "known",
                 format!(
                     "SELECT p.*,\n    \
-                     CASE WHEN on_managed = 1\n      \
-                     OR (nk IS NOT NULL AND MIN({day}) OVER (PARTITION BY user_principal_name, nk, latitude, longitude) < {day})\n      \
-                     OR (device_id <> '' AND MIN({day}) OVER (PARTITION BY user_principal_name, device_id) < {day})\n      \
+                     CASE WHEN p.on_managed = 1\n      \
+                     OR s.first_day < {pday} OR d.first_day < {pday}\n      \
+                     OR ({pday} = u.first_day AND (({}) OR ({})))\n      \
                      THEN 1 ELSE 0 END AS known\n  \
-                     FROM places p"
+                     FROM places p\n  \
+                     JOIN account_days u ON u.user_principal_name = p.user_principal_name\n  \
+                     LEFT JOIN spot_days s ON s.user_principal_name = p.user_principal_name AND s.nk = p.nk\n    \
+                     AND s.latitude = p.latitude AND s.longitude = p.longitude\n  \
+                     LEFT JOIN device_days d ON d.user_principal_name = p.user_principal_name AND d.device_id = p.device_id",
+                    habit("s"),
+                    habit("d"),
+                    pday = sql::epoch_day("p.time"),
                 ),
             )
             .cte(
@@ -696,40 +731,76 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>, known
 /// rare account with a finding.
 struct Known<'a> {
     account: &'a Account<'a>,
-    /// The first UTC day of each device the account used.
-    device_first: HashMap<&'a str, i64, Fast>,
+    /// The first UTC day of each device the account used, and on how many
+    /// days it used it.
+    devices: HashMap<&'a str, (i64, u32), Fast>,
+    /// The account's first UTC day in the data, and how many days it
+    /// signed in on.
+    first_day: i64,
+    days: u32,
 }
+
+/// Days of use that make a spot or a device the account's habit, when
+/// they are also most of its days.
+const HABIT_DAYS: u32 = 3;
 
 impl<'a> Known<'a> {
     fn of(recs: &'a [SignIn], account: &'a Account<'a>) -> Self {
-        let mut device_first: HashMap<&str, i64, Fast> = HashMap::default();
+        // device -> (first day, days, last day counted)
+        let mut devices: HashMap<&str, (i64, u32, i64), Fast> = HashMap::default();
+        let (mut first_day, mut days, mut last) = (i64::MAX, 0, None);
         for &i in account.events {
             let r = &recs[i];
+            let day = r.time_us.div_euclid(util::DAY_US);
+            first_day = first_day.min(day);
+            if last != Some(day) {
+                days += 1;
+                last = Some(day);
+            }
             if !r.device_id.is_empty() {
-                device_first
+                let d = devices
                     .entry(r.device_id.as_str())
-                    .or_insert(r.time_us.div_euclid(util::DAY_US));
+                    .or_insert((day, 0, i64::MIN));
+                if d.2 != day {
+                    d.1 += 1;
+                    d.2 = day;
+                }
             }
         }
         Known {
             account,
-            device_first,
+            devices: devices
+                .into_iter()
+                .map(|(id, (first, days, _))| (id, (first, days)))
+                .collect(),
+            first_day,
+            days,
         }
     }
 
     /// The sign-in is on a device the tenant manages (Intune compliant, or
     /// joined), or at a spot or on a device the account had signed in
     /// from on an earlier UTC day. Only earlier days count, so an
-    /// attacker's first visit never vouches for itself.
+    /// attacker's first visit never vouches for itself. On the account's
+    /// first day in the data there is no earlier day; there a spot or a
+    /// device vouches when the account used it on [`HABIT_DAYS`] days or
+    /// more and on most of its days: its home or its own phone, which an
+    /// attacker's place becomes only by outlasting the owner.
     fn at(&self, r: &SignIn) -> bool {
         let day = r.time_us.div_euclid(util::DAY_US);
+        let vouches = |first: i64, days: u32| {
+            first < day || (day == self.first_day && days >= HABIT_DAYS && 2 * days > self.days)
+        };
         r.on_managed_device()
-            || Spot::of(r).is_some_and(|s| self.account.uses[&s].first_day < day)
+            || Spot::of(r).is_some_and(|s| {
+                let u = self.account.uses[&s];
+                vouches(u.first_day, u.days)
+            })
             || (!r.device_id.is_empty()
                 && self
-                    .device_first
+                    .devices
                     .get(r.device_id.as_str())
-                    .is_some_and(|&d| d < day))
+                    .is_some_and(|&(first, days)| vouches(first, days)))
     }
 
     /// Whether each impossible hop's two sign-ins were both the owner's:
