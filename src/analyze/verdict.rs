@@ -176,8 +176,9 @@ fn fact<'a>(f: &'a Finding, key: &str) -> Option<&'a serde_json::Value> {
 }
 
 /// Whether `user` is among a finding's `succeeded_users`. A finding
-/// rendered from SQL results carries no lists; its one account, if it
-/// names one, succeeded when the finding counts successes.
+/// without the list (rendered from the results of SQL that predates it)
+/// has its one account, if it names one, succeed when it counts
+/// successes.
 fn succeeded(f: &Finding, user: &str) -> bool {
     match fact(f, "succeeded_users").and_then(|v| v.as_array()) {
         Some(list) => list.iter().any(|u| u.as_str() == Some(user)),

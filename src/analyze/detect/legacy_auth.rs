@@ -158,6 +158,7 @@ impl Detection for LegacyAuth {
             ))
             .fact("successes", sql::json_num("a.successes"))
             .fact("failures", sql::json_num("f.count - a.successes"))
+            .succeeded_users()
     }
 
     fn run(&self, ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {

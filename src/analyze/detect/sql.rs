@@ -71,7 +71,7 @@ const MAX_SAMPLES: u32 = 5;
 /// Differences every query shares.
 const COMMON_NOTES: &[&str] = &[
     "id is not a column: it is FNV-1a 64 of `kind|actor|<first_seen in epoch microseconds>`, which neither engine can hash portably; `entrasift render` computes it",
-    "remediation is not computed, and facts carry the figures only: list-valued facts (apps, countries, user agents) are left out, as the engines share no function that joins an array into text",
+    "remediation is not computed, and facts carry the figures only: list-valued facts (apps, countries, user agents) are left out, except succeeded_users, which the account verdicts read",
     "users and ips are NULL rather than an empty array on DuckDB when a finding has none",
     "control characters in the text of facts and evidence are replaced by U+FFFD",
     "the durations in titles count whole seconds of each timestamp; analyze counts the microseconds, so a title may say one second more or less",
@@ -267,6 +267,28 @@ impl Query {
         self
     }
 
+    /// The fact `succeeded_users` ([`super::util::succeeded_users`]): a
+    /// JSON list of the accounts among the counted sign-ins that
+    /// succeeded. Each name is escaped as a JSON string before the engine
+    /// gathers them, and `concat_ws` joins the array, which both engines
+    /// allow; the names are sorted as escaped, so only a name holding a
+    /// quote, a backslash or a control character can sort otherwise than
+    /// in analyze.
+    pub(crate) fn succeeded_users(self) -> Self {
+        let ok = "m.role = 0 AND m.status = 'success' AND m.user_principal_name <> ''";
+        self.aggregate(
+            "succeeded_users",
+            format!(
+                "array_sort(array_agg(DISTINCT {}) FILTER (WHERE {ok}))",
+                json_str("m.user_principal_name")
+            ),
+        )
+        .fact(
+            "succeeded_users",
+            "concat('[', COALESCE(concat_ws(',', a.succeeded_users), ''), ']')",
+        )
+    }
+
     /// A fact after `distinct_users` and `distinct_ips`: `key` and an
     /// expression giving its JSON text (see [`json_str`], [`json_num`],
     /// [`json_bool`]).
@@ -413,8 +435,7 @@ pub(crate) fn source_text(ip: &str) -> String {
 
 /// The distinct non-empty values of the counted sign-ins' member column
 /// `col` joined with `, ` when there are at most two; more are written as
-/// the first and `and n more`, since the engines share no function that
-/// joins an array. Needs [`Query::few`] for the same column.
+/// the first and `and n more`. Needs [`Query::few`] for the same column.
 pub(crate) fn few_values(col: &str) -> String {
     format!(
         "CASE WHEN a.n_{col} <= 1 THEN COALESCE(a.min_{col}, '') WHEN a.n_{col} = 2 THEN concat(a.min_{col}, ', ', a.max_{col})\n      \
@@ -498,8 +519,7 @@ pub(crate) fn rfc3339(t: &str) -> String {
 /// Per finding (`actor` of the rows of `from`), the distinct non-empty
 /// values of `col` in byte order: the first three (`v1`..`v3`, NULL past
 /// the last) and how many (`n`); a finding with none has no row. Titles
-/// list values with it, as the engines share no function that joins an
-/// array.
+/// list values with it.
 pub(crate) fn first_three(from: &str, col: &str) -> String {
     format!(
         "SELECT actor, COUNT(*) AS n,\n    \

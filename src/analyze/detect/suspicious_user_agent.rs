@@ -294,6 +294,7 @@ impl Detection for SuspiciousUserAgent {
             )
             .fact("successes", sql::json_num("a.successes"))
             .fact("failures", sql::json_num("f.count - a.successes"))
+            .succeeded_users()
             .fact("routine", sql::json_bool("f.routine = 1"))
     }
 
