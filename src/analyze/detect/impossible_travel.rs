@@ -731,13 +731,36 @@ fn draft(recs: &[SignIn], window_minutes: u32, user: &str, hops: Vec<Hop>, known
 /// rare account with a finding.
 struct Known<'a> {
     account: &'a Account<'a>,
-    /// The first UTC day of each device the account used, and on how many
-    /// days it used it.
-    devices: HashMap<&'a str, (i64, u32), Fast>,
-    /// The account's first UTC day in the data, and how many days it
-    /// signed in on.
-    first_day: i64,
-    days: u32,
+    /// The days of each device the account used.
+    devices: HashMap<&'a str, Days, Fast>,
+    /// The account's days in the data.
+    days: Days,
+}
+
+/// Distinct UTC days of sign-ins seen in time order: the first, and how
+/// many.
+#[derive(Debug, Clone, Copy)]
+struct Days {
+    first: i64,
+    count: u32,
+    last: i64,
+}
+
+impl Days {
+    fn starting(day: i64) -> Self {
+        Days {
+            first: day,
+            count: 1,
+            last: day,
+        }
+    }
+
+    fn add(&mut self, day: i64) {
+        if self.last != day {
+            self.count += 1;
+            self.last = day;
+        }
+    }
 }
 
 /// Days of use that make a spot or a device the account's habit, when
@@ -746,34 +769,22 @@ const HABIT_DAYS: u32 = 3;
 
 impl<'a> Known<'a> {
     fn of(recs: &'a [SignIn], account: &'a Account<'a>) -> Self {
-        // device -> (first day, days, last day counted)
-        let mut devices: HashMap<&str, (i64, u32, i64), Fast> = HashMap::default();
-        let (mut first_day, mut days, mut last) = (i64::MAX, 0, None);
+        let day_of = |i: usize| recs[i].time_us.div_euclid(util::DAY_US);
+        let mut days = Days::starting(account.events.first().map_or(0, |&i| day_of(i)));
+        let mut devices: HashMap<&str, Days, Fast> = HashMap::default();
         for &i in account.events {
-            let r = &recs[i];
-            let day = r.time_us.div_euclid(util::DAY_US);
-            first_day = first_day.min(day);
-            if last != Some(day) {
-                days += 1;
-                last = Some(day);
-            }
+            let (r, day) = (&recs[i], day_of(i));
+            days.add(day);
             if !r.device_id.is_empty() {
-                let d = devices
+                devices
                     .entry(r.device_id.as_str())
-                    .or_insert((day, 0, i64::MIN));
-                if d.2 != day {
-                    d.1 += 1;
-                    d.2 = day;
-                }
+                    .and_modify(|d| d.add(day))
+                    .or_insert(Days::starting(day));
             }
         }
         Known {
             account,
-            devices: devices
-                .into_iter()
-                .map(|(id, (first, days, _))| (id, (first, days)))
-                .collect(),
-            first_day,
+            devices,
             days,
         }
     }
@@ -789,7 +800,8 @@ impl<'a> Known<'a> {
     fn at(&self, r: &SignIn) -> bool {
         let day = r.time_us.div_euclid(util::DAY_US);
         let vouches = |first: i64, days: u32| {
-            first < day || (day == self.first_day && days >= HABIT_DAYS && 2 * days > self.days)
+            first < day
+                || (day == self.days.first && days >= HABIT_DAYS && 2 * days > self.days.count)
         };
         r.on_managed_device()
             || Spot::of(r).is_some_and(|s| {
@@ -800,7 +812,7 @@ impl<'a> Known<'a> {
                 && self
                     .devices
                     .get(r.device_id.as_str())
-                    .is_some_and(|&(first, days)| vouches(first, days)))
+                    .is_some_and(|d| vouches(d.first, d.count)))
     }
 
     /// Whether each impossible hop's two sign-ins were both the owner's:
