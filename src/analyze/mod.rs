@@ -7,6 +7,7 @@ pub mod breakdown;
 pub mod coverage;
 pub mod detect;
 pub mod incidents;
+pub mod preset_check;
 pub mod profiles;
 pub mod sigma;
 pub mod summary;
@@ -16,13 +17,15 @@ pub mod usual;
 pub mod verdict;
 
 /// What the findings mean for the people and the run: each account's
-/// verdict, the incidents the findings group into, and which detections
-/// could run on this input.
+/// verdict, the incidents the findings group into, which detections
+/// could run on this input, and what the presets' thresholds make of it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Story {
     pub accounts: Vec<verdict::Account>,
     pub incidents: Vec<incidents::Incident>,
     pub coverage: Vec<coverage::Coverage>,
+    /// `None` when the findings come without their sign-ins (`render`).
+    pub presets: Option<preset_check::PresetCheck>,
 }
 
 /// Reads the story out of the findings (which must be in report order):
@@ -43,5 +46,6 @@ pub fn story(
         accounts,
         incidents,
         coverage,
+        presets: None,
     }
 }

@@ -6,6 +6,7 @@ use super::{check_out_path, load_enriched, Outcome, Stage};
 use crate::analyze::aggregate;
 use crate::analyze::breakdown::{breakdown, Breakdown};
 use crate::analyze::detect::{self, DetectionConfig, Events, IpList};
+use crate::analyze::preset_check;
 use crate::analyze::profiles::{self, Profiles};
 use crate::analyze::sigma;
 use crate::analyze::summary::{summarize, Summary};
@@ -120,16 +121,20 @@ fn analyze<'a>(
                         .with_history(history)
                         .index_actors();
                     drop(part);
-                    detect_all(&ev, cfg, sigma)
+                    let findings = detect_all(&ev, cfg, sigma);
+                    let _part = Stage::start("part: the other presets");
+                    let presets = preset_check::compare(&ev, cfg, &findings);
+                    (findings, presets)
                 },
             )
         },
     );
-    let mut findings = findings;
+    let (mut findings, presets) = findings;
     let part = Stage::start("part: incidents, verdicts and coverage");
     let mut story = crate::analyze::story(&mut findings, &loaded.records, cfg);
     drop(part);
     story.coverage.extend(sigma_gaps);
+    story.presets = Some(presets);
     drop(stage);
     let _stage = Stage::start("break down for the reports");
     let breakdown = breakdown(&loaded.records, &tables, &findings);

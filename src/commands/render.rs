@@ -337,6 +337,7 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<Outcome> {
         accounts: verdict::accounts(&findings, &[]),
         incidents,
         coverage: Vec::new(),
+        presets: None,
     };
     let has_tables = from_tables.is_some();
     let (summary, tables) = from_tables.unwrap_or_else(|| {

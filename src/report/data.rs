@@ -60,7 +60,8 @@ impl Engine<'_> {
             "The results hold findings and the sign-in tables, not sign-ins: charts, \
              per-finding activity, the 50053 breakdown by cause and reason, the accounts each \
              risk block hit (see the risk blocks column of the account table), user agents \
-             behind failures and detection coverage need entrasift analyze on the exports. \
+             behind failures, detection coverage and what the other presets' thresholds raise \
+             need entrasift analyze on the exports. \
              Rejected and skipped rows are counted when exports are read, so the results \
              cannot hold them. Remediation steps and finding error codes are not part of the \
              results either. The account verdicts are read from the findings alone; analyze \
@@ -68,9 +69,10 @@ impl Engine<'_> {
              and may judge an account more severely."
         } else {
             "The results hold findings, not sign-ins: the sign-in summary, error codes, \
-             charts, top IPs and accounts, per-finding activity and detection coverage need \
-             entrasift analyze on the exports (or the table queries, tables/*.sql, run beside \
-             the detections). Remediation steps and finding error codes are not part of the \
+             charts, top IPs and accounts, per-finding activity, detection coverage and what \
+             the other presets' thresholds raise need entrasift analyze on the exports (or, \
+             for all but the last two, the table queries, tables/*.sql, run beside the \
+             detections). Remediation steps and finding error codes are not part of the \
              results either. The account verdicts are read from the findings alone; analyze \
              also reads each account's sign-ins (lockouts, later successes, its usual places) \
              and may judge an account more severely."

@@ -64,6 +64,10 @@ pub struct FindingsDoc<'a> {
     pub incidents: &'a [crate::analyze::incidents::Incident],
     /// For every detection: ran, partly ran, could not run, or disabled.
     pub coverage: &'a [crate::analyze::coverage::Coverage],
+    /// What the presets' thresholds make of the same sign-ins; absent
+    /// when rendered from engine results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presets: Option<&'a crate::analyze::preset_check::PresetCheck>,
     /// Present with `--baseline`: new / ongoing / resolved and the change
     /// in totals.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +90,7 @@ pub fn document<'a>(
         accounts: &story.accounts,
         incidents: &story.incidents,
         coverage: &story.coverage,
+        presets: story.presets.as_ref(),
         baseline,
     }
 }

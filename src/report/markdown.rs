@@ -91,6 +91,7 @@ pub fn render(d: &ReportData) -> String {
     lockout_and_risk_guidance(&mut out, d);
     incidents(&mut out, d);
     low_findings(&mut out, d);
+    presets(&mut out, d);
     summary(&mut out, d);
     if let Some(c) = d.baseline {
         baseline_change(&mut out, c);
@@ -292,6 +293,107 @@ fn low_findings(out: &mut String, d: &ReportData) {
             f.first_seen,
             f.id
         );
+    }
+    out.push('\n');
+}
+
+/// Rows of each preset table before the rest is left to findings.json.
+const PRESET_ROWS: usize = 20;
+
+/// Which presets' thresholds raise each finding, and what only another
+/// preset raises (`analyze::preset_check`).
+fn presets(out: &mut String, d: &ReportData) {
+    let Some(c) = &d.story.presets else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "## Under other presets
+"
+    );
+    let _ = writeln!(
+        out,
+        "{} Compared, as the detections the presets set differently: {}.\n",
+        match &c.this_run {
+            Some(p) => format!("This run used the `{p}` thresholds."),
+            None => "This run's settings file changed some of these thresholds.".to_string(),
+        },
+        c.kinds.join(", ")
+    );
+    if c.findings.is_empty() && c.elsewhere.is_empty() {
+        out.push_str("No preset raises a finding of these detections here.\n\n");
+        return;
+    }
+    let more = |out: &mut String, total: usize| {
+        if total > PRESET_ROWS {
+            let _ = writeln!(
+                out,
+                "\n{} more in findings.json (`presets`).",
+                total - PRESET_ROWS
+            );
+        }
+    };
+    if !c.findings.is_empty() {
+        let names: Vec<String> = c
+            .presets
+            .iter()
+            .map(|p| match c.this_run.as_deref() == Some(p.as_str()) {
+                true => format!("{p} (this run)"),
+                false => p.clone(),
+            })
+            .collect();
+        let _ = writeln!(out, "| finding | kind | {} |", names.join(" | "));
+        let _ = writeln!(out, "|---|---|{}", "---|".repeat(names.len()));
+        for r in c.findings.iter().take(PRESET_ROWS) {
+            let marks: Vec<&str> = c
+                .presets
+                .iter()
+                .map(|p| if r.under.contains(p) { "raised" } else { "–" })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                md_esc(&r.title),
+                r.kind,
+                marks.join(" | ")
+            );
+        }
+        more(out, c.findings.len());
+    }
+    if !c.elsewhere.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Raised only under another preset\n\nNo finding of the same detection in this run covers these; \"this run\" is what it made of the same accounts or addresses at the time.\n\n| severity | kind | title | under | this run | first seen |\n|---|---|---|---|---|---|"
+        );
+        let kind_of: BTreeMap<&str, &str> = d
+            .findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.kind.as_str()))
+            .collect();
+        for e in c.elsewhere.iter().take(PRESET_ROWS) {
+            let f = &e.finding;
+            let mut seen: Vec<&str> = Vec::new();
+            for k in e.seen_as.iter().filter_map(|id| kind_of.get(id.as_str())) {
+                if !seen.contains(k) {
+                    seen.push(k);
+                }
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                f.severity.as_str(),
+                f.kind,
+                md_esc(&f.title),
+                e.under.join(", "),
+                if seen.is_empty() {
+                    "–".to_string()
+                } else {
+                    seen.join(", ")
+                },
+                f.first_seen
+            );
+        }
+        more(out, c.elsewhere.len());
     }
     out.push('\n');
 }

@@ -20,6 +20,8 @@
 //! - `story`: account verdicts per planted attack in every export,
 //!   lockouts apart from address blocks, coverage statements.
 //! - `enrich`: `--geoip`/`--asn` with the databases `generate --mmdb` writes.
+//! - `presets`: what the report says each preset raises is what running
+//!   that preset raises.
 
 mod cli;
 mod common;
@@ -30,6 +32,7 @@ mod golden;
 mod hostile_output;
 mod ingest;
 mod malformed;
+mod presets;
 mod real_exports;
 mod sigma;
 mod sql;

@@ -294,24 +294,42 @@ pub trait Detection: Sync {
 /// The one order of findings in every output: severity (highest first),
 /// first seen, kind and id. Rendering an engine's results uses it too.
 pub fn sort_in_report_order(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.first_seen.cmp(&b.first_seen))
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    findings.sort_by(report_order);
+}
+
+/// The comparison behind [`sort_in_report_order`].
+pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.first_seen.cmp(&b.first_seen))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 /// Runs every enabled detection and returns the findings sorted by
 /// severity (highest first), first seen, kind and id.
 pub fn run_all(ev: &Events, cfg: &DetectionConfig) -> Vec<Finding> {
+    run_where(ev, cfg, |_| true, "")
+}
+
+/// [`run_all`] for the enabled detections among `kinds`; `label` follows
+/// each detection's name in the `-v` stage times.
+pub fn run_some(ev: &Events, cfg: &DetectionConfig, kinds: &[&str], label: &str) -> Vec<Finding> {
+    run_where(ev, cfg, |k| kinds.contains(&k), label)
+}
+
+fn run_where(
+    ev: &Events,
+    cfg: &DetectionConfig,
+    pick: impl Fn(&str) -> bool + Sync,
+    label: &str,
+) -> Vec<Finding> {
     let mut findings: Vec<Finding> = DETECTIONS
         .par_iter()
-        .filter(|d| cfg.is_enabled(d.kind()))
+        .filter(|d| cfg.is_enabled(d.kind()) && pick(d.kind()))
         .flat_map_iter(|d| {
             let techniques: Vec<String> = d.techniques().iter().map(|t| t.to_string()).collect();
-            let _timed = crate::trace::Stage::start(format!("detection: {}", d.kind()));
+            let _timed = crate::trace::Stage::start(format!("detection: {}{label}", d.kind()));
             d.run(ev, cfg).into_iter().map(move |mut f| {
                 f.techniques = techniques.clone();
                 f

@@ -189,6 +189,29 @@ macro_rules! registry {
                 Ok(())
             }
 
+            /// The kinds whose settings differ between the two, in registry
+            /// order.
+            pub fn kinds_differing(&self, other: &Self) -> Vec<&'static str> {
+                let mut kinds = Vec::new();
+                $($(#[$attr])* if self.$kind != other.$kind {
+                    kinds.push(stringify!($kind));
+                })+
+                kinds
+            }
+
+            /// Takes `kind`'s thresholds from `other`, keeping this
+            /// configuration's switch for it.
+            pub fn adopt(&mut self, other: &Self, kind: &str) {
+                match kind {
+                    $($(#[$attr])* stringify!($kind) => {
+                        let on = self.$kind.enabled;
+                        self.$kind = other.$kind.clone();
+                        self.$kind.enabled = on;
+                    })+
+                    _ => {}
+                }
+            }
+
             /// A detection's settings in force, for display.
             pub fn thresholds(&self, kind: &str) -> Vec<(String, String)> {
                 match kind {

@@ -54,7 +54,7 @@ pub(super) fn head(out: &mut String, d: &ReportData) {
         } else {
             format!(
                 "<a href=\"#accounts\">Accounts to act on</a>\n<a href=\"#summary\">Summary</a>\n{trends_link}<a href=\"#findings\">Incidents</a>\n\
-                 <a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
+                 <a href=\"#presets\">Other presets</a>\n<a href=\"#error-codes\">Error codes</a>\n<a href=\"#charts\">Charts</a>\n\
                  <a href=\"#top-ips\">IP addresses</a>\n<a href=\"#top-users\">Accounts</a>\n\
                  <a href=\"#apps-countries-clients\">Apps, countries, clients</a>\n\
                  <a href=\"#inputs\">Inputs</a>\n"

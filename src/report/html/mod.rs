@@ -21,6 +21,7 @@ mod error_codes;
 mod findings;
 mod head;
 mod inputs;
+mod presets;
 mod story;
 mod tables;
 
@@ -112,6 +113,7 @@ pub fn render(d: &ReportData, charts: &[Chart]) -> String {
         head::trends(&mut out, h, charts);
     }
     findings::findings(&mut out, d);
+    presets::presets(&mut out, d);
     error_codes::error_codes(&mut out, d);
     tables::chart_section(&mut out, charts);
     tables::top_ips(&mut out, d);
