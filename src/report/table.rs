@@ -207,6 +207,76 @@ pub fn write_findings(w: &mut impl Write, findings: &[crate::model::Finding]) ->
     Ok(())
 }
 
+/// The preset comparison as one table: this run's findings of the
+/// compared detections, then what only another preset raises; a column
+/// per preset says `raised` where its thresholds raise the row, and
+/// `this_run_as` lists the kinds of this run's findings on the same
+/// accounts or addresses at the time. Cells neutralised like every other
+/// CSV.
+pub fn write_presets(
+    w: &mut impl Write,
+    check: &crate::analyze::preset_check::PresetCheck,
+    findings: &[crate::model::Finding],
+) -> io::Result<()> {
+    let by_id: std::collections::HashMap<&str, &crate::model::Finding> =
+        findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut cw = csv::Writer::from_writer(w);
+    let mut head = vec![
+        "listed",
+        "id",
+        "severity",
+        "kind",
+        "title",
+        "first_seen",
+        "last_seen",
+    ];
+    head.extend(check.presets.iter().map(String::as_str));
+    head.push("this_run_as");
+    cw.write_record(&head)?;
+    let mut row =
+        |listed: &str, f: &crate::model::Finding, under: &[String], seen_as: &[String]| {
+            let mut kinds: Vec<&str> = Vec::new();
+            for k in seen_as.iter().filter_map(|id| by_id.get(id.as_str())) {
+                if !kinds.contains(&k.kind.as_str()) {
+                    kinds.push(&k.kind);
+                }
+            }
+            let mut cells = vec![
+                listed.to_string(),
+                f.id.clone(),
+                f.severity.as_str().to_string(),
+                f.kind.clone(),
+                f.title.clone(),
+                f.first_seen.clone(),
+                f.last_seen.clone(),
+            ];
+            cells.extend(
+                check
+                    .presets
+                    .iter()
+                    .map(|p| if under.contains(p) { "raised" } else { "" }.to_string()),
+            );
+            cells.push(kinds.join(";"));
+            cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))
+        };
+    for r in &check.findings {
+        if let Some(f) = by_id.get(r.id.as_str()) {
+            row("this run", f, &r.under, &[])?;
+        }
+    }
+    for e in &check.elsewhere {
+        row(
+            "only under another preset",
+            &e.finding,
+            &e.under,
+            &e.seen_as,
+        )?;
+    }
+    drop(row);
+    cw.flush()?;
+    Ok(())
+}
+
 /// `accounts.csv`: one row per account with its verdict, first action,
 /// reasons (` | `) and finding ids (`;`); cells neutralised like every
 /// other CSV.

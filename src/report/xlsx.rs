@@ -74,6 +74,7 @@ enum Sheet<'a> {
     Asns,
     RareCountries,
     IpEnrichment,
+    Presets,
     SignIns,
 }
 
@@ -89,6 +90,7 @@ impl Sheet<'_> {
             Sheet::Asns => "asns",
             Sheet::RareCountries => "rare_countries",
             Sheet::IpEnrichment => "ip_enrichment",
+            Sheet::Presets => "presets",
             Sheet::SignIns => "sign_ins",
         }
     }
@@ -107,6 +109,9 @@ impl Sheet<'_> {
             Sheet::RareCountries => "countries with under 1% of the sign-ins (coloured elsewhere)",
             Sheet::IpEnrichment => {
                 "per source address: label, location and network, each with its source"
+            }
+            Sheet::Presets => {
+                "which presets' thresholds raise each finding, and what only another preset raises"
             }
             Sheet::SignIns => "the de-duplicated sign-ins, oldest first",
         }
@@ -132,8 +137,11 @@ fn sheet_list<'a>(d: &ReportData<'a>) -> Vec<Sheet<'a>> {
         Sheet::Asns,
         Sheet::RareCountries,
         Sheet::IpEnrichment,
-        Sheet::SignIns,
     ]);
+    if d.story.presets.is_some() {
+        v.push(Sheet::Presets);
+    }
+    v.push(Sheet::SignIns);
     v
 }
 
@@ -549,6 +557,11 @@ pub(crate) fn render_limited(
                 let ips = d.enrichment.map_or(&[][..], |e| &e.ips[..]);
                 table::write_rows(&mut buf, ips)?
             }
+            Sheet::Presets => {
+                if let Some(c) = &d.story.presets {
+                    table::write_presets(&mut buf, c, d.findings)?
+                }
+            }
             Sheet::SignIns => {
                 let n = add_sign_ins(&mut wb, sign_ins, &s, max_rows, rare_rows)?;
                 listed.push((sheet.name(), sheet.what(), n, sign_ins.records.len() as u64));
@@ -665,6 +678,7 @@ mod tests {
                 "asns",
                 "rare_countries",
                 "ip_enrichment",
+                "presets",
                 "sign_ins"
             ]
         );
@@ -716,6 +730,31 @@ mod tests {
         // Nothing was cut.
         assert!(!strings.contains("CUT at Excel"));
         assert!(b.0.by_name("xl/comments1.xml").is_err());
+    }
+
+    #[test]
+    fn the_presets_sheet_has_a_row_per_compared_finding_and_one_per_finding_elsewhere() {
+        let s = sample();
+        let check = s
+            .story
+            .presets
+            .as_ref()
+            .expect("the fixture compares presets");
+        assert!(!check.findings.is_empty());
+        let mut csv = Vec::new();
+        table::write_presets(&mut csv, check, &s.findings).unwrap();
+        let mut rdr = csv::Reader::from_reader(csv.as_slice());
+        let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(&head[7..11], ["default", "sentinel", "splunk", "elastic"]);
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), check.findings.len() + check.elsewhere.len());
+        for (row, r) in rows.iter().zip(&check.findings) {
+            assert_eq!((&row[0], &row[1]), ("this run", r.id.as_str()));
+            // Under its own preset the run raises every one of its findings.
+            assert_eq!(&row[7], "raised");
+        }
+        let (mut b, _, _) = book(EXCEL_MAX_ROWS);
+        assert!(b.sheet("presets").contains("<row r=\"2\""));
     }
 
     #[test]

@@ -96,8 +96,12 @@ pub fn sample() -> Sample {
     let paths = vec![HOSTILE_PATH.to_string()];
     let summary = summarize(&records, 3, 1, 0);
     let tables = tables(&records);
-    let mut findings = run_all(&Events::new(&records, &paths), &DetectionConfig::default());
-    let story = crate::analyze::story(&mut findings, &records, &DetectionConfig::default());
+    let cfg = DetectionConfig::default();
+    let ev = Events::new(&records, &paths);
+    let mut findings = run_all(&ev, &cfg);
+    let presets = crate::analyze::preset_check::compare(&ev, &cfg, &findings);
+    let mut story = crate::analyze::story(&mut findings, &records, &cfg);
+    story.presets = Some(presets);
     let mut input = InputReport {
         path: HOSTILE_PATH.into(),
         format: Some(SourceFormat::GraphJson),
