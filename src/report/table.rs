@@ -272,7 +272,6 @@ pub fn write_presets(
             &e.seen_as,
         )?;
     }
-    drop(row);
     cw.flush()?;
     Ok(())
 }
