@@ -149,6 +149,25 @@ pub(super) fn findings(out: &mut String, d: &ReportData) {
     out.push_str("</section>\n");
 }
 
+/// Which presets' thresholds raise this finding too ("Under other
+/// presets"), for the detections the presets set differently.
+fn presets_line(d: &ReportData, f: &Finding) -> Option<String> {
+    let c = d.story.presets.as_ref()?;
+    let r = c.findings.iter().find(|r| r.id == f.id)?;
+    let (raised, not): (Vec<&String>, Vec<&String>) =
+        c.presets.iter().partition(|p| r.under.contains(p));
+    let list = |v: &[&String]| v.iter().map(|p| esc(p)).collect::<Vec<_>>().join(", ");
+    Some(match (raised.is_empty(), not.is_empty()) {
+        (_, true) => "raised under every preset".to_string(),
+        (true, false) => format!("raised under none of {}", list(&not)),
+        (false, false) => format!(
+            "raised under {}; not under {} (<a href=\"#presets\">compare</a>)",
+            list(&raised),
+            list(&not)
+        ),
+    })
+}
+
 fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
     let _ = writeln!(
         out,
@@ -169,7 +188,7 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
         .map(|&c| esc(&code_name(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows: [(&str, String); 11] = [
+    let mut rows: Vec<(&str, String)> = vec![
         (
             "Detection",
             format!("<span class=\"mono\">{}</span>", esc(&f.kind)),
@@ -218,6 +237,9 @@ fn finding(out: &mut String, d: &ReportData, f: &Finding, i: usize) {
             format!("<span class=\"mono\">{}</span>", esc(&f.id)),
         ),
     ];
+    if let Some(line) = presets_line(d, f) {
+        rows.push(("Presets", line));
+    }
     for (k, v) in rows {
         let _ = writeln!(out, "<dt>{k}</dt><dd>{v}</dd>");
     }

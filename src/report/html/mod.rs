@@ -226,9 +226,17 @@ mod tests {
             "top-users",
             "apps-countries-clients",
             "inputs",
+            "presets",
         ] {
             assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
         }
+        // Each compared finding's card says which presets raise it.
+        let check = s.story.presets.as_ref().unwrap();
+        assert!(!check.findings.is_empty());
+        assert_eq!(
+            html.matches("<dt>Presets</dt>").count(),
+            check.findings.len().min(MAX_FINDINGS)
+        );
         assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
         // Numbers from the data, not boilerplate.
         assert!(html.contains(&format!(
