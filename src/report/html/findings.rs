@@ -2,7 +2,8 @@
 //! chart, evidence, the sign-ins of its actors and what to do.
 
 use super::{
-    actor_list, badge, code_name, duration, finding_anchor, plural, when_local, MAX_FINDINGS,
+    actor_list, badge, code_name, duration, finding_anchor, finding_numbers, plural, when_local,
+    MAX_FINDINGS,
 };
 use crate::analyze::breakdown::SignInTable;
 use crate::model::time::parse_time;
@@ -11,7 +12,7 @@ use crate::report::charts::finding_timeline;
 use crate::report::data::ReportData;
 use crate::report::escape::{cell, esc, esc_cut, num, table};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// A fact value as text (escaped by the caller).
@@ -71,12 +72,7 @@ pub(super) fn findings(out: &mut String, d: &ReportData) {
             Some(article)
         })
         .collect();
-    let index: HashMap<&str, usize> = d
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), i))
-        .collect();
+    let index = finding_numbers(d);
     let mut quiet = String::new();
     let mut quiet_count = 0usize;
     for inc in &d.story.incidents {

@@ -84,6 +84,15 @@ fn badge(sev: Severity) -> String {
     format!("<span class=\"badge {0}\">{0}</span>", sev.as_str())
 }
 
+/// Each finding's place in report order by id: `F{n + 1}` and its card.
+fn finding_numbers<'a>(d: &ReportData<'a>) -> std::collections::HashMap<&'a str, usize> {
+    d.findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.as_str(), i))
+        .collect()
+}
+
 fn finding_anchor(f: &Finding) -> String {
     format!("f-{}", esc(&f.id))
 }

@@ -2,7 +2,7 @@
 //! and what only another preset raises. Computed in
 //! `analyze::preset_check`; laid out here.
 
-use super::{badge, finding_anchor, when, MAX_FINDINGS};
+use super::{badge, finding_anchor, finding_numbers, when, MAX_FINDINGS};
 use crate::analyze::preset_check::PresetCheck;
 use crate::report::data::ReportData;
 use crate::report::escape::{esc, num, table};
@@ -30,12 +30,7 @@ pub(super) fn presets(out: &mut String, d: &ReportData) {
         out.push_str("<p>No preset raises a finding of these detections here.</p>\n</section>\n");
         return;
     }
-    let index: HashMap<&str, usize> = d
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), i))
-        .collect();
+    let index = finding_numbers(d);
     let mark = |on: bool| {
         if on {
             "<b>raised</b>".to_string()

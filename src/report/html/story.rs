@@ -3,7 +3,7 @@
 //! Everything here is computed in `analyze` (verdicts, coverage); this only
 //! lays it out.
 
-use super::finding_anchor;
+use super::{finding_anchor, finding_numbers};
 use crate::analyze::verdict::{self, Account, Verdict};
 use crate::report::data::ReportData;
 use crate::report::escape::{esc, esc_cut, num};
@@ -37,12 +37,7 @@ pub(super) fn accounts(out: &mut String, d: &ReportData) {
         .map(|(v, n)| format!("{} {}", verdict_badge(*v), num(*n as u64)))
         .collect();
     let _ = writeln!(out, "<div class=\"sevcounts\">{}</div>", counts.join(" "));
-    let index: HashMap<&str, usize> = d
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), i))
-        .collect();
+    let index = finding_numbers(d);
     let (act, targeted): (Vec<&Account>, Vec<&Account>) =
         all.iter().partition(|a| a.verdict != Verdict::Targeted);
     if act.is_empty() {
