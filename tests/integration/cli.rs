@@ -527,8 +527,8 @@ fn xlsx_workbook_when_asked_is_reproducible() {
         .filter(|n| n.starts_with("xl/worksheets/sheet"))
         .count();
     // summary, accounts, findings, by_code, seven tables, user_agents,
-    // asns, rare_countries, ip_enrichment, sign_ins.
-    assert_eq!(sheets, 16, "{names:?}");
+    // asns, rare_countries, ip_enrichment, presets, sign_ins.
+    assert_eq!(sheets, 17, "{names:?}");
     let mut shared = String::new();
     std::io::Read::read_to_string(
         &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
