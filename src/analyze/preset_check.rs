@@ -63,6 +63,20 @@ pub struct Elsewhere {
     pub seen_as: Vec<String>,
 }
 
+impl Elsewhere {
+    /// The detections of this run's findings in [`Elsewhere::seen_as`],
+    /// each once, in report order; `findings` are the run's.
+    pub fn seen_kinds<'f>(&self, findings: &'f [Finding]) -> Vec<&'f str> {
+        let mut kinds: Vec<&str> = Vec::new();
+        for f in findings.iter().filter(|f| self.seen_as.contains(&f.id)) {
+            if !kinds.contains(&f.kind.as_str()) {
+                kinds.push(&f.kind);
+            }
+        }
+        kinds
+    }
+}
+
 /// Runs the comparison for the run's findings `found` (report order), as
 /// detected on `ev` with `run`.
 pub fn compare(ev: &Events, run: &DetectionConfig, found: &[Finding]) -> PresetCheck {

@@ -365,19 +365,9 @@ fn presets(out: &mut String, d: &ReportData) {
             out,
             "\n### Raised only under another preset\n\nNo finding of the same detection in this run covers these; \"this run\" is what it made of the same accounts or addresses at the time.\n\n| severity | kind | title | under | this run | first seen |\n|---|---|---|---|---|---|"
         );
-        let kind_of: BTreeMap<&str, &str> = d
-            .findings
-            .iter()
-            .map(|f| (f.id.as_str(), f.kind.as_str()))
-            .collect();
         for e in c.elsewhere.iter().take(PRESET_ROWS) {
             let f = &e.finding;
-            let mut seen: Vec<&str> = Vec::new();
-            for k in e.seen_as.iter().filter_map(|id| kind_of.get(id.as_str())) {
-                if !seen.contains(k) {
-                    seen.push(k);
-                }
-            }
+            let seen = e.seen_kinds(d.findings);
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",

@@ -233,32 +233,25 @@ pub fn write_presets(
     head.extend(check.presets.iter().map(String::as_str));
     head.push("this_run_as");
     cw.write_record(&head)?;
-    let mut row =
-        |listed: &str, f: &crate::model::Finding, under: &[String], seen_as: &[String]| {
-            let mut kinds: Vec<&str> = Vec::new();
-            for k in seen_as.iter().filter_map(|id| by_id.get(id.as_str())) {
-                if !kinds.contains(&k.kind.as_str()) {
-                    kinds.push(&k.kind);
-                }
-            }
-            let mut cells = vec![
-                listed.to_string(),
-                f.id.clone(),
-                f.severity.as_str().to_string(),
-                f.kind.clone(),
-                f.title.clone(),
-                f.first_seen.clone(),
-                f.last_seen.clone(),
-            ];
-            cells.extend(
-                check
-                    .presets
-                    .iter()
-                    .map(|p| if under.contains(p) { "raised" } else { "" }.to_string()),
-            );
-            cells.push(kinds.join(";"));
-            cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))
-        };
+    let mut row = |listed: &str, f: &crate::model::Finding, under: &[String], kinds: &[&str]| {
+        let mut cells = vec![
+            listed.to_string(),
+            f.id.clone(),
+            f.severity.as_str().to_string(),
+            f.kind.clone(),
+            f.title.clone(),
+            f.first_seen.clone(),
+            f.last_seen.clone(),
+        ];
+        cells.extend(
+            check
+                .presets
+                .iter()
+                .map(|p| if under.contains(p) { "raised" } else { "" }.to_string()),
+        );
+        cells.push(kinds.join(";"));
+        cw.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))
+    };
     for r in &check.findings {
         if let Some(f) = by_id.get(r.id.as_str()) {
             row("this run", f, &r.under, &[])?;
@@ -269,7 +262,7 @@ pub fn write_presets(
             "only under another preset",
             &e.finding,
             &e.under,
-            &e.seen_as,
+            &e.seen_kinds(findings),
         )?;
     }
     cw.flush()?;
