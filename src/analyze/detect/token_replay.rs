@@ -258,9 +258,7 @@ impl Detection for TokenReplay {
         // walking the records in order reads memory in order, and keeps
         // per session only what a later use is judged by.
         let mut sessions: HashMap<(Text, Id), Session, Fast> = HashMap::default();
-        // Each account's successes so far, in time order: what "the
-        // account used this place before" is judged against.
-        let mut successes: HashMap<Text, Vec<usize>, Fast> = HashMap::default();
+        let by_user = ev.by_user();
         let mut nets = NetworkKeys::default();
         for i in order {
             let r = &recs[i];
@@ -271,8 +269,6 @@ impl Detection for TokenReplay {
                 continue;
             }
             let user = r.user_principal_name;
-            let ok = successes.entry(user).or_default();
-            ok.push(i);
             let Some(key) = session_key(r) else {
                 continue;
             };
@@ -291,13 +287,31 @@ impl Detection for TokenReplay {
                 s.over = true;
                 continue;
             }
+            // Most uses come from the network of the session's last use:
+            // they are judged as that use was, without the sets.
+            if let Some(last) = s.last.filter(|l| l.ip == r.ip && l.asn == r.asn) {
+                if last.replay {
+                    s.replays.push(i);
+                } else if !r.device_id.is_empty() {
+                    s.seen_devices.insert(r.device_id);
+                }
+                continue;
+            }
             let mut keys = nets.all(r).peekable();
             if keys.peek().is_none() {
                 continue;
             }
+            let judged = |replay: bool| {
+                Some(LastUse {
+                    ip: r.ip,
+                    asn: r.asn,
+                    replay,
+                })
+            };
             if keys.clone().any(|k| s.foreign.contains(&k)) {
                 s.seen_nets.extend(keys);
                 s.replays.push(i);
+                s.last = judged(true);
                 continue;
             }
             let new_net = !keys.clone().any(|k| s.seen_nets.contains(&k));
@@ -318,20 +332,25 @@ impl Detection for TokenReplay {
                 || (r.time_us < baseline_end && !ev.history_has(&user))
                 || ev.history_knows(r)
             {
+                s.last = judged(false);
                 continue;
             }
             // A network the account itself used before, outside this
             // session, is the owner moving (home, office, phone).
             let place = Place::of(r);
-            let familiar = ok
-                .iter()
+            let familiar = by_user
+                .get(&user)
+                .into_iter()
+                .flatten()
                 .map(|&o| &recs[o])
+                .filter(|o| o.status == StatusClass::Success && util::visible(cfg, o))
                 .take_while(|o| o.time_us < r.time_us)
                 .any(|o| session_key(o) != Some(key) && place.same(o));
             if !familiar {
                 s.foreign.extend(keys);
                 s.replays.push(i);
             }
+            s.last = judged(!familiar);
         }
         // Findings in (account, session) order, as the report lists them.
         let replayed: BTreeMap<(Text, Id), Session> = sessions
@@ -370,6 +389,18 @@ struct Session {
     /// one count too.
     foreign: HashSet<NetworkKey, Fast>,
     replays: Vec<usize>,
+    /// The address and ASN of the last use judged, and whether it was a
+    /// replay: a later use from the same address and ASN has the same
+    /// network keys, so it is judged the same way (a replay's keys are
+    /// foreign by then; another use's are seen and not foreign).
+    last: Option<LastUse>,
+}
+
+#[derive(Clone, Copy)]
+struct LastUse {
+    ip: Text,
+    asn: Option<i64>,
+    replay: bool,
 }
 
 impl Session {
@@ -379,9 +410,15 @@ impl Session {
         if !anchor.device_id.is_empty() {
             seen_devices.insert(anchor.device_id);
         }
+        let last = (!seen_nets.is_empty()).then_some(LastUse {
+            ip: anchor.ip,
+            asn: anchor.asn,
+            replay: false,
+        });
         Session {
             anchor: i,
             over: seen_nets.is_empty(),
+            last,
             seen_nets,
             seen_devices,
             foreign: HashSet::default(),
@@ -607,6 +644,56 @@ mod tests {
         assert_eq!(fact(&f[0], "minutes_after_first"), Some(&10.into()));
         assert_eq!(fact(&f[0], "country_changed"), Some(&true.into()));
         assert!(f[0].title.contains("AS14061"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn a_device_first_named_on_a_repeat_use_vouches_for_a_later_network() {
+        // The session opens at home without a device id; the next use,
+        // from the same address, names the laptop; the laptop then signs
+        // in from abroad on the same session: the owner, not a replay.
+        let u = "carol@contoso.com";
+        let home = |sec| {
+            at(
+                sec,
+                u,
+                "192.0.2.10",
+                7018,
+                "US",
+                "s-trip",
+                SignInType::Interactive,
+                "Windows10",
+            )
+        };
+        let with_laptop = |r: SignIn| SignIn {
+            device_id: "laptop-1".into(),
+            ..r
+        };
+        let mut v = baseline(u);
+        v.push(home(2 * DAY + 100));
+        v.push(with_laptop(home(2 * DAY + 200)));
+        let abroad = at(
+            2 * DAY + 300,
+            u,
+            "203.0.113.9",
+            14061,
+            "NL",
+            "s-trip",
+            SignInType::Interactive,
+            "Windows10",
+        );
+        v.push(with_laptop(abroad.clone()));
+        let cfg = DetectionConfig::default();
+        assert_eq!(run(&TokenReplay, &fixture(v.clone()), &cfg), vec![]);
+        // Without the laptop's id on the second use it is a replay, and
+        // every later use from that address counts with it.
+        v[5].device_id = "".into();
+        v.push(with_laptop(SignIn {
+            time_us: abroad.time_us + 60_000_000,
+            ..abroad
+        }));
+        let f = run(&TokenReplay, &fixture(v), &cfg);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].count, 2);
     }
 
     #[test]
