@@ -8,8 +8,8 @@
 # benches/peers.py; BENCHMARKS.md says why these and how to read the tables.
 #
 # Each run is a whole process under `/usr/bin/time -f "%e %U %S %M"` (wall,
-# user and system CPU, peak RSS). For each input the files are read once
-# into the page cache, then every engine runs once per repetition, in turn
+# user and system CPU, peak RSS). Before each run the input's files are read
+# into the page cache (untimed); every engine runs once per repetition, in turn
 # (round-robin, each repetition starting one engine further on), so a noisy
 # minute hits all of them. Two floors run beside them: `cat` of the folder
 # (reading alone) and benches/hash_floor.py (reading and SHA-256, which
@@ -190,6 +190,16 @@ run_once() { # size input label template rep
   [ "$status" = ok ]
 }
 
+# Reads the input's files into the page cache before every timed run, so
+# each engine starts from memory. Warming once per input was not enough:
+# on a VM the host may take cached pages back at any time (here a 4.6 GB
+# input fell to 0.6 GB resident with 12 GB of the guest's memory free),
+# and whichever engine ran next then paid for reading the disk, mostly as
+# system time (5.3 s of it in one entrasift run).
+warm() {
+  find "$1" -type f -exec cat {} + >/dev/null
+}
+
 declare -A dead
 IFS=, read -r -a sizes <<<"$SIZES"
 IFS=, read -r -a inputs <<<"$INPUTS"
@@ -201,8 +211,6 @@ for size in "${sizes[@]}"; do
     [ -d "$dir" ] || { echo "no $dir" >&2; exit 2; }
     mapfile -t list < <(engines "$input")
     dead=()
-    # Warm the page cache (the inputs of one size may not all fit at once).
-    find "$dir" -type f -exec cat {} + >/dev/null
     for rep in $(seq "$REPS"); do
       # Each repetition starts one engine further on, so no engine always
       # runs right after the same other one.
@@ -213,6 +221,7 @@ for size in "${sizes[@]}"; do
         # it is reported once, not rerun.
         [ -z "${dead[$label]:-}" ] || continue
         echo "  $size $input rep $rep: $label" >&2
+        warm "$dir"
         run_once "$size" "$input" "$label" "${entry#*|}" "$rep" || dead[$label]=1
       done
     done
@@ -222,6 +231,7 @@ for size in "${sizes[@]}"; do
         rm -rf "$WORK/out"
         flag=()
         [ "$threads" = all ] || flag=(--threads "$threads")
+        warm "$dir"
         "$BIN" "${flag[@]}" -v analyze "$dir" --out "$WORK/out" >"$logs/stages-$size-$input-$threads.err" 2>&1 \
           || echo "  entrasift -v failed: see $logs/stages-$size-$input-$threads.err" >&2
       done
