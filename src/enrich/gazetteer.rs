@@ -5,8 +5,9 @@
 //!
 //! The table is GeoNames data (CC BY 4.0), built by
 //! `scripts/build-gazetteer.py` into `data/gazetteer/cities.tsv.gz`; see
-//! `data/gazetteer/SOURCES.md`. It is decompressed and indexed on first
-//! use only, so runs whose logs carry coordinates never pay for it.
+//! `data/gazetteer/SOURCES.md`. It is decompressed on first use only, so
+//! runs whose logs carry coordinates never pay for it, and each country's
+//! places are indexed on the first lookup there.
 //!
 //! A name resolves only when it names one place: a city with the same
 //! name in two states of the country, and no state to tell them apart,
