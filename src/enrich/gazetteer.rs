@@ -117,11 +117,11 @@ fn push_key(out: &mut String, country: &str, name: &str) -> (u32, u32) {
 }
 
 impl Gazetteer {
-    /// Reads the gzip-compressed table: `country, city, admin1, latitude,
-    /// longitude, population, alternate names (|-separated)` per line,
-    /// `#` lines ignored. Every line is checked: the first damaged one is
-    /// the error.
-    pub fn parse(gz: &[u8]) -> Result<Gazetteer, ParseError> {
+    /// [`Gazetteer::open`], then every country read: the first damaged
+    /// line is the error. Runs read countries as lookups need them; the
+    /// tests check tables whole.
+    #[cfg(test)]
+    fn parse(gz: &[u8]) -> Result<Gazetteer, ParseError> {
         let g = Gazetteer::open(gz)?;
         let mut countries: Vec<&Country> = g.countries.values().collect();
         countries.sort_by_key(|c| c.runs[0].1);
@@ -133,7 +133,9 @@ impl Gazetteer {
         Ok(g)
     }
 
-    /// Decompresses the table and finds each country's lines; their
+    /// Decompresses the gzip-compressed table (`country, city, admin1,
+    /// latitude, longitude, population, alternate names (|-separated)` per
+    /// line, `#` lines ignored) and finds each country's lines; their
     /// fields are read on the first lookup in the country.
     fn open(gz: &[u8]) -> Result<Gazetteer, ParseError> {
         let mut text = String::new();
@@ -210,15 +212,12 @@ impl Gazetteer {
     }
 
     /// Places in the table (every country read).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.countries
             .values()
             .map(|c| self.table(c).as_ref().map_or(0, |t| t.places.len()))
             .sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
