@@ -88,13 +88,15 @@ impl Loaded {
 /// terminal unless `quiet`.
 pub fn load(inputs: &[PathBuf], quiet: bool) -> Loaded {
     let bar = progress::Progress::start(quiet);
-    let stage = Stage::start("read and parse");
-    let ing = crate::ingest::ingest(inputs);
+    // Duplicates are dropped as each input is read, so overlapping
+    // exports cost memory once.
+    let stage = Stage::start("read, parse and de-duplicate");
+    let ing = crate::ingest::ingest_into(inputs, normalize::Unique::new);
     drop(stage);
     drop(bar);
     let paths: Vec<String> = ing.inputs.iter().map(|i| i.path.clone()).collect();
-    let stage = Stage::start("normalize and de-duplicate");
-    let n = normalize::normalize(ing.records, &ing.auth_details, &paths);
+    let stage = Stage::start("normalize");
+    let n = normalize::normalize_unique(ing.records, &ing.auth_details);
     drop(stage);
     let mut reports = ing.inputs;
     for (r, d) in reports.iter_mut().zip(&n.duplicates_by_input) {

@@ -640,7 +640,7 @@ fn version_about_and_verbose_describe_the_build_and_the_run() {
     ]);
     assert_eq!(code, Some(0), "{err}");
     for stage in [
-        "read and parse:",
+        "read, parse and de-duplicate:",
         "detect:",
         "wrote findings.json",
         "graph_json",

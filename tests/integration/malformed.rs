@@ -717,7 +717,7 @@ fn a_file_removed_after_discovery_is_accounted() {
     let (inputs, unlisted) = entrasift::ingest::source::discover(&[d.path().to_path_buf()]);
     assert_eq!(inputs.len(), 2);
     std::fs::remove_file(d.path().join("a.jsonl")).unwrap();
-    let ing = entrasift::ingest::read_inputs(&inputs, unlisted);
+    let ing = entrasift::ingest::read_inputs(&inputs, unlisted, Vec::new());
     assert_eq!(ing.records.len(), 1);
     let gone = ing
         .inputs
