@@ -11,7 +11,7 @@ use crate::model::{AuthDetail, SignIn, StatusClass, Text};
 use crate::trace::Stage;
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use table::to_dataframe;
 pub use unique::Unique;
@@ -67,8 +67,14 @@ pub fn normalize(
     auth_details: &[AuthDetail],
     paths: &[String],
 ) -> Normalized {
+    let mut by_input: BTreeMap<u32, Vec<SignIn>> = BTreeMap::new();
+    for r in records {
+        by_input.entry(r.source_file).or_default().push(r);
+    }
     let mut unique = Unique::new(paths.to_vec());
-    unique.add(Unique::prepare(records));
+    for (_, records) in by_input {
+        unique.add(Unique::prepare(records));
+    }
     normalize_unique(unique, auth_details)
 }
 

@@ -10,11 +10,13 @@
 //! richest format wins, then the lowest input path and record number, so
 //! the result never depends on file order or on the order inputs finish.
 //!
-//! [`Unique`] takes each input's records as soon as the input is read and
-//! drops its duplicates there, so a run over overlapping exports holds
-//! each sign-in once plus the inputs in flight, never every copy: seven
-//! daily downloads of the same rolling week cost what one does. A copy
-//! that beats the one kept takes its place in memory.
+//! [`Unique`] takes each input's records as soon as the input is read, so
+//! a run over overlapping exports holds each sign-in once plus the inputs
+//! in flight, never every copy: eight downloads of the same week cost what
+//! one does. An input first drops its own copies (`prepare`, on the pool,
+//! a shard per thread); then the smaller of it and the sign-ins kept so
+//! far is looked up in the larger one's tables (`add`), and a copy that
+//! beats the one kept takes its place in memory.
 
 use crate::ingest::Collect;
 use crate::model::{Id, SignIn, SignInType, Text};
@@ -85,21 +87,10 @@ pub(super) fn preference(a: &SignIn, b: &SignIn, paths: &[String]) -> Ordering {
     (rank(a), path(a), a.source_record).cmp(&(rank(b), path(b), b.source_record))
 }
 
-/// One input's records with the hash of each one's key, worked out on
-/// the pool before the records join the others.
-pub struct Hashed {
-    records: Vec<SignIn>,
-    hashes: Vec<u64>,
-    /// The records' indexes grouped by shard, and where each shard's
-    /// group ends.
-    by_shard: Vec<u32>,
-    shard_ends: [usize; SHARDS],
-}
-
-/// The table is split by hash into shards that are filled one after the
-/// other, each small enough to stay in cache: one table of a million
-/// entries missed the cache on nearly every insert, and adding took twice
-/// as long.
+/// The table is split by hash into shards, each small enough to stay in
+/// cache and filled one after the other (and, for one input, each on its
+/// own thread): one table of a million entries missed the cache on nearly
+/// every insert, and adding took twice as long.
 const SHARDS: usize = 32;
 
 /// Bits 40 to 44 of a key's hash pick its shard; bits 0 to 31 are its tag.
@@ -121,14 +112,30 @@ fn placed(&(_, tag): &Entry) -> u64 {
     u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
+/// Sign-ins, each once, and the tables that find them by key. Records
+/// are numbered by their place in `records`.
+#[derive(Default)]
+struct Set {
+    records: Vec<SignIn>,
+    tables: Vec<HashTable<Entry>>,
+}
+
+/// One input's sign-ins, each once, worked out on the pool before they
+/// join the others.
+pub struct Prepared {
+    set: Set,
+    /// Copies dropped within the input, whose index is `file`.
+    dropped: u64,
+    file: u32,
+}
+
 /// The sign-ins kept so far and the duplicates dropped per input.
 ///
 /// The tables hold record numbers and tags, 8 bytes a slot; keys are
 /// recomputed from the records when tags meet.
 pub struct Unique {
     paths: Vec<String>,
-    records: Vec<SignIn>,
-    tables: Vec<HashTable<Entry>>,
+    set: Set,
     dropped: Vec<u64>,
 }
 
@@ -139,15 +146,14 @@ impl Unique {
         Unique {
             dropped: vec![0; paths.len()],
             paths,
-            records: Vec::new(),
-            tables: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            set: Set::default(),
         }
     }
 
     /// The records kept, in no particular order, and the duplicates
     /// dropped per input.
     pub fn finish(self) -> (Vec<SignIn>, Vec<u64>) {
-        (self.records, self.dropped)
+        (self.set.records, self.dropped)
     }
 }
 
@@ -157,140 +163,153 @@ fn count_dropped(dropped: &mut [u64], r: &SignIn) {
     }
 }
 
-impl Collect for Unique {
-    type Batch = Hashed;
+/// Removes the records not `alive` and returns where each one left ends
+/// up (`u32::MAX` for the removed).
+fn close_up(records: &mut Vec<SignIn>, alive: &[bool]) -> Vec<u32> {
+    let mut rank = vec![u32::MAX; records.len()];
+    let mut kept = 0;
+    for i in 0..records.len() {
+        if alive[i] {
+            rank[i] = kept as u32;
+            if kept != i {
+                records.swap(kept, i);
+            }
+            kept += 1;
+        }
+    }
+    records.truncate(kept);
+    rank
+}
 
-    fn prepare(records: Vec<SignIn>) -> Hashed {
+impl Collect for Unique {
+    type Batch = Prepared;
+
+    /// Keeps each sign-in of one input once. All of `records` come from
+    /// one input, so which copy wins needs no path.
+    fn prepare(mut records: Vec<SignIn>) -> Prepared {
+        let file = records.first().map_or(0, |r| r.source_file);
+        debug_assert!(records.iter().all(|r| r.source_file == file));
+        // Record numbers are 4 bytes: four billion sign-ins would take
+        // 1.5 TB of records, so a run runs out of memory long before.
+        debug_assert!(records.len() <= u32::MAX as usize);
         let hashes: Vec<u64> = records
             .par_iter()
             .map(|r| HASHER.hash_one(key(r)))
             .collect();
-        let mut shard_ends = [0; SHARDS];
-        for &h in &hashes {
-            shard_ends[shard(h)] += 1;
-        }
-        let mut next = [0; SHARDS];
-        let mut end = 0;
-        for (s, e) in shard_ends.iter_mut().enumerate() {
-            next[s] = end;
-            end += *e;
-            *e = end;
-        }
-        let mut by_shard = vec![0u32; hashes.len()];
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
         for (i, &h) in hashes.iter().enumerate() {
-            let s = shard(h);
-            by_shard[next[s]] = i as u32;
-            next[s] += 1;
+            members[shard(h)].push(i as u32);
         }
-        Hashed {
-            records,
-            hashes,
-            by_shard,
-            shard_ends,
+        let built: Vec<(HashTable<Entry>, Vec<u32>)> = members
+            .into_par_iter()
+            .map(|members| {
+                let mut table = HashTable::with_capacity(members.len());
+                let mut dead = Vec::new();
+                for i in members {
+                    let t = tag(hashes[i as usize]);
+                    let r = &records[i as usize];
+                    let found = table.find_entry(placed(&(0, t)), |&(j, u)| {
+                        u == t && key(&records[j as usize]) == key(r)
+                    });
+                    match found {
+                        Err(_) => {
+                            table.insert_unique(placed(&(0, t)), (i, t), placed);
+                        }
+                        Ok(mut e) => {
+                            let j = e.get().0;
+                            if preference(r, &records[j as usize], &[]) == Ordering::Less {
+                                dead.push(j);
+                                e.get_mut().0 = i;
+                            } else {
+                                dead.push(i);
+                            }
+                        }
+                    }
+                }
+                (table, dead)
+            })
+            .collect();
+        let dropped: usize = built.iter().map(|(_, d)| d.len()).sum();
+        let mut tables: Vec<HashTable<Entry>> = Vec::with_capacity(SHARDS);
+        if dropped == 0 {
+            tables.extend(built.into_iter().map(|(t, _)| t));
+        } else {
+            let mut alive = vec![true; records.len()];
+            for (_, dead) in &built {
+                for &i in dead {
+                    alive[i as usize] = false;
+                }
+            }
+            let rank = close_up(&mut records, &alive);
+            tables.extend(built.into_iter().map(|(mut t, _)| {
+                for (j, _) in t.iter_mut() {
+                    *j = rank[*j as usize];
+                }
+                t
+            }));
+        }
+        Prepared {
+            set: Set { records, tables },
+            dropped: dropped as u64,
+            file,
         }
     }
 
-    fn add(&mut self, batch: Hashed) {
-        let Hashed {
-            records: mut incoming,
-            hashes: mut incoming_hashes,
-            by_shard,
-            shard_ends,
-        } = batch;
-        let Unique {
-            paths,
-            records,
-            tables,
+    /// Merges an input's sign-ins into the kept ones: the smaller set is
+    /// looked up in the larger one's tables (so the largest input of a
+    /// run is neither copied nor indexed twice), and of two copies the
+    /// preferred one stays.
+    fn add(&mut self, batch: Prepared) {
+        let Prepared {
+            set: mut incoming,
             dropped,
-        } = self;
-        let base = records.len();
-        // Record numbers are 4 bytes: four billion sign-ins would take
-        // 1.5 TB of records, so a run runs out of memory long before.
-        debug_assert!(base + incoming.len() <= u32::MAX as usize);
-        // While the input is added, its record `i` is number `base + i`.
-        let mut alive = vec![true; incoming.len()];
-        let mut start = 0;
-        for (table, &end) in tables.iter_mut().zip(&shard_ends) {
-            table.reserve(end - start, placed);
-            for &i in &by_shard[start..end] {
-                let i = i as usize;
-                let t = tag(incoming_hashes[i]);
-                let at = |j: u32| match (j as usize).checked_sub(base) {
-                    Some(i) => &incoming[i],
-                    None => &records[j as usize],
-                };
-                // Keys are compared only when tags meet: reading the
-                // record for every insert would miss the cache as often
-                // as one big table did.
-                let found = table.find_entry(placed(&(0, t)), |&(j, u)| {
-                    u == t && key(at(j)) == key(&incoming[i])
+            file,
+        } = batch;
+        if let Some(d) = self.dropped.get_mut(file as usize) {
+            *d += dropped;
+        }
+        if incoming.records.len() > self.set.records.len() {
+            std::mem::swap(&mut self.set, &mut incoming);
+        }
+        let (big, small) = (&mut self.set, incoming);
+        if small.records.is_empty() {
+            return;
+        }
+        let Set {
+            records: mut small_records,
+            tables: small_tables,
+        } = small;
+        let mut alive = vec![true; small_records.len()];
+        for (table, entries) in big.tables.iter().zip(&small_tables) {
+            for &(s, t) in entries {
+                let r = &small_records[s as usize];
+                let found = table.find(placed(&(0, t)), |&(j, u)| {
+                    u == t && key(&big.records[j as usize]) == key(r)
                 });
-                let Ok(mut entry) = found else {
-                    table.insert_unique(placed(&(0, t)), ((base + i) as u32, t), placed);
+                let Some(&(j, _)) = found else {
                     continue;
                 };
-                let j = entry.get().0 as usize;
-                let kept = at(j as u32);
-                if preference(&incoming[i], kept, paths) != Ordering::Less {
-                    count_dropped(dropped, &incoming[i]);
-                    alive[i] = false;
-                } else if j >= base {
-                    // It beats a copy from the same input.
-                    count_dropped(dropped, kept);
-                    alive[j - base] = false;
-                    entry.get_mut().0 = (base + i) as u32;
-                } else {
-                    // It beats a copy kept from an earlier input and takes
-                    // its place; the copy it replaces is the one dropped.
-                    std::mem::swap(&mut records[j], &mut incoming[i]);
-                    count_dropped(dropped, &incoming[i]);
-                    alive[i] = false;
+                let (j, s) = (j as usize, s as usize);
+                if preference(&small_records[s], &big.records[j], &self.paths) == Ordering::Less {
+                    std::mem::swap(&mut big.records[j], &mut small_records[s]);
                 }
-            }
-            start = end;
-        }
-        // Close up the input's dropped records; `rank[i]` is where record
-        // `i` of the input ends up among the input's kept ones.
-        let mut rank = vec![u32::MAX; incoming.len()];
-        let mut kept = 0;
-        for i in 0..incoming.len() {
-            if alive[i] {
-                rank[i] = kept as u32;
-                if kept != i {
-                    incoming.swap(kept, i);
-                    incoming_hashes.swap(kept, i);
-                }
-                kept += 1;
+                // The copy that lost now sits in the smaller set.
+                count_dropped(&mut self.dropped, &small_records[s]);
+                alive[s] = false;
             }
         }
-        incoming.truncate(kept);
-        incoming_hashes.truncate(kept);
-        if kept <= base {
-            for (i, &r) in rank.iter().enumerate() {
-                if r != u32::MAX && r as usize != i {
-                    let old = (base + i) as u32;
-                    let h = incoming_hashes[r as usize];
-                    let at = placed(&(0, tag(h)));
-                    if let Some(slot) = tables[shard(h)].find_mut(at, |&(j, _)| j == old) {
-                        slot.0 = base as u32 + r;
-                    }
+        let rank = close_up(&mut small_records, &alive);
+        let base = big.records.len() as u32;
+        for (table, entries) in big.tables.iter_mut().zip(&small_tables) {
+            table.reserve(entries.len(), placed);
+            for &(s, t) in entries {
+                let r = rank[s as usize];
+                if r != u32::MAX {
+                    table.insert_unique(placed(&(0, t)), (base + r, t), placed);
                 }
             }
-            records.append(&mut incoming);
-        } else {
-            // The input keeps more than all before it: those join its
-            // vector rather than it theirs, so the largest vector of a run
-            // is never copied. Everything is renumbered, the earlier
-            // records after the input's.
-            for (j, _) in tables.iter_mut().flat_map(HashTable::iter_mut) {
-                *j = match (*j as usize).checked_sub(base) {
-                    Some(i) => rank[i],
-                    None => *j + kept as u32,
-                };
-            }
-            std::mem::swap(records, &mut incoming);
-            records.append(&mut incoming);
         }
+        big.records.append(&mut small_records);
     }
 }
 
@@ -398,11 +417,9 @@ mod tests {
             assert_eq!(got_dropped, dropped, "{order:?}");
             assert_eq!(got, kept, "{order:?}");
         }
-        let mut all = Unique::new(paths.clone());
-        all.add(Unique::prepare(recs.clone()));
-        let (mut got, got_dropped) = all.finish();
-        got.sort_by_key(|r| r.time_us);
-        assert_eq!((got, got_dropped), (kept, dropped));
+        // All at once, as `normalize` takes them.
+        let n = super::super::normalize(recs.clone(), &[], &paths);
+        assert_eq!((n.records, n.duplicates_by_input), (kept, dropped));
     }
 
     #[test]
@@ -420,7 +437,7 @@ mod tests {
             rec("r1", 1, 0, SourceFormat::PortalCsv, 1),
             rec("r1", 1, 0, SourceFormat::PortalCsv, 1),
         ]));
-        assert_eq!(u.records.len(), 1);
+        assert_eq!(u.set.records.len(), 1);
         let (kept, dropped) = u.finish();
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].source_format, Some(SourceFormat::GraphJson));
