@@ -200,7 +200,8 @@ mod tests {
     use super::*;
     use crate::model::SourceFormat;
 
-    fn rec(id: &str, t: i64, code: i64, fmt: SourceFormat, file: u32) -> SignIn {
+    /// A sign-in with only its de-duplication key, format and input set.
+    pub(super) fn rec(id: &str, t: i64, code: i64, fmt: SourceFormat, file: u32) -> SignIn {
         SignIn {
             request_id: id.into(),
             time_us: t,

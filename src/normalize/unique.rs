@@ -315,20 +315,10 @@ impl Collect for Unique {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::rec;
     use super::*;
     use crate::model::SourceFormat;
     use std::collections::HashMap;
-
-    fn rec(id: &str, t: i64, code: i64, fmt: SourceFormat, file: u32) -> SignIn {
-        SignIn {
-            request_id: id.into(),
-            time_us: t,
-            error_code: code,
-            source_format: Some(fmt),
-            source_file: file,
-            ..Default::default()
-        }
-    }
 
     /// The records of `recs` added input by input in `order`, finished and
     /// sorted by (time, format, file, record).
