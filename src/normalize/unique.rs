@@ -108,8 +108,14 @@ fn tag(h: u64) -> u32 {
     h as u32
 }
 
-fn placed(&(_, tag): &Entry) -> u64 {
-    u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+/// Where the table places a key with tag `t`.
+fn slot_hash(t: u32) -> u64 {
+    u64::from(t).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Where the table places an entry, for it to grow by.
+fn placed(&(_, t): &Entry) -> u64 {
+    slot_hash(t)
 }
 
 /// Sign-ins, each once, and the tables that find them by key. Records
@@ -208,12 +214,12 @@ impl Collect for Unique {
                 for i in members {
                     let t = tag(hashes[i as usize]);
                     let r = &records[i as usize];
-                    let found = table.find_entry(placed(&(0, t)), |&(j, u)| {
+                    let found = table.find_entry(slot_hash(t), |&(j, u)| {
                         u == t && key(&records[j as usize]) == key(r)
                     });
                     match found {
                         Err(_) => {
-                            table.insert_unique(placed(&(0, t)), (i, t), placed);
+                            table.insert_unique(slot_hash(t), (i, t), placed);
                         }
                         Ok(mut e) => {
                             let j = e.get().0;
@@ -271,19 +277,20 @@ impl Collect for Unique {
         if incoming.records.len() > self.set.records.len() {
             std::mem::swap(&mut self.set, &mut incoming);
         }
-        let (big, small) = (&mut self.set, incoming);
-        if small.records.is_empty() {
+        if incoming.records.is_empty() {
             return;
         }
+        // The larger set stays where it is; the smaller one joins it.
+        let big = &mut self.set;
         let Set {
             records: mut small_records,
             tables: small_tables,
-        } = small;
+        } = incoming;
         let mut alive = vec![true; small_records.len()];
         for (table, entries) in big.tables.iter().zip(&small_tables) {
             for &(s, t) in entries {
                 let r = &small_records[s as usize];
-                let found = table.find(placed(&(0, t)), |&(j, u)| {
+                let found = table.find(slot_hash(t), |&(j, u)| {
                     u == t && key(&big.records[j as usize]) == key(r)
                 });
                 let Some(&(j, _)) = found else {
@@ -305,7 +312,7 @@ impl Collect for Unique {
             for &(s, t) in entries {
                 let r = rank[s as usize];
                 if r != u32::MAX {
-                    table.insert_unique(placed(&(0, t)), (base + r, t), placed);
+                    table.insert_unique(slot_hash(t), (base + r, t), placed);
                 }
             }
         }
