@@ -23,6 +23,8 @@
 # After the timed runs of an input, entrasift runs once more with -v on all
 # cores and once on one thread (not timed from outside): the stage times it
 # prints become a table of seconds and microseconds per sign-in per stage.
+# A budget table then sets the CPU time each speed target allows against
+# the SHA-256 floor and entrasift's CPU after reading (compare_report.py).
 #
 # Data (generated once per N, then reused), raw timings (runs.tsv), each
 # run's output and the tables (report.md) stay under the work folder.

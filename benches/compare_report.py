@@ -10,6 +10,16 @@ runs. "x" columns are the other engine's best time over entrasift's best
 time: above 1 entrasift is faster, below 1 slower. A peer's summary cell is
 its fastest query that completed, with the failure of the query as first
 written noted beside it.
+
+The budget table asks whether a target can be met at all on this machine:
+the target's wall time times the cores is the CPU time a run may spend;
+from it go the SHA-256 floor's CPU time (reading and hashing every byte,
+which the evidence manifest needs) and the CPU time entrasift spends after
+reading (normalize, enrich, analyze, break down, render; from the -v run on
+all cores). What is left is all that reading and parsing may cost; a
+negative figure means the target is out of reach however fast the parser,
+unless the hash or the analysis goes; "left if the hash went" is the same
+budget with the hash gone.
 """
 
 import csv
@@ -20,7 +30,11 @@ import sys
 
 FOLDER = {"csv": "portal-csv", "json": "portal-json", "jsonl": "azure-monitor-blob"}
 NAME = {"csv": "portal CSV", "json": "portal JSON array", "jsonl": "Azure Monitor JSON lines"}
-STAGE = re.compile(r"^entrasift: (.+): ([0-9.]+) s(?:, [0-9.]+ s CPU)? \(peak memory so far (\d+) MiB\)$")
+STAGE = re.compile(r"^entrasift: (.+): ([0-9.]+) s(?:, ([0-9.]+) s CPU)? \(peak memory so far (\d+) MiB\)$")
+# The targets of issue 22: entrasift's full analyze at least this many
+# times as fast as the peer's best query.
+TARGET = {"csv": ("polars", 1.0), "json": ("DuckDB", 3.0), "jsonl": ("DuckDB", 1.5)}
+READ_STAGE = "read, parse and de-duplicate"
 COUNT = re.compile(r"^(\d+) sign-in\(s\):")
 
 
@@ -112,7 +126,8 @@ def stages(path):
             for line in f:
                 m = STAGE.match(line.strip())
                 if m:
-                    found.append((m.group(1), float(m.group(2))))
+                    cpu = float(m.group(3)) if m.group(3) else None
+                    found.append((m.group(1), float(m.group(2)), cpu))
                 m = COUNT.match(line.strip())
                 if m:
                     count = int(m.group(1))
@@ -131,17 +146,51 @@ def print_stages(size, inp, log_dir):
     if not all_cores:
         return
     count = count or count_one
-    one = dict(one or [])
+    one = {name: secs for name, secs, _ in one or []}
     print(f"\nentrasift stages, {NAME[inp]} ({size}, {count} sign-ins; `analyze -v`, one run each):\n")
     print("| stage | all cores | µs per sign-in | 1 thread | µs per sign-in |")
     print("|---|---|---|---|---|")
-    for name, secs in all_cores:
+    for name, secs, _ in all_cores:
         # Parts of a stage (report parts, the analysis' parts and each
         # detection) run side by side inside it and are printed indented.
-        shown = f"&nbsp;&nbsp;{name}" if name.startswith(("report part", "part:", "detection:")) else name
+        shown = f"&nbsp;&nbsp;{name}" if is_part(name) else name
         t1 = one.get(name)
         t1_text = f"{t1:.3f} s" if t1 is not None else "–"
         print(f"| {shown} | {secs:.3f} s | {per_sign_in(secs, count)} | {t1_text} | {per_sign_in(t1, count)} |")
+
+
+def is_part(name):
+    """Parts of a stage run inside it; only whole stages add up."""
+    return name.startswith(("report part", "part:", "detection:"))
+
+
+def print_budget(size, keys, table, log_dir, cores):
+    print(f"\nCan the targets be met? ({size} records, {cores} cores; CPU seconds)\n")
+    print(
+        "| input | target | target wall | CPU budget | SHA-256 floor | entrasift after reading "
+        "| left to read and parse | left if the hash went | entrasift reads and parses now (less the floor) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s, inp in keys:
+        e = table[(s, inp)]
+        peer, times = TARGET[inp]
+        _, peer_best = peer_cell(e, peer)
+        floor = e.get("SHA-256 floor")
+        found, _ = stages(os.path.join(log_dir, f"stages-{s}-{inp}-all.err"))
+        if peer_best is None or floor is None or not floor.cpus or not found:
+            print(f"| {NAME[inp]} | {times:g}x {peer} | – | – | – | – | – | – | – |")
+            continue
+        wall = peer_best / times
+        budget = wall * cores
+        hashing = statistics.median(floor.cpus)
+        whole = [(n, c) for n, _, c in found if not is_part(n) and c is not None]
+        after = sum(c for n, c in whole if n != READ_STAGE)
+        reading = sum(c for n, c in whole if n == READ_STAGE)
+        print(
+            f"| {NAME[inp]} | {times:g}x {peer} ({peer_best:.2f} s) | {wall:.2f} s | {budget:.2f} "
+            f"| {hashing:.2f} | {after:.2f} | {budget - hashing - after:.2f} | {budget - after:.2f} "
+            f"| {reading - hashing:.2f} |"
+        )
 
 
 def main():
@@ -204,6 +253,8 @@ def main():
                 vs = ratio(x.best, ours) if label != "entrasift" else ""
                 rows = x.rows if x.rows is not None else "–"
                 print(f"| {NAME[inp]} | {label} | {cells} | {rows} | {vs} | {x.failure or ''} |")
+
+        print_budget(size, keys, table, log_dir, os.cpu_count() or 1)
 
         for s, inp in keys:
             print_stages(s, inp, log_dir)
