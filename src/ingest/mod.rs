@@ -17,6 +17,7 @@ mod digest;
 pub mod fields;
 pub mod formats;
 pub mod json;
+mod magic;
 mod read_csv;
 mod read_json;
 pub mod source;
@@ -153,6 +154,9 @@ pub(crate) enum Sniffed {
 }
 
 pub(crate) fn sniff(head: &[u8]) -> Sniffed {
+    if let Some(what) = magic::container(head) {
+        return Sniffed::Unknown(what.into());
+    }
     let mut h = head;
     if h.starts_with(&[0xEF, 0xBB, 0xBF]) {
         h = &h[3..];

@@ -189,6 +189,10 @@ fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
     let archive_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| format!("unreadable zip archive: {e}"))?;
+    let names: Vec<&str> = archive.file_names().collect();
+    if let Some(what) = super::magic::office_package(&names) {
+        return Err(what.to_string());
+    }
     // The fixed allowance is shared by all members, so an archive of many
     // small bombs gets no more than one; a member's declared size is
     // believed only up to the archive's own size.

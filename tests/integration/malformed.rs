@@ -602,6 +602,59 @@ fn many_small_bombs_in_one_archive_share_one_allowance() {
 }
 
 #[test]
+fn archives_and_documents_that_hold_no_export_say_what_they_are() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "good.jsonl", GOOD_JSONL.as_bytes());
+    // A sign-in CSV re-saved from Excel: one input, not a reject per
+    // XML part of the workbook.
+    zip_with(
+        &d.path().join("signins.xlsx"),
+        &[
+            ("[Content_Types].xml", b"<?xml version=\"1.0\"?><Types/>"),
+            ("xl/workbook.xml", b"<?xml version=\"1.0\"?><workbook/>"),
+            (
+                "xl/worksheets/sheet1.xml",
+                b"<?xml version=\"1.0\"?><worksheet/>",
+            ),
+        ],
+    );
+    // A zip inside a zip, and a tar of the exports, plain and gzipped.
+    let inner = d.path().join("inner.zip");
+    zip_with(&inner, &[("a.jsonl", GOOD_JSONL.as_bytes())]);
+    let inner_bytes = std::fs::read(&inner).unwrap();
+    std::fs::remove_file(&inner).unwrap();
+    zip_with(&d.path().join("outer.zip"), &[("inner.zip", &inner_bytes)]);
+    let mut tar = vec![0u8; 1024];
+    tar[..10].copy_from_slice(b"good.jsonl");
+    tar[257..263].copy_from_slice(b"ustar\0");
+    write(d.path(), "exports.tar", &tar);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    write(d.path(), "exports.tgz", &gz.finish().unwrap());
+
+    let loaded = load(&[d.path().to_path_buf()], true);
+    let error_of = |name: &str| {
+        let found: Vec<_> = loaded
+            .inputs
+            .iter()
+            .filter(|i| i.path.contains(name))
+            .collect();
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        found[0].error.clone().unwrap_or_default()
+    };
+    assert!(error_of("signins.xlsx").starts_with("an Excel workbook"));
+    assert!(error_of("outer.zip!inner.zip").contains("a zip archive inside a stream"));
+    for name in ["exports.tar", "exports.tgz"] {
+        assert!(
+            error_of(name).contains("a tar archive: extract it"),
+            "{name}"
+        );
+    }
+    assert_eq!(loaded.records.len(), 1);
+    assert!(loaded.partial());
+}
+
+#[test]
 fn zip_member_names_never_become_paths() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("in");
