@@ -76,8 +76,6 @@ pub enum WriteError {
     },
     #[error("hashing outputs")]
     Hash(#[source] io::Error),
-    #[error(transparent)]
-    Xlsx(#[from] XlsxReportError),
 }
 
 /// Writes `dir/rel` atomically and remembers it for the manifest. The
@@ -228,12 +226,14 @@ pub fn write_all(folder: Folder, d: &ReportData) -> Result<(), WriteError> {
         jobs.push((
             "report part: workbook",
             Box::new(move || {
-                let book = xlsx::render(
-                    d,
-                    workbook.agents.unwrap_or(&Default::default()),
-                    workbook.sign_ins,
-                )?;
-                out.file("report.xlsx", |w| w.write_all(&book))
+                out.file("report.xlsx", |w| {
+                    let none = Default::default();
+                    let agents = workbook.agents.unwrap_or(&none);
+                    xlsx::render(d, agents, workbook.sign_ins, w).map_err(|e| match e {
+                        XlsxReportError::Io(e) => e,
+                        e => io::Error::other(e),
+                    })
+                })
             }),
         ));
     }
