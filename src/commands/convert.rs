@@ -3,7 +3,6 @@
 
 use super::{check_out_path, load_enriched, Loaded, Outcome};
 use crate::cli::{ConvertArgs, Partitioning, TableFormat};
-use crate::normalize::to_dataframe;
 use crate::report::{dataset, table, write::write_atomic};
 use anyhow::Context;
 
@@ -69,12 +68,9 @@ fn write_file(args: &ConvertArgs, to: TableFormat, loaded: &Loaded) -> anyhow::R
             write_atomic(&args.out, |w| table::write_csv(w, records, paths, args.bom))?
         }
         TableFormat::Jsonl => write_atomic(&args.out, |w| table::write_jsonl(w, records, paths))?,
-        TableFormat::Parquet => {
-            let mut df = to_dataframe(records, paths).context("building the table")?;
-            write_atomic(&args.out, |w| {
-                table::write_parquet(w, &mut df).map_err(std::io::Error::other)
-            })?
-        }
+        TableFormat::Parquet => write_atomic(&args.out, |w| {
+            table::write_parquet(w, records, paths).map_err(std::io::Error::other)
+        })?,
     }
     Ok(())
 }

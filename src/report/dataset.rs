@@ -9,7 +9,6 @@
 //! overlapping exports share end up in both files; the SQL of
 //! `detections --sql` removes them the way `normalize` does.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +17,6 @@ use sha2::{Digest, Sha256};
 use super::table::{content_cells, write_parquet};
 use super::write::write_atomic;
 use crate::model::SignIn;
-use crate::normalize::to_dataframe;
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -62,30 +60,39 @@ fn content_hash(records: &[SignIn]) -> String {
         .collect()
 }
 
-/// Adds `records` (time-sorted, as `normalize` leaves them) to the dataset
-/// under `dir`, one file per UTC day they cover.
+/// Adds `records` to the dataset under `dir`, one file per UTC day they
+/// cover. In time order, as `normalize` leaves them, each day is one run
+/// of them and is written in place; others are put in order first.
 pub fn append_by_day(dir: &Path, records: &[SignIn], paths: &[String]) -> io::Result<Appended> {
-    let mut days: BTreeMap<String, Vec<&SignIn>> = BTreeMap::new();
-    for r in records {
-        days.entry(day_of(r.time_us)).or_default().push(r);
-    }
+    let sorted: Vec<SignIn>;
+    let records = if records.is_sorted_by_key(|r| r.time_us) {
+        records
+    } else {
+        sorted = {
+            let mut v = records.to_vec();
+            v.sort_by_key(|r| r.time_us);
+            v
+        };
+        &sorted
+    };
+    let days: Vec<&[SignIn]> = records
+        .chunk_by(|a, b| a.time_us.div_euclid(DAY_US) == b.time_us.div_euclid(DAY_US))
+        .collect();
     std::fs::create_dir_all(dir)?;
     let mut done = Appended {
         days: days.len(),
         ..Appended::default()
     };
-    for (day, rows) in days {
-        let rows: Vec<SignIn> = rows.into_iter().cloned().collect();
-        let folder = dir.join(format!("{PARTITION_COLUMN}={day}"));
-        let file = folder.join(format!("signins-{}.parquet", content_hash(&rows)));
+    for rows in days {
+        let folder = dir.join(format!("{PARTITION_COLUMN}={}", day_of(rows[0].time_us)));
+        let file = folder.join(format!("signins-{}.parquet", content_hash(rows)));
         if file.exists() {
             done.present += 1;
             continue;
         }
         std::fs::create_dir_all(&folder)?;
-        let mut df = to_dataframe(&rows, paths).map_err(io::Error::other)?;
         write_atomic(&file, |w| {
-            write_parquet(w, &mut df).map_err(io::Error::other)
+            write_parquet(w, rows, paths).map_err(io::Error::other)
         })?;
         done.written.push(file);
     }
