@@ -9,12 +9,12 @@ const KNOWN: &[(usize, &[u8], &str)] = &[
     (
         0,
         b"PK\x03\x04",
-        "a zip archive inside a stream (standard input, a .gz file or a member of another zip): zip archives are opened only as files, since their list of members sits at their end; save or extract it and pass its path",
+        "a zip archive inside another archive (a .gz file or a member of another zip): zip archives are opened only as files or from standard input, since their list of members sits at their end; extract it and pass its path",
     ),
     (
         0,
         b"PK\x05\x06",
-        "an empty zip archive inside a stream (standard input, a .gz file or a member of another zip)",
+        "an empty zip archive",
     ),
     (
         0,

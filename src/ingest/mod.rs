@@ -91,7 +91,9 @@ pub fn ingest_into<C: Collect>(
 ) -> Ingested<C> {
     let (inputs, unlisted) = source::discover(paths);
     let collector = new(inputs.iter().map(|i| i.display.clone()).collect());
-    read_inputs(&inputs, unlisted, collector)
+    let ingested = read_inputs(&inputs, unlisted, collector);
+    source::remove_spooled();
+    ingested
 }
 
 /// Reads inputs found by [`source::discover`]; one that has gone or changed
@@ -236,7 +238,7 @@ fn read_input(input: &Input, index: u32) -> (Vec<SignIn>, Vec<AuthDetail>, Input
         )
     });
     close_input(result, &mut report);
-    if matches!(input.origin, Origin::Stdin)
+    if matches!(input.origin, Origin::Stdin { .. })
         && report.format.is_none()
         && report.error.is_none()
         && report.records_read == 0

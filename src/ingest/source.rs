@@ -6,8 +6,9 @@
 use flate2::read::MultiGzDecoder;
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Decompressed data may be at most this many times the compressed size
 /// (plus a fixed allowance): sign-in exports compress 10-50x, a zip bomb
@@ -17,7 +18,11 @@ const EXPANSION_ALLOWANCE: u64 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Origin {
-    Stdin,
+    /// `head`: the first bytes, already taken from standard input to see
+    /// whether it holds a zip archive.
+    Stdin {
+        head: Vec<u8>,
+    },
     File(PathBuf),
     ZipMember {
         archive: PathBuf,
@@ -81,16 +86,17 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<Unlisted>) {
     files.dedup();
     let mut inputs = Vec::new();
     if stdin {
-        inputs.push(Input {
-            display: "-".into(),
-            file_name: "stdin".into(),
-            origin: Origin::Stdin,
-            notes: Vec::new(),
-        });
+        match stdin_inputs() {
+            Ok(found) => inputs.extend(found),
+            Err(reason) => bad.push(Unlisted {
+                display: "-".into(),
+                reason,
+            }),
+        }
     }
     for f in files {
         if is_zip(&f) {
-            match list_zip(&f) {
+            match list_zip(&f, &f.display().to_string()) {
                 Ok(members) => inputs.extend(members),
                 Err(reason) => bad.push(Unlisted {
                     display: f.display().to_string(),
@@ -110,6 +116,58 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<Unlisted>) {
         }
     }
     (inputs, bad)
+}
+
+/// Standard input copied to a temporary file because it held a zip
+/// archive; removed by [`remove_spooled`].
+static SPOOLED: Mutex<Vec<tempfile::TempPath>> = Mutex::new(Vec::new());
+
+/// Removes the temporary copies of standard input, once every input is
+/// read.
+pub fn remove_spooled() {
+    SPOOLED.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}
+
+/// Standard input as one input, or, when it holds a zip archive, as that
+/// archive's members: a zip's list of members sits at its end, so the
+/// stream is first copied to a temporary file and read from there.
+fn stdin_inputs() -> Result<Vec<Input>, String> {
+    let mut stdin = io::stdin().lock();
+    let mut head = Vec::with_capacity(4);
+    (&mut stdin)
+        .take(4)
+        .read_to_end(&mut head)
+        .map_err(|e| io_reason(&e))?;
+    if head != ZIP_MAGIC {
+        return Ok(vec![Input {
+            display: "-".into(),
+            file_name: "stdin".into(),
+            origin: Origin::Stdin { head },
+            notes: Vec::new(),
+        }]);
+    }
+    let failed = |e: io::Error| {
+        format!("standard input holds a zip archive, which could not be copied to a temporary file to be read: {e}")
+    };
+    let mut spool = tempfile::Builder::new()
+        .prefix("entrasift-stdin-")
+        .suffix(".zip")
+        .tempfile()
+        .map_err(failed)?;
+    spool.write_all(&head).map_err(failed)?;
+    io::copy(&mut stdin, &mut spool).map_err(failed)?;
+    let path = spool.into_temp_path();
+    let listed = list_zip(&path, "-");
+    // Kept until the run has read the members, removed if nothing is.
+    SPOOLED.lock().unwrap_or_else(|p| p.into_inner()).push(path);
+    let mut members = listed?;
+    for m in &mut members {
+        m.notes.push(
+            "read from a zip archive on standard input, copied to a temporary file that is removed when the run ends"
+                .into(),
+        );
+    }
+    Ok(members)
 }
 
 pub fn io_reason(e: &io::Error) -> String {
@@ -173,8 +231,10 @@ fn magic(path: &Path) -> [u8; 4] {
     m
 }
 
+const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+
 fn is_zip(path: &Path) -> bool {
-    magic(path) == *b"PK\x03\x04"
+    magic(path) == *ZIP_MAGIC
 }
 
 /// Makes a zip member name safe to show: control characters replaced.
@@ -184,7 +244,8 @@ fn label(name: &str) -> String {
         .collect()
 }
 
-fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
+/// The archive's members as inputs, shown as `shown!member`.
+fn list_zip(path: &Path, shown: &str) -> Result<Vec<Input>, String> {
     let file = File::open(path).map_err(|e| io_reason(&e))?;
     let archive_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut archive =
@@ -217,7 +278,7 @@ fn list_zip(path: &Path) -> Result<Vec<Input>, String> {
         }
         let base = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
         out.push(Input {
-            display: format!("{}!{}", path.display(), name),
+            display: format!("{shown}!{name}"),
             file_name: base,
             origin: Origin::ZipMember {
                 archive: path.to_path_buf(),
@@ -273,8 +334,8 @@ pub fn read_with<T>(
     f: impl FnOnce(&mut dyn Read) -> T,
 ) -> io::Result<(T, Digestor, bool)> {
     match &input.origin {
-        Origin::Stdin => {
-            let (raw, digest) = hashing(io::stdin().lock());
+        Origin::Stdin { head } => {
+            let (raw, digest) = hashing(io::Cursor::new(head.clone()).chain(io::stdin().lock()));
             let (t, gz) = maybe_gunzip(raw, u64::MAX / MAX_EXPANSION_RATIO, f)?;
             Ok((t, digest, gz))
         }

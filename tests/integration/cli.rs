@@ -236,6 +236,65 @@ fn ingest_and_explain_and_stdin() {
 }
 
 #[test]
+fn a_zip_archive_on_standard_input_is_read_member_by_member() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 300, true, 21);
+    // The portal CSV's sign-in type comes from the member's file name.
+    let mut members = Vec::new();
+    for folder in ["portal-csv", "portal-json"] {
+        for e in std::fs::read_dir(dir.path().join(folder)).unwrap() {
+            let path = e.unwrap().path();
+            let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+            members.push((name, std::fs::read(&path).unwrap()));
+        }
+    }
+    members.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in &members {
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    let archive = zip.finish().unwrap().into_inner();
+    std::fs::write(dir.path().join("exports.zip"), &archive).unwrap();
+    let ingest = |stdin: bool, tmp: &Path| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["ingest", "--json"]).env("TMPDIR", tmp);
+        if stdin {
+            cmd.arg("-").stdin(std::process::Stdio::piped());
+        } else {
+            cmd.arg(dir.path().join("exports.zip"));
+        }
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+        if let Some(mut input) = child.stdin.take() {
+            std::io::Write::write_all(&mut input, &archive).unwrap();
+        }
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let piped = ingest(true, tmp.path());
+    let from_file = ingest(false, tmp.path());
+    let inputs = piped["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), members.len());
+    for (input, (name, _)) in inputs.iter().zip(&members) {
+        assert_eq!(input["path"], format!("-!{name}"));
+    }
+    // The same sign-ins, formats and hashes as the archive read from disk.
+    for key in ["records", "duplicates"] {
+        assert_eq!(piped[key], from_file[key], "{key}");
+    }
+    for (a, b) in inputs.iter().zip(from_file["inputs"].as_array().unwrap()) {
+        for key in ["format", "sha256", "parsed"] {
+            assert_eq!(a[key], b[key], "{key} of {}", a["path"]);
+        }
+    }
+    // The temporary copy is gone.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn convert_writes_every_table_format() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 200, true, 9);

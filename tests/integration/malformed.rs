@@ -643,7 +643,7 @@ fn archives_and_documents_that_hold_no_export_say_what_they_are() {
         found[0].error.clone().unwrap_or_default()
     };
     assert!(error_of("signins.xlsx").starts_with("an Excel workbook"));
-    assert!(error_of("outer.zip!inner.zip").contains("a zip archive inside a stream"));
+    assert!(error_of("outer.zip!inner.zip").contains("a zip archive inside another archive"));
     for name in ["exports.tar", "exports.tgz"] {
         assert!(
             error_of(name).contains("a tar archive: extract it"),
