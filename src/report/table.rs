@@ -169,9 +169,8 @@ fn write_rendered(
     render: impl Fn(&mut Vec<u8>, &[SignIn]) -> io::Result<()> + Sync,
 ) -> io::Result<()> {
     let threads = rayon::current_num_threads().max(1);
-    // Reused from wave to wave: a fresh buffer of this size is fresh pages
-    // from the kernel, and faulting them in cost as much system time as
-    // the rendering took.
+    // Reused from wave to wave, so a wave does not ask the allocator for
+    // megabytes of fresh pages.
     let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); threads];
     for group in records.chunks(CHUNK * threads) {
         group
